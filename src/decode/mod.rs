@@ -1,0 +1,726 @@
+//! Decoding layers 2 to 4 into a compact [`Decoded`] summary.
+//!
+//! Header fields are read through `pnet_packet` views. Every length is checked
+//! here before a view or a payload slice is built, so no accessor and no slice can
+//! go out of bounds: a malformed header becomes a named [`Anomaly`] counted in
+//! [`Counters`], never a panic and never a silent drop.
+//!
+//! Covered: Ethernet with up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, Linux SLL
+//! and SLL2, BSD null/loopback, raw IP; IPv4 (options, fragments), IPv6 with its
+//! extension headers (RFC 8200 §4); TCP, UDP, ICMP, ICMPv6; tunnels GRE (RFC 2784,
+//! RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and 6in6 are decapsulated up to
+//! [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed on the inner 5-tuple.
+//!
+//! Known limits: IP fragments are not reassembled (a non-initial fragment has no
+//! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
+//! routing (RFC 1701) and enhanced GRE (PPTP) are counted but not decapsulated.
+//!
+//! Next step for a decoded packet: [`crate::flow`].
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use pnet_packet::ethernet::EthernetPacket;
+use pnet_packet::gre::GrePacket;
+use pnet_packet::icmp::IcmpPacket;
+use pnet_packet::icmpv6::Icmpv6Packet;
+use pnet_packet::ipv4::Ipv4Packet;
+use pnet_packet::ipv6::Ipv6Packet;
+use pnet_packet::sll::SLLPacket;
+use pnet_packet::sll2::SLL2Packet;
+use pnet_packet::tcp::TcpPacket;
+use pnet_packet::udp::UdpPacket;
+use pnet_packet::vlan::VlanPacket;
+use serde::Serialize;
+
+use crate::capture::LinkType;
+
+/// Deepest VLAN stack decoded (QinQ and one more).
+pub const MAX_VLAN_TAGS: usize = 3;
+/// Deepest tunnel nesting decapsulated.
+pub const MAX_TUNNEL_DEPTH: usize = 3;
+/// Most IPv6 extension headers walked before giving up.
+pub const MAX_IPV6_EXT: usize = 8;
+
+/// Ethertypes this decoder knows.
+mod ethertype {
+    pub const IPV4: u16 = 0x0800;
+    pub const ARP: u16 = 0x0806;
+    pub const VLAN: u16 = 0x8100;
+    pub const QINQ: u16 = 0x88a8;
+    pub const QINQ_OLD: u16 = 0x9100;
+    pub const IPV6: u16 = 0x86dd;
+    /// Transparent Ethernet bridging (Ethernet inside GRE).
+    pub const TEB: u16 = 0x6558;
+}
+
+/// IP protocol numbers this decoder knows.
+pub mod ipproto {
+    /// IPv6 hop-by-hop options.
+    pub const HOPOPT: u8 = 0;
+    /// ICMP.
+    pub const ICMP: u8 = 1;
+    /// IPv4 encapsulated (IP-in-IP, 4in6).
+    pub const IPIP: u8 = 4;
+    /// TCP.
+    pub const TCP: u8 = 6;
+    /// UDP.
+    pub const UDP: u8 = 17;
+    /// IPv6 encapsulated (6in4, 6in6).
+    pub const IPV6: u8 = 41;
+    /// IPv6 routing header.
+    pub const ROUTING: u8 = 43;
+    /// IPv6 fragment header.
+    pub const FRAGMENT: u8 = 44;
+    /// GRE.
+    pub const GRE: u8 = 47;
+    /// ESP.
+    pub const ESP: u8 = 50;
+    /// AH.
+    pub const AH: u8 = 51;
+    /// ICMPv6.
+    pub const ICMPV6: u8 = 58;
+    /// No next header.
+    pub const NONE: u8 = 59;
+    /// IPv6 destination options.
+    pub const DSTOPTS: u8 = 60;
+    /// Mobility header.
+    pub const MOBILITY: u8 = 135;
+    /// Host identity protocol.
+    pub const HIP: u8 = 139;
+    /// Shim6.
+    pub const SHIM6: u8 = 140;
+}
+
+/// Header sizes and field offsets not covered by a pnet view.
+mod field {
+    pub const ETH_HDR: usize = 14;
+    pub const VLAN_TAG: usize = 4;
+    pub const SLL_HDR: usize = 16;
+    pub const SLL2_HDR: usize = 20;
+    pub const NULL_HDR: usize = 4;
+    pub const IPV4_MIN: usize = 20;
+    pub const IPV6_HDR: usize = 40;
+    pub const TCP_MIN: usize = 20;
+    pub const UDP_HDR: usize = 8;
+    pub const ICMP_MIN: usize = 4;
+    /// ICMP echo identifier (RFC 792 / RFC 4443), after type, code, checksum.
+    pub const ICMP_ECHO_ID: core::ops::Range<usize> = 4..6;
+    pub const GRE_MIN: usize = 4;
+    /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
+    pub const FRAG_HDR: usize = 8;
+}
+
+/// An IP address in one 16-byte form: IPv4 is stored v4-mapped (`::ffff:a.b.c.d`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Addr(pub [u8; 16]);
+
+impl Addr {
+    /// From an IPv4 address.
+    #[inline]
+    pub fn v4(a: Ipv4Addr) -> Addr {
+        Addr(a.to_ipv6_mapped().octets())
+    }
+    /// From an IPv6 address.
+    #[inline]
+    pub fn v6(a: Ipv6Addr) -> Addr {
+        Addr(a.octets())
+    }
+    /// Whether this is an IPv4 address.
+    #[inline]
+    pub fn is_v4(&self) -> bool {
+        self.0[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]
+    }
+    /// As a standard address.
+    pub fn ip(&self) -> IpAddr {
+        let v6 = Ipv6Addr::from(self.0);
+        match v6.to_ipv4_mapped() {
+            Some(v4) if self.is_v4() => IpAddr::V4(v4),
+            _ => IpAddr::V6(v6),
+        }
+    }
+}
+
+impl From<IpAddr> for Addr {
+    fn from(ip: IpAddr) -> Addr {
+        match ip {
+            IpAddr::V4(a) => Addr::v4(a),
+            IpAddr::V6(a) => Addr::v6(a),
+        }
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.ip().fmt(f)
+    }
+}
+
+impl Serialize for Addr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+macro_rules! anomalies {
+    ($( $(#[$doc:meta])* $variant:ident => $name:literal, )*) => {
+        /// A named decode event: malformed input, or a fact worth counting
+        /// (fragments, tunnels, unsupported link types).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Anomaly { $( $(#[$doc])* $variant, )* }
+
+        impl Anomaly {
+            /// Every anomaly, in declaration order.
+            pub const ALL: &'static [Anomaly] = &[ $( Anomaly::$variant, )* ];
+            /// The counter's name, `layer.what`.
+            pub fn name(self) -> &'static str {
+                match self { $( Anomaly::$variant => $name, )* }
+            }
+        }
+    };
+}
+
+anomalies! {
+    /// The link type is not one ivraie decodes.
+    LinkUnsupported => "link.unsupported",
+    /// Frame shorter than its link-layer header.
+    LinkTruncated => "link.truncated",
+    /// BSD null/loopback family that is neither IPv4 nor IPv6.
+    NullUnknownFamily => "null.unknown_family",
+    /// More VLAN tags than [`MAX_VLAN_TAGS`].
+    VlanTooDeep => "vlan.too_deep",
+    /// A VLAN tag cut short.
+    VlanTruncated => "vlan.truncated",
+    /// Shorter than the 20-byte IPv4 header.
+    Ipv4Truncated => "ipv4.truncated",
+    /// Version nibble is not 4 where IPv4 was announced.
+    Ipv4BadVersion => "ipv4.bad_version",
+    /// Header length under 5 words or beyond the captured bytes.
+    Ipv4BadIhl => "ipv4.bad_ihl",
+    /// Total length smaller than the header.
+    Ipv4BadTotalLength => "ipv4.bad_total_length",
+    /// A fragment (first or later); later ones carry no ports.
+    Ipv4Fragment => "ipv4.fragment",
+    /// Shorter than the 40-byte IPv6 header.
+    Ipv6Truncated => "ipv6.truncated",
+    /// Version nibble is not 6 where IPv6 was announced.
+    Ipv6BadVersion => "ipv6.bad_version",
+    /// An extension header runs past the captured bytes.
+    Ipv6ExtTruncated => "ipv6.ext_truncated",
+    /// More extension headers than [`MAX_IPV6_EXT`].
+    Ipv6ExtTooMany => "ipv6.ext_too_many",
+    /// A fragment header (first or later fragment).
+    Ipv6Fragment => "ipv6.fragment",
+    /// TCP header shorter than 20 bytes.
+    TcpTruncated => "tcp.truncated",
+    /// TCP data offset under 5 words or beyond the captured bytes.
+    TcpBadDataOffset => "tcp.bad_data_offset",
+    /// UDP header shorter than 8 bytes.
+    UdpTruncated => "udp.truncated",
+    /// UDP length field smaller than the header.
+    UdpBadLength => "udp.bad_length",
+    /// ICMP or ICMPv6 header cut short.
+    IcmpTruncated => "icmp.truncated",
+    /// GRE decapsulated.
+    TunnelGre => "tunnel.gre",
+    /// IPv4 in IPv4 or IPv4 in IPv6 decapsulated.
+    TunnelIpip => "tunnel.ipip",
+    /// IPv6 in IPv4 or IPv6 in IPv6 decapsulated.
+    Tunnel6in4 => "tunnel.6in4",
+    /// More nested tunnels than [`MAX_TUNNEL_DEPTH`].
+    TunnelTooDeep => "tunnel.too_deep",
+    /// GRE cut short.
+    GreTruncated => "gre.truncated",
+    /// GRE version 1 (PPTP) or with source routing: counted, not decapsulated.
+    GreUnsupported => "gre.unsupported",
+    /// ESP: encrypted, no ports to read.
+    IpEsp => "ip.esp",
+    /// The IP packet is longer than what was captured (snaplen).
+    IpSnaplenCut => "ip.snaplen_cut",
+}
+
+/// Counters of every [`Anomaly`], indexed by the enum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counters(pub [u64; Anomaly::ALL.len()]);
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters([0; Anomaly::ALL.len()])
+    }
+}
+
+impl Counters {
+    /// Counts one event.
+    #[inline]
+    pub fn bump(&mut self, a: Anomaly) {
+        self.0[a as usize] += 1;
+    }
+    /// The count of one anomaly.
+    pub fn get(&self, a: Anomaly) -> u64 {
+        self.0[a as usize]
+    }
+    /// Adds another set of counters.
+    pub fn add(&mut self, other: &Counters) {
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            *a += b;
+        }
+    }
+    /// Non-zero counters by name.
+    pub fn nonzero(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        Anomaly::ALL
+            .iter()
+            .filter(|a| self.get(**a) > 0)
+            .map(|a| (a.name(), self.get(*a)))
+    }
+}
+
+/// Network layer of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum L3 {
+    /// Nothing decodable (unknown link type, truncated link header).
+    #[default]
+    None,
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+    /// ARP.
+    Arp,
+    /// Another ethertype.
+    Other(u16),
+}
+
+/// What the flow table needs from one packet. `Copy`, 64 bytes-ish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Decoded {
+    /// Network layer.
+    pub l3: L3,
+    /// Source address (innermost IP header).
+    pub src: Addr,
+    /// Destination address.
+    pub dst: Addr,
+    /// IP protocol number of the transport (after extension headers and tunnels).
+    pub proto: u8,
+    /// Source port; ICMP echo identifier; 0 otherwise.
+    pub sport: u16,
+    /// Destination port; ICMP echo identifier; 0 otherwise.
+    pub dport: u16,
+    /// TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ...).
+    pub tcp_flags: u8,
+    /// Whether a transport header was read (ports are meaningful).
+    pub has_l4: bool,
+    /// Transport payload: offset in the frame.
+    pub payload_off: u32,
+    /// Transport payload: captured bytes.
+    pub payload_len: u32,
+    /// Tunnels crossed to reach the inner packet.
+    pub tunnels: u8,
+    /// A non-initial IP fragment: addresses are known, ports are not.
+    pub frag_tail: bool,
+}
+
+impl Decoded {
+    /// Whether the packet carries an IP header.
+    #[inline]
+    pub fn is_ip(&self) -> bool {
+        matches!(self.l3, L3::Ipv4 | L3::Ipv6)
+    }
+}
+
+/// Decodes one frame. Never panics; problems are counted in `counters`.
+pub fn decode(linktype: LinkType, frame: &[u8], counters: &mut Counters) -> Decoded {
+    let mut d = Decoded::default();
+    let mut cx = Cx {
+        frame,
+        counters,
+        d: &mut d,
+    };
+    match linktype {
+        LinkType::Ethernet => cx.ethernet(0, 0),
+        LinkType::LinuxSll => cx.sll(),
+        LinkType::LinuxSll2 => cx.sll2(),
+        LinkType::Null | LinkType::Loop => cx.null(linktype == LinkType::Loop),
+        LinkType::Raw => cx.raw_ip(0, 0),
+        LinkType::Ipv4 => cx.ipv4(0, 0),
+        LinkType::Ipv6 => cx.ipv6(0, 0),
+        LinkType::Unknown(_) => cx.counters.bump(Anomaly::LinkUnsupported),
+    }
+    d
+}
+
+struct Cx<'a, 'c> {
+    frame: &'a [u8],
+    counters: &'c mut Counters,
+    d: &'c mut Decoded,
+}
+
+impl Cx<'_, '_> {
+    fn bump(&mut self, a: Anomaly) {
+        self.counters.bump(a);
+    }
+
+    fn ethernet(&mut self, off: usize, depth: usize) {
+        let Some(eth) = self.frame.get(off..).and_then(EthernetPacket::new) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let mut ether = eth.get_ethertype().0;
+        let mut off = off + field::ETH_HDR;
+        let mut tags = 0;
+        while matches!(
+            ether,
+            ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD
+        ) {
+            tags += 1;
+            if tags > MAX_VLAN_TAGS {
+                return self.bump(Anomaly::VlanTooDeep);
+            }
+            let Some(tag) = self.frame.get(off..).and_then(VlanPacket::new) else {
+                return self.bump(Anomaly::VlanTruncated);
+            };
+            ether = tag.get_ethertype().0;
+            off += field::VLAN_TAG;
+        }
+        self.ethertype(ether, off, depth);
+    }
+
+    fn ethertype(&mut self, ether: u16, off: usize, depth: usize) {
+        match ether {
+            ethertype::IPV4 => self.ipv4(off, depth),
+            ethertype::IPV6 => self.ipv6(off, depth),
+            // Inside a tunnel the outer network layer stays the one reported.
+            ethertype::ARP if depth == 0 => self.d.l3 = L3::Arp,
+            other if depth == 0 => self.d.l3 = L3::Other(other),
+            _ => {}
+        }
+    }
+
+    fn sll(&mut self) {
+        if self.frame.len() < field::SLL_HDR {
+            return self.bump(Anomaly::LinkTruncated);
+        }
+        let Some(sll) = SLLPacket::new(self.frame) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let proto = sll.get_protocol().0;
+        self.ethertype(proto, field::SLL_HDR, 0);
+    }
+
+    fn sll2(&mut self) {
+        if self.frame.len() < field::SLL2_HDR {
+            return self.bump(Anomaly::LinkTruncated);
+        }
+        let Some(sll) = SLL2Packet::new(self.frame) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let proto = sll.get_protocol_type().0;
+        self.ethertype(proto, field::SLL2_HDR, 0);
+    }
+
+    /// BSD loopback: a 4-byte address family, in the writer's byte order for
+    /// DLT_NULL and in network order for DLT_LOOP. IPv6 has several family numbers
+    /// (24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS).
+    fn null(&mut self, network_order: bool) {
+        let Some(fam) = self.frame.get(..field::NULL_HDR) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let fam = [fam[0], fam[1], fam[2], fam[3]];
+        let candidates = if network_order {
+            [u32::from_be_bytes(fam), u32::from_be_bytes(fam)]
+        } else {
+            [u32::from_le_bytes(fam), u32::from_be_bytes(fam)]
+        };
+        for family in candidates {
+            match family {
+                2 => return self.ipv4(field::NULL_HDR, 0),
+                24 | 28 | 30 => return self.ipv6(field::NULL_HDR, 0),
+                _ => {}
+            }
+        }
+        self.bump(Anomaly::NullUnknownFamily);
+    }
+
+    fn raw_ip(&mut self, off: usize, depth: usize) {
+        match self.frame.get(off).map(|b| b >> 4) {
+            Some(4) => self.ipv4(off, depth),
+            Some(6) => self.ipv6(off, depth),
+            Some(_) => self.bump(Anomaly::Ipv4BadVersion),
+            None => self.bump(Anomaly::LinkTruncated),
+        }
+    }
+
+    // RFC 791 §3.1
+    //  0                   1                   2                   3
+    //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+    // |Version|  IHL  |Type of Service|          Total Length         |
+    // |         Identification        |Flags|      Fragment Offset    |
+    // |  Time to Live |    Protocol   |         Header Checksum       |
+    // |                       Source Address                          |
+    // |                    Destination Address                        |
+    fn ipv4(&mut self, off: usize, depth: usize) {
+        let bytes = self.frame.get(off..).unwrap_or(&[]);
+        if bytes.len() < field::IPV4_MIN {
+            return self.bump(Anomaly::Ipv4Truncated);
+        }
+        let Some(ip) = Ipv4Packet::new(bytes) else {
+            return self.bump(Anomaly::Ipv4Truncated);
+        };
+        if ip.get_version() != 4 {
+            return self.bump(Anomaly::Ipv4BadVersion);
+        }
+        let hlen = ip.get_header_length() as usize * 4;
+        if hlen < field::IPV4_MIN || hlen > bytes.len() {
+            return self.bump(Anomaly::Ipv4BadIhl);
+        }
+        let total = ip.get_total_length() as usize;
+        // A total length of 0 is seen with TCP segmentation offload: trust the capture.
+        let end = if total == 0 {
+            bytes.len()
+        } else if total < hlen {
+            return self.bump(Anomaly::Ipv4BadTotalLength);
+        } else {
+            if total > bytes.len() {
+                self.bump(Anomaly::IpSnaplenCut);
+            }
+            total.min(bytes.len())
+        };
+        if depth == 0 {
+            self.d.l3 = L3::Ipv4;
+        }
+        self.d.src = Addr::v4(ip.get_source());
+        self.d.dst = Addr::v4(ip.get_destination());
+        let proto = ip.get_next_level_protocol().0;
+        self.d.proto = proto;
+        const MORE_FRAGMENTS: u8 = 0b001;
+        let frag_off = ip.get_fragment_offset();
+        if frag_off != 0 || ip.get_flags() & MORE_FRAGMENTS != 0 {
+            self.bump(Anomaly::Ipv4Fragment);
+            if frag_off != 0 {
+                // Later fragments carry no transport header.
+                self.d.frag_tail = true;
+                return;
+            }
+        }
+        self.transport(proto, off + hlen, off + end, depth);
+    }
+
+    // RFC 8200 §3
+    // |Version| Traffic Class |           Flow Label                  |
+    // |         Payload Length        |  Next Header  |   Hop Limit   |
+    // |                         Source Address (128)                  |
+    // |                      Destination Address (128)                |
+    fn ipv6(&mut self, off: usize, depth: usize) {
+        let bytes = self.frame.get(off..).unwrap_or(&[]);
+        if bytes.len() < field::IPV6_HDR {
+            return self.bump(Anomaly::Ipv6Truncated);
+        }
+        let Some(ip) = Ipv6Packet::new(bytes) else {
+            return self.bump(Anomaly::Ipv6Truncated);
+        };
+        if ip.get_version() != 6 {
+            return self.bump(Anomaly::Ipv6BadVersion);
+        }
+        if depth == 0 {
+            self.d.l3 = L3::Ipv6;
+        }
+        self.d.src = Addr::v6(ip.get_source());
+        self.d.dst = Addr::v6(ip.get_destination());
+        let plen = ip.get_payload_length() as usize;
+        // Payload length 0 is a jumbogram or TSO/GSO ("big TCP"): trust the capture.
+        let end = if plen == 0 {
+            bytes.len()
+        } else {
+            if field::IPV6_HDR + plen > bytes.len() {
+                self.bump(Anomaly::IpSnaplenCut);
+            }
+            (field::IPV6_HDR + plen).min(bytes.len())
+        };
+        let mut next = ip.get_next_header().0;
+        let mut pos = field::IPV6_HDR;
+        // RFC 8200 §4: extension headers are chained by their first byte; all but
+        // the fragment and AH headers give their length in 8-octet units after the
+        // first 8.
+        for n in 0.. {
+            if n == MAX_IPV6_EXT {
+                return self.bump(Anomaly::Ipv6ExtTooMany);
+            }
+            match next {
+                ipproto::HOPOPT
+                | ipproto::ROUTING
+                | ipproto::DSTOPTS
+                | ipproto::MOBILITY
+                | ipproto::HIP
+                | ipproto::SHIM6 => {
+                    let Some(h) = bytes.get(pos..pos + 2).filter(|_| pos + 8 <= end) else {
+                        return self.bump(Anomaly::Ipv6ExtTruncated);
+                    };
+                    next = h[0];
+                    pos += (h[1] as usize + 1) * 8;
+                }
+                ipproto::AH => {
+                    // RFC 4302 §2.2: payload length in 4-octet units, minus 2.
+                    let Some(h) = bytes.get(pos..pos + 2).filter(|_| pos + 8 <= end) else {
+                        return self.bump(Anomaly::Ipv6ExtTruncated);
+                    };
+                    next = h[0];
+                    pos += (h[1] as usize + 2) * 4;
+                }
+                ipproto::FRAGMENT => {
+                    // | Next Header |  Reserved  |  Fragment Offset  |Res|M|
+                    let Some(h) = bytes.get(pos..pos + field::FRAG_HDR) else {
+                        return self.bump(Anomaly::Ipv6ExtTruncated);
+                    };
+                    self.bump(Anomaly::Ipv6Fragment);
+                    let offset = u16::from_be_bytes([h[2], h[3]]) >> 3;
+                    next = h[0];
+                    pos += field::FRAG_HDR;
+                    if offset != 0 {
+                        self.d.proto = next;
+                        self.d.frag_tail = true;
+                        return;
+                    }
+                }
+                _ => break,
+            }
+            if pos > end {
+                return self.bump(Anomaly::Ipv6ExtTruncated);
+            }
+        }
+        self.d.proto = next;
+        self.transport(next, off + pos, off + end, depth);
+    }
+
+    /// Decodes the transport (or a tunnel) in `frame[start..end]`.
+    fn transport(&mut self, proto: u8, start: usize, end: usize, depth: usize) {
+        let bytes = self.frame.get(start..end).unwrap_or(&[]);
+        match proto {
+            ipproto::TCP => {
+                if bytes.len() < field::TCP_MIN {
+                    return self.bump(Anomaly::TcpTruncated);
+                }
+                let Some(tcp) = TcpPacket::new(bytes) else {
+                    return self.bump(Anomaly::TcpTruncated);
+                };
+                let doff = tcp.get_data_offset() as usize * 4;
+                if doff < field::TCP_MIN || doff > bytes.len() {
+                    return self.bump(Anomaly::TcpBadDataOffset);
+                }
+                self.set_l4(tcp.get_source(), tcp.get_destination(), start + doff, end);
+                self.d.tcp_flags = tcp.get_flags();
+            }
+            ipproto::UDP => {
+                let Some(udp) = UdpPacket::new(bytes) else {
+                    return self.bump(Anomaly::UdpTruncated);
+                };
+                let len = udp.get_length() as usize;
+                // Length 0 is legal for UDP over IPv6 jumbograms; otherwise >= 8.
+                let pend = if len == 0 {
+                    end
+                } else if len < field::UDP_HDR {
+                    return self.bump(Anomaly::UdpBadLength);
+                } else {
+                    (start + len).min(end)
+                };
+                self.set_l4(
+                    udp.get_source(),
+                    udp.get_destination(),
+                    start + field::UDP_HDR,
+                    pend,
+                );
+            }
+            ipproto::ICMP | ipproto::ICMPV6 => {
+                if bytes.len() < field::ICMP_MIN {
+                    return self.bump(Anomaly::IcmpTruncated);
+                }
+                let echo = if proto == ipproto::ICMP {
+                    IcmpPacket::new(bytes).map(|p| matches!(p.get_icmp_type().0, 0 | 8))
+                } else {
+                    Icmpv6Packet::new(bytes).map(|p| matches!(p.get_icmpv6_type().0, 128 | 129))
+                };
+                let id = match (echo, bytes.get(field::ICMP_ECHO_ID)) {
+                    (Some(true), Some(id)) => u16::from_be_bytes([id[0], id[1]]),
+                    _ => 0,
+                };
+                self.set_l4(id, id, start + field::ICMP_MIN, end);
+            }
+            ipproto::IPIP | ipproto::IPV6 => {
+                if depth >= MAX_TUNNEL_DEPTH {
+                    return self.bump(Anomaly::TunnelTooDeep);
+                }
+                self.bump(if proto == ipproto::IPIP {
+                    Anomaly::TunnelIpip
+                } else {
+                    Anomaly::Tunnel6in4
+                });
+                self.d.tunnels += 1;
+                let inner = Cx {
+                    frame: &self.frame[..end],
+                    counters: self.counters,
+                    d: self.d,
+                };
+                let mut inner = inner;
+                if proto == ipproto::IPIP {
+                    inner.ipv4(start, depth + 1);
+                } else {
+                    inner.ipv6(start, depth + 1);
+                }
+            }
+            ipproto::GRE => self.gre(start, end, depth),
+            ipproto::ESP => self.bump(Anomaly::IpEsp),
+            _ => {}
+        }
+    }
+
+    // RFC 2784 §2.1 / RFC 2890 §2
+    // |C| |K|S| Reserved0       | Ver |         Protocol Type         |
+    // |      Checksum (optional)      |       Reserved1 (Optional)    |
+    // |                         Key (optional)                        |
+    // |                 Sequence Number (Optional)                    |
+    fn gre(&mut self, start: usize, end: usize, depth: usize) {
+        let bytes = self.frame.get(start..end).unwrap_or(&[]);
+        if bytes.len() < field::GRE_MIN {
+            return self.bump(Anomaly::GreTruncated);
+        }
+        let Some(gre) = GrePacket::new(bytes) else {
+            return self.bump(Anomaly::GreTruncated);
+        };
+        if gre.get_version() != 0 || gre.get_routing_present() != 0 {
+            return self.bump(Anomaly::GreUnsupported);
+        }
+        let hlen = field::GRE_MIN
+            + 4 * (gre.get_checksum_present() as usize
+                + gre.get_key_present() as usize
+                + gre.get_sequence_present() as usize);
+        if hlen > bytes.len() {
+            return self.bump(Anomaly::GreTruncated);
+        }
+        if depth >= MAX_TUNNEL_DEPTH {
+            return self.bump(Anomaly::TunnelTooDeep);
+        }
+        self.bump(Anomaly::TunnelGre);
+        self.d.tunnels += 1;
+        let proto = gre.get_protocol_type();
+        let mut inner = Cx {
+            frame: &self.frame[..end],
+            counters: self.counters,
+            d: self.d,
+        };
+        match proto {
+            ethertype::TEB => inner.ethernet(start + hlen, depth + 1),
+            ethertype::IPV4 => inner.ipv4(start + hlen, depth + 1),
+            ethertype::IPV6 => inner.ipv6(start + hlen, depth + 1),
+            _ => {}
+        }
+    }
+
+    fn set_l4(&mut self, sport: u16, dport: u16, pstart: usize, pend: usize) {
+        self.d.sport = sport;
+        self.d.dport = dport;
+        self.d.has_l4 = true;
+        self.d.payload_off = pstart as u32;
+        self.d.payload_len = pend.saturating_sub(pstart) as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,529 @@
+//! Bidirectional flows: the key, the subscriber ranges, and a bounded flow table.
+//!
+//! A flow is keyed by its canonical 5-tuple ([`FlowKey`]: the lower address/port
+//! pair first), so both directions land on one entry. The table holds at most a
+//! fixed number of flows; a flow ends on TCP FIN from both sides or RST (after a
+//! short linger for the last ACKs), after an idle timeout that depends on the
+//! protocol, after an active timeout (the rest continues in a new record, as
+//! NetFlow does), or when the table is full and it is the stalest of a sample
+//! (counted as an eviction).
+//!
+//! Records depend only on each flow's own packets, never on when the table
+//! happened to sweep, so output does not depend on how packets were sharded
+//! across workers — as long as the cap is not hit. Under cap pressure, which flow
+//! is evicted depends on the other flows of the same table.
+//!
+//! This module knows nothing about what a black box wants. Next step:
+//! [`crate::record::FlowRecord`] and the pipeline's sinks.
+
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use hashbrown::HashTable;
+use ipnet::IpNet;
+
+use crate::decode::{Addr, Decoded, ipproto};
+use crate::record::{
+    EndReason, FlowRecord, SubscriberSide, app_guess, proto_name, secs, tcp_flags_string,
+};
+
+/// TCP flag bits.
+pub mod tcp_flag {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+}
+
+/// Canonical bidirectional 5-tuple: `(a, pa) <= (b, pb)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FlowKey {
+    /// Lower endpoint address.
+    pub a: Addr,
+    /// Higher endpoint address.
+    pub b: Addr,
+    /// Port of `a`.
+    pub pa: u16,
+    /// Port of `b`.
+    pub pb: u16,
+    /// IP protocol.
+    pub proto: u8,
+}
+
+impl FlowKey {
+    /// The key of a decoded packet, and whether its source is endpoint `a`.
+    #[inline]
+    pub fn of(d: &Decoded) -> (FlowKey, bool) {
+        let src_is_a = (d.src, d.sport) <= (d.dst, d.dport);
+        let key = if src_is_a {
+            FlowKey {
+                a: d.src,
+                b: d.dst,
+                pa: d.sport,
+                pb: d.dport,
+                proto: d.proto,
+            }
+        } else {
+            FlowKey {
+                a: d.dst,
+                b: d.src,
+                pa: d.dport,
+                pb: d.sport,
+                proto: d.proto,
+            }
+        };
+        (key, src_is_a)
+    }
+
+    /// A hash of the key, the same in every run and for both directions.
+    #[inline]
+    pub fn hash(&self) -> u64 {
+        const SEED: u64 = 0x6976_7261_6965; // "ivraie"
+        foldhash::fast::FixedState::with_seed(SEED).hash_one(self)
+    }
+}
+
+/// Hash of one address, for sharding a subscriber's flows onto one worker.
+#[inline]
+pub fn addr_hash(a: &Addr) -> u64 {
+    const SEED: u64 = 0x7375_6273; // "subs"
+    foldhash::fast::FixedState::with_seed(SEED).hash_one(a)
+}
+
+/// The monitored population: address ranges whose holders are subscribers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscribers {
+    nets: Vec<IpNet>,
+}
+
+impl Subscribers {
+    /// Private ranges (RFC 1918, RFC 6598 shared/CGNAT space, RFC 4193 unique local):
+    /// the default population when none is given.
+    pub fn private() -> Self {
+        let nets = [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "fc00::/7",
+        ];
+        Subscribers {
+            nets: nets
+                .iter()
+                .map(|n| n.parse().expect("literal CIDR"))
+                .collect(),
+        }
+    }
+
+    /// The ranges.
+    pub fn nets(&self) -> &[IpNet] {
+        &self.nets
+    }
+
+    /// Whether `a` is a subscriber's address.
+    #[inline]
+    pub fn contains(&self, a: &Addr) -> bool {
+        let ip = a.ip();
+        self.nets.iter().any(|n| n.contains(&ip))
+    }
+}
+
+impl FromStr for Subscribers {
+    type Err = String;
+
+    /// Parses `CIDR[,CIDR...]`; a bare address is a /32 or /128.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let net = match part.parse::<IpNet>() {
+                Ok(n) => n.trunc(),
+                Err(_) => match part.parse::<IpAddr>() {
+                    Ok(ip) => IpNet::from(ip),
+                    Err(_) => return Err(format!("`{part}` is not a CIDR range or an address")),
+                },
+            };
+            nets.push(net);
+        }
+        if nets.is_empty() {
+            return Err("no subscriber range given".into());
+        }
+        Ok(Subscribers { nets })
+    }
+}
+
+/// Timeouts and cap of a flow table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowConfig {
+    /// Idle timeout for TCP, nanoseconds (Zeek's `tcp_inactivity_timeout`: 5 min).
+    pub tcp_idle_ns: i64,
+    /// Idle timeout for UDP (1 min).
+    pub udp_idle_ns: i64,
+    /// Idle timeout for ICMP and other protocols (1 min).
+    pub other_idle_ns: i64,
+    /// Active timeout: a longer flow is cut into several records (30 min, as NetFlow).
+    pub active_ns: i64,
+    /// After FIN from both sides or RST, packets within this delay still belong to
+    /// the flow (the last ACKs); a new SYN starts a new flow at once.
+    pub close_linger_ns: i64,
+    /// Most flows held at once.
+    pub max_flows: usize,
+}
+
+const SEC: i64 = 1_000_000_000;
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            tcp_idle_ns: 300 * SEC,
+            udp_idle_ns: 60 * SEC,
+            other_idle_ns: 60 * SEC,
+            active_ns: 1800 * SEC,
+            close_linger_ns: 5 * SEC,
+            max_flows: DEFAULT_MAX_FLOWS,
+        }
+    }
+}
+
+/// Default cap on live flows across all workers. A flow entry is about 128
+/// bytes plus the hash table's slot, so this bounds the table near 150 MB.
+pub const DEFAULT_MAX_FLOWS: usize = 1_000_000;
+
+impl FlowConfig {
+    fn idle_ns(&self, proto: u8) -> i64 {
+        match proto {
+            ipproto::TCP => self.tcp_idle_ns,
+            ipproto::UDP => self.udp_idle_ns,
+            _ => self.other_idle_ns,
+        }
+    }
+}
+
+/// One packet as the flow table sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowPacket {
+    /// Index of the packet in the run, from 1 (becomes the flow id of a new flow).
+    pub index: u64,
+    /// Timestamp, ns.
+    pub ts_ns: i64,
+    /// Wire length.
+    pub wirelen: u32,
+    /// Canonical key.
+    pub key: FlowKey,
+    /// `key.hash()`, computed once by the reader.
+    pub hash: u64,
+    /// Whether the sender is endpoint `a`.
+    pub from_a: bool,
+    /// Whether endpoint `a` / `b` is a subscriber.
+    pub sub_a: bool,
+    /// Whether endpoint `b` is a subscriber.
+    pub sub_b: bool,
+    /// TCP flags (0 for other protocols).
+    pub tcp_flags: u8,
+}
+
+/// A live flow. Side 0 is endpoint `a` of the key, side 1 endpoint `b`.
+#[derive(Clone, Debug)]
+struct Flow {
+    key: FlowKey,
+    hash: u64,
+    /// 0 marks a free slot.
+    id: u64,
+    first_ns: i64,
+    last_ns: i64,
+    /// When the flow was closed by FIN/RST.
+    closed_ns: Option<i64>,
+    pkts: [u64; 2],
+    bytes: [u64; 2],
+    flags: [u8; 2],
+    /// Side of the originator (0 or 1).
+    orig: u8,
+    sub: [bool; 2],
+    rst: bool,
+}
+
+/// Counters of a flow table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Flows created.
+    pub created: u64,
+    /// Flows pushed out of a full table.
+    pub evicted: u64,
+    /// Most flows held at once.
+    pub peak: u64,
+}
+
+/// A bounded flow table. Records of ended flows are handed to a callback.
+pub struct FlowTable {
+    cfg: FlowConfig,
+    cap: usize,
+    slab: Vec<Flow>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
+    cursor: usize,
+    now_ns: i64,
+    stats: FlowStats,
+}
+
+/// Entries examined per sweep step and per eviction choice.
+const SWEEP_STEP: usize = 64;
+
+impl FlowTable {
+    /// A table holding at most `cap` flows (at least 1).
+    pub fn new(cfg: FlowConfig, cap: usize) -> Self {
+        let cap = cap.max(1);
+        FlowTable {
+            cfg,
+            cap,
+            slab: Vec::new(),
+            free: Vec::new(),
+            index: HashTable::new(),
+            cursor: 0,
+            now_ns: i64::MIN,
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Flows currently held.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no flow is held.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    /// Why `f` is over at time `ts` (for a packet with `flags`), if it is.
+    fn over(&self, f: &Flow, ts: i64, flags: u8) -> Option<EndReason> {
+        let closed_reason = if f.rst {
+            EndReason::Rst
+        } else {
+            EndReason::Fin
+        };
+        if let Some(closed) = f.closed_ns {
+            let syn_only = flags & (tcp_flag::SYN | tcp_flag::ACK) == tcp_flag::SYN;
+            if syn_only || ts - closed > self.cfg.close_linger_ns {
+                return Some(closed_reason);
+            }
+        }
+        if ts - f.last_ns > self.cfg.idle_ns(f.key.proto) {
+            return Some(EndReason::Idle);
+        }
+        if ts - f.first_ns > self.cfg.active_ns {
+            return Some(EndReason::Active);
+        }
+        None
+    }
+
+    /// Adds one packet; records of flows that ended meanwhile go to `emit`.
+    pub fn update(&mut self, p: &FlowPacket, emit: &mut impl FnMut(FlowRecord)) {
+        self.now_ns = self.now_ns.max(p.ts_ns);
+        let slab = &self.slab;
+        let found = self
+            .index
+            .find(p.hash, |&i| slab[i as usize].key == p.key)
+            .copied();
+        let idx = match found {
+            Some(i) => {
+                let f = &self.slab[i as usize];
+                if let Some(reason) = self.over(f, p.ts_ns, p.tcp_flags) {
+                    emit(self.record(i as usize, reason));
+                    self.start(i as usize, p);
+                }
+                i as usize
+            }
+            None => {
+                if self.index.len() >= self.cap {
+                    self.make_room(emit);
+                }
+                let i = match self.free.pop() {
+                    Some(i) => i as usize,
+                    None => {
+                        self.slab.push(Flow::empty());
+                        self.slab.len() - 1
+                    }
+                };
+                self.start(i, p);
+                let slab = &self.slab;
+                self.index
+                    .insert_unique(p.hash, i as u32, |&j| slab[j as usize].hash);
+                self.stats.peak = self.stats.peak.max(self.index.len() as u64);
+                i
+            }
+        };
+        let f = &mut self.slab[idx];
+        let side = usize::from(!p.from_a);
+        f.pkts[side] += 1;
+        f.bytes[side] += p.wirelen as u64;
+        f.last_ns = f.last_ns.max(p.ts_ns);
+        if p.key.proto == ipproto::TCP {
+            f.flags[side] |= p.tcp_flags;
+            if p.tcp_flags & tcp_flag::RST != 0 {
+                f.rst = true;
+                f.closed_ns = Some(p.ts_ns);
+            } else if f.closed_ns.is_none() && f.flags[0] & f.flags[1] & tcp_flag::FIN != 0 {
+                f.closed_ns = Some(p.ts_ns);
+            }
+        }
+    }
+
+    /// (Re)initialises slot `i` for a flow starting with `p`.
+    fn start(&mut self, i: usize, p: &FlowPacket) {
+        self.stats.created += 1;
+        let from = u8::from(!p.from_a);
+        // A SYN-ACK first means we missed the SYN: the other side originated.
+        let synack = p.key.proto == ipproto::TCP
+            && p.tcp_flags & (tcp_flag::SYN | tcp_flag::ACK) == (tcp_flag::SYN | tcp_flag::ACK);
+        self.slab[i] = Flow {
+            key: p.key,
+            hash: p.hash,
+            id: p.index,
+            first_ns: p.ts_ns,
+            last_ns: p.ts_ns,
+            closed_ns: None,
+            pkts: [0; 2],
+            bytes: [0; 2],
+            flags: [0; 2],
+            orig: if synack { 1 - from } else { from },
+            sub: [p.sub_a, p.sub_b],
+            rst: false,
+        };
+    }
+
+    /// Frees a slot: expires a flow that is over if the sample has one, else
+    /// evicts the one idle the longest.
+    fn make_room(&mut self, emit: &mut impl FnMut(FlowRecord)) {
+        let n = self.slab.len();
+        let mut stalest: Option<(i64, usize)> = None;
+        for k in 0..SWEEP_STEP.min(n) {
+            let i = (self.cursor + k) % n;
+            let f = &self.slab[i];
+            if f.id == 0 {
+                continue;
+            }
+            if let Some(reason) = self.over(f, self.now_ns, 0) {
+                self.cursor = (i + 1) % n;
+                return self.remove(i, reason, emit);
+            }
+            if stalest.is_none_or(|(t, _)| f.last_ns < t) {
+                stalest = Some((f.last_ns, i));
+            }
+        }
+        if let Some((_, i)) = stalest {
+            self.cursor = (i + 1) % n;
+            self.stats.evicted += 1;
+            self.remove(i, EndReason::Evicted, emit);
+        }
+    }
+
+    fn remove(&mut self, i: usize, reason: EndReason, emit: &mut impl FnMut(FlowRecord)) {
+        emit(self.record(i, reason));
+        let (hash, id) = (self.slab[i].hash, self.slab[i].id);
+        let slab = &self.slab;
+        if let Ok(e) = self.index.find_entry(hash, |&j| slab[j as usize].id == id) {
+            e.remove();
+        }
+        self.slab[i].id = 0;
+        self.free.push(i as u32);
+    }
+
+    /// Expires, among the next few entries, the flows that are over by the
+    /// latest packet time seen. Call it now and then (e.g. once per batch).
+    pub fn sweep(&mut self, emit: &mut impl FnMut(FlowRecord)) {
+        let n = self.slab.len();
+        if n == 0 {
+            return;
+        }
+        for _ in 0..SWEEP_STEP.min(n) {
+            let i = self.cursor % n;
+            self.cursor = (i + 1) % n;
+            let f = &self.slab[i];
+            if f.id != 0 {
+                if let Some(reason) = self.over(f, self.now_ns, 0) {
+                    self.remove(i, reason, emit);
+                }
+            }
+        }
+    }
+
+    /// Ends every flow (end of input).
+    pub fn drain(&mut self, emit: &mut impl FnMut(FlowRecord)) {
+        for i in 0..self.slab.len() {
+            if self.slab[i].id != 0 {
+                self.remove(i, EndReason::Eof, emit);
+            }
+        }
+        self.slab.clear();
+        self.free.clear();
+        self.cursor = 0;
+    }
+
+    fn record(&self, i: usize, end: EndReason) -> FlowRecord {
+        let f = &self.slab[i];
+        let o = f.orig as usize;
+        let r = 1 - o;
+        let addr = |s: usize| if s == 0 { f.key.a } else { f.key.b };
+        let port = |s: usize| if s == 0 { f.key.pa } else { f.key.pb };
+        let (subscriber, subscriber_side) = match (f.sub[o], f.sub[r]) {
+            (true, true) => (Some(addr(o)), Some(SubscriberSide::Both)),
+            (true, false) => (Some(addr(o)), Some(SubscriberSide::Orig)),
+            (false, true) => (Some(addr(r)), Some(SubscriberSide::Resp)),
+            (false, false) => (None, None),
+        };
+        let is_tcp = f.key.proto == ipproto::TCP;
+        let flags = |s: usize| is_tcp.then(|| tcp_flags_string(f.flags[s]));
+        FlowRecord {
+            ts: secs(f.first_ns),
+            flow_id: f.id,
+            orig_h: addr(o),
+            orig_p: port(o),
+            resp_h: addr(r),
+            resp_p: port(r),
+            proto: proto_name(f.key.proto),
+            last_ts: secs(f.last_ns),
+            duration: secs(f.last_ns - f.first_ns),
+            orig_pkts: f.pkts[o],
+            orig_bytes: f.bytes[o],
+            resp_pkts: f.pkts[r],
+            resp_bytes: f.bytes[r],
+            orig_flags: flags(o),
+            resp_flags: flags(r),
+            app: app_guess(f.key.proto, port(o), port(r)),
+            subscriber,
+            subscriber_side,
+            end,
+        }
+    }
+}
+
+impl Flow {
+    fn empty() -> Flow {
+        Flow {
+            key: FlowKey::default(),
+            hash: 0,
+            id: 0,
+            first_ns: 0,
+            last_ns: 0,
+            closed_ns: None,
+            pkts: [0; 2],
+            bytes: [0; 2],
+            flags: [0; 2],
+            orig: 0,
+            sub: [false; 2],
+            rst: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

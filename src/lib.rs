@@ -1,0 +1,17 @@
+//! ivraie — a network metadata interception simulator.
+//!
+//! *Trier le grain de l'ivraie*: ivraie replays packet captures through the
+//! "black box" metadata extractors that surveillance laws make operators run, and
+//! measures how much they take in and how many innocent people they flag.
+//!
+//! The data flows down the modules in this order: [`capture`] (pcap/pcapng bytes
+//! into frames) → [`decode`] (L2–L4 headers) → [`flow`] (bidirectional flows) →
+//! [`record`] (the metadata records) — driven by [`pipeline`] (one reader, N
+//! workers) and [`cli`] (the `ivraie` command).
+
+pub mod capture;
+pub mod cli;
+pub mod decode;
+pub mod flow;
+pub mod pipeline;
+pub mod record;

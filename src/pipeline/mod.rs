@@ -1,0 +1,674 @@
+//! The packet pipeline: one reader, N workers, sorted outputs.
+//!
+//! The reader (the calling thread) pulls frames from [`crate::capture`], decodes
+//! them ([`crate::decode`]), counts the traffic, and appends each IP packet to the
+//! batch of one worker. Packets are sharded by subscriber address, so that all of
+//! one person's flows and counters live on one worker; a flow with no subscriber
+//! on either side is sharded by its symmetric 5-tuple hash. Batches carry shared
+//! chunks ([`crate::capture::Chunk`]), not copies of the packets.
+//!
+//! Workers own a [`FlowTable`] each (the flow cap is split between them), format
+//! the records of ended flows in parallel, and hand them to a [`sink::RunBuffer`];
+//! the outputs are merged in flow-id order at the end, so they are the same for
+//! any thread count.
+//!
+//! This module knows nothing of protocol details beyond what it passes along.
+
+pub mod sink;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, bounded};
+use serde::Serialize;
+
+use crate::capture::{CaptureError, Chunk, InputSpec, LinkType, MergedSource};
+use crate::decode::{self, Addr, Counters, L3, ipproto};
+use crate::flow::{FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash};
+use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
+use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
+
+/// Packets per batch sent to a worker.
+pub const BATCH: usize = 1024;
+/// Batches queued per worker before the reader waits.
+pub const QUEUE: usize = 8;
+/// Most distinct addresses tracked for the top-talkers table.
+pub const MAX_TALKERS: usize = 1 << 20;
+
+/// Record file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object a line.
+    #[default]
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// Where and how to write records.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Directory receiving `flows.<ext>`.
+    pub dir: PathBuf,
+    /// Format of the record files.
+    pub format: Format,
+}
+
+/// Everything a pipeline run needs besides its inputs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Flow timeouts and cap (the cap is shared between workers).
+    pub flow: FlowConfig,
+    /// The monitored population.
+    pub subscribers: Subscribers,
+    /// Record files to write, if any.
+    pub output: Option<Output>,
+    /// Show a progress bar on stderr (only if it is a terminal and the run is long).
+    pub progress: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            flow: FlowConfig::default(),
+            subscribers: Subscribers::private(),
+            output: None,
+            progress: false,
+        }
+    }
+}
+
+/// Errors that stop a run (unreadable inputs are not among them: see
+/// [`Summary::errors`]).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The output directory or a record file could not be written.
+    #[error("writing {path}: {source}")]
+    Output {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
+/// Counts of what was read, kept by the reader.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TrafficStats {
+    /// Frames read.
+    pub packets: u64,
+    /// Bytes on the wire (original lengths).
+    pub bytes: u64,
+    /// Bytes captured (what the files hold).
+    pub captured_bytes: u64,
+    /// Earliest timestamp, seconds since the epoch.
+    pub first_ts: Option<f64>,
+    /// Latest timestamp.
+    pub last_ts: Option<f64>,
+    /// Frames per link type.
+    pub link_types: BTreeMap<String, u64>,
+    /// Frames per network and transport protocol.
+    pub protocols: BTreeMap<&'static str, u64>,
+    /// Decode anomalies and counted events, by name.
+    pub anomalies: BTreeMap<&'static str, u64>,
+}
+
+/// One address of the top-talkers table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Talker {
+    /// The address.
+    pub addr: String,
+    /// Bytes sent and received.
+    pub bytes: u64,
+    /// Packets sent and received.
+    pub packets: u64,
+    /// Flows it took part in.
+    pub flows: u64,
+}
+
+/// One input that could not be read to its end.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputProblem {
+    /// The input's name.
+    pub path: String,
+    /// Byte offset where reading stopped, if known.
+    pub offset: Option<u64>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Inputs read (after expanding directories).
+    pub inputs: Vec<String>,
+    /// Files of a directory skipped because they are not captures.
+    pub skipped: Vec<String>,
+    /// Traffic counts.
+    pub traffic: TrafficStats,
+    /// Flow records produced.
+    pub flows: u64,
+    /// Flows pushed out of a full table.
+    pub flows_evicted: u64,
+    /// Most flows held at once (sum over workers).
+    pub flows_peak: u64,
+    /// Flows per guessed application.
+    pub apps: BTreeMap<&'static str, u64>,
+    /// Distinct subscriber addresses seen in flows.
+    pub subscribers: u64,
+    /// The ten addresses with the most bytes.
+    pub top_talkers: Vec<Talker>,
+    /// Whether the top-talkers table hit [`MAX_TALKERS`] (then it is approximate).
+    pub talkers_capped: bool,
+    /// Inputs that could not be read to their end.
+    pub errors: Vec<InputProblem>,
+    /// Files written.
+    pub outputs: Vec<PathBuf>,
+    /// Wall-clock seconds of the run.
+    pub wall_s: f64,
+}
+
+/// A packet handed to a worker, with where its payload sits.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkPacket {
+    /// What the flow table needs.
+    pub flow: FlowPacket,
+    /// Index of the chunk in the batch's `chunks`.
+    pub chunk: u16,
+    /// Offset of the transport payload in the chunk.
+    pub payload_off: u32,
+    /// Captured payload bytes.
+    pub payload_len: u32,
+}
+
+struct Batch {
+    chunks: Vec<Chunk>,
+    pkts: Vec<WorkPacket>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            chunks: Vec::new(),
+            pkts: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// What one worker measured.
+#[derive(Default)]
+struct WorkerOut {
+    flows: u64,
+    stats: FlowStats,
+    apps: HashMap<&'static str, u64>,
+    subscribers: HashSet<Addr>,
+    talkers: HashMap<Addr, (u64, u64, u64)>,
+    talkers_capped: bool,
+    runs: Option<Runs>,
+    error: Option<io::Error>,
+}
+
+/// Protocol-mix slots counted by the reader.
+#[derive(Clone, Copy)]
+#[repr(usize)]
+enum Mix {
+    Ipv4,
+    Ipv6,
+    Arp,
+    OtherL2,
+    Undecoded,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmp6,
+    OtherIp,
+    Tunnelled,
+}
+
+const MIX_NAMES: [&str; 11] = [
+    "ipv4",
+    "ipv6",
+    "arp",
+    "other_l2",
+    "undecoded",
+    "tcp",
+    "udp",
+    "icmp",
+    "icmp6",
+    "other_ip",
+    "tunnelled",
+];
+
+/// Runs the pipeline over `inputs` (directories already expanded).
+pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Summary, PipelineError> {
+    let source = MergedSource::open(inputs);
+    run_source(source, inputs.iter().map(|i| i.name()).collect(), cfg)
+}
+
+/// Runs the pipeline over an opened source.
+pub fn run_source(
+    mut source: MergedSource,
+    input_names: Vec<String>,
+    cfg: &Config,
+) -> Result<Summary, PipelineError> {
+    let started = Instant::now();
+    let threads = cfg.threads.max(1);
+    if let Some(out) = &cfg.output {
+        fs::create_dir_all(&out.dir).map_err(|source| PipelineError::Output {
+            path: out.dir.clone(),
+            source,
+        })?;
+    }
+    let per_worker_cap = cfg.flow.max_flows.div_ceil(threads).max(1);
+
+    let (traffic, outs) = std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(threads);
+        let mut handles = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (tx, rx) = bounded::<Batch>(QUEUE);
+            senders.push(tx);
+            let flow_cfg = cfg.flow;
+            let output = cfg.output.clone();
+            handles.push(scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output)));
+        }
+        let traffic = read_all(&mut source, cfg, &senders);
+        drop(senders);
+        let outs: Vec<WorkerOut> = handles
+            .into_iter()
+            .map(|h| h.join().expect("worker panicked"))
+            .collect();
+        (traffic, outs)
+    });
+
+    let mut summary = Summary {
+        inputs: input_names,
+        skipped: Vec::new(),
+        traffic,
+        flows: 0,
+        flows_evicted: 0,
+        flows_peak: 0,
+        apps: BTreeMap::new(),
+        subscribers: 0,
+        top_talkers: Vec::new(),
+        talkers_capped: false,
+        errors: source.take_errors().iter().map(problem).collect(),
+        outputs: Vec::new(),
+        wall_s: 0.0,
+    };
+    let mut subscribers = HashSet::new();
+    let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
+    let mut runs = Vec::new();
+    for mut o in outs {
+        if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
+            return Err(PipelineError::Output {
+                path: out.dir.clone(),
+                source: e,
+            });
+        }
+        summary.flows += o.flows;
+        summary.flows_evicted += o.stats.evicted;
+        summary.flows_peak += o.stats.peak;
+        for (k, v) in o.apps {
+            *summary.apps.entry(k).or_default() += v;
+        }
+        subscribers.extend(o.subscribers);
+        summary.talkers_capped |= o.talkers_capped;
+        for (a, (b, p, f)) in o.talkers {
+            let t = talkers.entry(a).or_default();
+            t.0 += b;
+            t.1 += p;
+            t.2 += f;
+        }
+        runs.extend(o.runs);
+    }
+    summary.subscribers = subscribers.len() as u64;
+    let mut top: Vec<_> = talkers.into_iter().collect();
+    top.sort_unstable_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    summary.top_talkers = top
+        .into_iter()
+        .take(10)
+        .map(|(a, (bytes, packets, flows))| Talker {
+            addr: a.to_string(),
+            bytes,
+            packets,
+            flows,
+        })
+        .collect();
+
+    if let Some(out) = &cfg.output {
+        let path = out.dir.join(format!("flows.{}", out.format.ext()));
+        write_atomically(&path, |w| {
+            if out.format == Format::Csv {
+                let mut header = Vec::new();
+                csv_row(&mut header, FLOW_CSV_HEADER);
+                w.write_all(&header)?;
+            }
+            merge_runs(runs, w)?;
+            Ok(())
+        })?;
+        summary.outputs.push(path);
+    }
+    summary.wall_s = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn problem(e: &CaptureError) -> InputProblem {
+    InputProblem {
+        path: e.path().to_string(),
+        offset: e.offset(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes `path` through a temporary file in the same directory, renamed into
+/// place only once complete: a reader never sees a half-written file.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<&fs::File>) -> io::Result<()>,
+) -> Result<(), PipelineError> {
+    let err = |source| PipelineError::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".ivraie-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    {
+        let mut w = BufWriter::with_capacity(256 << 10, tmp.as_file());
+        fill(&mut w).map_err(err)?;
+        w.flush().map_err(err)?;
+    }
+    tmp.as_file().sync_data().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// The reader loop: decode, count, shard, batch.
+fn read_all(
+    source: &mut MergedSource,
+    cfg: &Config,
+    senders: &[crossbeam_channel::Sender<Batch>],
+) -> TrafficStats {
+    let n = senders.len();
+    let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new()).collect();
+    let mut counters = Counters::default();
+    let mut mix = [0u64; MIX_NAMES.len()];
+    let mut link_types: BTreeMap<LinkType, u64> = BTreeMap::new();
+    let mut last_link: Option<(LinkType, u64)> = None;
+    let mut stats = TrafficStats::default();
+    let (mut first_ns, mut last_ns) = (i64::MAX, i64::MIN);
+    let subs = &cfg.subscribers;
+    let mut progress = Progress::new(cfg.progress, source.total_bytes());
+    let mut index = 0u64;
+
+    let mut pending_progress = 0u32;
+    source.for_each(|sf| {
+        let f = sf.frame;
+        index += 1;
+        stats.bytes += f.wirelen as u64;
+        stats.captured_bytes += f.caplen as u64;
+        first_ns = first_ns.min(f.ts_ns);
+        last_ns = last_ns.max(f.ts_ns);
+        match &mut last_link {
+            Some((lt, c)) if *lt == f.linktype => *c += 1,
+            _ => {
+                if let Some((lt, c)) = last_link.take() {
+                    *link_types.entry(lt).or_default() += c;
+                }
+                last_link = Some((f.linktype, 1));
+            }
+        }
+        let bytes = f.bytes(sf.chunk);
+        let d = decode::decode(f.linktype, bytes, &mut counters);
+        match d.l3 {
+            L3::Ipv4 => mix[Mix::Ipv4 as usize] += 1,
+            L3::Ipv6 => mix[Mix::Ipv6 as usize] += 1,
+            L3::Arp => mix[Mix::Arp as usize] += 1,
+            L3::Other(_) => mix[Mix::OtherL2 as usize] += 1,
+            L3::None => mix[Mix::Undecoded as usize] += 1,
+        }
+        if d.is_ip() {
+            let slot = match d.proto {
+                ipproto::TCP => Mix::Tcp,
+                ipproto::UDP => Mix::Udp,
+                ipproto::ICMP => Mix::Icmp,
+                ipproto::ICMPV6 => Mix::Icmp6,
+                _ => Mix::OtherIp,
+            };
+            mix[slot as usize] += 1;
+            if d.tunnels > 0 {
+                mix[Mix::Tunnelled as usize] += 1;
+            }
+        }
+        let portless = matches!(
+            d.proto,
+            ipproto::TCP | ipproto::UDP | ipproto::ICMP | ipproto::ICMPV6
+        );
+        if d.is_ip() && !d.frag_tail && (d.has_l4 || !portless) {
+            let (key, from_a) = FlowKey::of(&d);
+            let hash = key.hash();
+            let (sub_a, sub_b) = (subs.contains(&key.a), subs.contains(&key.b));
+            let shard_hash = match (sub_a, sub_b) {
+                // Both ends are subscribers: the lower address holds the flow.
+                (true, _) => addr_hash(&key.a),
+                (false, true) => addr_hash(&key.b),
+                (false, false) => hash,
+            };
+            let w = (shard_hash % n as u64) as usize;
+            let batch = &mut batches[w];
+            if batch
+                .chunks
+                .last()
+                .is_none_or(|c| !std::sync::Arc::ptr_eq(c, sf.chunk))
+            {
+                batch.chunks.push(sf.chunk.clone());
+            }
+            batch.pkts.push(WorkPacket {
+                flow: FlowPacket {
+                    index,
+                    ts_ns: f.ts_ns,
+                    wirelen: f.wirelen,
+                    key,
+                    hash,
+                    from_a,
+                    sub_a,
+                    sub_b,
+                    tcp_flags: d.tcp_flags,
+                },
+                chunk: (batch.chunks.len() - 1) as u16,
+                payload_off: f.off + d.payload_off,
+                payload_len: d.payload_len,
+            });
+            if batch.pkts.len() >= BATCH || batch.chunks.len() >= u16::MAX as usize {
+                let full = std::mem::replace(batch, Batch::new());
+                // A worker only goes away by panicking; the join reports it.
+                let _ = senders[w].send(full);
+            }
+        }
+        pending_progress += 1;
+        if pending_progress == 1 << 16 {
+            pending_progress = 0;
+            // Bytes read so far, near enough: data plus a record header per frame.
+            progress.tick(stats.captured_bytes + 16 * index);
+        }
+    });
+    for (w, b) in batches.into_iter().enumerate() {
+        if !b.pkts.is_empty() {
+            let _ = senders[w].send(b);
+        }
+    }
+    progress.finish();
+    if let Some((lt, c)) = last_link {
+        *link_types.entry(lt).or_default() += c;
+    }
+    stats.packets = index;
+    if index > 0 {
+        stats.first_ts = Some(secs(first_ns));
+        stats.last_ts = Some(secs(last_ns));
+    }
+    stats.link_types = link_types.into_iter().map(|(k, v)| (k.name(), v)).collect();
+    stats.protocols = MIX_NAMES
+        .iter()
+        .zip(mix)
+        .filter(|(_, v)| *v > 0)
+        .map(|(k, v)| (*k, v))
+        .collect();
+    stats.anomalies = counters.nonzero().collect();
+    stats
+}
+
+fn worker(rx: Receiver<Batch>, cfg: FlowConfig, cap: usize, output: Option<Output>) -> WorkerOut {
+    let mut table = FlowTable::new(cfg, cap);
+    let mut out = WorkerOut::default();
+    let mut runs = output.as_ref().map(|o| RunBuffer::new(&o.dir, RUN_BUDGET));
+    let format = output.as_ref().map(|o| o.format).unwrap_or_default();
+    let mut emit = |r: FlowRecord| {
+        out.flows += 1;
+        *out.apps.entry(r.app).or_default() += 1;
+        if let Some(s) = r.subscriber {
+            out.subscribers.insert(s);
+        }
+        let total_b = r.orig_bytes + r.resp_bytes;
+        let total_p = r.orig_pkts + r.resp_pkts;
+        for a in [r.orig_h, r.resp_h] {
+            if out.talkers.len() < MAX_TALKERS || out.talkers.contains_key(&a) {
+                let t = out.talkers.entry(a).or_default();
+                t.0 += total_b;
+                t.1 += total_p;
+                t.2 += 1;
+            } else {
+                out.talkers_capped = true;
+            }
+        }
+        if let Some(runs) = runs.as_mut() {
+            if out.error.is_some() {
+                return;
+            }
+            let res = runs.push(r.flow_id, |buf| match format {
+                Format::Jsonl => {
+                    // Serialising plain data into a Vec cannot fail.
+                    let _ = serde_json::to_writer(&mut *buf, &r);
+                    buf.push(b'\n');
+                }
+                Format::Csv => write_flow_csv(buf, &r),
+            });
+            if let Err(e) = res {
+                out.error = Some(e);
+            }
+        }
+    };
+    for batch in rx {
+        for p in &batch.pkts {
+            table.update(&p.flow, &mut emit);
+        }
+        table.sweep(&mut emit);
+    }
+    table.drain(&mut emit);
+    out.stats = table.stats();
+    out.runs = runs.map(RunBuffer::finish);
+    out
+}
+
+fn write_flow_csv(buf: &mut Vec<u8>, r: &FlowRecord) {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    csv_row(
+        buf,
+        &[
+            r.ts.to_string(),
+            r.flow_id.to_string(),
+            r.orig_h.to_string(),
+            r.orig_p.to_string(),
+            r.resp_h.to_string(),
+            r.resp_p.to_string(),
+            r.proto.to_string(),
+            r.last_ts.to_string(),
+            r.duration.to_string(),
+            r.orig_pkts.to_string(),
+            r.orig_bytes.to_string(),
+            r.resp_pkts.to_string(),
+            r.resp_bytes.to_string(),
+            opt(&r.orig_flags),
+            opt(&r.resp_flags),
+            r.app.to_string(),
+            r.subscriber.map(|a| a.to_string()).unwrap_or_default(),
+            r.subscriber_side
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            r.end.as_str().to_string(),
+        ],
+    );
+}
+
+/// A progress bar on stderr that appears only after two seconds, and only on a
+/// terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    enabled: bool,
+    started: Instant,
+    total: u64,
+    consumed: u64,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: u64) -> Self {
+        Progress {
+            bar: None,
+            enabled: enabled && io::stderr().is_terminal(),
+            started: Instant::now(),
+            total,
+            consumed: 0,
+        }
+    }
+
+    fn tick(&mut self, consumed: u64) {
+        self.consumed = consumed;
+        if !self.enabled {
+            return;
+        }
+        if self.bar.is_none() && self.started.elapsed() > Duration::from_secs(2) {
+            let bar = if self.total > 0 {
+                indicatif::ProgressBar::new(self.total).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}",
+                    )
+                    .expect("literal template"),
+                )
+            } else {
+                indicatif::ProgressBar::new_spinner()
+            };
+            self.bar = Some(bar);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(self.consumed);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Metadata records and their shared join key.
+//!
+//! Every record ivraie writes starts with the same join key — `ts`, `flow_id` and
+//! the 5-tuple (`orig_h`, `orig_p`, `resp_h`, `resp_p`, `proto`) — so that a record
+//! of any protocol joins its flow record, as Zeek's `uid` and `id` fields do. This
+//! module defines the record types; it does not know how they are written (see
+//! [`crate::pipeline`] for the sinks).
+//!
+//! # `flows.jsonl` / `flows.csv`
+//!
+//! One line (row) per flow, in the order flows began (`flow_id` order). Fields, in
+//! order; optional ones are left out of JSON when empty (empty cells in CSV):
+//!
+//! | field | type | meaning |
+//! | --- | --- | --- |
+//! | `ts` | float | first packet, seconds since the Unix epoch (µs precision) |
+//! | `flow_id` | integer | index (from 1) of the flow's first packet in the run; unique per run |
+//! | `orig_h`, `orig_p` | string, integer | originator address and port (the TCP SYN sender, else the first sender) |
+//! | `resp_h`, `resp_p` | string, integer | responder address and port |
+//! | `proto` | string | `tcp`, `udp`, `icmp`, `icmp6`, or the IP protocol number |
+//! | `last_ts` | float | last packet, seconds since the epoch |
+//! | `duration` | float | `last_ts - ts`, seconds |
+//! | `orig_pkts`, `resp_pkts` | integer | packets sent by each side |
+//! | `orig_bytes`, `resp_bytes` | integer | bytes sent by each side, counted on the wire (original length, IP header included, link header included) |
+//! | `orig_flags`, `resp_flags` | string | TCP flags seen from each side, as letters `FSRPAUEC` (TCP only) |
+//! | `app` | string | application guessed from the ports (`dns`, `tls`, `http`...), or `unknown` |
+//! | `subscriber` | string | the monitored subscriber's address, if either side is one |
+//! | `subscriber_side` | string | `orig`, `resp` or `both` |
+//! | `end` | string | why the flow ended: `fin`, `rst`, `idle`, `active`, `evicted`, `eof` |
+
+use serde::Serialize;
+
+use crate::decode::Addr;
+
+/// Seconds since the epoch as a float, from nanoseconds (µs precision kept).
+pub fn secs(ts_ns: i64) -> f64 {
+    // Round to the microsecond so the printed value is stable and short.
+    (ts_ns.div_euclid(1000) as f64) / 1e6
+}
+
+/// Name of an IP protocol number as written in records.
+pub fn proto_name(proto: u8) -> ProtoName {
+    ProtoName(proto)
+}
+
+/// Displays `tcp`, `udp`, `icmp`, `icmp6`, or the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtoName(pub u8);
+
+impl std::fmt::Display for ProtoName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            6 => f.write_str("tcp"),
+            17 => f.write_str("udp"),
+            1 => f.write_str("icmp"),
+            58 => f.write_str("icmp6"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for ProtoName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// TCP flags as letters, in the order of the flag bits from FIN upwards.
+pub fn tcp_flags_string(flags: u8) -> String {
+    const LETTERS: [char; 8] = ['F', 'S', 'R', 'P', 'A', 'U', 'E', 'C'];
+    LETTERS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| flags & (1 << i) != 0)
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+/// Which side of a flow the monitored subscriber is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriberSide {
+    /// The originator is a subscriber.
+    Orig,
+    /// The responder is a subscriber.
+    Resp,
+    /// Both are.
+    Both,
+}
+
+impl SubscriberSide {
+    /// The name written in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriberSide::Orig => "orig",
+            SubscriberSide::Resp => "resp",
+            SubscriberSide::Both => "both",
+        }
+    }
+}
+
+/// Why a flow record was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    /// Both sides sent FIN.
+    Fin,
+    /// A side sent RST.
+    Rst,
+    /// No packet for the idle timeout.
+    Idle,
+    /// Open longer than the active timeout: the rest continues in a new record.
+    Active,
+    /// Pushed out of a full flow table.
+    Evicted,
+    /// Still open when the input ended.
+    Eof,
+}
+
+impl EndReason {
+    /// The name written in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Fin => "fin",
+            EndReason::Rst => "rst",
+            EndReason::Idle => "idle",
+            EndReason::Active => "active",
+            EndReason::Evicted => "evicted",
+            EndReason::Eof => "eof",
+        }
+    }
+}
+
+/// One bidirectional flow. See the module documentation for the field table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlowRecord {
+    /// First packet, seconds since the epoch.
+    pub ts: f64,
+    /// Index (from 1) of the flow's first packet in the run.
+    pub flow_id: u64,
+    /// Originator address.
+    pub orig_h: Addr,
+    /// Originator port (ICMP echo identifier for ICMP echo, else 0 without ports).
+    pub orig_p: u16,
+    /// Responder address.
+    pub resp_h: Addr,
+    /// Responder port.
+    pub resp_p: u16,
+    /// Transport protocol.
+    pub proto: ProtoName,
+    /// Last packet, seconds since the epoch.
+    pub last_ts: f64,
+    /// Seconds between first and last packet.
+    pub duration: f64,
+    /// Packets from the originator.
+    pub orig_pkts: u64,
+    /// Wire bytes from the originator.
+    pub orig_bytes: u64,
+    /// Packets from the responder.
+    pub resp_pkts: u64,
+    /// Wire bytes from the responder.
+    pub resp_bytes: u64,
+    /// TCP flags seen from the originator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orig_flags: Option<String>,
+    /// TCP flags seen from the responder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resp_flags: Option<String>,
+    /// Application guessed from the ports.
+    pub app: &'static str,
+    /// The monitored subscriber's address, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriber: Option<Addr>,
+    /// Which side the subscriber is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriber_side: Option<SubscriberSide>,
+    /// Why the record was closed.
+    pub end: EndReason,
+}
+
+/// Column names of `flows.csv`, in order.
+pub const FLOW_CSV_HEADER: &[&str] = &[
+    "ts",
+    "flow_id",
+    "orig_h",
+    "orig_p",
+    "resp_h",
+    "resp_p",
+    "proto",
+    "last_ts",
+    "duration",
+    "orig_pkts",
+    "orig_bytes",
+    "resp_pkts",
+    "resp_bytes",
+    "orig_flags",
+    "resp_flags",
+    "app",
+    "subscriber",
+    "subscriber_side",
+    "end",
+];
+
+/// Appends one CSV row (RFC 4180): a field holding a comma, quote, CR or LF is
+/// quoted, with quotes doubled; rows end with LF.
+pub fn csv_row<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let f = f.as_ref();
+        if f.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+            out.push(b'"');
+            for b in f.bytes() {
+                if b == b'"' {
+                    out.push(b'"');
+                }
+                out.push(b);
+            }
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(f.as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
+/// Port-based application guess: the responder's port first, then the originator's.
+pub fn app_guess(proto: u8, orig_p: u16, resp_p: u16) -> &'static str {
+    let by_port = |p: u16| -> Option<&'static str> {
+        Some(match (proto, p) {
+            (6 | 17, 53) => "dns",
+            (17, 5353) => "mdns",
+            (6, 80 | 8080 | 8000) => "http",
+            (6, 443 | 8443) => "tls",
+            (17, 443) => "quic",
+            (6, 853) => "dot",
+            (6 | 17, 5060) => "sip",
+            (6, 5061) => "sips",
+            (6, 25 | 587 | 2525) => "smtp",
+            (6, 465) => "smtps",
+            (6, 6881..=6889) | (17, 6881..=6889) => "bittorrent",
+            (17, 123) => "ntp",
+            (17, 67 | 68) => "dhcp",
+            (17, 546 | 547) => "dhcpv6",
+            (6, 22) => "ssh",
+            (6, 21) => "ftp",
+            (6, 23) => "telnet",
+            (6, 110) => "pop3",
+            (6, 143) => "imap",
+            (6, 993) => "imaps",
+            (6, 995) => "pop3s",
+            (6 | 17, 3478) => "stun",
+            (17, 1194) | (6, 1194) => "openvpn",
+            (17, 51820) => "wireguard",
+            (17, 500 | 4500) => "ipsec",
+            (6 | 17, 161 | 162) => "snmp",
+            (17, 514) => "syslog",
+            (6, 179) => "bgp",
+            (6, 3306) => "mysql",
+            (6, 5432) => "postgresql",
+            (6, 6379) => "redis",
+            (17, 1900) => "ssdp",
+            (17, 137 | 138) | (6, 139 | 445) => "smb",
+            (6, 1883) => "mqtt",
+            (6, 3389) => "rdp",
+            (6, 5222 | 5223) => "xmpp",
+            (6, 6667) => "irc",
+            (17, 69) => "tftp",
+            (6 | 17, 88) => "kerberos",
+            (6 | 17, 389) => "ldap",
+            _ => return None,
+        })
+    };
+    match proto {
+        1 => return "icmp",
+        58 => return "icmp6",
+        _ => {}
+    }
+    by_port(resp_p)
+        .or_else(|| by_port(orig_p))
+        .unwrap_or("unknown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_flags_letters_follow_bit_order() {
+        assert_eq!(tcp_flags_string(0x02), "S");
+        assert_eq!(tcp_flags_string(0x12), "SA");
+        assert_eq!(tcp_flags_string(0x11), "FA");
+        assert_eq!(tcp_flags_string(0xff), "FSRPAUEC");
+        assert_eq!(tcp_flags_string(0), "");
+    }
+
+    #[test]
+    fn app_guess_prefers_responder_port() {
+        assert_eq!(app_guess(6, 443, 80), "http");
+        assert_eq!(app_guess(6, 53211, 443), "tls");
+        assert_eq!(app_guess(17, 443, 53211), "quic");
+        assert_eq!(app_guess(17, 5353, 5353), "mdns");
+        assert_eq!(app_guess(1, 0, 0), "icmp");
+        assert_eq!(app_guess(6, 40000, 40001), "unknown");
+    }
+
+    #[test]
+    fn csv_row_quotes_only_what_needs_it() {
+        let mut out = Vec::new();
+        csv_row(&mut out, &["a", "b,c", "say \"hi\"", "l1\nl2", ""]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a,\"b,c\",\"say \"\"hi\"\"\",\"l1\nl2\",\n"
+        );
+    }
+
+    #[test]
+    fn secs_keeps_microseconds() {
+        assert_eq!(secs(1_700_000_000_123_456_789), 1_700_000_000.123456);
+        assert_eq!(secs(-1_500), -0.000002);
+    }
+}
