@@ -63,6 +63,8 @@ pub enum LinkType {
     Ipv4,
     /// Raw IPv6.
     Ipv6,
+    /// Per-Packet Information: a header naming the link type that follows.
+    Ppi,
     /// Anything else: counted and reported, frames not decoded.
     Unknown(u32),
 }
@@ -79,6 +81,7 @@ impl LinkType {
             276 => LinkType::LinuxSll2,
             228 => LinkType::Ipv4,
             229 => LinkType::Ipv6,
+            192 => LinkType::Ppi,
             n => LinkType::Unknown(n),
         }
     }
@@ -94,6 +97,7 @@ impl LinkType {
             LinkType::LinuxSll2 => 276,
             LinkType::Ipv4 => 228,
             LinkType::Ipv6 => 229,
+            LinkType::Ppi => 192,
             LinkType::Unknown(n) => n,
         }
     }
@@ -109,6 +113,7 @@ impl LinkType {
             LinkType::LinuxSll2 => "linux_sll2".into(),
             LinkType::Ipv4 => "ipv4".into(),
             LinkType::Ipv6 => "ipv6".into(),
+            LinkType::Ppi => "ppi".into(),
             LinkType::Unknown(n) => format!("linktype_{n}"),
         }
     }
@@ -672,7 +677,9 @@ impl CaptureReader {
                 [0x4d, 0x3c, 0x2b, 0x1a] => false,
                 [0x1a, 0x2b, 0x3c, 0x4d] => true,
                 _ => {
-                    return Err(self.corrupt("pcapng section header has no byte-order magic".into()));
+                    return Err(
+                        self.corrupt("pcapng section header has no byte-order magic".into())
+                    );
                 }
             }
         } else {

@@ -52,6 +52,13 @@ mod ethertype {
     pub const IPV6: u16 = 0x86dd;
     /// Transparent Ethernet bridging (Ethernet inside GRE).
     pub const TEB: u16 = 0x6558;
+    /// MPLS unicast and multicast.
+    pub const MPLS: u16 = 0x8847;
+    pub const MPLS_MC: u16 = 0x8848;
+    /// PPPoE session stage.
+    pub const PPPOE_SESSION: u16 = 0x8864;
+    /// Cisco FabricPath: a 2-byte FTag/TTL, then the inner Ethernet frame.
+    pub const FABRICPATH: u16 = 0x8903;
 }
 
 /// IP protocol numbers this decoder knows.
@@ -107,6 +114,14 @@ mod field {
     /// ICMP echo identifier (RFC 792 / RFC 4443), after type, code, checksum.
     pub const ICMP_ECHO_ID: core::ops::Range<usize> = 4..6;
     pub const GRE_MIN: usize = 4;
+    pub const MPLS_LABEL: usize = 4;
+    /// Bottom-of-stack bit in the third byte of an MPLS label entry.
+    pub const MPLS_BOS: u8 = 0x01;
+    /// PPPoE header (ver/type, code, session, length) and the PPP protocol field.
+    pub const PPPOE_HDR: usize = 6;
+    pub const PPP_PROTO: usize = 2;
+    pub const FABRICPATH_TAG: usize = 2;
+    pub const PPI_HDR: usize = 8;
     /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
     pub const FRAG_HDR: usize = 8;
 }
@@ -234,6 +249,10 @@ anomalies! {
     GreTruncated => "gre.truncated",
     /// GRE version 1 (PPTP) or with source routing: counted, not decapsulated.
     GreUnsupported => "gre.unsupported",
+    /// An MPLS label stack runs past the frame or is deeper than the limit.
+    MplsTruncated => "mpls.truncated",
+    /// A PPPoE session header cut short.
+    PppoeTruncated => "pppoe.truncated",
     /// ESP: encrypted, no ports to read.
     IpEsp => "ip.esp",
     /// The IP packet is longer than what was captured (snaplen).
@@ -344,6 +363,7 @@ pub fn decode(linktype: LinkType, frame: &[u8], counters: &mut Counters) -> Deco
         LinkType::Raw => cx.raw_ip(0, 0),
         LinkType::Ipv4 => cx.ipv4(0, 0),
         LinkType::Ipv6 => cx.ipv6(0, 0),
+        LinkType::Ppi => cx.ppi(),
         LinkType::Unknown(_) => cx.counters.bump(Anomaly::LinkUnsupported),
     }
     d
@@ -388,10 +408,76 @@ impl Cx<'_, '_> {
         match ether {
             ethertype::IPV4 => self.ipv4(off, depth),
             ethertype::IPV6 => self.ipv6(off, depth),
-            // Inside a tunnel the outer network layer stays the one reported.
-            ethertype::ARP if depth == 0 => self.d.l3 = L3::Arp,
-            other if depth == 0 => self.d.l3 = L3::Other(other),
+            ethertype::MPLS | ethertype::MPLS_MC => self.mpls(off, depth),
+            ethertype::PPPOE_SESSION => self.pppoe(off, depth),
+            ethertype::FABRICPATH if depth < MAX_TUNNEL_DEPTH => {
+                self.ethernet(off + field::FABRICPATH_TAG, depth + 1)
+            }
+            // The outermost network layer is the one reported.
+            ethertype::ARP if self.d.l3 == L3::None => self.d.l3 = L3::Arp,
+            other if self.d.l3 == L3::None => self.d.l3 = L3::Other(other),
             _ => {}
+        }
+    }
+
+    // RFC 3032 §2.1: | Label (20) | TC (3) |S| TTL (8) |, S set on the last entry.
+    // The payload type is not announced: guessed from the IP version nibble.
+    fn mpls(&mut self, mut off: usize, depth: usize) {
+        for _ in 0..8 {
+            let Some(entry) = self.frame.get(off..off + field::MPLS_LABEL) else {
+                return self.bump(Anomaly::MplsTruncated);
+            };
+            off += field::MPLS_LABEL;
+            if entry[2] & field::MPLS_BOS != 0 {
+                return self.raw_ip(off, depth);
+            }
+        }
+        self.bump(Anomaly::MplsTruncated);
+    }
+
+    // RFC 2516 §4: | VER | TYPE | CODE | SESSION_ID | LENGTH |, then PPP's protocol.
+    fn pppoe(&mut self, off: usize, depth: usize) {
+        const PPP_IPV4: u16 = 0x0021;
+        const PPP_IPV6: u16 = 0x0057;
+        let p = off + field::PPPOE_HDR;
+        let Some(proto) = self.frame.get(p..p + field::PPP_PROTO) else {
+            return self.bump(Anomaly::PppoeTruncated);
+        };
+        match u16::from_be_bytes([proto[0], proto[1]]) {
+            PPP_IPV4 => self.ipv4(p + field::PPP_PROTO, depth),
+            PPP_IPV6 => self.ipv6(p + field::PPP_PROTO, depth),
+            other if self.d.l3 == L3::None => self.d.l3 = L3::Other(other),
+            _ => {}
+        }
+    }
+
+    // PPI (CACE Technologies, "Per-Packet Information Header Specification" 1.0.10):
+    // | pph_version (1) | pph_flags (1) | pph_len (2, LE) | pph_dlt (4, LE) | fields |
+    fn ppi(&mut self) {
+        let Some(h) = self.frame.get(..field::PPI_HDR) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let len = u16::from_le_bytes([h[2], h[3]]) as usize;
+        let dlt = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        if len < field::PPI_HDR || len > self.frame.len() {
+            return self.bump(Anomaly::LinkTruncated);
+        }
+        let inner = LinkType::from_number(dlt);
+        let mut cx = Cx {
+            frame: &self.frame[len..],
+            counters: self.counters,
+            d: self.d,
+        };
+        match inner {
+            LinkType::Ethernet => cx.ethernet(0, 0),
+            LinkType::Raw => cx.raw_ip(0, 0),
+            LinkType::Ipv4 => cx.ipv4(0, 0),
+            LinkType::Ipv6 => cx.ipv6(0, 0),
+            _ => return self.bump(Anomaly::LinkUnsupported),
+        }
+        // Offsets were taken within the inner frame: shift the payload back.
+        if self.d.has_l4 {
+            self.d.payload_off += len as u32;
         }
     }
 
@@ -484,7 +570,7 @@ impl Cx<'_, '_> {
             }
             total.min(bytes.len())
         };
-        if depth == 0 {
+        if self.d.l3 == L3::None {
             self.d.l3 = L3::Ipv4;
         }
         self.d.src = Addr::v4(ip.get_source());
@@ -520,7 +606,7 @@ impl Cx<'_, '_> {
         if ip.get_version() != 6 {
             return self.bump(Anomaly::Ipv6BadVersion);
         }
-        if depth == 0 {
+        if self.d.l3 == L3::None {
             self.d.l3 = L3::Ipv6;
         }
         self.d.src = Addr::v6(ip.get_source());
