@@ -210,6 +210,10 @@ pub struct FlowPacket {
     pub index: u64,
     /// Timestamp, ns.
     pub ts_ns: i64,
+    /// The run's clock when the packet was read: the latest timestamp so far
+    /// (at least `ts_ns`). Expiry is decided on this clock, so that captures whose
+    /// timestamps step back do not make the output depend on sharding.
+    pub now_ns: i64,
     /// Wire length.
     pub wirelen: u32,
     /// Canonical key.
@@ -303,31 +307,41 @@ impl FlowTable {
         self.stats
     }
 
-    /// Why `f` is over at time `ts` (for a packet with `flags`), if it is.
-    fn over(&self, f: &Flow, ts: i64, flags: u8) -> Option<EndReason> {
+    /// Why `f` is over at clock `now` (for a packet with `flags`), if it is.
+    ///
+    /// Each way to end has a deadline; the flow is over once the clock passes the
+    /// earliest, and that one is the reason. Because the clock only grows, the
+    /// answer does not depend on when the question is asked.
+    fn over(&self, f: &Flow, now: i64, flags: u8) -> Option<EndReason> {
         let closed_reason = if f.rst {
             EndReason::Rst
         } else {
             EndReason::Fin
         };
+        if f.closed_ns.is_some() && flags & (tcp_flag::SYN | tcp_flag::ACK) == tcp_flag::SYN {
+            // A new connection reusing the 5-tuple.
+            return Some(closed_reason);
+        }
+        let mut first = (
+            f.last_ns.saturating_add(self.cfg.idle_ns(f.key.proto)),
+            EndReason::Idle,
+        );
         if let Some(closed) = f.closed_ns {
-            let syn_only = flags & (tcp_flag::SYN | tcp_flag::ACK) == tcp_flag::SYN;
-            if syn_only || ts - closed > self.cfg.close_linger_ns {
-                return Some(closed_reason);
+            let linger = closed.saturating_add(self.cfg.close_linger_ns);
+            if linger <= first.0 {
+                first = (linger, closed_reason);
             }
         }
-        if ts - f.last_ns > self.cfg.idle_ns(f.key.proto) {
-            return Some(EndReason::Idle);
+        let active = f.first_ns.saturating_add(self.cfg.active_ns);
+        if active < first.0 {
+            first = (active, EndReason::Active);
         }
-        if ts - f.first_ns > self.cfg.active_ns {
-            return Some(EndReason::Active);
-        }
-        None
+        (now > first.0).then_some(first.1)
     }
 
     /// Adds one packet; records of flows that ended meanwhile go to `emit`.
     pub fn update(&mut self, p: &FlowPacket, emit: &mut impl FnMut(FlowRecord)) {
-        self.now_ns = self.now_ns.max(p.ts_ns);
+        self.now_ns = self.now_ns.max(p.now_ns);
         let slab = &self.slab;
         let found = self
             .index
@@ -336,7 +350,7 @@ impl FlowTable {
         let idx = match found {
             Some(i) => {
                 let f = &self.slab[i as usize];
-                if let Some(reason) = self.over(f, p.ts_ns, p.tcp_flags) {
+                if let Some(reason) = self.over(f, self.now_ns, p.tcp_flags) {
                     emit(self.record(i as usize, reason));
                     self.start(i as usize, p);
                 }
@@ -437,8 +451,14 @@ impl FlowTable {
         self.free.push(i as u32);
     }
 
+    /// Advances the clock without a packet (e.g. to the run's clock at the end of
+    /// a batch of packets that went to other tables).
+    pub fn advance(&mut self, now_ns: i64) {
+        self.now_ns = self.now_ns.max(now_ns);
+    }
+
     /// Expires, among the next few entries, the flows that are over by the
-    /// latest packet time seen. Call it now and then (e.g. once per batch).
+    /// clock. Call it now and then (e.g. once per batch).
     pub fn sweep(&mut self, emit: &mut impl FnMut(FlowRecord)) {
         let n = self.slab.len();
         if n == 0 {
@@ -456,11 +476,15 @@ impl FlowTable {
         }
     }
 
-    /// Ends every flow (end of input).
+    /// Ends every flow (end of input): those over by the clock with their reason,
+    /// the others with [`EndReason::Eof`].
     pub fn drain(&mut self, emit: &mut impl FnMut(FlowRecord)) {
         for i in 0..self.slab.len() {
             if self.slab[i].id != 0 {
-                self.remove(i, EndReason::Eof, emit);
+                let reason = self
+                    .over(&self.slab[i], self.now_ns, 0)
+                    .unwrap_or(EndReason::Eof);
+                self.remove(i, reason, emit);
             }
         }
         self.slab.clear();

@@ -202,6 +202,8 @@ pub struct WorkPacket {
 struct Batch {
     chunks: Vec<Chunk>,
     pkts: Vec<WorkPacket>,
+    /// The run's clock when the batch was sent.
+    now_ns: i64,
 }
 
 impl Batch {
@@ -209,6 +211,7 @@ impl Batch {
         Batch {
             chunks: Vec::new(),
             pkts: Vec::with_capacity(BATCH),
+            now_ns: i64::MIN,
         }
     }
 }
@@ -490,6 +493,7 @@ fn read_all(
                 flow: FlowPacket {
                     index,
                     ts_ns: f.ts_ns,
+                    now_ns: last_ns,
                     wirelen: f.wirelen,
                     key,
                     hash,
@@ -503,7 +507,8 @@ fn read_all(
                 payload_len: d.payload_len,
             });
             if batch.pkts.len() >= BATCH || batch.chunks.len() >= u16::MAX as usize {
-                let full = std::mem::replace(batch, Batch::new());
+                let mut full = std::mem::replace(batch, Batch::new());
+                full.now_ns = last_ns;
                 // A worker only goes away by panicking; the join reports it.
                 let _ = senders[w].send(full);
             }
@@ -515,10 +520,10 @@ fn read_all(
             progress.tick(stats.captured_bytes + 16 * index);
         }
     });
-    for (w, b) in batches.into_iter().enumerate() {
-        if !b.pkts.is_empty() {
-            let _ = senders[w].send(b);
-        }
+    // Every worker gets a last batch, even empty, carrying the final clock.
+    for (w, mut b) in batches.into_iter().enumerate() {
+        b.now_ns = last_ns;
+        let _ = senders[w].send(b);
     }
     progress.finish();
     if let Some((lt, c)) = last_link {
@@ -584,6 +589,7 @@ fn worker(rx: Receiver<Batch>, cfg: FlowConfig, cap: usize, output: Option<Outpu
         for p in &batch.pkts {
             table.update(&p.flow, &mut emit);
         }
+        table.advance(batch.now_ns);
         table.sweep(&mut emit);
     }
     table.drain(&mut emit);
