@@ -62,8 +62,34 @@ enum Command {
 struct InputArgs {
     /// Capture files (pcap or pcapng), directories (every capture inside, merged in
     /// timestamp order), or `-` for standard input.
-    #[arg(value_name = "CAPTURE", required = true)]
+    #[cfg_attr(not(feature = "live"), arg(value_name = "CAPTURE", required = true))]
+    #[cfg_attr(
+        feature = "live",
+        arg(
+            value_name = "CAPTURE",
+            required_unless_present = "interface",
+            conflicts_with = "interface"
+        )
+    )]
     captures: Vec<PathBuf>,
+    /// Capture live on this network interface instead of reading files (needs
+    /// root or CAP_NET_RAW). Stops after --duration, --count, or on Ctrl-C.
+    #[cfg(feature = "live")]
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    interface: Option<String>,
+    /// Only read frames matching this tcpdump filter expression ("tcp port 443"),
+    /// on files and interfaces alike.
+    #[cfg(feature = "live")]
+    #[arg(long, short = 'f', value_name = "EXPR")]
+    filter: Option<String>,
+    /// Stop a live capture after this many seconds.
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "SECS", requires = "interface")]
+    duration: Option<u64>,
+    /// Stop a live capture after this many packets.
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "N", requires = "interface")]
+    count: Option<u64>,
     /// The monitored population, as CIDR ranges (`10.0.0.0/8,2001:db8::/32`). A flow
     /// belongs to the subscriber whose address is in these ranges. Default: every
     /// private-range address (RFC 1918, 100.64.0.0/10, fc00::/7).
@@ -126,7 +152,11 @@ impl InputArgs {
             ..FlowConfig::default()
         };
         let (inputs, skipped) = expand_inputs(&self.captures);
-        if inputs.is_empty() {
+        #[cfg(feature = "live")]
+        let live = self.interface.is_some();
+        #[cfg(not(feature = "live"))]
+        let live = false;
+        if inputs.is_empty() && !live {
             bail!("no capture found in {}", display_list(&self.captures));
         }
         if inputs.iter().filter(|i| **i == InputSpec::Stdin).count() > 1 {
@@ -138,6 +168,8 @@ impl InputArgs {
             subscribers,
             output,
             progress: !self.no_progress,
+            #[cfg(feature = "live")]
+            filter: self.filter.clone(),
         };
         Ok((inputs, skipped, cfg))
     }
@@ -179,7 +211,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Inspect { input, json } => {
             let (inputs, skipped, cfg) = input.build(None)?;
-            let summary = run_pipeline(&inputs, skipped, &cfg)?;
+            let summary = run_pipeline(&input, &inputs, skipped, &cfg)?;
             let mut out = io::stdout().lock();
             if json {
                 serde_json::to_writer_pretty(&mut out, &summary)?;
@@ -199,7 +231,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 dir: output.clone(),
                 format,
             }))?;
-            let summary = run_pipeline(&inputs, skipped, &cfg)?;
+            let summary = run_pipeline(&input, &inputs, skipped, &cfg)?;
             let pps = summary.traffic.packets as f64 / summary.wall_s.max(1e-9);
             eprintln!(
                 "ivraie: {} packets, {} flows in {:.2} s ({:.2} M packets/s) -> {}",
@@ -220,10 +252,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn run_pipeline(
+    args: &InputArgs,
     inputs: &[InputSpec],
     skipped: Vec<PathBuf>,
     cfg: &pipeline::Config,
 ) -> Result<Summary> {
+    #[cfg(feature = "live")]
+    if let Some(iface) = &args.interface {
+        use crate::capture::live::{LiveSource, Stop};
+        let stop = Stop {
+            duration: args.duration.map(std::time::Duration::from_secs),
+            count: args.count,
+        };
+        // The kernel filters live traffic; a second pass in the reader is redundant.
+        let src = LiveSource::open(iface, args.filter.as_deref(), stop)?;
+        let cfg = pipeline::Config {
+            filter: None,
+            ..cfg.clone()
+        };
+        return Ok(pipeline::run_source(
+            src,
+            vec![format!("interface {iface}")],
+            &cfg,
+        )?);
+    }
+    #[cfg(not(feature = "live"))]
+    let _ = args;
     let mut summary = pipeline::run(inputs, cfg)?;
     summary.skipped = skipped.iter().map(|p| p.display().to_string()).collect();
     for e in &summary.errors {

@@ -798,6 +798,20 @@ fn ts_to_ns(ts: u64, resolution: u64, offset_s: i64) -> i64 {
         .saturating_add(frac_ns)
 }
 
+/// Anything that yields frames in order: files ([`MergedSource`]) or, with the
+/// `live` feature, a network interface.
+pub trait FrameSource {
+    /// Calls `f` on every frame, in order.
+    fn for_each(&mut self, f: impl FnMut(SourceFrame<'_>));
+    /// Total bytes to read, for progress (0 if unknown).
+    fn total_bytes(&self) -> u64;
+    /// Takes the errors met so far.
+    fn take_errors(&mut self) -> Vec<CaptureError>;
+}
+
+#[cfg(feature = "live")]
+pub mod live;
+
 /// One frame of the merged stream, with the chunk that holds its bytes.
 pub struct SourceFrame<'a> {
     /// The chunk; `frame.bytes(chunk)` are the frame's bytes.
@@ -895,7 +909,7 @@ impl MergedSource {
 
     /// Calls `f` on every frame of every input, in timestamp order. Read errors are
     /// kept (see [`MergedSource::errors`]) and do not stop the other inputs.
-    pub fn for_each(&mut self, mut f: impl FnMut(SourceFrame<'_>)) {
+    pub fn each_frame(&mut self, mut f: impl FnMut(SourceFrame<'_>)) {
         if let Some(i) = self.single {
             let r = &mut self.readers[i].reader;
             loop {
@@ -930,18 +944,23 @@ impl MergedSource {
         self.readers.iter().map(|p| p.reader.consumed()).sum()
     }
 
-    /// Total size of the file inputs, for progress (0 if unknown, e.g. stdin).
-    pub fn total_bytes(&self) -> u64 {
-        self.total_bytes
-    }
-
     /// Errors met so far, in the order they happened.
     pub fn errors(&self) -> &[CaptureError] {
         &self.errors
     }
+}
 
-    /// Takes the errors out.
-    pub fn take_errors(&mut self) -> Vec<CaptureError> {
+impl FrameSource for MergedSource {
+    fn for_each(&mut self, f: impl FnMut(SourceFrame<'_>)) {
+        self.each_frame(f)
+    }
+
+    /// Total size of the file inputs (0 if unknown, e.g. stdin).
+    fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    fn take_errors(&mut self) -> Vec<CaptureError> {
         std::mem::take(&mut self.errors)
     }
 }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, bounded};
 use serde::Serialize;
 
-use crate::capture::{CaptureError, Chunk, InputSpec, LinkType, MergedSource};
+use crate::capture::{CaptureError, Chunk, FrameSource, InputSpec, LinkType, MergedSource};
 use crate::decode::{self, Addr, Counters, L3, ipproto};
 use crate::flow::{FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash};
 use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
@@ -80,6 +80,9 @@ pub struct Config {
     pub output: Option<Output>,
     /// Show a progress bar on stderr (only if it is a terminal and the run is long).
     pub progress: bool,
+    /// A tcpdump filter expression: only matching frames are read.
+    #[cfg(feature = "live")]
+    pub filter: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +95,8 @@ impl Default for Config {
             subscribers: Subscribers::private(),
             output: None,
             progress: false,
+            #[cfg(feature = "live")]
+            filter: None,
         }
     }
 }
@@ -100,6 +105,9 @@ impl Default for Config {
 /// [`Summary::errors`]).
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// The filter expression does not compile.
+    #[error("{0}")]
+    Filter(String),
     /// The output directory or a record file could not be written.
     #[error("writing {path}: {source}")]
     Output {
@@ -113,8 +121,10 @@ pub enum PipelineError {
 /// Counts of what was read, kept by the reader.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TrafficStats {
-    /// Frames read.
+    /// Frames read (that passed the filter, if any).
     pub packets: u64,
+    /// Frames a `--filter` expression left out.
+    pub filtered_out: u64,
     /// Bytes on the wire (original lengths).
     pub bytes: u64,
     /// Bytes captured (what the files hold).
@@ -267,8 +277,8 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Summary, PipelineError>
 }
 
 /// Runs the pipeline over an opened source.
-pub fn run_source(
-    mut source: MergedSource,
+pub fn run_source<S: FrameSource>(
+    mut source: S,
     input_names: Vec<String>,
     cfg: &Config,
 ) -> Result<Summary, PipelineError> {
@@ -281,6 +291,15 @@ pub fn run_source(
         })?;
     }
     let per_worker_cap = cfg.flow.max_flows.div_ceil(threads).max(1);
+    #[cfg(feature = "live")]
+    let mut filter = match &cfg.filter {
+        Some(expr) => {
+            Some(crate::capture::live::BpfFilter::new(expr).map_err(PipelineError::Filter)?)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "live"))]
+    let mut filter: Option<NoFilter> = None;
 
     let (traffic, outs) = std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(threads);
@@ -292,7 +311,7 @@ pub fn run_source(
             let output = cfg.output.clone();
             handles.push(scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output)));
         }
-        let traffic = read_all(&mut source, cfg, &senders);
+        let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
         drop(senders);
         let outs: Vec<WorkerOut> = handles
             .into_iter()
@@ -409,11 +428,35 @@ pub fn write_atomically(
     Ok(())
 }
 
+/// What the reader needs from a frame filter.
+trait FrameFilter {
+    fn matches(&mut self, lt: LinkType, frame: &[u8]) -> bool;
+}
+
+#[cfg(feature = "live")]
+impl FrameFilter for crate::capture::live::BpfFilter {
+    fn matches(&mut self, lt: LinkType, frame: &[u8]) -> bool {
+        crate::capture::live::BpfFilter::matches(self, lt, frame)
+    }
+}
+
+/// The filter type of builds without `live`: never constructed.
+#[cfg(not(feature = "live"))]
+enum NoFilter {}
+
+#[cfg(not(feature = "live"))]
+impl FrameFilter for NoFilter {
+    fn matches(&mut self, _: LinkType, _: &[u8]) -> bool {
+        match *self {}
+    }
+}
+
 /// The reader loop: decode, count, shard, batch.
-fn read_all(
-    source: &mut MergedSource,
+fn read_all<S: FrameSource, F: FrameFilter>(
+    source: &mut S,
     cfg: &Config,
     senders: &[crossbeam_channel::Sender<Batch>],
+    mut filter: Option<&mut F>,
 ) -> TrafficStats {
     let n = senders.len();
     let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new()).collect();
@@ -430,6 +473,12 @@ fn read_all(
     let mut pending_progress = 0u32;
     source.for_each(|sf| {
         let f = sf.frame;
+        if let Some(filter) = filter.as_deref_mut() {
+            if !filter.matches(f.linktype, f.bytes(sf.chunk)) {
+                stats.filtered_out += 1;
+                return;
+            }
+        }
         index += 1;
         stats.bytes += f.wirelen as u64;
         stats.captured_bytes += f.caplen as u64;
