@@ -99,6 +99,10 @@ pub fn addr_hash(a: &Addr) -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscribers {
     nets: Vec<IpNet>,
+    /// IPv4 ranges as (network, mask), for the per-packet test.
+    v4: Vec<(u32, u32)>,
+    /// IPv6 ranges as (network, mask).
+    v6: Vec<(u128, u128)>,
 }
 
 impl Subscribers {
@@ -112,12 +116,23 @@ impl Subscribers {
             "100.64.0.0/10",
             "fc00::/7",
         ];
-        Subscribers {
-            nets: nets
-                .iter()
+        Self::from_nets(
+            nets.iter()
                 .map(|n| n.parse().expect("literal CIDR"))
                 .collect(),
+        )
+    }
+
+    fn from_nets(nets: Vec<IpNet>) -> Self {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for n in &nets {
+            match n {
+                IpNet::V4(n) => v4.push((n.network().to_bits(), n.netmask().to_bits())),
+                IpNet::V6(n) => v6.push((n.network().to_bits(), n.netmask().to_bits())),
+            }
         }
+        Subscribers { nets, v4, v6 }
     }
 
     /// The ranges.
@@ -128,8 +143,13 @@ impl Subscribers {
     /// Whether `a` is a subscriber's address.
     #[inline]
     pub fn contains(&self, a: &Addr) -> bool {
-        let ip = a.ip();
-        self.nets.iter().any(|n| n.contains(&ip))
+        if a.is_v4() {
+            let ip = u32::from_be_bytes([a.0[12], a.0[13], a.0[14], a.0[15]]);
+            self.v4.iter().any(|&(net, mask)| ip & mask == net)
+        } else {
+            let ip = u128::from_be_bytes(a.0);
+            self.v6.iter().any(|&(net, mask)| ip & mask == net)
+        }
     }
 }
 
@@ -152,7 +172,7 @@ impl FromStr for Subscribers {
         if nets.is_empty() {
             return Err("no subscriber range given".into());
         }
-        Ok(Subscribers { nets })
+        Ok(Self::from_nets(nets))
     }
 }
 
