@@ -32,7 +32,9 @@ use pcap_parser::PcapError;
 use pcap_parser::pcap::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
 };
-use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
+use pcap_parser::pcapng::{
+    Block, OptionCode, parse_block_be, parse_block_le, parse_sectionheaderblock,
+};
 use pcap_parser::traits::PcapNGPacketBlock;
 
 /// Size of a read chunk when one input is read alone.
@@ -727,12 +729,36 @@ impl CaptureReader {
                 });
             }
             Block::InterfaceDescription(idb) => {
-                let resolution = idb.ts_resolution().unwrap_or(1_000_000).max(1);
+                // pcap-parser 0.17 rejects binary resolutions (top bit set) and
+                // reads if_tsoffset little-endian whatever the section's order:
+                // both are decoded here from the raw options.
+                let mut resolution = 1_000_000;
+                let mut offset_s = 0;
+                for opt in &idb.options {
+                    match opt.code {
+                        OptionCode::IfTsresol => {
+                            if let Some(r) = opt.value.first().and_then(|r| ts_resolution(*r)) {
+                                resolution = r;
+                            }
+                        }
+                        OptionCode::IfTsoffset => {
+                            if let Some(v) = opt.value.get(..8) {
+                                let b: [u8; 8] = v.try_into().expect("8 bytes");
+                                offset_s = if big_endian {
+                                    i64::from_be_bytes(b)
+                                } else {
+                                    i64::from_le_bytes(b)
+                                };
+                            }
+                        }
+                        _ => {}
+                    }
+                }
                 interfaces.push(Interface {
                     linktype: LinkType::from_number(idb.linktype.0 as u32),
                     snaplen: idb.snaplen,
                     resolution,
-                    offset_s: idb.if_tsoffset,
+                    offset_s,
                 });
             }
             Block::EnhancedPacket(epb) => {
@@ -785,6 +811,17 @@ fn nom_reason(e: &pcap_parser::nom::Err<PcapError<&[u8]>>) -> String {
             other => format!("{other:?}").chars().take(80).collect(),
         },
     }
+}
+
+/// Units per second of a pcapng `if_tsresol` value: a power of ten, or of two
+/// when the top bit is set. `None` when it does not fit in 64 bits.
+fn ts_resolution(r: u8) -> Option<u64> {
+    if r & 0x80 != 0 {
+        1u64.checked_shl((r & 0x7f) as u32)
+    } else {
+        10u64.checked_pow(r as u32)
+    }
+    .filter(|&u| u > 0)
 }
 
 /// Converts a pcapng timestamp in `resolution` units per second to nanoseconds.

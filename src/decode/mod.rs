@@ -627,7 +627,18 @@ impl Cx<'_, '_> {
         // the fragment and AH headers give their length in 8-octet units after the
         // first 8.
         for n in 0.. {
-            if n == MAX_IPV6_EXT {
+            let is_ext = matches!(
+                next,
+                ipproto::HOPOPT
+                    | ipproto::ROUTING
+                    | ipproto::DSTOPTS
+                    | ipproto::MOBILITY
+                    | ipproto::HIP
+                    | ipproto::SHIM6
+                    | ipproto::AH
+                    | ipproto::FRAGMENT
+            );
+            if n == MAX_IPV6_EXT && is_ext {
                 return self.bump(Anomaly::Ipv6ExtTooMany);
             }
             match next {

@@ -501,8 +501,19 @@ impl FlowTable {
     pub fn drain(&mut self, emit: &mut impl FnMut(FlowRecord)) {
         for i in 0..self.slab.len() {
             if self.slab[i].id != 0 {
+                let f = &self.slab[i];
+                // A flow closed by FIN or RST ended that way even if the input
+                // stops within the linger; `eof` is for flows still open.
+                let closed = f.closed_ns.map(|_| {
+                    if f.rst {
+                        EndReason::Rst
+                    } else {
+                        EndReason::Fin
+                    }
+                });
                 let reason = self
-                    .over(&self.slab[i], self.now_ns, 0)
+                    .over(f, self.now_ns, 0)
+                    .or(closed)
                     .unwrap_or(EndReason::Eof);
                 self.remove(i, reason, emit);
             }
