@@ -1,0 +1,3 @@
+//! bittorrent dissector (in progress: parser first).
+
+pub mod parser;

@@ -1,0 +1,3 @@
+//! dns dissector (in progress: parser first).
+
+pub mod parser;

@@ -1,0 +1,3 @@
+//! http dissector (in progress: parser first).
+
+pub mod parser;

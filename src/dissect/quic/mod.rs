@@ -1,0 +1,3 @@
+//! quic dissector (in progress: parser first).
+
+pub mod parser;

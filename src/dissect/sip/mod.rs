@@ -1,0 +1,3 @@
+//! sip dissector (in progress: parser first).
+
+pub mod parser;

@@ -1,0 +1,3 @@
+//! smtp dissector (in progress: parser first).
+
+pub mod parser;

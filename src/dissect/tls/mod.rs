@@ -1,0 +1,3 @@
+//! tls dissector (in progress: parser first).
+
+pub mod parser;
