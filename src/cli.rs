@@ -117,6 +117,9 @@ struct InputArgs {
     /// Never show the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Build flows only: skip the application dissectors (DNS, TLS, ...).
+    #[arg(long)]
+    flows_only: bool,
 }
 
 impl InputArgs {
@@ -168,6 +171,7 @@ impl InputArgs {
             subscribers,
             output,
             progress: !self.no_progress,
+            dissect: !self.flows_only,
             #[cfg(feature = "live")]
             filter: self.filter.clone(),
         };
@@ -344,6 +348,13 @@ pub fn write_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         "applications {}",
         list(&mut apps.iter().map(|(k, v)| (k.to_string(), **v)))
     )?;
+    if !s.records.is_empty() {
+        writeln!(
+            w,
+            "records      {}",
+            list(&mut s.records.iter().map(|(k, v)| (k.to_string(), *v)))
+        )?;
+    }
     writeln!(w, "subscribers  {}", s.subscribers)?;
     if !s.top_talkers.is_empty() {
         writeln!(

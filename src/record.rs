@@ -176,6 +176,23 @@ pub struct FlowRecord {
     pub subscriber_side: Option<SubscriberSide>,
     /// Why the record was closed.
     pub end: EndReason,
+    /// Last packet, ns (for finishing the flow's dissector; not written).
+    #[serde(skip)]
+    pub last_ns: i64,
+}
+
+impl FlowRecord {
+    /// The flow's originator/responder view.
+    pub fn ends(&self) -> crate::flow::FlowEnds {
+        crate::flow::FlowEnds {
+            flow_id: self.flow_id,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+            proto: self.proto.0,
+        }
+    }
 }
 
 /// Column names of `flows.csv`, in order.

@@ -327,6 +327,8 @@ pub struct Decoded {
     pub dport: u16,
     /// TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ...).
     pub tcp_flags: u8,
+    /// TCP sequence number (0 for other protocols).
+    pub tcp_seq: u32,
     /// Whether a transport header was read (ports are meaningful).
     pub has_l4: bool,
     /// Transport payload: offset in the frame.
@@ -704,6 +706,7 @@ impl Cx<'_, '_> {
                 }
                 self.set_l4(tcp.get_source(), tcp.get_destination(), start + doff, end);
                 self.d.tcp_flags = tcp.get_flags();
+                self.d.tcp_seq = tcp.get_sequence();
             }
             ipproto::UDP => {
                 let Some(udp) = UdpPacket::new(bytes) else {

@@ -8,7 +8,18 @@
 //! more bytes", or invalid with a named anomaly (`dns.label_loop`,
 //! `tls.record_too_long`...). Only the caller decides to buffer, resync or give up.
 //!
+//! The framework around them: a protocol implements [`Dissector`] (probe a
+//! flow's first bytes, start a [`Session`]) and is listed in [`registry`] — one
+//! line. [`engine::FlowApp`] is the per-flow state kept in the flow table: it
+//! probes every registered dissector by content (ports are only a hint), reassembles
+//! TCP in order per direction ([`stream`]), feeds the claiming session and
+//! finishes it when the flow ends. Sessions emit records that start with the
+//! shared [`JoinKey`] and implement [`Record`].
+//!
 //! This module knows nothing of scenarios or policy.
+
+pub mod engine;
+pub mod stream;
 
 pub mod bittorrent;
 pub mod dns;
@@ -54,4 +65,190 @@ pub enum Direction {
     ToResponder,
     /// From the responder (server) back.
     ToOriginator,
+}
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::decode::Addr;
+use crate::flow::FlowEnds;
+use crate::record::{ProtoName, secs};
+
+/// Every dissector, in probing order. Adding a protocol adds one line here.
+pub fn registry() -> &'static [&'static dyn Dissector] {
+    &[]
+}
+
+/// What a dissector thinks of a flow from its first payload bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// This protocol: start a session.
+    Yes,
+    /// Not this protocol.
+    No,
+    /// Cannot tell yet: ask again with more bytes.
+    NeedMore,
+}
+
+/// What a dissector may look at when probing.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeCtx {
+    /// IP protocol (6 TCP, 17 UDP).
+    pub proto: u8,
+    /// Originator port.
+    pub orig_p: u16,
+    /// Responder port.
+    pub resp_p: u16,
+}
+
+impl ProbeCtx {
+    /// Whether either port is `port`.
+    pub fn port(&self, port: u16) -> bool {
+        self.orig_p == port || self.resp_p == port
+    }
+}
+
+/// How far a session got with the bytes it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// This many bytes of the direction's stream are used; more than were given
+    /// means "skip the rest too" (e.g. an HTTP body). UDP ignores the count.
+    Consumed(u64),
+    /// The session wants nothing more from this flow.
+    Done,
+}
+
+/// A protocol: probing and session factory. Implementations are stateless.
+pub trait Dissector: Sync {
+    /// Protocol name: the `app` of claimed flows and the record file's stem.
+    fn name(&self) -> &'static str;
+    /// Columns of the protocol's CSV file, in order.
+    fn columns(&self) -> &'static [&'static str];
+    /// Whether `data`, the first bytes one side sent, speaks this protocol.
+    fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe;
+    /// A session for a flow this dissector claimed.
+    fn start(&self) -> Box<dyn Session>;
+}
+
+/// Per-flow state of a claimed flow. All collections it keeps are bounded.
+pub trait Session: Send {
+    /// New bytes: the in-order stream of one direction (TCP, from the first
+    /// unconsumed byte) or one datagram (UDP).
+    fn feed(&mut self, cx: &mut Cx<'_>, dir: Direction, data: &[u8]) -> Progress;
+    /// The flow ended: emit what is still pending (e.g. an unanswered call).
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        let _ = cx;
+    }
+}
+
+/// The join key every record starts with (same fields as a flow record's).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JoinKey {
+    /// When the record's event happened, seconds since the epoch.
+    pub ts: f64,
+    /// The flow's id (joins `flows.jsonl`).
+    pub flow_id: u64,
+    /// Originator address.
+    pub orig_h: Addr,
+    /// Originator port.
+    pub orig_p: u16,
+    /// Responder address.
+    pub resp_h: Addr,
+    /// Responder port.
+    pub resp_p: u16,
+    /// Transport protocol.
+    pub proto: ProtoName,
+}
+
+/// A record type of a protocol. The JSON form is its serde serialisation; the
+/// CSV form takes the columns of [`Dissector::columns`] from it.
+pub trait Record: Serialize + Send + 'static {
+    /// The protocol name (record file stem).
+    fn protocol(&self) -> &'static str;
+    /// Timestamp of the record, ns (orders the file).
+    fn ts_ns(&self) -> i64;
+}
+
+/// A record ready to be written, whatever its protocol.
+pub struct AnyRecord {
+    /// Protocol name.
+    pub protocol: &'static str,
+    /// Timestamp, ns.
+    pub ts_ns: i64,
+    /// Flow id.
+    pub flow_id: u64,
+    /// Order among the records of the same flow.
+    pub seq: u32,
+    /// The record as JSON.
+    pub json: serde_json::Value,
+}
+
+/// What a session can reach while it runs: the flow, the packet time, and where
+/// to put records and anomalies.
+pub struct Cx<'a> {
+    /// The flow.
+    pub ends: FlowEnds,
+    /// Time of the packet being processed, ns.
+    pub ts_ns: i64,
+    pub(crate) records: &'a mut Vec<AnyRecord>,
+    pub(crate) anomalies: &'a mut BTreeMap<&'static str, u64>,
+}
+
+impl<'a> Cx<'a> {
+    /// A context writing into `records` and `anomalies`.
+    pub fn new(
+        ends: FlowEnds,
+        ts_ns: i64,
+        records: &'a mut Vec<AnyRecord>,
+        anomalies: &'a mut BTreeMap<&'static str, u64>,
+    ) -> Self {
+        Cx {
+            ends,
+            ts_ns,
+            records,
+            anomalies,
+        }
+    }
+
+    /// The join key for an event at `ts_ns`.
+    pub fn key(&self, ts_ns: i64) -> JoinKey {
+        JoinKey {
+            ts: secs(ts_ns),
+            flow_id: self.ends.flow_id,
+            orig_h: self.ends.orig_h,
+            orig_p: self.ends.orig_p,
+            resp_h: self.ends.resp_h,
+            resp_p: self.ends.resp_p,
+            proto: ProtoName(self.ends.proto),
+        }
+    }
+
+    /// Emits a record.
+    pub fn emit<R: Record>(&mut self, r: R) {
+        let json = serde_json::to_value(&r).unwrap_or(serde_json::Value::Null);
+        self.records.push(AnyRecord {
+            protocol: r.protocol(),
+            ts_ns: r.ts_ns(),
+            flow_id: self.ends.flow_id,
+            seq: 0,
+            json,
+        });
+    }
+
+    /// Counts a named anomaly (`proto.what`).
+    pub fn anomaly(&mut self, name: &'static str) {
+        *self.anomalies.entry(name).or_default() += 1;
+    }
+}
+
+/// One CSV cell from a JSON value: strings as they are, arrays joined by `;`,
+/// objects as JSON, null as empty.
+pub fn csv_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a.iter().map(csv_cell).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
 }

@@ -281,11 +281,39 @@ pub struct FlowStats {
     pub peak: u64,
 }
 
-/// A bounded flow table. Records of ended flows are handed to a callback.
-pub struct FlowTable {
+/// Where a packet landed in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Touched {
+    /// Slot of the flow (valid until the flow ends).
+    pub slot: usize,
+    /// Whether the packet went from originator to responder.
+    pub from_orig: bool,
+}
+
+/// The originator/responder view of a live flow: the join key of its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowEnds {
+    /// The flow's id.
+    pub flow_id: u64,
+    /// Originator address.
+    pub orig_h: Addr,
+    /// Originator port.
+    pub orig_p: u16,
+    /// Responder address.
+    pub resp_h: Addr,
+    /// Responder port.
+    pub resp_p: u16,
+    /// IP protocol.
+    pub proto: u8,
+}
+
+/// A bounded flow table. Each flow carries a state `S` of the caller's (e.g. an
+/// application dissector's), handed back with the flow's record when it ends.
+pub struct FlowTable<S = ()> {
     cfg: FlowConfig,
     cap: usize,
     slab: Vec<Flow>,
+    states: Vec<S>,
     free: Vec<u32>,
     index: HashTable<u32>,
     cursor: usize,
@@ -296,7 +324,7 @@ pub struct FlowTable {
 /// Entries examined per sweep step and per eviction choice.
 const SWEEP_STEP: usize = 64;
 
-impl FlowTable {
+impl<S: Default> FlowTable<S> {
     /// A table holding at most `cap` flows (at least 1).
     pub fn new(cfg: FlowConfig, cap: usize) -> Self {
         let cap = cap.max(1);
@@ -304,6 +332,7 @@ impl FlowTable {
             cfg,
             cap,
             slab: Vec::new(),
+            states: Vec::new(),
             free: Vec::new(),
             index: HashTable::new(),
             cursor: 0,
@@ -360,7 +389,8 @@ impl FlowTable {
     }
 
     /// Adds one packet; records of flows that ended meanwhile go to `emit`.
-    pub fn update(&mut self, p: &FlowPacket, emit: &mut impl FnMut(FlowRecord)) {
+    /// Returns where the packet landed, so the caller can reach the flow's state.
+    pub fn update(&mut self, p: &FlowPacket, emit: &mut impl FnMut(FlowRecord, S)) -> Touched {
         self.now_ns = self.now_ns.max(p.now_ns);
         let slab = &self.slab;
         let found = self
@@ -371,7 +401,8 @@ impl FlowTable {
             Some(i) => {
                 let f = &self.slab[i as usize];
                 if let Some(reason) = self.over(f, self.now_ns, p.tcp_flags) {
-                    emit(self.record(i as usize, reason));
+                    let state = std::mem::take(&mut self.states[i as usize]);
+                    emit(self.record(i as usize, reason), state);
                     self.start(i as usize, p);
                 }
                 i as usize
@@ -384,6 +415,7 @@ impl FlowTable {
                     Some(i) => i as usize,
                     None => {
                         self.slab.push(Flow::empty());
+                        self.states.push(S::default());
                         self.slab.len() - 1
                     }
                 };
@@ -408,6 +440,32 @@ impl FlowTable {
             } else if f.closed_ns.is_none() && f.flags[0] & f.flags[1] & tcp_flag::FIN != 0 {
                 f.closed_ns = Some(p.ts_ns);
             }
+        }
+        Touched {
+            slot: idx,
+            from_orig: side == f.orig as usize,
+        }
+    }
+
+    /// The state of the flow in `slot` (see [`Touched`]).
+    #[inline]
+    pub fn state_mut(&mut self, slot: usize) -> &mut S {
+        &mut self.states[slot]
+    }
+
+    /// The originator/responder view of the flow in `slot`.
+    pub fn ends(&self, slot: usize) -> FlowEnds {
+        let f = &self.slab[slot];
+        let (o, r) = if f.orig == 0 { (0, 1) } else { (1, 0) };
+        let addr = |s: usize| if s == 0 { f.key.a } else { f.key.b };
+        let port = |s: usize| if s == 0 { f.key.pa } else { f.key.pb };
+        FlowEnds {
+            flow_id: f.id,
+            orig_h: addr(o),
+            orig_p: port(o),
+            resp_h: addr(r),
+            resp_p: port(r),
+            proto: f.key.proto,
         }
     }
 
@@ -436,7 +494,7 @@ impl FlowTable {
 
     /// Frees a slot: expires a flow that is over if the sample has one, else
     /// evicts the one idle the longest.
-    fn make_room(&mut self, emit: &mut impl FnMut(FlowRecord)) {
+    fn make_room(&mut self, emit: &mut impl FnMut(FlowRecord, S)) {
         let n = self.slab.len();
         let mut stalest: Option<(i64, usize)> = None;
         for k in 0..SWEEP_STEP.min(n) {
@@ -460,8 +518,9 @@ impl FlowTable {
         }
     }
 
-    fn remove(&mut self, i: usize, reason: EndReason, emit: &mut impl FnMut(FlowRecord)) {
-        emit(self.record(i, reason));
+    fn remove(&mut self, i: usize, reason: EndReason, emit: &mut impl FnMut(FlowRecord, S)) {
+        let state = std::mem::take(&mut self.states[i]);
+        emit(self.record(i, reason), state);
         let (hash, id) = (self.slab[i].hash, self.slab[i].id);
         let slab = &self.slab;
         if let Ok(e) = self.index.find_entry(hash, |&j| slab[j as usize].id == id) {
@@ -479,7 +538,7 @@ impl FlowTable {
 
     /// Expires, among the next few entries, the flows that are over by the
     /// clock. Call it now and then (e.g. once per batch).
-    pub fn sweep(&mut self, emit: &mut impl FnMut(FlowRecord)) {
+    pub fn sweep(&mut self, emit: &mut impl FnMut(FlowRecord, S)) {
         let n = self.slab.len();
         if n == 0 {
             return;
@@ -498,7 +557,7 @@ impl FlowTable {
 
     /// Ends every flow (end of input): those over by the clock with their reason,
     /// the others with [`EndReason::Eof`].
-    pub fn drain(&mut self, emit: &mut impl FnMut(FlowRecord)) {
+    pub fn drain(&mut self, emit: &mut impl FnMut(FlowRecord, S)) {
         for i in 0..self.slab.len() {
             if self.slab[i].id != 0 {
                 let f = &self.slab[i];
@@ -519,6 +578,7 @@ impl FlowTable {
             }
         }
         self.slab.clear();
+        self.states.clear();
         self.free.clear();
         self.cursor = 0;
     }
@@ -557,6 +617,7 @@ impl FlowTable {
             subscriber,
             subscriber_side,
             end,
+            last_ns: f.last_ns,
         }
     }
 }

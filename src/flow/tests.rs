@@ -108,20 +108,20 @@ fn table() -> FlowTable {
 fn feed(t: &mut FlowTable, pkts: &[FlowPacket]) -> Vec<FlowRecord> {
     let mut out = Vec::new();
     for p in pkts {
-        t.update(p, &mut |r| out.push(r));
+        t.update(p, &mut |r, _| out.push(r));
     }
     out
 }
 
 fn drain(t: &mut FlowTable) -> Vec<FlowRecord> {
     let mut out = Vec::new();
-    t.drain(&mut |r| out.push(r));
+    t.drain(&mut |r, _| out.push(r));
     out
 }
 
 fn sweep(t: &mut FlowTable) -> Vec<FlowRecord> {
     let mut out = Vec::new();
-    t.sweep(&mut |r| out.push(r));
+    t.sweep(&mut |r, _| out.push(r));
     out
 }
 
@@ -178,6 +178,7 @@ fn both_directions_map_to_one_flow_with_per_direction_counts() {
             subscriber: Some(WEB.client.0),
             subscriber_side: Some(SubscriberSide::Orig),
             end: EndReason::Eof,
+            last_ns: 1_700_000_000_050_000_000,
         }]
     );
     assert!(t.is_empty());

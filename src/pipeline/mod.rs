@@ -27,7 +27,11 @@ use serde::Serialize;
 
 use crate::capture::{CaptureError, Chunk, FrameSource, InputSpec, LinkType, MergedSource};
 use crate::decode::{self, Addr, Counters, L3, ipproto};
-use crate::flow::{FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash};
+use crate::dissect::engine::{Collect, FlowApp, TcpSeg};
+use crate::dissect::{csv_cell, registry};
+use crate::flow::{
+    FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash, tcp_flag,
+};
 use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
 use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 
@@ -80,6 +84,8 @@ pub struct Config {
     pub output: Option<Output>,
     /// Show a progress bar on stderr (only if it is a terminal and the run is long).
     pub progress: bool,
+    /// Run the application dissectors (off: flows only).
+    pub dissect: bool,
     /// A tcpdump filter expression: only matching frames are read.
     #[cfg(feature = "live")]
     pub filter: Option<String>,
@@ -95,6 +101,7 @@ impl Default for Config {
             subscribers: Subscribers::private(),
             output: None,
             progress: false,
+            dissect: true,
             #[cfg(feature = "live")]
             filter: None,
         }
@@ -180,8 +187,11 @@ pub struct Summary {
     pub flows_evicted: u64,
     /// Most flows held at once (sum over workers).
     pub flows_peak: u64,
-    /// Flows per guessed application.
+    /// Flows per application (the dissector that claimed the flow, else the
+    /// port-based guess).
     pub apps: BTreeMap<&'static str, u64>,
+    /// Application records per protocol.
+    pub records: BTreeMap<&'static str, u64>,
     /// Distinct subscriber addresses seen in flows.
     pub subscribers: u64,
     /// The ten addresses with the most bytes.
@@ -207,6 +217,8 @@ pub struct WorkPacket {
     pub payload_off: u32,
     /// Captured payload bytes.
     pub payload_len: u32,
+    /// TCP sequence number (0 for other protocols).
+    pub tcp_seq: u32,
 }
 
 struct Batch {
@@ -236,6 +248,9 @@ struct WorkerOut {
     talkers: HashMap<Addr, (u64, u64, u64)>,
     talkers_capped: bool,
     runs: Option<Runs>,
+    proto_runs: BTreeMap<&'static str, Runs>,
+    records: BTreeMap<&'static str, u64>,
+    anomalies: BTreeMap<&'static str, u64>,
     error: Option<io::Error>,
 }
 
@@ -309,7 +324,9 @@ pub fn run_source<S: FrameSource>(
             senders.push(tx);
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
-            handles.push(scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output)));
+            let dissect = cfg.dissect;
+            handles
+                .push(scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output, dissect)));
         }
         let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
         drop(senders);
@@ -328,6 +345,7 @@ pub fn run_source<S: FrameSource>(
         flows_evicted: 0,
         flows_peak: 0,
         apps: BTreeMap::new(),
+        records: BTreeMap::new(),
         subscribers: 0,
         top_talkers: Vec::new(),
         talkers_capped: false,
@@ -338,6 +356,7 @@ pub fn run_source<S: FrameSource>(
     let mut subscribers = HashSet::new();
     let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
     let mut runs = Vec::new();
+    let mut proto_runs: BTreeMap<&'static str, Vec<Runs>> = BTreeMap::new();
     for mut o in outs {
         if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
             return Err(PipelineError::Output {
@@ -360,6 +379,15 @@ pub fn run_source<S: FrameSource>(
             t.2 += f;
         }
         runs.extend(o.runs);
+        for (k, v) in o.records {
+            *summary.records.entry(k).or_default() += v;
+        }
+        for (k, v) in o.anomalies {
+            *summary.traffic.anomalies.entry(k).or_default() += v;
+        }
+        for (k, v) in o.proto_runs {
+            proto_runs.entry(k).or_insert_with(Vec::new).push(v);
+        }
     }
     summary.subscribers = subscribers.len() as u64;
     let mut top: Vec<_> = talkers.into_iter().collect();
@@ -387,6 +415,20 @@ pub fn run_source<S: FrameSource>(
             Ok(())
         })?;
         summary.outputs.push(path);
+        for d in registry() {
+            let path = out.dir.join(format!("{}.{}", d.name(), out.format.ext()));
+            let runs = proto_runs.remove(d.name()).unwrap_or_default();
+            write_atomically(&path, |w| {
+                if out.format == Format::Csv {
+                    let mut header = Vec::new();
+                    csv_row(&mut header, d.columns());
+                    w.write_all(&header)?;
+                }
+                merge_runs(runs, w)?;
+                Ok(())
+            })?;
+            summary.outputs.push(path);
+        }
     }
     summary.wall_s = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -554,6 +596,7 @@ fn read_all<S: FrameSource, F: FrameFilter>(
                 chunk: (batch.chunks.len() - 1) as u16,
                 payload_off: f.off + d.payload_off,
                 payload_len: d.payload_len,
+                tcp_seq: d.tcp_seq,
             });
             if batch.pkts.len() >= BATCH || batch.chunks.len() >= u16::MAX as usize {
                 let mut full = std::mem::replace(batch, Batch::new());
@@ -594,12 +637,97 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     stats
 }
 
-fn worker(rx: Receiver<Batch>, cfg: FlowConfig, cap: usize, output: Option<Output>) -> WorkerOut {
-    let mut table = FlowTable::new(cfg, cap);
-    let mut out = WorkerOut::default();
-    let mut runs = output.as_ref().map(|o| RunBuffer::new(&o.dir, RUN_BUDGET));
-    let format = output.as_ref().map(|o| o.format).unwrap_or_default();
-    let mut emit = |r: FlowRecord| {
+fn worker(
+    rx: Receiver<Batch>,
+    cfg: FlowConfig,
+    cap: usize,
+    output: Option<Output>,
+    dissect: bool,
+) -> WorkerOut {
+    let mut table: FlowTable<FlowApp> = FlowTable::new(cfg, cap);
+    let mut w = Worker {
+        out: WorkerOut::default(),
+        flows_run: output.as_ref().map(|o| RunBuffer::new(&o.dir, RUN_BUDGET)),
+        proto_runs: output
+            .as_ref()
+            .map(|o| {
+                registry()
+                    .iter()
+                    .map(|d| (d.name(), RunBuffer::new(&o.dir, RUN_BUDGET)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        format: output.as_ref().map(|o| o.format).unwrap_or_default(),
+        collect: Collect::default(),
+    };
+    let mut ended: Vec<(FlowRecord, FlowApp)> = Vec::new();
+    for batch in rx {
+        for p in &batch.pkts {
+            let t = table.update(&p.flow, &mut |r, a| ended.push((r, a)));
+            for (r, a) in ended.drain(..) {
+                w.flow_ended(r, a);
+            }
+            let tcp = p.flow.key.proto == ipproto::TCP;
+            let wanted = p.payload_len > 0 || (tcp && p.flow.tcp_flags & tcp_flag::SYN != 0);
+            if !dissect || !wanted || table.state_mut(t.slot).is_off() {
+                continue;
+            }
+            let ends = table.ends(t.slot);
+            let start = p.payload_off as usize;
+            let payload = batch.chunks[p.chunk as usize]
+                .get(start..start + p.payload_len as usize)
+                .unwrap_or(&[]);
+            let seg = tcp.then_some(TcpSeg {
+                seq: p.tcp_seq,
+                flags: p.flow.tcp_flags,
+            });
+            table.state_mut(t.slot).on_packet(
+                ends,
+                t.from_orig,
+                p.flow.ts_ns,
+                seg,
+                payload,
+                &mut w.collect,
+            );
+            w.write_records();
+        }
+        table.advance(batch.now_ns);
+        table.sweep(&mut |r, a| ended.push((r, a)));
+        for (r, a) in ended.drain(..) {
+            w.flow_ended(r, a);
+        }
+    }
+    table.drain(&mut |r, a| ended.push((r, a)));
+    for (r, a) in ended.drain(..) {
+        w.flow_ended(r, a);
+    }
+    w.out.stats = table.stats();
+    w.out.anomalies = std::mem::take(&mut w.collect.anomalies);
+    w.out.runs = w.flows_run.map(RunBuffer::finish);
+    w.out.proto_runs = w
+        .proto_runs
+        .into_iter()
+        .map(|(k, v)| (k, v.finish()))
+        .collect();
+    w.out
+}
+
+/// A worker's outputs while it runs.
+struct Worker {
+    out: WorkerOut,
+    flows_run: Option<RunBuffer>,
+    proto_runs: BTreeMap<&'static str, RunBuffer>,
+    format: Format,
+    collect: Collect,
+}
+
+impl Worker {
+    fn flow_ended(&mut self, mut r: FlowRecord, mut app: FlowApp) {
+        if let Some(name) = app.finish(r.ends(), r.last_ns, &mut self.collect) {
+            r.app = name;
+        }
+        self.write_records();
+        let out = &mut self.out;
         out.flows += 1;
         *out.apps.entry(r.app).or_default() += 1;
         if let Some(s) = r.subscriber {
@@ -617,34 +745,56 @@ fn worker(rx: Receiver<Batch>, cfg: FlowConfig, cap: usize, output: Option<Outpu
                 out.talkers_capped = true;
             }
         }
-        if let Some(runs) = runs.as_mut() {
-            if out.error.is_some() {
-                return;
+        let (Some(run), None) = (self.flows_run.as_mut(), &out.error) else {
+            return;
+        };
+        let format = self.format;
+        let res = run.push([r.flow_id, 0, 0], |buf| match format {
+            Format::Jsonl => {
+                // Serialising plain data into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *buf, &r);
+                buf.push(b'\n');
             }
-            let res = runs.push(r.flow_id, |buf| match format {
+            Format::Csv => write_flow_csv(buf, &r),
+        });
+        if let Err(e) = res {
+            out.error = Some(e);
+        }
+    }
+
+    /// Counts and writes the records sessions produced.
+    fn write_records(&mut self) {
+        for rec in self.collect.records.drain(..) {
+            *self.out.records.entry(rec.protocol).or_default() += 1;
+            if self.out.error.is_some() {
+                continue;
+            }
+            let Some(run) = self.proto_runs.get_mut(rec.protocol) else {
+                continue;
+            };
+            // Time order, made unsigned so that the bytes sort like the numbers.
+            let key = [(rec.ts_ns as u64) ^ (1 << 63), rec.flow_id, rec.seq as u64];
+            let format = self.format;
+            let res = run.push(key, |buf| match format {
                 Format::Jsonl => {
-                    // Serialising plain data into a Vec cannot fail.
-                    let _ = serde_json::to_writer(&mut *buf, &r);
+                    let _ = serde_json::to_writer(&mut *buf, &rec.json);
                     buf.push(b'\n');
                 }
-                Format::Csv => write_flow_csv(buf, &r),
+                Format::Csv => {
+                    let cols = registry()
+                        .iter()
+                        .find(|d| d.name() == rec.protocol)
+                        .map(|d| d.columns())
+                        .unwrap_or(&[]);
+                    let cells: Vec<String> = cols.iter().map(|c| csv_cell(&rec.json[*c])).collect();
+                    csv_row(buf, &cells);
+                }
             });
             if let Err(e) = res {
-                out.error = Some(e);
+                self.out.error = Some(e);
             }
         }
-    };
-    for batch in rx {
-        for p in &batch.pkts {
-            table.update(&p.flow, &mut emit);
-        }
-        table.advance(batch.now_ns);
-        table.sweep(&mut emit);
     }
-    table.drain(&mut emit);
-    out.stats = table.stats();
-    out.runs = runs.map(RunBuffer::finish);
-    out
 }
 
 fn write_flow_csv(buf: &mut Vec<u8>, r: &FlowRecord) {

@@ -17,9 +17,13 @@ use std::path::{Path, PathBuf};
 /// Bytes of formatted records a worker keeps in memory before spilling a run.
 pub const RUN_BUDGET: usize = 32 << 20;
 
+/// Sort key of a record: flows use `[flow_id, 0, 0]`, protocol records
+/// `[time, flow_id, seq]`.
+pub type Key = [u64; 3];
+
 /// Formatted records of one worker, sorted into runs.
 pub struct RunBuffer {
-    keys: Vec<(u64, u32, u32)>,
+    keys: Vec<(Key, u32, u32)>,
     data: Vec<u8>,
     spills: Vec<tempfile::NamedTempFile>,
     spill_dir: PathBuf,
@@ -28,7 +32,7 @@ pub struct RunBuffer {
 
 /// A finished set of sorted runs, ready to merge.
 pub struct Runs {
-    mem: Vec<(u64, Vec<u8>)>,
+    mem: Vec<(Key, Vec<u8>)>,
     files: Vec<tempfile::NamedTempFile>,
 }
 
@@ -45,7 +49,7 @@ impl RunBuffer {
     }
 
     /// Adds one record: `write` appends its formatted bytes.
-    pub fn push(&mut self, key: u64, write: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+    pub fn push(&mut self, key: Key, write: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
         let start = self.data.len();
         write(&mut self.data);
         let len = self.data.len() - start;
@@ -69,7 +73,9 @@ impl RunBuffer {
         {
             let mut w = BufWriter::new(tmp.as_file());
             for &(key, start, len) in &self.keys {
-                w.write_all(&key.to_le_bytes())?;
+                for k in key {
+                    w.write_all(&k.to_le_bytes())?;
+                }
                 w.write_all(&len.to_le_bytes())?;
                 w.write_all(&self.data[start as usize..(start + len) as usize])?;
             }
@@ -97,23 +103,25 @@ impl RunBuffer {
 }
 
 enum Cursor {
-    Mem(std::vec::IntoIter<(u64, Vec<u8>)>),
+    Mem(std::vec::IntoIter<(Key, Vec<u8>)>),
     File(BufReader<File>),
 }
 
 impl Cursor {
-    fn next(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+    fn next(&mut self) -> io::Result<Option<(Key, Vec<u8>)>> {
         match self {
             Cursor::Mem(it) => Ok(it.next()),
             Cursor::File(r) => {
-                let mut head = [0u8; 12];
+                let mut head = [0u8; 28];
                 match r.read_exact(&mut head) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
                     Err(e) => return Err(e),
                 }
-                let key = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
-                let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes"));
+                let word =
+                    |i: usize| u64::from_le_bytes(head[i * 8..i * 8 + 8].try_into().expect("8"));
+                let key = [word(0), word(1), word(2)];
+                let len = u32::from_le_bytes(head[24..].try_into().expect("4 bytes"));
                 let mut buf = vec![0; len as usize];
                 r.read_exact(&mut buf)?;
                 Ok(Some((key, buf)))
@@ -169,12 +177,16 @@ mod tests {
         let mut a = RunBuffer::new(dir.path(), 1);
         let mut b = RunBuffer::new(dir.path(), 1 << 20);
         for k in [5u64, 1, 9, 3] {
-            a.push(k, |v| v.extend_from_slice(format!("a{k}\n").as_bytes()))
-                .unwrap();
+            a.push([k, 0, 0], |v| {
+                v.extend_from_slice(format!("a{k}\n").as_bytes())
+            })
+            .unwrap();
         }
         for k in [4u64, 2, 8] {
-            b.push(k, |v| v.extend_from_slice(format!("b{k}\n").as_bytes()))
-                .unwrap();
+            b.push([k, 0, 0], |v| {
+                v.extend_from_slice(format!("b{k}\n").as_bytes())
+            })
+            .unwrap();
         }
         let mut out = Vec::new();
         let n = merge_runs(vec![a.finish(), b.finish()], &mut out).unwrap();

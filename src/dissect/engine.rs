@@ -1,0 +1,257 @@
+//! The per-flow application state: probe, claim, reassemble, feed, finish.
+//!
+//! A [`FlowApp`] lives in the flow table beside each flow. Until a dissector
+//! claims the flow, every registered [`Dissector`] is asked, in registry order,
+//! about the first bytes each side sent (TCP: the reassembled stream; UDP: each
+//! datagram); the first to answer [`Probe::Yes`] gets a [`Session`]. When all
+//! answer [`Probe::No`], or after [`PROBE_BYTES`] / [`PROBE_PACKETS`] without an
+//! answer, the flow is left alone and costs nothing more. When the flow ends,
+//! the session is finished and the claimed protocol names the flow's `app`.
+
+use std::collections::BTreeMap;
+
+use super::stream::{Stream, counter};
+use super::{AnyRecord, Cx, Direction, Dissector, Probe, ProbeCtx, Progress, Session, registry};
+use crate::decode::ipproto;
+use crate::flow::FlowEnds;
+use crate::flow::tcp_flag;
+
+/// Bytes of one direction looked at before giving up probing.
+pub const PROBE_BYTES: usize = 4096;
+/// Payload packets of a flow looked at before giving up probing.
+pub const PROBE_PACKETS: u8 = 16;
+
+enum Claim {
+    Probing {
+        packets: u8,
+    },
+    Claimed {
+        dissector: &'static dyn Dissector,
+        session: Box<dyn Session>,
+        done: bool,
+    },
+    Off,
+}
+
+/// Application state of one flow.
+pub struct FlowApp {
+    claim: Claim,
+    /// TCP reassembly, by direction (to responder, to originator); allocated on
+    /// the first TCP packet.
+    streams: Option<Box<[Stream; 2]>>,
+    /// Records emitted so far (orders records of the same flow and time).
+    seq: u32,
+}
+
+impl Default for FlowApp {
+    fn default() -> Self {
+        FlowApp {
+            claim: Claim::Probing { packets: 0 },
+            streams: None,
+            seq: 0,
+        }
+    }
+}
+
+/// Where a worker collects what sessions produce.
+#[derive(Default)]
+pub struct Collect {
+    /// Records, numbered per flow.
+    pub records: Vec<AnyRecord>,
+    /// Anomalies by name.
+    pub anomalies: BTreeMap<&'static str, u64>,
+}
+
+/// A TCP segment's sequence facts.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpSeg {
+    /// Sequence number.
+    pub seq: u32,
+    /// Flags byte.
+    pub flags: u8,
+}
+
+fn dir_index(d: Direction) -> usize {
+    match d {
+        Direction::ToResponder => 0,
+        Direction::ToOriginator => 1,
+    }
+}
+
+impl FlowApp {
+    /// The protocol that claimed the flow, if any.
+    pub fn protocol(&self) -> Option<&'static str> {
+        match &self.claim {
+            Claim::Claimed { dissector, .. } => Some(dissector.name()),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing more will be done for this flow.
+    pub fn is_off(&self) -> bool {
+        matches!(self.claim, Claim::Off | Claim::Claimed { done: true, .. })
+    }
+
+    /// One packet of the flow. `tcp` is set for TCP segments (even empty ones:
+    /// the SYN tells where the stream starts).
+    pub fn on_packet(
+        &mut self,
+        ends: FlowEnds,
+        from_orig: bool,
+        ts_ns: i64,
+        tcp: Option<TcpSeg>,
+        payload: &[u8],
+        out: &mut Collect,
+    ) {
+        if self.is_off() {
+            return;
+        }
+        let dir = if from_orig {
+            Direction::ToResponder
+        } else {
+            Direction::ToOriginator
+        };
+        let before = out.records.len();
+        match tcp {
+            Some(seg) if ends.proto == ipproto::TCP => {
+                let streams = self.streams.get_or_insert_with(Default::default);
+                let s = &mut streams[dir_index(dir)];
+                s.push(
+                    seg.seq,
+                    seg.flags & tcp_flag::SYN != 0,
+                    payload,
+                    &mut counter(&mut out.anomalies),
+                );
+                if !payload.is_empty() {
+                    self.drive_stream(ends, dir, ts_ns, out);
+                }
+            }
+            _ if !payload.is_empty() => self.datagram(ends, dir, ts_ns, payload, out),
+            _ => {}
+        }
+        self.number(&mut out.records[before..]);
+    }
+
+    fn number(&mut self, new: &mut [AnyRecord]) {
+        for r in new {
+            r.seq = self.seq;
+            self.seq = self.seq.wrapping_add(1);
+        }
+    }
+
+    /// Probes all dissectors; returns the claim it leads to, if decided.
+    fn probe(&mut self, ends: FlowEnds, dir: Direction, data: &[u8]) {
+        let Claim::Probing { packets } = &mut self.claim else {
+            return;
+        };
+        *packets += 1;
+        let ctx = ProbeCtx {
+            proto: ends.proto,
+            orig_p: ends.orig_p,
+            resp_p: ends.resp_p,
+        };
+        let mut undecided = false;
+        for d in registry() {
+            match d.probe(&ctx, dir, data) {
+                Probe::Yes => {
+                    self.claim = Claim::Claimed {
+                        dissector: *d,
+                        session: d.start(),
+                        done: false,
+                    };
+                    return;
+                }
+                Probe::NeedMore => undecided = true,
+                Probe::No => {}
+            }
+        }
+        if !undecided || *packets >= PROBE_PACKETS || data.len() >= PROBE_BYTES {
+            self.claim = Claim::Off;
+            self.streams = None;
+        }
+    }
+
+    fn datagram(
+        &mut self,
+        ends: FlowEnds,
+        dir: Direction,
+        ts_ns: i64,
+        data: &[u8],
+        out: &mut Collect,
+    ) {
+        if matches!(self.claim, Claim::Probing { .. }) {
+            self.probe(ends, dir, data);
+        }
+        if let Claim::Claimed { session, done, .. } = &mut self.claim {
+            let mut cx = Cx::new(ends, ts_ns, &mut out.records, &mut out.anomalies);
+            if session.feed(&mut cx, dir, data) == Progress::Done {
+                *done = true;
+            }
+        }
+    }
+
+    fn drive_stream(&mut self, ends: FlowEnds, dir: Direction, ts_ns: i64, out: &mut Collect) {
+        let i = dir_index(dir);
+        loop {
+            let Some(streams) = self.streams.as_mut() else {
+                return;
+            };
+            let pending = streams[i].pending();
+            if pending.is_empty() {
+                return;
+            }
+            match &mut self.claim {
+                Claim::Probing { .. } => {
+                    let data = pending.to_vec();
+                    self.probe(ends, dir, &data);
+                    if matches!(self.claim, Claim::Probing { .. } | Claim::Off) {
+                        return;
+                    }
+                }
+                Claim::Claimed { session, done, .. } => {
+                    if *done {
+                        return;
+                    }
+                    let mut cx = Cx::new(ends, ts_ns, &mut out.records, &mut out.anomalies);
+                    match session.feed(&mut cx, dir, pending) {
+                        Progress::Consumed(0) => return,
+                        Progress::Consumed(n) => streams[i].consume(n),
+                        Progress::Done => {
+                            *done = true;
+                            self.streams = None;
+                            return;
+                        }
+                    }
+                }
+                Claim::Off => return,
+            }
+        }
+    }
+
+    /// The flow ended: finishes the session. Returns the claimed protocol.
+    pub fn finish(
+        &mut self,
+        ends: FlowEnds,
+        ts_ns: i64,
+        out: &mut Collect,
+    ) -> Option<&'static str> {
+        let before = out.records.len();
+        if let Some(streams) = self.streams.as_mut() {
+            for s in streams.iter_mut() {
+                s.finish(&mut counter(&mut out.anomalies));
+            }
+        }
+        let name = match &mut self.claim {
+            Claim::Claimed {
+                dissector, session, ..
+            } => {
+                let mut cx = Cx::new(ends, ts_ns, &mut out.records, &mut out.anomalies);
+                session.finish(&mut cx);
+                Some(dissector.name())
+            }
+            _ => None,
+        };
+        self.number(&mut out.records[before..]);
+        name
+    }
+}
