@@ -64,7 +64,7 @@ fn bench_flow_table(c: &mut Criterion) {
         // What the stream does to a table, for the record.
         let mut table = FlowTable::new(FlowConfig::default(), CAP);
         let mut ended = 0u64;
-        let mut emit = |_| ended += 1;
+        let mut emit = |_, _: ()| ended += 1;
         for (k, p) in pkts.iter().enumerate() {
             table.update(p, &mut emit);
             if k % SWEEP_EVERY == SWEEP_EVERY - 1 {
@@ -88,7 +88,7 @@ fn bench_flow_table(c: &mut Criterion) {
         b.iter(|| {
             let mut table = FlowTable::new(FlowConfig::default(), CAP);
             let mut ended = 0u64;
-            let mut emit = |r: FlowRecord| {
+            let mut emit = |r: FlowRecord, _: ()| {
                 black_box(&r);
                 ended += 1;
             };
