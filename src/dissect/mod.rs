@@ -76,8 +76,11 @@ use crate::flow::FlowEnds;
 use crate::record::{ProtoName, secs};
 
 /// Every dissector, in probing order. Adding a protocol adds one line here.
+static REGISTRY: &[&dyn Dissector] = &[&tls::TLS, &quic::QUIC];
+
+/// Every dissector, in probing order.
 pub fn registry() -> &'static [&'static dyn Dissector] {
-    &[]
+    REGISTRY
 }
 
 /// What a dissector thinks of a flow from its first payload bytes.

@@ -56,3 +56,6 @@
 //! (`decrypt_initial` given a long-header packet of another type).
 
 pub mod parser;
+pub mod state;
+
+pub use state::QUIC;

@@ -83,3 +83,6 @@
 //! - JA4 is computed for TLS over TCP (`t`) or QUIC (`q`), never DTLS (`d`).
 
 pub mod parser;
+pub mod state;
+
+pub use state::TLS;
