@@ -218,11 +218,18 @@ fn outputs_leave_no_temporary_files() {
             .status
             .success()
     );
-    let names: Vec<String> = std::fs::read_dir(out.path())
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["flows.jsonl"]);
+    names.sort();
+    let mut want: Vec<String> = ivraie::dissect::registry()
+        .iter()
+        .map(|d| format!("{}.jsonl", d.name()))
+        .chain(["flows.jsonl".to_string()])
+        .collect();
+    want.sort();
+    assert_eq!(names, want, "one file per protocol, and no temporary file left");
 }
 
 #[test]
