@@ -76,7 +76,13 @@ use crate::flow::FlowEnds;
 use crate::record::{ProtoName, secs};
 
 /// Every dissector, in probing order. Adding a protocol adds one line here.
-static REGISTRY: &[&dyn Dissector] = &[&tls::TLS, &quic::QUIC];
+#[rustfmt::skip]
+static REGISTRY: &[&dyn Dissector] = &[
+    &tls::TLS,
+    &quic::QUIC,
+    &sip::SIP,
+    &smtp::SMTP,
+];
 
 /// Every dissector, in probing order.
 pub fn registry() -> &'static [&'static dyn Dissector] {

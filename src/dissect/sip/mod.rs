@@ -54,3 +54,6 @@
 //! every access and data is never unwrapped.
 
 pub mod parser;
+pub mod state;
+
+pub use state::SIP;

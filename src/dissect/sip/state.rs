@@ -1,0 +1,249 @@
+//! Per-flow SIP state: INVITE/200/ACK/BYE/CANCEL turned into call records.
+//!
+//! Calls are keyed by Call-ID within the flow (a PBX and its trunk may carry
+//! every call on one 5060↔5060 flow), at most [`MAX_CALLS`] open at once. A
+//! [`SipRecord`] — the call detail record an operator or a toll-fraud detector
+//! sees — is emitted when the call ends: BYE, CANCEL, a final error to the
+//! INVITE, or the end of the flow.
+
+use serde::Serialize;
+
+use super::parser::{
+    NameAddr, SipMessage, StartLine, number, parse_datagram, parse_message, user_part,
+};
+use crate::decode::ipproto;
+use crate::dissect::{
+    Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
+};
+use crate::record::secs;
+
+/// Most calls open at once in one flow.
+pub const MAX_CALLS: usize = 1024;
+
+/// One call, as in an operator's call detail record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SipRecord {
+    /// Join key; `ts` is the INVITE's time.
+    #[serde(flatten)]
+    pub id: JoinKey,
+    /// Call-ID.
+    pub call_id: String,
+    /// From URI (the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// To URI (the callee).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Caller's number (or user part) from the From URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// Callee's number (or user part) from the To URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callee: Option<String>,
+    /// User-Agent of the INVITE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Whether the call was answered (a 2xx to the INVITE).
+    pub answered: bool,
+    /// Final status code of the INVITE, if seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Seconds from INVITE to answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup: Option<f64>,
+    /// Seconds from answer to hang-up (answered calls that ended within the capture).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// `bye`, `cancel`, `rejected`, `unanswered` or `eof` (still up at the end).
+    pub end_reason: &'static str,
+}
+
+impl Record for SipRecord {
+    fn protocol(&self) -> &'static str {
+        "sip"
+    }
+    fn ts_ns(&self) -> i64 {
+        (self.id.ts * 1e9).round() as i64
+    }
+}
+
+/// The SIP dissector.
+pub struct Sip;
+
+/// The registry's instance.
+pub static SIP: Sip = Sip;
+
+impl Dissector for Sip {
+    fn name(&self) -> &'static str {
+        "sip"
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        &[
+            "ts",
+            "flow_id",
+            "orig_h",
+            "orig_p",
+            "resp_h",
+            "resp_p",
+            "proto",
+            "call_id",
+            "from",
+            "to",
+            "caller",
+            "callee",
+            "user_agent",
+            "answered",
+            "status",
+            "setup",
+            "duration",
+            "end_reason",
+        ]
+    }
+
+    fn probe(&self, ctx: &ProbeCtx, _dir: Direction, data: &[u8]) -> Probe {
+        if super::parser::looks_like_sip(data) {
+            Probe::Yes
+        } else if ctx.proto == ipproto::TCP && data.len() < 64 && !data.contains(&b'\n') {
+            Probe::NeedMore
+        } else {
+            Probe::No
+        }
+    }
+
+    fn start(&self) -> Box<dyn Session> {
+        Box::<SipSession>::default()
+    }
+}
+
+struct Call {
+    call_id: String,
+    start_ns: i64,
+    from: Option<NameAddr>,
+    to: Option<NameAddr>,
+    user_agent: Option<String>,
+    answered_ns: Option<i64>,
+    status: Option<u16>,
+}
+
+#[derive(Default)]
+struct SipSession {
+    calls: Vec<Call>,
+}
+
+fn who(n: &Option<NameAddr>) -> Option<String> {
+    n.as_ref()
+        .and_then(|n| number(&n.uri).or_else(|| user_part(&n.uri)))
+}
+
+impl SipSession {
+    fn end(&mut self, cx: &mut Cx<'_>, i: usize, end_ns: Option<i64>, reason: &'static str) {
+        let c = self.calls.swap_remove(i);
+        let duration = match (c.answered_ns, end_ns) {
+            (Some(a), Some(e)) => Some(secs(e - a)),
+            _ => None,
+        };
+        cx.emit(SipRecord {
+            id: cx.key(c.start_ns),
+            caller: who(&c.from),
+            callee: who(&c.to),
+            from: c.from.map(|n| n.uri),
+            to: c.to.map(|n| n.uri),
+            call_id: c.call_id,
+            user_agent: c.user_agent,
+            answered: c.answered_ns.is_some(),
+            status: c.status,
+            setup: c.answered_ns.map(|a| secs(a - c.start_ns)),
+            duration,
+            end_reason: reason,
+        });
+    }
+
+    fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage) {
+        let Some(call_id) = m.call_id else { return };
+        let found = self.calls.iter().position(|c| c.call_id == call_id);
+        let invite_cseq = m
+            .cseq
+            .as_ref()
+            .is_some_and(|(_, method)| method == "INVITE");
+        match (&m.start, found) {
+            (StartLine::Request { method, .. }, None) if method == "INVITE" => {
+                if self.calls.len() >= MAX_CALLS {
+                    cx.anomaly("sip.too_many_calls");
+                    return;
+                }
+                self.calls.push(Call {
+                    call_id,
+                    start_ns: cx.ts_ns,
+                    from: m.from,
+                    to: m.to,
+                    user_agent: m.user_agent,
+                    answered_ns: None,
+                    status: None,
+                });
+            }
+            (StartLine::Request { method, .. }, Some(i)) if method == "BYE" => {
+                self.end(cx, i, Some(cx.ts_ns), "bye");
+            }
+            (StartLine::Request { method, .. }, Some(i))
+                if method == "CANCEL" && self.calls[i].answered_ns.is_none() =>
+            {
+                self.end(cx, i, Some(cx.ts_ns), "cancel");
+            }
+            (StartLine::Response { status, .. }, Some(i)) if invite_cseq && *status >= 200 => {
+                let c = &mut self.calls[i];
+                if c.status.is_none() {
+                    c.status = Some(*status);
+                }
+                if *status < 300 {
+                    c.answered_ns.get_or_insert(cx.ts_ns);
+                } else if c.answered_ns.is_none() {
+                    // 487 answers a CANCEL: the CANCEL already ended the call.
+                    self.end(cx, i, Some(cx.ts_ns), "rejected");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Session for SipSession {
+    fn feed(&mut self, cx: &mut Cx<'_>, _dir: Direction, data: &[u8]) -> Progress {
+        if cx.ends.proto != ipproto::TCP {
+            match parse_datagram(data) {
+                Parsed::Done { value, .. } => self.on_message(cx, value),
+                Parsed::Invalid("sip.keepalive") => {}
+                Parsed::Invalid(a) => cx.anomaly(a),
+                Parsed::Incomplete { .. } => cx.anomaly("sip.truncated"),
+            }
+            return Progress::Consumed(data.len() as u64);
+        }
+        let mut used = 0;
+        loop {
+            match parse_message(&data[used..]) {
+                Parsed::Done { value, consumed } => {
+                    used += consumed.max(1);
+                    self.on_message(cx, value);
+                }
+                Parsed::Incomplete { .. } => return Progress::Consumed(used as u64),
+                Parsed::Invalid(a) => {
+                    // A stream cannot be resynchronised safely: stop here.
+                    cx.anomaly(a);
+                    self.finish(cx);
+                    return Progress::Done;
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        while !self.calls.is_empty() {
+            let reason = if self.calls[0].answered_ns.is_some() {
+                "eof"
+            } else {
+                "unanswered"
+            };
+            self.end(cx, 0, None, reason);
+        }
+    }
+}
