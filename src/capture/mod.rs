@@ -610,40 +610,53 @@ impl CaptureReader {
         // struct pcap_pkthdr { u32 ts_sec; u32 ts_frac; u32 caplen; u32 len; }
         // (the "modified" format appends ifindex, protocol, pkt_type: 24 bytes)
         let hdr_len = if modified { 24 } else { 16 };
-        if !self.fill(1)? {
-            return Ok(Step::End);
-        }
-        if !self.fill(hdr_len)? {
-            return Err(self.truncated("pcap record header", hdr_len));
-        }
-        let raw = &self.chunk[self.pos..self.end];
-        let rd = |o: usize| {
-            let b = [raw[o], raw[o + 1], raw[o + 2], raw[o + 3]];
-            if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let caplen = rd(8) as usize;
-        if caplen > MAX_RECORD_LEN {
-            return Err(self.corrupt(format!(
-                "record captured length {caplen} exceeds {MAX_RECORD_LEN}"
-            )));
-        }
-        if !self.fill(hdr_len + caplen)? {
-            return Err(self.truncated("pcap record", hdr_len + caplen));
-        }
-        let buf = &self.chunk[self.pos..self.end];
-        let parsed = if modified {
-            parse_pcap_frame_modified(buf)
+        type FrameParser = for<'a> fn(
+            &'a [u8],
+        ) -> pcap_parser::nom::IResult<
+            &'a [u8],
+            pcap_parser::LegacyPcapBlock<'a>,
+            PcapError<&'a [u8]>,
+        >;
+        let parse: FrameParser = if modified {
+            parse_pcap_frame_modified
         } else if big_endian {
-            parse_pcap_frame_be(buf)
+            parse_pcap_frame_be
         } else {
-            parse_pcap_frame(buf)
+            parse_pcap_frame
         };
-        let (_, block) =
-            parsed.map_err(|e| self.corrupt(format!("bad pcap record: {}", nom_reason(&e))))?;
+        // Fast path: the whole record is already buffered, parsed once.
+        let block = match parse(&self.chunk[self.pos..self.end]) {
+            Ok((_, block)) => block,
+            Err(pcap_parser::nom::Err::Incomplete(_)) => {
+                // Slow path: check the announced length before buffering it.
+                if !self.fill(1)? {
+                    return Ok(Step::End);
+                }
+                if !self.fill(hdr_len)? {
+                    return Err(self.truncated("pcap record header", hdr_len));
+                }
+                let raw = &self.chunk[self.pos + 8..self.pos + 12];
+                let b = [raw[0], raw[1], raw[2], raw[3]];
+                let caplen =
+                    if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) } as usize;
+                if caplen > MAX_RECORD_LEN {
+                    return Err(self.corrupt(format!(
+                        "record captured length {caplen} exceeds {MAX_RECORD_LEN}"
+                    )));
+                }
+                if !self.fill(hdr_len + caplen)? {
+                    return Err(self.truncated("pcap record", hdr_len + caplen));
+                }
+                match parse(&self.chunk[self.pos..self.end]) {
+                    Ok((_, block)) => block,
+                    Err(e) => {
+                        return Err(self.corrupt(format!("bad pcap record: {}", nom_reason(&e))));
+                    }
+                }
+            }
+            Err(e) => return Err(self.corrupt(format!("bad pcap record: {}", nom_reason(&e)))),
+        };
+        let caplen = block.caplen as usize;
         let frac_ns = if nanos {
             block.ts_usec as i64
         } else {

@@ -321,8 +321,11 @@ pub struct FlowTable<S = ()> {
     stats: FlowStats,
 }
 
-/// Entries examined per sweep step and per eviction choice.
-const SWEEP_STEP: usize = 64;
+/// Entries examined per [`FlowTable::sweep`] call (one per batch of packets):
+/// enough that ended flows leave the table soon after their timeout.
+const SWEEP_STEP: usize = 256;
+/// Entries sampled to choose a flow to evict when the table is full.
+const EVICT_SAMPLE: usize = 64;
 
 impl<S: Default> FlowTable<S> {
     /// A table holding at most `cap` flows (at least 1).
@@ -497,7 +500,7 @@ impl<S: Default> FlowTable<S> {
     fn make_room(&mut self, emit: &mut impl FnMut(FlowRecord, S)) {
         let n = self.slab.len();
         let mut stalest: Option<(i64, usize)> = None;
-        for k in 0..SWEEP_STEP.min(n) {
+        for k in 0..EVICT_SAMPLE.min(n) {
             let i = (self.cursor + k) % n;
             let f = &self.slab[i];
             if f.id == 0 {
