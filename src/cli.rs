@@ -120,6 +120,10 @@ struct InputArgs {
     /// Build flows only: skip the application dissectors (DNS, TLS, ...).
     #[arg(long)]
     flows_only: bool,
+    /// Read files with read() instead of memory-mapping them (safer for a
+    /// capture another program is still writing or truncating).
+    #[arg(long)]
+    no_mmap: bool,
 }
 
 impl InputArgs {
@@ -172,6 +176,7 @@ impl InputArgs {
             output,
             progress: !self.no_progress,
             dissect: !self.flows_only,
+            mmap: !self.no_mmap,
             #[cfg(feature = "live")]
             filter: self.filter.clone(),
         };

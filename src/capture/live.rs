@@ -128,7 +128,8 @@ impl FrameSource for LiveSource {
     fn for_each(&mut self, mut f: impl FnMut(SourceFrame<'_>)) {
         const CHUNK: usize = 1 << 20;
         let started = Instant::now();
-        let mut chunk: Chunk = Arc::new(Vec::with_capacity(CHUNK));
+        let fresh = |n: usize| Arc::new(super::ChunkBuf::heap(Vec::with_capacity(n)));
+        let mut chunk: Chunk = fresh(CHUNK);
         let mut n = 0u64;
         loop {
             if self.interrupted.load(Ordering::SeqCst)
@@ -141,9 +142,11 @@ impl FrameSource for LiveSource {
                 Ok(p) => {
                     n += 1;
                     if Arc::get_mut(&mut chunk).is_none_or(|c| c.len() + p.data.len() > CHUNK) {
-                        chunk = Arc::new(Vec::with_capacity(CHUNK.max(p.data.len())));
+                        chunk = fresh(CHUNK.max(p.data.len()));
                     }
-                    let buf = Arc::get_mut(&mut chunk).expect("fresh or unshared chunk");
+                    let buf = Arc::get_mut(&mut chunk)
+                        .and_then(super::ChunkBuf::heap_mut)
+                        .expect("fresh or unshared heap chunk");
                     let off = buf.len();
                     buf.extend_from_slice(p.data);
                     let ts = p.header.ts;

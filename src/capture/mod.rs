@@ -188,8 +188,87 @@ impl CaptureError {
     }
 }
 
-/// A buffer of raw capture bytes shared between the reader and the workers.
-pub type Chunk = Arc<Vec<u8>>;
+/// Raw capture bytes shared between the reader and the workers.
+pub type Chunk = Arc<ChunkBuf>;
+
+/// Size of a window onto a memory-mapped capture.
+pub const MAP_WINDOW: usize = 4 << 20;
+
+/// The bytes behind a [`Chunk`]: a buffer the reader filled, or a window onto a
+/// memory-mapped file. A window gives its pages back to the kernel
+/// (`MADV_DONTNEED`) when the last frame using it is dropped, so the resident
+/// size stays bounded however long the file.
+pub struct ChunkBuf(ChunkBytes);
+
+enum ChunkBytes {
+    Heap(Vec<u8>),
+    Map {
+        map: Arc<memmap2::Mmap>,
+        start: usize,
+        end: usize,
+        /// Where the next window starts: pages before it may be released.
+        release_end: std::sync::atomic::AtomicUsize,
+    },
+}
+
+impl ChunkBuf {
+    /// A heap buffer.
+    pub fn heap(v: Vec<u8>) -> Self {
+        ChunkBuf(ChunkBytes::Heap(v))
+    }
+
+    /// The heap buffer, for filling (none for a mapped window).
+    pub fn heap_mut(&mut self) -> Option<&mut Vec<u8>> {
+        match &mut self.0 {
+            ChunkBytes::Heap(v) => Some(v),
+            ChunkBytes::Map { .. } => None,
+        }
+    }
+
+    fn set_release_end(&self, at: usize) {
+        if let ChunkBytes::Map { release_end, .. } = &self.0 {
+            release_end.store(at, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl std::ops::Deref for ChunkBuf {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            ChunkBytes::Heap(v) => v,
+            ChunkBytes::Map {
+                map, start, end, ..
+            } => &map[*start..*end],
+        }
+    }
+}
+
+impl Drop for ChunkBuf {
+    fn drop(&mut self) {
+        if let ChunkBytes::Map {
+            map,
+            start,
+            release_end,
+            ..
+        } = &self.0
+        {
+            const PAGE: usize = 4096;
+            let from = start.div_ceil(PAGE) * PAGE;
+            let to = release_end.load(std::sync::atomic::Ordering::Relaxed) / PAGE * PAGE;
+            if to > from {
+                // SAFETY: the mapping is read-only and file-backed; dropping its
+                // pages only makes a later access fault them in again from the
+                // page cache. No reference into [from, to) outlives this window:
+                // frames are only read through the chunk that delivered them.
+                let _ = unsafe {
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+                };
+            }
+        }
+    }
+}
 
 /// One captured frame. The bytes are `chunk[off .. off + caplen]` of the chunk it
 /// was delivered with.
@@ -361,6 +440,8 @@ pub struct CaptureReader {
     chunk: Chunk,
     /// Chunks handed out earlier, reused once nobody else holds them.
     pool: Vec<Chunk>,
+    /// The whole input, when it is a memory-mapped file.
+    map: Option<Arc<memmap2::Mmap>>,
     chunk_size: usize,
     /// Valid bytes are `chunk[pos..end]`.
     pos: usize,
@@ -387,14 +468,36 @@ enum Step {
 
 impl CaptureReader {
     /// Opens an input. `input` is its index in the run, carried by every frame.
-    pub fn open(spec: &InputSpec, input: u16, chunk_size: usize) -> Result<Self, CaptureError> {
+    /// With `mmap`, a regular file is memory-mapped instead of read (no copy);
+    /// a file truncated by another process while mapped would then kill the run
+    /// (SIGBUS), which `--no-mmap` avoids.
+    pub fn open(
+        spec: &InputSpec,
+        input: u16,
+        chunk_size: usize,
+        mmap: bool,
+    ) -> Result<Self, CaptureError> {
         let name = spec.name();
+        let io_err = |source| CaptureError::Io {
+            path: name.clone(),
+            source,
+        };
         let src: Box<dyn Read + Send> = match spec {
             InputSpec::Stdin => Box::new(io::stdin()),
-            InputSpec::File(p) => Box::new(File::open(p).map_err(|source| CaptureError::Io {
-                path: name.clone(),
-                source,
-            })?),
+            InputSpec::File(p) => {
+                let file = File::open(p).map_err(io_err)?;
+                let meta = file.metadata().map_err(io_err)?;
+                if mmap && meta.is_file() && meta.len() > 0 {
+                    // SAFETY: the map is only read; see the SIGBUS caveat above.
+                    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
+                    let _ = map.advise(memmap2::Advice::Sequential);
+                    let mut r = Self::from_reader(name.clone(), input, Box::new(io::empty()), 0);
+                    r.map = Some(Arc::new(map));
+                    r.chunk_size = MAP_WINDOW;
+                    return Ok(r);
+                }
+                Box::new(file)
+            }
         };
         Ok(Self::from_reader(name, input, src, chunk_size))
     }
@@ -410,8 +513,9 @@ impl CaptureReader {
             name,
             input,
             src,
-            chunk: Arc::new(vec![0; chunk_size]),
+            chunk: Arc::new(ChunkBuf::heap(vec![0; chunk_size])),
             pool: Vec::new(),
+            map: None,
             chunk_size,
             pos: 0,
             end: 0,
@@ -454,9 +558,29 @@ impl CaptureReader {
         if self.eof {
             return Ok(false);
         }
+        if let Some(map) = &self.map {
+            // A new window from the first unread byte; the old one may release
+            // its pages before that point once its frames are done.
+            let start = (self.base + self.pos as u64) as usize;
+            let end = map.len().min(start + self.chunk_size.max(need));
+            self.chunk.set_release_end(start);
+            self.chunk = Arc::new(ChunkBuf(ChunkBytes::Map {
+                map: map.clone(),
+                start,
+                end,
+                release_end: std::sync::atomic::AtomicUsize::new(end),
+            }));
+            self.eof = end == map.len();
+            self.base = start as u64;
+            self.pos = 0;
+            self.end = end - start;
+            return Ok(self.end >= need);
+        }
         let size = self.chunk_size.max(need);
         let mut fresh = self.take_chunk(size);
-        let buf = Arc::get_mut(&mut fresh).expect("pooled chunk is unshared");
+        let buf = Arc::get_mut(&mut fresh)
+            .and_then(ChunkBuf::heap_mut)
+            .expect("pooled chunk is an unshared heap buffer");
         let tail = self.end - self.pos;
         buf[..tail].copy_from_slice(&self.chunk[self.pos..self.end]);
         let mut end = tail;
@@ -497,7 +621,7 @@ impl CaptureReader {
         if self.pool.len() > 64 {
             self.pool.clear();
         }
-        Arc::new(vec![0; size])
+        Arc::new(ChunkBuf::heap(vec![0; size]))
     }
 
     fn read_header(&mut self) -> Result<(), CaptureError> {
@@ -637,8 +761,11 @@ impl CaptureReader {
                 }
                 let raw = &self.chunk[self.pos + 8..self.pos + 12];
                 let b = [raw[0], raw[1], raw[2], raw[3]];
-                let caplen =
-                    if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) } as usize;
+                let caplen = if big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                } as usize;
                 if caplen > MAX_RECORD_LEN {
                     return Err(self.corrupt(format!(
                         "record captured length {caplen} exceeds {MAX_RECORD_LEN}"
@@ -887,9 +1014,9 @@ pub struct MergedSource {
 }
 
 impl MergedSource {
-    /// Opens every input. Inputs that cannot be opened are recorded as errors and
-    /// skipped; the others are read.
-    pub fn open(inputs: &[InputSpec]) -> Self {
+    /// Opens every input (memory-mapping regular files if `mmap`). Inputs that
+    /// cannot be opened are recorded as errors and skipped; the others are read.
+    pub fn open(inputs: &[InputSpec], mmap: bool) -> Self {
         let chunk = if inputs.len() > 16 {
             SMALL_CHUNK_SIZE
         } else {
@@ -902,7 +1029,7 @@ impl MergedSource {
             if let InputSpec::File(p) = spec {
                 total_bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
             }
-            match CaptureReader::open(spec, i.min(u16::MAX as usize) as u16, chunk) {
+            match CaptureReader::open(spec, i.min(u16::MAX as usize) as u16, chunk, mmap) {
                 Ok(r) => readers.push(Pending {
                     reader: r,
                     head: None,

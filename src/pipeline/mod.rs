@@ -86,6 +86,8 @@ pub struct Config {
     pub progress: bool,
     /// Run the application dissectors (off: flows only).
     pub dissect: bool,
+    /// Memory-map regular files instead of reading them.
+    pub mmap: bool,
     /// A tcpdump filter expression: only matching frames are read.
     #[cfg(feature = "live")]
     pub filter: Option<String>,
@@ -102,6 +104,7 @@ impl Default for Config {
             output: None,
             progress: false,
             dissect: true,
+            mmap: true,
             #[cfg(feature = "live")]
             filter: None,
         }
@@ -287,7 +290,7 @@ const MIX_NAMES: [&str; 11] = [
 
 /// Runs the pipeline over `inputs` (directories already expanded).
 pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Summary, PipelineError> {
-    let source = MergedSource::open(inputs);
+    let source = MergedSource::open(inputs, cfg.mmap);
     run_source(source, inputs.iter().map(|i| i.name()).collect(), cfg)
 }
 
