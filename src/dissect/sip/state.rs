@@ -1,10 +1,12 @@
 //! Per-flow SIP state: INVITE/200/ACK/BYE/CANCEL turned into call records.
 //!
-//! Calls are keyed by Call-ID within the flow (a PBX and its trunk may carry
+//! Dialogs are keyed by Call-ID within the flow (a PBX and its trunk may carry
 //! every call on one 5060↔5060 flow), at most [`MAX_CALLS`] open at once. A
-//! [`SipRecord`] — the call detail record an operator or a toll-fraud detector
-//! sees — is emitted when the call ends: BYE, CANCEL, a final error to the
-//! INVITE, or the end of the flow.
+//! [`SipRecord`] — for an INVITE, the call detail record an operator or a
+//! toll-fraud detector sees — is emitted when the call ends: BYE, CANCEL, a
+//! final error to the INVITE, or the end of the flow. Other transactions
+//! (REGISTER, OPTIONS, MESSAGE, SUBSCRIBE...) give one record each, with their
+//! method and final status, when that status arrives.
 
 use serde::Serialize;
 
@@ -28,6 +30,8 @@ pub struct SipRecord {
     pub id: JoinKey,
     /// Call-ID.
     pub call_id: String,
+    /// The dialog's first method: `INVITE` for a call, else `REGISTER`, `OPTIONS`...
+    pub method: String,
     /// From URI (the caller).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -54,7 +58,8 @@ pub struct SipRecord {
     /// Seconds from answer to hang-up (answered calls that ended within the capture).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
-    /// `bye`, `cancel`, `rejected`, `unanswered` or `eof` (still up at the end).
+    /// Calls: `bye`, `cancel`, `rejected`, `unanswered` or `eof` (still up at
+    /// the end). Other methods: `answered` (a final status) or `eof`.
     pub end_reason: &'static str,
 }
 
@@ -118,6 +123,7 @@ impl Dissector for Sip {
 
 struct Call {
     call_id: String,
+    method: String,
     start_ns: i64,
     from: Option<NameAddr>,
     to: Option<NameAddr>,
@@ -150,6 +156,7 @@ impl SipSession {
             from: c.from.map(|n| n.uri),
             to: c.to.map(|n| n.uri),
             call_id: c.call_id,
+            method: c.method,
             user_agent: c.user_agent,
             answered: c.answered_ns.is_some(),
             status: c.status,
@@ -162,35 +169,49 @@ impl SipSession {
     fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage) {
         let Some(call_id) = m.call_id else { return };
         let found = self.calls.iter().position(|c| c.call_id == call_id);
-        let invite_cseq = m
-            .cseq
-            .as_ref()
-            .is_some_and(|(_, method)| method == "INVITE");
-        match (&m.start, found) {
-            (StartLine::Request { method, .. }, None) if method == "INVITE" => {
-                if self.calls.len() >= MAX_CALLS {
-                    cx.anomaly("sip.too_many_calls");
-                    return;
-                }
-                self.calls.push(Call {
-                    call_id,
-                    start_ns: cx.ts_ns,
-                    from: m.from,
-                    to: m.to,
-                    user_agent: m.user_agent,
-                    answered_ns: None,
-                    status: None,
-                });
+        let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_str());
+        let invite_cseq = cseq_method == Some("INVITE");
+        // A dialog starts with its first message seen: usually the request, but
+        // a capture may begin with the response.
+        let opening = match (&m.start, found) {
+            (StartLine::Request { method, .. }, None) if method != "ACK" => Some(method.clone()),
+            (StartLine::Response { .. }, None) => cseq_method.map(str::to_string),
+            _ => None,
+        };
+        if let Some(method) = opening {
+            if self.calls.len() >= MAX_CALLS {
+                cx.anomaly("sip.too_many_calls");
+                return;
             }
-            (StartLine::Request { method, .. }, Some(i)) if method == "BYE" => {
+            self.calls.push(Call {
+                call_id: call_id.clone(),
+                method,
+                start_ns: cx.ts_ns,
+                from: m.from.clone(),
+                to: m.to.clone(),
+                user_agent: m.user_agent.clone(),
+                answered_ns: None,
+                status: None,
+            });
+        }
+        let found = self.calls.iter().position(|c| c.call_id == call_id);
+        let is_call = found.is_some_and(|i| self.calls[i].method == "INVITE");
+        match (&m.start, found) {
+            (StartLine::Response { status, .. }, Some(i)) if !is_call && *status >= 200 => {
+                self.calls[i].status = Some(*status);
+                self.end(cx, i, Some(cx.ts_ns), "answered");
+            }
+            (StartLine::Request { method, .. }, Some(i)) if is_call && method == "BYE" => {
                 self.end(cx, i, Some(cx.ts_ns), "bye");
             }
             (StartLine::Request { method, .. }, Some(i))
-                if method == "CANCEL" && self.calls[i].answered_ns.is_none() =>
+                if is_call && method == "CANCEL" && self.calls[i].answered_ns.is_none() =>
             {
                 self.end(cx, i, Some(cx.ts_ns), "cancel");
             }
-            (StartLine::Response { status, .. }, Some(i)) if invite_cseq && *status >= 200 => {
+            (StartLine::Response { status, .. }, Some(i))
+                if is_call && invite_cseq && *status >= 200 =>
+            {
                 let c = &mut self.calls[i];
                 if c.status.is_none() {
                     c.status = Some(*status);
