@@ -82,6 +82,8 @@ static REGISTRY: &[&dyn Dissector] = &[
     &quic::QUIC,
     &sip::SIP,
     &smtp::SMTP,
+    &http::HTTP,
+    &bittorrent::BITTORRENT,
 ];
 
 /// Every dissector, in probing order.

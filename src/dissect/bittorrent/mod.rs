@@ -63,3 +63,6 @@
 //!   dictionary are left to the caller (`consumed`).
 
 pub mod parser;
+pub mod state;
+
+pub use state::BITTORRENT;

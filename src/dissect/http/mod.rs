@@ -57,3 +57,6 @@
 //! - HTTP/0.9, HTTP/2 and upgrades are out of scope.
 
 pub mod parser;
+pub mod state;
+
+pub use state::HTTP;

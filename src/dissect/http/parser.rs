@@ -406,7 +406,7 @@ pub fn chunked_body_len(buf: &[u8]) -> Parsed<()> {
 }
 
 /// One `chunk-size [ chunk-ext ] CRLF` line: the size and the line's length.
-fn chunk_size_line(buf: &[u8]) -> Parsed<u64> {
+pub fn chunk_size_line(buf: &[u8]) -> Parsed<u64> {
     let window = &buf[..buf.len().min(cap::MAX_CHUNK_LINE)];
     let mut size: u64 = 0;
     let mut significant = 0usize;
@@ -464,7 +464,7 @@ fn chunk_size_line(buf: &[u8]) -> Parsed<u64> {
 }
 
 /// `trailer-section CRLF`: its length, final CRLF included.
-fn trailer_section(buf: &[u8]) -> Parsed<()> {
+pub fn trailer_section(buf: &[u8]) -> Parsed<()> {
     let window = &buf[..buf.len().min(cap::MAX_TRAILER)];
     let mut fields = [httparse::EMPTY_HEADER; cap::MAX_HEADERS];
     match httparse::parse_headers(window, &mut fields) {

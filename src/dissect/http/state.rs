@@ -1,0 +1,287 @@
+//! Per-flow HTTP/1.x state: requests matched with their responses, one
+//! [`HttpRecord`] per exchange — the URL a `urls`-scope box keys on.
+//!
+//! Bodies are skipped without buffering: a Content-Length body in one step, a
+//! chunked body chunk by chunk. Up to [`MAX_PENDING`] pipelined requests wait
+//! for their responses; unanswered ones are written when the flow ends. A
+//! tracker announce (`GET /announce?info_hash=...`) also gives a BitTorrent record.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use super::parser::{
+    Request, chunk_size_line, looks_like_request, looks_like_response, parse_request,
+    parse_response, trailer_section,
+};
+use crate::decode::ipproto;
+use crate::dissect::bittorrent::parser::parse_announce_uri;
+use crate::dissect::bittorrent::state::announce_record;
+use crate::dissect::{
+    Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
+};
+
+/// Most requests waiting for a response.
+pub const MAX_PENDING: usize = 64;
+
+/// One request and its response.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HttpRecord {
+    /// Join key; `ts` is the request's time (the response's if no request was seen).
+    #[serde(flatten)]
+    pub id: JoinKey,
+    /// Request method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Host header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Request target as sent (path and query, or an absolute URL to a proxy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// User-Agent header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// HTTP minor version of the request (`1.0`, `1.1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Response status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Response body length announced by Content-Length, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_length: Option<u64>,
+}
+
+impl Record for HttpRecord {
+    fn protocol(&self) -> &'static str {
+        "http"
+    }
+    fn ts_ns(&self) -> i64 {
+        (self.id.ts * 1e9).round() as i64
+    }
+}
+
+/// The HTTP dissector.
+pub struct Http;
+
+/// The registry's instance.
+pub static HTTP: Http = Http;
+
+impl Dissector for Http {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        &[
+            "ts",
+            "flow_id",
+            "orig_h",
+            "orig_p",
+            "resp_h",
+            "resp_p",
+            "proto",
+            "method",
+            "host",
+            "uri",
+            "user_agent",
+            "version",
+            "status",
+            "response_length",
+        ]
+    }
+
+    fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe {
+        if ctx.proto != ipproto::TCP {
+            return Probe::No;
+        }
+        let (looks, partial) = match dir {
+            Direction::ToResponder => (
+                looks_like_request(data),
+                data.len() < 8 && data.iter().all(u8::is_ascii_uppercase),
+            ),
+            Direction::ToOriginator => (
+                looks_like_response(data),
+                data.len() < 7 && b"HTTP/1.".starts_with(data),
+            ),
+        };
+        match (looks, partial) {
+            (true, _) => Probe::Yes,
+            (false, true) => Probe::NeedMore,
+            _ => Probe::No,
+        }
+    }
+
+    fn start(&self) -> Box<dyn Session> {
+        Box::<HttpSession>::default()
+    }
+}
+
+/// Where a chunked body stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Chunked {
+    SizeLine,
+    Trailers,
+}
+
+#[derive(Default)]
+struct HttpSession {
+    pending: VecDeque<(i64, Request)>,
+    /// Per direction: inside a chunked body.
+    chunked: [Option<Chunked>; 2],
+}
+
+impl HttpSession {
+    fn record(
+        &self,
+        cx: &Cx<'_>,
+        ts: i64,
+        req: Option<Request>,
+        status: Option<u16>,
+        len: Option<u64>,
+    ) -> HttpRecord {
+        let (method, host, uri, user_agent, version) = match req {
+            Some(r) => (
+                Some(r.method),
+                r.host,
+                Some(r.uri),
+                r.user_agent,
+                Some(format!("1.{}", r.version)),
+            ),
+            None => (None, None, None, None, None),
+        };
+        HttpRecord {
+            id: cx.key(ts),
+            method,
+            host,
+            uri,
+            user_agent,
+            version,
+            status,
+            response_length: len,
+        }
+    }
+
+    /// One step inside a chunked body; `None` means "come back with more bytes".
+    fn chunk_step(&mut self, cx: &mut Cx<'_>, i: usize, rest: &[u8]) -> Option<Result<u64, ()>> {
+        match self.chunked[i]? {
+            Chunked::SizeLine => match chunk_size_line(rest) {
+                Parsed::Done { value: 0, consumed } => {
+                    self.chunked[i] = Some(Chunked::Trailers);
+                    Some(Ok(consumed as u64))
+                }
+                // The data and its CRLF are skipped without being read.
+                Parsed::Done { value, consumed } => Some(Ok((consumed as u64)
+                    .saturating_add(value)
+                    .saturating_add(2))),
+                Parsed::Incomplete { .. } => None,
+                Parsed::Invalid(a) => {
+                    cx.anomaly(a);
+                    Some(Err(()))
+                }
+            },
+            Chunked::Trailers => match trailer_section(rest) {
+                Parsed::Done { consumed, .. } => {
+                    self.chunked[i] = None;
+                    Some(Ok(consumed as u64))
+                }
+                Parsed::Incomplete { .. } => None,
+                Parsed::Invalid(a) => {
+                    cx.anomaly(a);
+                    Some(Err(()))
+                }
+            },
+        }
+    }
+}
+
+impl Session for HttpSession {
+    fn feed(&mut self, cx: &mut Cx<'_>, dir: Direction, data: &[u8]) -> Progress {
+        let i = usize::from(dir == Direction::ToOriginator);
+        let mut used: u64 = 0;
+        loop {
+            let Some(rest) = data.get(used as usize..).filter(|r| !r.is_empty()) else {
+                return Progress::Consumed(used);
+            };
+            if self.chunked[i].is_some() {
+                match self.chunk_step(cx, i, rest) {
+                    None => return Progress::Consumed(used),
+                    Some(Ok(n)) => {
+                        used += n;
+                        continue;
+                    }
+                    Some(Err(())) => return Progress::Done,
+                }
+            }
+            if i == 0 {
+                match parse_request(rest) {
+                    Parsed::Done { value, consumed } => {
+                        used += consumed as u64;
+                        if let Some(a) = parse_announce_uri(&value.uri) {
+                            let r = announce_record(cx, dir, "announce", &a);
+                            cx.emit(r);
+                        }
+                        let body = value.content_length.unwrap_or(0);
+                        if value.chunked {
+                            self.chunked[i] = Some(Chunked::SizeLine);
+                        }
+                        if self.pending.len() >= MAX_PENDING {
+                            cx.anomaly("http.too_many_pending");
+                            let (ts, req) = self.pending.pop_front().expect("full queue");
+                            let r = self.record(cx, ts, Some(req), None, None);
+                            cx.emit(r);
+                        }
+                        self.pending.push_back((cx.ts_ns, value));
+                        used = used.saturating_add(body);
+                    }
+                    Parsed::Incomplete { .. } => return Progress::Consumed(used),
+                    Parsed::Invalid(a) => {
+                        cx.anomaly(a);
+                        return Progress::Done;
+                    }
+                }
+            } else {
+                match parse_response(rest) {
+                    Parsed::Done { value, consumed } => {
+                        used += consumed as u64;
+                        if (100..200).contains(&value.status) {
+                            continue;
+                        }
+                        let (ts, req) = match self.pending.pop_front() {
+                            Some((ts, req)) => (ts, Some(req)),
+                            None => (cx.ts_ns, None),
+                        };
+                        let head = req.as_ref().is_some_and(|r| r.method == "HEAD");
+                        let no_body = head || value.status == 204 || value.status == 304;
+                        let r = self.record(cx, ts, req, Some(value.status), value.content_length);
+                        cx.emit(r);
+                        if no_body {
+                            continue;
+                        }
+                        if value.chunked {
+                            self.chunked[i] = Some(Chunked::SizeLine);
+                        } else if let Some(n) = value.content_length {
+                            used = used.saturating_add(n);
+                        } else {
+                            // The body runs to the end of the connection.
+                            return Progress::Done;
+                        }
+                    }
+                    Parsed::Incomplete { .. } => return Progress::Consumed(used),
+                    Parsed::Invalid(a) => {
+                        cx.anomaly(a);
+                        return Progress::Done;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        while let Some((ts, req)) = self.pending.pop_front() {
+            let r = self.record(cx, ts, Some(req), None, None);
+            cx.emit(r);
+        }
+    }
+}
