@@ -78,6 +78,7 @@ use crate::record::{ProtoName, secs};
 /// Every dissector, in probing order. Adding a protocol adds one line here.
 #[rustfmt::skip]
 static REGISTRY: &[&dyn Dissector] = &[
+    &dns::DNS,
     &tls::TLS,
     &quic::QUIC,
     &sip::SIP,

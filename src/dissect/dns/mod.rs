@@ -105,3 +105,6 @@
 //! bounded by the input length or a named cap.
 
 pub mod parser;
+pub mod state;
+
+pub use state::DNS;

@@ -1,0 +1,232 @@
+//! Per-flow DNS state: queries matched with responses by transaction id, one
+//! [`DnsRecord`] per transaction — the name a person looked up.
+//!
+//! DNS is claimed on its ports only (53, and 5353 mDNS / 5355 LLMNR, which use
+//! the same format), and only when the first message parses. Up to
+//! [`MAX_PENDING`] queries wait for their answer; an unanswered query is written
+//! when it is pushed out or the flow ends, an unsolicited response on its own.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use super::parser::{DnsMessage, RData, parse_message, parse_tcp_message, qtype_name, rcode_name};
+use crate::decode::ipproto;
+use crate::dissect::{
+    Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
+};
+use crate::record::secs;
+
+/// Most queries waiting for a response in one flow.
+pub const MAX_PENDING: usize = 256;
+/// Ports DNS is recognised on: DNS, mDNS (RFC 6762), LLMNR (RFC 4795).
+pub const PORTS: [u16; 3] = [53, 5353, 5355];
+
+/// One DNS transaction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsRecord {
+    /// Join key; `ts` is the query's time (the response's if no query was seen).
+    #[serde(flatten)]
+    pub id: JoinKey,
+    /// Transaction id.
+    pub trans_id: u16,
+    /// The (first) name looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Further names in the same message (mDNS asks several at once).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_queries: Vec<String>,
+    /// Query type of the first question (`A`, `AAAA`, `HTTPS`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qtype: Option<String>,
+    /// Response code (`NOERROR`, `NXDOMAIN`...), if a response was seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// Answer data: addresses for A/AAAA, names for CNAME.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<String>,
+    /// TTL of each answer, seconds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ttls: Vec<u32>,
+    /// Seconds from query to response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt: Option<f64>,
+}
+
+impl Record for DnsRecord {
+    fn protocol(&self) -> &'static str {
+        "dns"
+    }
+    fn ts_ns(&self) -> i64 {
+        (self.id.ts * 1e9).round() as i64
+    }
+}
+
+/// The DNS dissector.
+pub struct Dns;
+
+/// The registry's instance.
+pub static DNS: Dns = Dns;
+
+impl Dissector for Dns {
+    fn name(&self) -> &'static str {
+        "dns"
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        &[
+            "ts",
+            "flow_id",
+            "orig_h",
+            "orig_p",
+            "resp_h",
+            "resp_p",
+            "proto",
+            "trans_id",
+            "query",
+            "extra_queries",
+            "qtype",
+            "rcode",
+            "answers",
+            "ttls",
+            "rtt",
+        ]
+    }
+
+    fn probe(&self, ctx: &ProbeCtx, _dir: Direction, data: &[u8]) -> Probe {
+        if !PORTS.iter().any(|p| ctx.port(*p)) {
+            return Probe::No;
+        }
+        let parsed = if ctx.proto == ipproto::TCP {
+            parse_tcp_message(data)
+        } else if ctx.proto == ipproto::UDP {
+            parse_message(data)
+        } else {
+            return Probe::No;
+        };
+        match parsed {
+            Parsed::Done { value, .. } if !value.questions.is_empty() || value.is_response => {
+                Probe::Yes
+            }
+            Parsed::Incomplete { .. } => Probe::NeedMore,
+            _ => Probe::No,
+        }
+    }
+
+    fn start(&self) -> Box<dyn Session> {
+        Box::<DnsSession>::default()
+    }
+}
+
+#[derive(Default)]
+struct DnsSession {
+    pending: VecDeque<(i64, DnsMessage)>,
+}
+
+fn answer_text(d: &RData) -> Option<String> {
+    match d {
+        RData::A(a) => Some(a.to_string()),
+        RData::Aaaa(a) => Some(a.to_string()),
+        RData::Cname(n) => Some(n.clone()),
+        RData::Other => None,
+    }
+}
+
+fn record(
+    cx: &Cx<'_>,
+    query: Option<(i64, DnsMessage)>,
+    response: Option<DnsMessage>,
+) -> DnsRecord {
+    let ts = query.as_ref().map_or(cx.ts_ns, |(t, _)| *t);
+    let rtt = query
+        .as_ref()
+        .filter(|_| response.is_some())
+        .map(|(t, _)| secs(cx.ts_ns - t));
+    // Names come from the query when there is one, else from the response.
+    let asked = query.as_ref().map(|(_, q)| q).or(response.as_ref());
+    let mut names = asked.map_or(Vec::new(), |m| {
+        m.questions.iter().map(|q| q.name.clone()).collect()
+    });
+    let first = (!names.is_empty()).then(|| names.remove(0));
+    let (answers, ttls) = response.as_ref().map_or((Vec::new(), Vec::new()), |r| {
+        r.answers
+            .iter()
+            .filter_map(|a| answer_text(&a.data).map(|t| (t, a.ttl)))
+            .unzip()
+    });
+    DnsRecord {
+        id: cx.key(ts),
+        trans_id: asked.map_or(0, |m| m.id),
+        query: first,
+        extra_queries: names,
+        qtype: asked
+            .and_then(|m| m.questions.first())
+            .map(|q| qtype_name(q.qtype).into_owned()),
+        rcode: response.as_ref().map(|r| rcode_name(r.rcode).into_owned()),
+        answers,
+        ttls,
+        rtt,
+    }
+}
+
+impl DnsSession {
+    fn on_message(&mut self, cx: &mut Cx<'_>, m: DnsMessage) {
+        if let Some(a) = m.anomaly {
+            cx.anomaly(a);
+        }
+        if !m.is_response {
+            if self.pending.len() >= MAX_PENDING {
+                let old = self.pending.pop_front();
+                let r = record(cx, old, None);
+                cx.emit(r);
+            }
+            self.pending.push_back((cx.ts_ns, m));
+            return;
+        }
+        let same_question = |q: &DnsMessage| {
+            q.id == m.id
+                && q.questions.first().map(|x| &x.name) == m.questions.first().map(|x| &x.name)
+        };
+        let query = self
+            .pending
+            .iter()
+            .position(|(_, q)| same_question(q))
+            .and_then(|i| self.pending.remove(i));
+        let r = record(cx, query, Some(m));
+        cx.emit(r);
+    }
+}
+
+impl Session for DnsSession {
+    fn feed(&mut self, cx: &mut Cx<'_>, _dir: Direction, data: &[u8]) -> Progress {
+        if cx.ends.proto != ipproto::TCP {
+            match parse_message(data) {
+                Parsed::Done { value, .. } => self.on_message(cx, value),
+                Parsed::Invalid(a) => cx.anomaly(a),
+                Parsed::Incomplete { .. } => cx.anomaly("dns.truncated"),
+            }
+            return Progress::Consumed(data.len() as u64);
+        }
+        let mut used = 0;
+        loop {
+            match parse_tcp_message(&data[used..]) {
+                Parsed::Done { value, consumed } => {
+                    used += consumed.max(1);
+                    self.on_message(cx, value);
+                }
+                Parsed::Incomplete { .. } => return Progress::Consumed(used as u64),
+                Parsed::Invalid(a) => {
+                    cx.anomaly(a);
+                    return Progress::Done;
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        while let Some(q) = self.pending.pop_front() {
+            let r = record(cx, Some(q), None);
+            cx.emit(r);
+        }
+    }
+}
