@@ -229,7 +229,10 @@ fn outputs_leave_no_temporary_files() {
         .chain(["flows.jsonl".to_string()])
         .collect();
     want.sort();
-    assert_eq!(names, want, "one file per protocol, and no temporary file left");
+    assert_eq!(
+        names, want,
+        "one file per protocol, and no temporary file left"
+    );
 }
 
 #[test]

@@ -122,6 +122,11 @@ mod field {
     pub const PPP_PROTO: usize = 2;
     pub const FABRICPATH_TAG: usize = 2;
     pub const PPI_HDR: usize = 8;
+    /// VXLAN header: flags (I bit 0x08), reserved, VNI, reserved.
+    pub const VXLAN_HDR: usize = 8;
+    pub const VXLAN_FLAG_I: u8 = 0x08;
+    /// Geneve: ver/opt-len, flags, protocol type (2), VNI (3), reserved; options.
+    pub const GENEVE_HDR: usize = 8;
     /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
     pub const FRAG_HDR: usize = 8;
 }
@@ -243,6 +248,10 @@ anomalies! {
     TunnelIpip => "tunnel.ipip",
     /// IPv6 in IPv4 or IPv6 in IPv6 decapsulated.
     Tunnel6in4 => "tunnel.6in4",
+    /// VXLAN (RFC 7348) decapsulated.
+    TunnelVxlan => "tunnel.vxlan",
+    /// Geneve (RFC 8926) decapsulated.
+    TunnelGeneve => "tunnel.geneve",
     /// More nested tunnels than [`MAX_TUNNEL_DEPTH`].
     TunnelTooDeep => "tunnel.too_deep",
     /// GRE cut short.
@@ -721,12 +730,9 @@ impl Cx<'_, '_> {
                 } else {
                     (start + len).min(end)
                 };
-                self.set_l4(
-                    udp.get_source(),
-                    udp.get_destination(),
-                    start + field::UDP_HDR,
-                    pend,
-                );
+                let (sport, dport) = (udp.get_source(), udp.get_destination());
+                self.set_l4(sport, dport, start + field::UDP_HDR, pend);
+                self.udp_tunnel(dport, start + field::UDP_HDR, pend, depth);
             }
             ipproto::ICMP | ipproto::ICMPV6 => {
                 if bytes.len() < field::ICMP_MIN {
@@ -768,6 +774,67 @@ impl Cx<'_, '_> {
             ipproto::GRE => self.gre(start, end, depth),
             ipproto::ESP => self.bump(Anomaly::IpEsp),
             _ => {}
+        }
+    }
+
+    /// UDP-carried tunnels, by well-known destination port: VXLAN (4789, and
+    /// Linux's old 8472) and Geneve (6081). The inner packet replaces the outer
+    /// one, as for GRE; a payload that does not fit is left as plain UDP.
+    fn udp_tunnel(&mut self, dport: u16, start: usize, end: usize, depth: usize) {
+        const VXLAN: [u16; 2] = [4789, 8472];
+        const GENEVE: u16 = 6081;
+        let Some(h) = self
+            .frame
+            .get(start..end)
+            .filter(|h| h.len() >= field::VXLAN_HDR)
+        else {
+            return;
+        };
+        if depth >= MAX_TUNNEL_DEPTH {
+            return self.bump(Anomaly::TunnelTooDeep);
+        }
+        let (inner_at, ether) = if VXLAN.contains(&dport) {
+            // RFC 7348 §5: |R|R|R|R|I|R|R|R| reserved (24) | VNI (24) | reserved (8) |
+            if h[0] & field::VXLAN_FLAG_I == 0 {
+                return;
+            }
+            (start + field::VXLAN_HDR, ethertype::TEB)
+        } else if dport == GENEVE {
+            // RFC 8926 §3.4: |Ver|Opt Len|O|C|Rsvd.|  Protocol Type  | VNI | Reserved |
+            let opt_len = usize::from(h[0] & 0x3f) * 4;
+            if h[0] >> 6 != 0 || field::GENEVE_HDR + opt_len > h.len() {
+                return;
+            }
+            (
+                start + field::GENEVE_HDR + opt_len,
+                u16::from_be_bytes([h[2], h[3]]),
+            )
+        } else {
+            return;
+        };
+        let before = *self.d;
+        self.bump(if dport == GENEVE {
+            Anomaly::TunnelGeneve
+        } else {
+            Anomaly::TunnelVxlan
+        });
+        self.d.tunnels += 1;
+        self.d.has_l4 = false;
+        let mut inner = Cx {
+            frame: &self.frame[..end],
+            counters: self.counters,
+            d: self.d,
+        };
+        match ether {
+            ethertype::TEB => inner.ethernet(inner_at, depth + 1),
+            ethertype::IPV4 => inner.ipv4(inner_at, depth + 1),
+            ethertype::IPV6 => inner.ipv6(inner_at, depth + 1),
+            _ => {}
+        }
+        if !self.d.has_l4 {
+            // Nothing usable inside: keep the outer UDP packet as it was.
+            let tunnels = self.d.tunnels;
+            *self.d = Decoded { tunnels, ..before };
         }
     }
 

@@ -78,9 +78,9 @@ use crate::record::{ProtoName, secs};
 /// Every dissector, in probing order. Adding a protocol adds one line here.
 #[rustfmt::skip]
 static REGISTRY: &[&dyn Dissector] = &[
-    &dns::DNS,
     &tls::TLS,
     &quic::QUIC,
+    &dns::DNS,
     &sip::SIP,
     &smtp::SMTP,
     &http::HTTP,

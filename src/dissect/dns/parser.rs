@@ -482,9 +482,10 @@ fn skip_record(msg: &[u8], pos: usize) -> Result<RrFixed, &'static str> {
 /// part (its root octet or its first pointer).
 ///
 /// Presentation form: labels joined by `.`, no trailing dot, the root alone
-/// is `.`; case as on the wire; a label octet outside printable ASCII
-/// (0x20..=0x7e) and a `.` or `\` inside a label are written `\DDD`, three
-/// decimal digits (RFC 1035 §5.1, RFC 4343 §2.1).
+/// is `.`; case as on the wire; valid UTF-8 beyond ASCII is kept (IDN labels
+/// stay readable, as tshark shows them); an ASCII octet outside 0x20..=0x7e,
+/// a `.` or `\` inside a label, and octets that are not valid UTF-8 are
+/// written `\DDD`, three decimal digits (RFC 1035 §5.1, RFC 4343 §2.1).
 fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> {
     let mut name = String::new();
     let mut pos = start;
@@ -575,11 +576,15 @@ fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str> {
 
 /// Appends one label, escaping as [`read_name`] documents.
 fn push_escaped_label(name: &mut String, text: &[u8]) {
-    for &octet in text {
-        match octet {
-            b'.' | b'\\' => push_decimal_escape(name, octet),
-            0x20..=0x7e => name.push(char::from(octet)),
-            _ => push_decimal_escape(name, octet),
+    for chunk in text.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '.' | '\\' | '\0'..='\x1f' | '\x7f' => push_decimal_escape(name, c as u8),
+                c => name.push(c),
+            }
+        }
+        for &octet in chunk.invalid() {
+            push_decimal_escape(name, octet);
         }
     }
 }
@@ -1161,13 +1166,13 @@ mod tests {
     ];
 
     #[test]
-    fn dot_backslash_and_non_ascii_label_octets_are_decimal_escaped() {
+    fn dot_backslash_control_and_invalid_utf8_are_escaped_and_utf8_is_kept() {
         let (m, consumed) = done(parse_message(&SPECIAL_OCTETS_QUERY));
         assert_eq!(consumed, SPECIAL_OCTETS_QUERY.len());
         assert_eq!(
             m.questions,
             vec![question(
-                "a\\046b.c\\092d.e f.g\\127\\200.\\195\\169.Mixed",
+                "a\\046b.c\\092d.e f.g\\127\\200.é.Mixed",
                 rtype::A
             )]
         );

@@ -1,8 +1,11 @@
 //! Per-flow DNS state: queries matched with responses by transaction id, one
 //! [`DnsRecord`] per transaction — the name a person looked up.
 //!
-//! DNS is claimed on its ports only (53, and 5353 mDNS / 5355 LLMNR, which use
-//! the same format), and only when the first message parses. Up to
+//! DNS is claimed on its ports (53, and 5353 mDNS / 5355 LLMNR, which use the
+//! same format) when the first message parses; on other UDP ports (DNSCrypt
+//! certificate queries on 443, resolvers on odd ports) only when it is plainly
+//! DNS: a standard query or response with exactly one IN question, read
+//! without any anomaly. Up to
 //! [`MAX_PENDING`] queries wait for their answer; an unanswered query is written
 //! when it is pushed out or the flow ends, an unsolicited response on its own.
 
@@ -95,7 +98,18 @@ impl Dissector for Dns {
 
     fn probe(&self, ctx: &ProbeCtx, _dir: Direction, data: &[u8]) -> Probe {
         if !PORTS.iter().any(|p| ctx.port(*p)) {
-            return Probe::No;
+            const IN: u16 = 1;
+            // NetBIOS name service (137) has DNS's format but is not DNS.
+            const NBNS: u16 = 137;
+            let plainly_dns = ctx.proto == ipproto::UDP
+                && !ctx.port(NBNS)
+                && matches!(parse_message(data), Parsed::Done { value, .. }
+                    if value.anomaly.is_none()
+                        && value.opcode == 0
+                        && value.questions.len() == 1
+                        && value.questions[0].qclass == IN
+                        && !value.questions[0].name.is_empty());
+            return if plainly_dns { Probe::Yes } else { Probe::No };
         }
         let parsed = if ctx.proto == ipproto::TCP {
             parse_tcp_message(data)

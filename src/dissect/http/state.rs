@@ -5,6 +5,8 @@
 //! chunked body chunk by chunk. Up to [`MAX_PENDING`] pipelined requests wait
 //! for their responses; unanswered ones are written when the flow ends. A
 //! tracker announce (`GET /announce?info_hash=...`) also gives a BitTorrent record.
+//! Over UDP (SSDP's `M-SEARCH`/`NOTIFY`, RFC 9112 syntax in datagrams) every
+//! message is a record of its own.
 
 use std::collections::VecDeque;
 
@@ -93,6 +95,14 @@ impl Dissector for Http {
     }
 
     fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe {
+        if ctx.proto == ipproto::UDP {
+            let whole = data.windows(4).any(|w| w == b"\r\n\r\n");
+            return if whole && (looks_like_request(data) || looks_like_response(data)) {
+                Probe::Yes
+            } else {
+                Probe::No
+            };
+        }
         if ctx.proto != ipproto::TCP {
             return Probe::No;
         }
@@ -198,6 +208,22 @@ impl HttpSession {
 
 impl Session for HttpSession {
     fn feed(&mut self, cx: &mut Cx<'_>, dir: Direction, data: &[u8]) -> Progress {
+        if cx.ends.proto != ipproto::TCP {
+            let r = match (parse_request(data), parse_response(data)) {
+                (Parsed::Done { value, .. }, _) => {
+                    self.record(cx, cx.ts_ns, Some(value), None, None)
+                }
+                (_, Parsed::Done { value, .. }) => {
+                    self.record(cx, cx.ts_ns, None, Some(value.status), value.content_length)
+                }
+                _ => {
+                    cx.anomaly("http.bad_datagram");
+                    return Progress::Consumed(data.len() as u64);
+                }
+            };
+            cx.emit(r);
+            return Progress::Consumed(data.len() as u64);
+        }
         let i = usize::from(dir == Direction::ToOriginator);
         let mut used: u64 = 0;
         loop {

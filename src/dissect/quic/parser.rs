@@ -185,6 +185,11 @@ fn version_family(v: u32) -> Option<Family> {
         0xff00_0021..=0xff00_0022 => Some(Family::V1),
         0xff00_001d..=0xff00_0020 => Some(Family::Draft29),
         0xff00_0017..=0xff00_001c => Some(Family::Draft23),
+        // Reserved versions (RFC 9000 §15, 0x?a?a?a?a) force version
+        // negotiation. The clients of ndpi/quic_interop_V.pcapng protect such
+        // Initials with the draft-29 salt (all 63 decrypt with it, none with
+        // v1's), and tshark decrypts them so.
+        v if v & 0x0f0f_0f0f == 0x0a0a_0a0a => Some(Family::Draft29),
         _ => None,
     }
 }
@@ -1384,10 +1389,17 @@ mod tests {
     }
 
     #[test]
+    fn reserved_versions_use_draft_29_keys() {
+        let d29 = initial_keys(0xff00_001d, &RFC_DCID, false).unwrap();
+        let r = initial_keys(0x1a2a_3a4a, &RFC_DCID, false).unwrap();
+        assert_eq!((r.key(), r.iv(), r.hp()), (d29.key(), d29.iv(), d29.hp()));
+    }
+
+    #[test]
     fn unsupported_versions_have_no_keys() {
         for v in [
             0,
-            0x1a2a_3a4a,
+            0x1234_5678,
             0xff00_0016,
             0xface_b001,
             0x5130_3530,
@@ -1662,8 +1674,9 @@ mod tests {
 
     #[test]
     fn unknown_version_header_stops_after_the_connection_ids() {
-        // Greased version from tcpdump/quic_vn.pcap frame 1, header only.
-        let mut d = hex::<21>("c01a2a3a4a089d5728481287a3b400aabbccddeeff").to_vec();
+        // tcpdump/quic_vn.pcap frame 1's header with its greased version
+        // replaced by an unassigned one (reserved versions use v1's layout).
+        let mut d = hex::<21>("c012345678089d5728481287a3b400aabbccddeeff").to_vec();
         d.extend_from_slice(&[0; 10]);
         let (h, consumed) = done(parse_long_header(&d));
         assert_eq!(h.packet_type, PacketType::Unknown(0));
@@ -1848,7 +1861,7 @@ mod tests {
     #[test]
     fn unsupported_version_is_reported_before_decrypting() {
         let mut d = RFC9001_A2_CLIENT_INITIAL;
-        d[1..5].copy_from_slice(&0x1a2a_3a4a_u32.to_be_bytes());
+        d[1..5].copy_from_slice(&0x1234_5678_u32.to_be_bytes());
         assert_eq!(
             decrypt_initial(&d, &rfc_client_keys()),
             Err(anomaly::UNSUPPORTED_VERSION)
