@@ -93,7 +93,9 @@ measure() {
     echo "$name: ${best_wall} s, $((best_rss / 1024)) MB" >&2
 }
 
-measure "ivraie extract (--threads $THREADS)" \
+measure "ivraie extract --flows-only (--threads $THREADS)" \
+    "$IVRAIE" extract --threads "$THREADS" --no-progress --flows-only "$F" -o "$WORK/out"
+measure "ivraie extract, all dissectors (--threads $THREADS)" \
     "$IVRAIE" extract --threads "$THREADS" --no-progress "$F" -o "$WORK/out"
 measure "ndpiReader" ndpiReader -i "$F" -q
 measure "softflowd (packaged defaults)" softflowd -r "$F" -d

@@ -120,10 +120,11 @@ struct InputArgs {
     /// Build flows only: skip the application dissectors (DNS, TLS, ...).
     #[arg(long)]
     flows_only: bool,
-    /// Read files with read() instead of memory-mapping them (safer for a
-    /// capture another program is still writing or truncating).
+    /// Memory-map capture files instead of reading them. Off by default: on a
+    /// 2-core machine read() measured faster (BENCHMARKS.md), and a mapped file
+    /// truncated by another program while ivraie reads it kills the run.
     #[arg(long)]
-    no_mmap: bool,
+    mmap: bool,
 }
 
 impl InputArgs {
@@ -176,7 +177,7 @@ impl InputArgs {
             output,
             progress: !self.no_progress,
             dissect: !self.flows_only,
-            mmap: !self.no_mmap,
+            mmap: self.mmap,
             #[cfg(feature = "live")]
             filter: self.filter.clone(),
         };

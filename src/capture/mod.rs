@@ -470,7 +470,7 @@ impl CaptureReader {
     /// Opens an input. `input` is its index in the run, carried by every frame.
     /// With `mmap`, a regular file is memory-mapped instead of read (no copy);
     /// a file truncated by another process while mapped would then kill the run
-    /// (SIGBUS), which `--no-mmap` avoids.
+    /// (SIGBUS), so it is opt-in (`--mmap`).
     pub fn open(
         spec: &InputSpec,
         input: u16,

@@ -104,7 +104,7 @@ impl Default for Config {
             output: None,
             progress: false,
             dissect: true,
-            mmap: true,
+            mmap: false,
             #[cfg(feature = "live")]
             filter: None,
         }

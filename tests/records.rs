@@ -1,0 +1,176 @@
+//! Application records on real corpus captures: each protocol's fields, asserted
+//! against what the capture holds (values checked with tshark when written).
+
+mod common;
+
+use std::path::Path;
+
+use ivraie::capture::InputSpec;
+use ivraie::pipeline::{self, Config, Format, Output, Summary};
+
+fn extract(capture: &str, dir: &Path) -> Summary {
+    let cfg = Config {
+        threads: 2,
+        output: Some(Output {
+            dir: dir.to_path_buf(),
+            format: Format::Jsonl,
+        }),
+        ..Config::default()
+    };
+    pipeline::run(&[InputSpec::File(common::corpus().join(capture))], &cfg).unwrap()
+}
+
+fn records(capture: &str, proto: &str) -> Vec<serde_json::Value> {
+    let out = tempfile::tempdir().unwrap();
+    extract(capture, out.path());
+    common::read_jsonl(&out.path().join(format!("{proto}.jsonl")))
+}
+
+#[test]
+fn tls_record_has_sni_ja3_ja4_and_the_tls12_certificate() {
+    let r = &records("ndpi/443-curl.pcap", "tls")[0];
+    assert_eq!(r["server_name"], "www.ntop.org");
+    assert_eq!(r["version"], "TLSv1.2");
+    assert_eq!(r["cipher"], "0xc02f");
+    // tshark 4.0: tls.handshake.ja3 of the same ClientHello.
+    assert_eq!(r["ja3"], "2a26b1a62e40d25d4de3babc9d532f30");
+    assert_eq!(r["ja4"], "t12d6707h2_2955a3196ffa_c83f907a73d3");
+    assert_eq!(r["subject"], "CN=www.ntop.org");
+    assert_eq!(
+        r["issuer"],
+        "C=US, O=Let's Encrypt, CN=Let's Encrypt Authority X3"
+    );
+    assert_eq!(r["established"], true);
+}
+
+#[test]
+fn quic_initial_is_decrypted_to_its_sni() {
+    let r = &records("tcpdump/quic_handshake.pcap", "quic")[0];
+    assert_eq!(r["version"], "QUIC v1");
+    assert_eq!(r["server_name"], "localhost");
+    assert_eq!(r["alpn"], serde_json::json!(["h3"]));
+    assert!(r["ja4"].as_str().unwrap().starts_with("q13d"));
+}
+
+#[test]
+fn dns_transaction_pairs_query_and_answers_over_tcp() {
+    let r = &records("tcpdump/dns_tcp.pcap", "dns")[0];
+    assert_eq!(r["query"], "www.tcpdump.org");
+    assert_eq!(r["qtype"], "A");
+    assert_eq!(r["rcode"], "NOERROR");
+    assert_eq!(
+        r["answers"],
+        serde_json::json!(["192.139.46.66", "198.199.88.104"])
+    );
+    assert_eq!(r["ttls"], serde_json::json!([60, 60]));
+    assert!(r["rtt"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn http_request_is_paired_with_its_response() {
+    let r = &records("ndpi/http.pcapng", "http")[0];
+    assert_eq!(r["method"], "GET");
+    assert_eq!(r["host"], "google.com");
+    assert_eq!(r["uri"], "/");
+    assert_eq!(r["user_agent"], "curl/7.68.0");
+    assert_eq!(r["status"], 301);
+    assert_eq!(r["response_length"], 219);
+}
+
+#[test]
+fn smtp_session_counts_recipients_and_message_size_without_content() {
+    let out = tempfile::tempdir().unwrap();
+    extract("ndpi/smtp.pcap", out.path());
+    let r = &common::read_jsonl(&out.path().join("smtp.jsonl"))[0];
+    assert_eq!(r["helo"], "delta.peach.mil");
+    assert_eq!(
+        r["mail_from"],
+        serde_json::json!(["coreys@delta.peach.mil"])
+    );
+    // tshark: 30 RCPT commands; the DATA body is 15,262 bytes plus its terminator.
+    assert_eq!(r["rcpt_to"].as_array().unwrap().len(), 30);
+    assert_eq!(r["messages"], 1);
+    assert_eq!(r["message_bytes"], 15_267);
+    // The body itself is never written anywhere.
+    let all = std::fs::read_to_string(out.path().join("smtp.jsonl")).unwrap();
+    assert!(!all.contains("Subject:"));
+}
+
+#[test]
+fn smtp_starttls_ends_the_visible_envelope() {
+    let r = &records("ndpi/smtp-starttls.pcap", "smtp")[0];
+    assert_eq!(r["starttls"], true);
+    assert!(r.get("rcpt_to").is_none(), "recipients are inside TLS");
+}
+
+#[test]
+fn sip_calls_and_registrations_become_records() {
+    let recs = records("ndpi/sip.pcap", "sip");
+    let invite = recs
+        .iter()
+        .find(|r| r["method"] == "INVITE" && r["status"] == 407)
+        .unwrap();
+    assert_eq!(invite["call_id"], "85216695-42dcdb1d@192.168.1.2");
+    assert_eq!(invite["caller"], "voi18062");
+    assert_eq!(invite["callee"], "0097239287044");
+    assert_eq!(invite["answered"], false);
+    assert_eq!(invite["end_reason"], "rejected");
+    let cancelled = recs.iter().find(|r| r["end_reason"] == "cancel").unwrap();
+    assert_eq!(cancelled["method"], "INVITE");
+    assert!(
+        recs.iter()
+            .any(|r| r["method"] == "REGISTER" && r["status"] == 200)
+    );
+}
+
+#[test]
+fn bittorrent_handshake_announce_and_dht_give_infohashes() {
+    let hs = &records("ndpi/bittorrent.pcap", "bittorrent")[0];
+    assert_eq!(hs["kind"], "handshake");
+    assert_eq!(hs["info_hash"], "dcfcdccfb9e670ccc3dd40c78c161f2bea243126");
+    let ann = records("ndpi/bt-http.pcapng", "bittorrent");
+    let a = ann.iter().find(|r| r["kind"] == "announce").unwrap();
+    assert_eq!(a["info_hash"], "aa3769c4530dde06241873dad43ab5ccec2ce622");
+    assert_eq!(a["event"], "started");
+    assert_eq!(a["port"], 51413);
+    let dht = records("ndpi/bittorrent_utp.pcap", "bittorrent");
+    assert!(dht.iter().any(|r| r["kind"] == "dht_get_peers"));
+}
+
+#[test]
+fn the_claiming_dissector_names_the_flow_app_even_off_its_port() {
+    let out = tempfile::tempdir().unwrap();
+    let s = extract("ndpi/ookla.pcap", out.path());
+    // TLS on TCP 8080 is recognised by content; the port guess would say http.
+    let flows = common::read_jsonl(&out.path().join("flows.jsonl"));
+    let f = flows
+        .iter()
+        .find(|f| f["resp_p"] == 8080 && f["app"] == "tls");
+    assert!(f.is_some(), "a TLS flow on 8080");
+    assert!(s.records["tls"] >= 1);
+}
+
+#[test]
+fn csv_records_have_the_dissector_columns() {
+    let out = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        threads: 1,
+        output: Some(Output {
+            dir: out.path().to_path_buf(),
+            format: Format::Csv,
+        }),
+        ..Config::default()
+    };
+    let path = common::corpus().join("tcpdump/dns_tcp.pcap");
+    pipeline::run(&[InputSpec::File(path)], &cfg).unwrap();
+    let text = std::fs::read_to_string(out.path().join("dns.csv")).unwrap();
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("ts,flow_id,orig_h,orig_p,resp_h,resp_p,proto,trans_id,query")
+    );
+    let row = lines.next().unwrap();
+    assert!(row.contains(",www.tcpdump.org,") && row.contains("192.139.46.66;198.199.88.104"));
+}
