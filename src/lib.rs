@@ -6,8 +6,9 @@
 //!
 //! The data flows down the modules in this order: [`capture`] (pcap/pcapng bytes
 //! into frames) → [`decode`] (L2–L4 headers) → [`flow`] (bidirectional flows) →
-//! [`record`] (the metadata records) — driven by [`pipeline`] (one reader, N
-//! workers) and [`cli`] (the `ivraie` command).
+//! [`dissect`] (application metadata: DNS, TLS, QUIC, HTTP, SIP, SMTP,
+//! BitTorrent) → [`record`] (the flow records) — driven by [`pipeline`] (one
+//! reader, N workers) and [`cli`] (the `ivraie` command).
 
 pub mod capture;
 pub mod cli;
