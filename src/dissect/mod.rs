@@ -49,6 +49,18 @@ pub enum Parsed<T> {
 }
 
 impl<T> Parsed<T> {
+    /// The outcome without the value: for comparing outcomes in tables.
+    pub fn outcome(&self) -> Parsed<()> {
+        match self {
+            Parsed::Done { consumed, .. } => Parsed::Done {
+                value: (),
+                consumed: *consumed,
+            },
+            Parsed::Incomplete { needed } => Parsed::Incomplete { needed: *needed },
+            Parsed::Invalid(a) => Parsed::Invalid(a),
+        }
+    }
+
     /// The value, if complete.
     pub fn value(self) -> Option<T> {
         match self {

@@ -1582,14 +1582,7 @@ Content-Length: 0\r\n\
             ),
             (Vec::new(), incomplete.clone(), Parsed::Invalid(KEEPALIVE)),
         ];
-        let shape = |p: Parsed<SipMessage>| match p {
-            Parsed::Done { consumed, .. } => Parsed::Done {
-                value: (),
-                consumed,
-            },
-            Parsed::Incomplete { needed } => Parsed::Incomplete { needed },
-            Parsed::Invalid(name) => Parsed::Invalid(name),
-        };
+        let shape = |p: Parsed<SipMessage>| p.outcome();
         for (input, stream, datagram) in cases {
             let shown = String::from_utf8_lossy(&input[..input.len().min(60)]).into_owned();
             assert_eq!(shape(parse_message(&input)), stream, "stream: {shown}");
