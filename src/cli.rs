@@ -28,15 +28,15 @@ pub struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
-  ivraie inspect pcaps/classroom.pcap          summary of a capture
+  ivraie inspect pcaps/sample.pcap             summary of a capture
   ivraie inspect --json captures/ > sum.json   every capture of a directory, merged
-  ivraie extract big.pcap -o out/              write out/flows.jsonl
+  ivraie extract big.pcap -o out/              out/flows.jsonl, dns.jsonl, tls.jsonl...
   tcpdump -w - -i eth0 | ivraie extract - -o out --format csv";
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print a summary of captures: packets, bytes, time span, link types, protocol
-    /// mix, flows, subscribers, top talkers and anomalies.
+    /// mix, flows, application records, subscribers, top talkers and anomalies.
     Inspect {
         #[command(flatten)]
         input: InputArgs,
@@ -44,7 +44,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write metadata records: DIR/flows.jsonl (one flow a line), or CSV.
+    /// Write metadata records: DIR/flows.jsonl (one flow a line) and one file per
+    /// protocol (dns, tls, quic, http, sip, smtp, bittorrent), or CSV.
     Extract {
         #[command(flatten)]
         input: InputArgs,
