@@ -183,6 +183,9 @@ pub struct JoinKey {
     pub resp_p: u16,
     /// Transport protocol.
     pub proto: ProtoName,
+    /// `ts` exactly, in ns (orders the record files; not written).
+    #[serde(skip)]
+    pub ts_ns: i64,
 }
 
 /// A record type of a protocol. The JSON form is its serde serialisation; the
@@ -190,8 +193,8 @@ pub struct JoinKey {
 pub trait Record: Serialize + Send + 'static {
     /// The protocol name (record file stem).
     fn protocol(&self) -> &'static str;
-    /// Timestamp of the record, ns (orders the file).
-    fn ts_ns(&self) -> i64;
+    /// The record's join key.
+    fn key(&self) -> &JoinKey;
 }
 
 /// A record ready to be written, whatever its protocol.
@@ -245,6 +248,7 @@ impl<'a> Cx<'a> {
             resp_h: self.ends.resp_h,
             resp_p: self.ends.resp_p,
             proto: ProtoName(self.ends.proto),
+            ts_ns,
         }
     }
 
@@ -253,7 +257,7 @@ impl<'a> Cx<'a> {
         let json = serde_json::to_value(&r).unwrap_or(serde_json::Value::Null);
         self.records.push(AnyRecord {
             protocol: r.protocol(),
-            ts_ns: r.ts_ns(),
+            ts_ns: r.key().ts_ns,
             flow_id: self.ends.flow_id,
             seq: 0,
             json,

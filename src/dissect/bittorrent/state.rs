@@ -53,8 +53,8 @@ impl Record for BittorrentRecord {
     fn protocol(&self) -> &'static str {
         "bittorrent"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 

@@ -60,8 +60,8 @@ impl Record for DnsRecord {
     fn protocol(&self) -> &'static str {
         "dns"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 

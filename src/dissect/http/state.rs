@@ -59,8 +59,8 @@ impl Record for HttpRecord {
     fn protocol(&self) -> &'static str {
         "http"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 

@@ -53,8 +53,8 @@ impl Record for QuicRecord {
     fn protocol(&self) -> &'static str {
         "quic"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 

@@ -67,8 +67,8 @@ impl Record for SipRecord {
     fn protocol(&self) -> &'static str {
         "sip"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 

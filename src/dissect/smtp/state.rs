@@ -55,8 +55,8 @@ impl Record for SmtpRecord {
     fn protocol(&self) -> &'static str {
         "smtp"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 

@@ -73,8 +73,8 @@ impl Record for TlsRecord {
     fn protocol(&self) -> &'static str {
         "tls"
     }
-    fn ts_ns(&self) -> i64 {
-        (self.id.ts * 1e9).round() as i64
+    fn key(&self) -> &JoinKey {
+        &self.id
     }
 }
 
