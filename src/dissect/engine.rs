@@ -139,9 +139,10 @@ impl FlowApp {
         }
     }
 
-    /// Probes all dissectors; returns the claim it leads to, if decided.
-    fn probe(&mut self, ends: FlowEnds, dir: Direction, data: &[u8]) {
-        let Claim::Probing { packets } = &mut self.claim else {
+    /// Probes all dissectors and updates the claim. Takes the claim alone (not
+    /// `self`) so that the probed bytes can be borrowed from the streams.
+    fn probe(claim: &mut Claim, ends: FlowEnds, dir: Direction, data: &[u8]) {
+        let Claim::Probing { packets } = claim else {
             return;
         };
         *packets += 1;
@@ -154,7 +155,7 @@ impl FlowApp {
         for d in registry() {
             match d.probe(&ctx, dir, data) {
                 Probe::Yes => {
-                    self.claim = Claim::Claimed {
+                    *claim = Claim::Claimed {
                         dissector: *d,
                         session: d.start(),
                         done: false,
@@ -166,8 +167,7 @@ impl FlowApp {
             }
         }
         if !undecided || *packets >= PROBE_PACKETS || data.len() >= PROBE_BYTES {
-            self.claim = Claim::Off;
-            self.streams = None;
+            *claim = Claim::Off;
         }
     }
 
@@ -179,9 +179,7 @@ impl FlowApp {
         data: &[u8],
         out: &mut Collect,
     ) {
-        if matches!(self.claim, Claim::Probing { .. }) {
-            self.probe(ends, dir, data);
-        }
+        Self::probe(&mut self.claim, ends, dir, data);
         if let Claim::Claimed { session, done, .. } = &mut self.claim {
             let mut cx = Cx::new(ends, ts_ns, &mut out.records, &mut out.anomalies);
             if session.feed(&mut cx, dir, data) == Progress::Done {
@@ -202,10 +200,14 @@ impl FlowApp {
             }
             match &mut self.claim {
                 Claim::Probing { .. } => {
-                    let data = pending.to_vec();
-                    self.probe(ends, dir, &data);
-                    if matches!(self.claim, Claim::Probing { .. } | Claim::Off) {
-                        return;
+                    Self::probe(&mut self.claim, ends, dir, pending);
+                    match self.claim {
+                        Claim::Off => {
+                            self.streams = None;
+                            return;
+                        }
+                        Claim::Probing { .. } => return,
+                        Claim::Claimed { .. } => {}
                     }
                 }
                 Claim::Claimed { session, done, .. } => {

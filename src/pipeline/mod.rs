@@ -560,11 +560,13 @@ fn read_all<S: FrameSource, F: FrameFilter>(
                 mix[Mix::Tunnelled as usize] += 1;
             }
         }
-        let portless = matches!(
+        // A transport that has ports but whose header could not be read makes
+        // no flow (its anomaly is counted); other IP protocols get a port-less flow.
+        let has_ports = matches!(
             d.proto,
             ipproto::TCP | ipproto::UDP | ipproto::ICMP | ipproto::ICMPV6
         );
-        if d.is_ip() && !d.frag_tail && (d.has_l4 || !portless) {
+        if d.is_ip() && !d.frag_tail && (d.has_l4 || !has_ports) {
             let (key, from_a) = FlowKey::of(&d);
             let hash = key.hash();
             let (sub_a, sub_b) = (subs.contains(&key.a), subs.contains(&key.b));
@@ -656,7 +658,7 @@ fn worker(
             .map(|o| {
                 registry()
                     .iter()
-                    .map(|d| (d.name(), RunBuffer::new(&o.dir, RUN_BUDGET)))
+                    .map(|d| (d.name(), (RunBuffer::new(&o.dir, RUN_BUDGET), d.columns())))
                     .collect()
             })
             .unwrap_or_default(),
@@ -710,7 +712,7 @@ fn worker(
     w.out.proto_runs = w
         .proto_runs
         .into_iter()
-        .map(|(k, v)| (k, v.finish()))
+        .map(|(k, (run, _))| (k, run.finish()))
         .collect();
     w.out
 }
@@ -719,7 +721,8 @@ fn worker(
 struct Worker {
     out: WorkerOut,
     flows_run: Option<RunBuffer>,
-    proto_runs: BTreeMap<&'static str, RunBuffer>,
+    /// Per protocol: its sorted runs and its CSV columns.
+    proto_runs: BTreeMap<&'static str, (RunBuffer, &'static [&'static str])>,
     format: Format,
     collect: Collect,
 }
@@ -772,7 +775,7 @@ impl Worker {
             if self.out.error.is_some() {
                 continue;
             }
-            let Some(run) = self.proto_runs.get_mut(rec.protocol) else {
+            let Some((run, cols)) = self.proto_runs.get_mut(rec.protocol) else {
                 continue;
             };
             // Time order, made unsigned so that the bytes sort like the numbers.
@@ -784,11 +787,6 @@ impl Worker {
                     buf.push(b'\n');
                 }
                 Format::Csv => {
-                    let cols = registry()
-                        .iter()
-                        .find(|d| d.name() == rec.protocol)
-                        .map(|d| d.columns())
-                        .unwrap_or(&[]);
                     let cells: Vec<String> = cols.iter().map(|c| csv_cell(&rec.json[*c])).collect();
                     csv_row(buf, &cells);
                 }
