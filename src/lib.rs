@@ -9,11 +9,25 @@
 //! [`dissect`] (application metadata: DNS, TLS, QUIC, HTTP, SIP, SMTP,
 //! BitTorrent) → [`record`] (the flow records) — driven by [`pipeline`] (one
 //! reader, N workers) and [`cli`] (the `ivraie` command).
+//!
+//! Beside the data flow: [`oversight`] writes and verifies the hash-chained
+//! oversight log of every authorisation, alert and identification, and
+//! [`measure`] holds the statistics (Wilson intervals, confusion matrices,
+//! signal-to-noise, base-rate extrapolation).
 
+pub mod blackbox;
 pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod dissect;
 pub mod flow;
+pub mod generate;
+pub mod measure;
+pub mod oversight;
 pub mod pipeline;
+pub mod policy;
 pub mod record;
+pub mod report;
+pub mod scenario;
+pub mod simulator;
+pub mod sweep;

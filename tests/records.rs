@@ -174,3 +174,54 @@ fn csv_records_have_the_dissector_columns() {
     let row = lines.next().unwrap();
     assert!(row.contains(",www.tcpdump.org,") && row.contains("192.139.46.66;198.199.88.104"));
 }
+
+/// The observations a simulation consumes: one per flow plus one per selectable
+/// record, each naming the subscriber, in an order independent of the threads.
+#[test]
+fn observations_are_typed_time_ordered_and_thread_independent() {
+    use ivraie::record::What;
+    let observe = |threads: usize, capture: &str| {
+        let cfg = Config {
+            threads,
+            keep: true,
+            ..Config::default()
+        };
+        let src = ivraie::capture::MergedSource::open(
+            &[InputSpec::File(common::corpus().join(capture))],
+            false,
+        );
+        pipeline::run_source_observed(src, vec![capture.into()], &cfg)
+            .unwrap()
+            .1
+    };
+    let sip = observe(1, "ndpi/sip.pcap");
+    assert_eq!(sip, observe(3, "ndpi/sip.pcap"));
+    assert!(sip.windows(2).all(|w| w[0].sort_key() < w[1].sort_key()));
+    let call = sip
+        .iter()
+        .find(|o| matches!(&o.what, What::Call { callee: Some(c), .. } if &**c == "0097239287044"))
+        .expect("the rejected INVITE is a call observation");
+    assert_eq!(call.subscriber.unwrap().to_string(), "192.168.1.2");
+    assert!(matches!(
+        call.what,
+        What::Call {
+            answered: false,
+            ..
+        }
+    ));
+    assert!(call.record_bytes > 100);
+    // Flows carry their volumes; SIP REGISTER dialogs are not calls.
+    let flows: u64 = sip
+        .iter()
+        .filter_map(|o| match o.what {
+            What::Flow { packets, .. } => Some(packets),
+            _ => None,
+        })
+        .sum();
+    assert!(flows > 0);
+    let bt = observe(2, "ndpi/bittorrent.pcap");
+    assert!(
+        bt.iter().any(|o| matches!(&o.what,
+        What::Torrent { info_hash } if &**info_hash == "dcfcdccfb9e670ccc3dd40c78c161f2bea243126"))
+    );
+}

@@ -986,6 +986,8 @@ pub trait FrameSource {
     fn take_errors(&mut self) -> Vec<CaptureError>;
 }
 
+pub mod clock;
+
 #[cfg(feature = "live")]
 pub mod live;
 

@@ -207,6 +207,8 @@ pub struct AnyRecord {
     pub flow_id: u64,
     /// Order among the records of the same flow.
     pub seq: u32,
+    /// The flow's ends (who the record concerns).
+    pub ends: FlowEnds,
     /// The record as JSON.
     pub json: serde_json::Value,
 }
@@ -260,6 +262,7 @@ impl<'a> Cx<'a> {
             ts_ns: r.key().ts_ns,
             flow_id: self.ends.flow_id,
             seq: 0,
+            ends: self.ends,
             json,
         });
     }

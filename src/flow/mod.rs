@@ -123,7 +123,8 @@ impl Subscribers {
         )
     }
 
-    fn from_nets(nets: Vec<IpNet>) -> Self {
+    /// The given ranges.
+    pub fn from_nets(nets: Vec<IpNet>) -> Self {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         for n in &nets {

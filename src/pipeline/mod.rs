@@ -14,9 +14,10 @@
 //!
 //! This module knows nothing of protocol details beyond what it passes along.
 
+pub mod distinct;
 pub mod sink;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ use crate::dissect::{csv_cell, registry};
 use crate::flow::{
     FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash, tcp_flag,
 };
-use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
+use crate::record::{FLOW_CSV_HEADER, FlowRecord, Observation, csv_row, secs};
 use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 
 /// Packets per batch sent to a worker.
@@ -88,6 +89,9 @@ pub struct Config {
     pub dissect: bool,
     /// Memory-map regular files instead of reading them.
     pub mmap: bool,
+    /// Keep an [`Observation`] of every record for a simulation
+    /// ([`run_source_observed`]).
+    pub keep: bool,
     /// A tcpdump filter expression: only matching frames are read.
     #[cfg(feature = "live")]
     pub filter: Option<String>,
@@ -105,6 +109,7 @@ impl Default for Config {
             progress: false,
             dissect: true,
             mmap: false,
+            keep: false,
             #[cfg(feature = "live")]
             filter: None,
         }
@@ -197,6 +202,9 @@ pub struct Summary {
     pub records: BTreeMap<&'static str, u64>,
     /// Distinct subscriber addresses seen in flows.
     pub subscribers: u64,
+    /// Whether `subscribers` is an estimate (past 262,144 addresses a worker,
+    /// e.g. under a flood of random addresses: HyperLogLog, about 1% error).
+    pub subscribers_estimated: bool,
     /// The ten addresses with the most bytes.
     pub top_talkers: Vec<Talker>,
     /// Whether the top-talkers table hit [`MAX_TALKERS`] (then it is approximate).
@@ -247,7 +255,7 @@ struct WorkerOut {
     flows: u64,
     stats: FlowStats,
     apps: HashMap<&'static str, u64>,
-    subscribers: HashSet<Addr>,
+    subscribers: distinct::Distinct,
     talkers: HashMap<Addr, (u64, u64, u64)>,
     talkers_capped: bool,
     runs: Option<Runs>,
@@ -255,6 +263,7 @@ struct WorkerOut {
     records: BTreeMap<&'static str, u64>,
     anomalies: BTreeMap<&'static str, u64>,
     error: Option<io::Error>,
+    kept: Vec<Observation>,
 }
 
 /// Protocol-mix slots counted by the reader.
@@ -296,10 +305,21 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Summary, PipelineError>
 
 /// Runs the pipeline over an opened source.
 pub fn run_source<S: FrameSource>(
-    mut source: S,
+    source: S,
     input_names: Vec<String>,
     cfg: &Config,
 ) -> Result<Summary, PipelineError> {
+    run_source_observed(source, input_names, cfg).map(|(s, _)| s)
+}
+
+/// Runs the pipeline and also returns the observations of every record (if
+/// `cfg.keep`), in time order: the stream a simulation's boxes consume. The
+/// order does not depend on the thread count.
+pub fn run_source_observed<S: FrameSource>(
+    mut source: S,
+    input_names: Vec<String>,
+    cfg: &Config,
+) -> Result<(Summary, Vec<Observation>), PipelineError> {
     let started = Instant::now();
     let threads = cfg.threads.max(1);
     if let Some(out) = &cfg.output {
@@ -328,8 +348,10 @@ pub fn run_source<S: FrameSource>(
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
-            handles
-                .push(scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output, dissect)));
+            let keep = cfg.keep.then(|| cfg.subscribers.clone());
+            handles.push(
+                scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output, dissect, keep)),
+            );
         }
         let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
         drop(senders);
@@ -350,17 +372,20 @@ pub fn run_source<S: FrameSource>(
         apps: BTreeMap::new(),
         records: BTreeMap::new(),
         subscribers: 0,
+        subscribers_estimated: false,
         top_talkers: Vec::new(),
         talkers_capped: false,
         errors: source.take_errors().iter().map(problem).collect(),
         outputs: Vec::new(),
         wall_s: 0.0,
     };
-    let mut subscribers = HashSet::new();
+    let mut subscribers = Vec::new();
     let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
     let mut runs = Vec::new();
     let mut proto_runs: BTreeMap<&'static str, Vec<Runs>> = BTreeMap::new();
+    let mut observed = Vec::new();
     for mut o in outs {
+        observed.append(&mut o.kept);
         if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
             return Err(PipelineError::Output {
                 path: out.dir.clone(),
@@ -373,7 +398,7 @@ pub fn run_source<S: FrameSource>(
         for (k, v) in o.apps {
             *summary.apps.entry(k).or_default() += v;
         }
-        subscribers.extend(o.subscribers);
+        subscribers.push(o.subscribers);
         summary.talkers_capped |= o.talkers_capped;
         for (a, (b, p, f)) in o.talkers {
             let t = talkers.entry(a).or_default();
@@ -392,7 +417,7 @@ pub fn run_source<S: FrameSource>(
             proto_runs.entry(k).or_insert_with(Vec::new).push(v);
         }
     }
-    summary.subscribers = subscribers.len() as u64;
+    (summary.subscribers, summary.subscribers_estimated) = distinct::Distinct::merged(subscribers);
     let mut top: Vec<_> = talkers.into_iter().collect();
     top.sort_unstable_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
     summary.top_talkers = top
@@ -433,8 +458,9 @@ pub fn run_source<S: FrameSource>(
             summary.outputs.push(path);
         }
     }
+    observed.sort_unstable_by_key(Observation::sort_key);
     summary.wall_s = started.elapsed().as_secs_f64();
-    Ok(summary)
+    Ok((summary, observed))
 }
 
 fn problem(e: &CaptureError) -> InputProblem {
@@ -648,6 +674,7 @@ fn worker(
     cap: usize,
     output: Option<Output>,
     dissect: bool,
+    keep: Option<Subscribers>,
 ) -> WorkerOut {
     let mut table: FlowTable<FlowApp> = FlowTable::new(cfg, cap);
     let mut w = Worker {
@@ -664,6 +691,7 @@ fn worker(
             .unwrap_or_default(),
         format: output.as_ref().map(|o| o.format).unwrap_or_default(),
         collect: Collect::default(),
+        keep,
     };
     let mut ended: Vec<(FlowRecord, FlowApp)> = Vec::new();
     for batch in rx {
@@ -725,6 +753,8 @@ struct Worker {
     proto_runs: BTreeMap<&'static str, (RunBuffer, &'static [&'static str])>,
     format: Format,
     collect: Collect,
+    /// Keep observations, with the subscribers that say who a record concerns.
+    keep: Option<Subscribers>,
 }
 
 impl Worker {
@@ -734,6 +764,9 @@ impl Worker {
         }
         self.write_records();
         let out = &mut self.out;
+        if self.keep.is_some() {
+            out.kept.push(Observation::of_flow(&r));
+        }
         out.flows += 1;
         *out.apps.entry(r.app).or_default() += 1;
         if let Some(s) = r.subscriber {
@@ -772,6 +805,9 @@ impl Worker {
     fn write_records(&mut self) {
         for rec in self.collect.records.drain(..) {
             *self.out.records.entry(rec.protocol).or_default() += 1;
+            if let Some(subs) = &self.keep {
+                self.out.kept.extend(Observation::of_record(&rec, subs));
+            }
             if self.out.error.is_some() {
                 continue;
             }

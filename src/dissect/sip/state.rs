@@ -1,7 +1,8 @@
 //! Per-flow SIP state: INVITE/200/ACK/BYE/CANCEL turned into call records.
 //!
 //! Dialogs are keyed by Call-ID within the flow (a PBX and its trunk may carry
-//! every call on one 5060↔5060 flow), at most [`MAX_CALLS`] open at once. A
+//! every call on one 5060↔5060 flow), at most [`MAX_CALLS`] open at once (the
+//! oldest is written out, `end_reason: evicted`, to make room). A
 //! [`SipRecord`] — for an INVITE, the call detail record an operator or a
 //! toll-fraud detector sees — is emitted when the call ends: BYE, CANCEL, a
 //! final error to the INVITE, or the end of the flow. Other transactions
@@ -58,8 +59,9 @@ pub struct SipRecord {
     /// Seconds from answer to hang-up (answered calls that ended within the capture).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
-    /// Calls: `bye`, `cancel`, `rejected`, `unanswered` or `eof` (still up at
-    /// the end). Other methods: `answered` (a final status) or `eof`.
+    /// Calls: `bye`, `cancel`, `rejected`, `unanswered`, `eof` (still up at
+    /// the end) or `evicted` (pushed out by [`MAX_CALLS`] newer dialogs). Other
+    /// methods: `answered` (a final status), `eof` or `evicted`.
     pub end_reason: &'static str,
 }
 
@@ -180,8 +182,13 @@ impl SipSession {
         };
         if let Some(method) = opening {
             if self.calls.len() >= MAX_CALLS {
+                // The oldest open dialog gives way: its record is written now,
+                // so a flood of INVITEs loses no call and holds bounded state.
                 cx.anomaly("sip.too_many_calls");
-                return;
+                if let Some(oldest) = (0..self.calls.len()).min_by_key(|&i| self.calls[i].start_ns)
+                {
+                    self.end(cx, oldest, None, "evicted");
+                }
             }
             self.calls.push(Call {
                 call_id: call_id.clone(),

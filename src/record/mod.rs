@@ -32,6 +32,10 @@ use serde::Serialize;
 
 use crate::decode::Addr;
 
+pub mod observation;
+
+pub use observation::{Observation, What};
+
 /// Seconds since the epoch as a float, from nanoseconds (µs precision kept).
 pub fn secs(ts_ns: i64) -> f64 {
     // Round to the microsecond so the printed value is stable and short.
@@ -219,15 +223,22 @@ pub const FLOW_CSV_HEADER: &[&str] = &[
 ];
 
 /// Appends one CSV row (RFC 4180): a field holding a comma, quote, CR or LF is
-/// quoted, with quotes doubled; rows end with LF.
+/// quoted, with quotes doubled; rows end with LF. A text field that a
+/// spreadsheet would run as a formula — starting with `=`, `+`, `-`, `@`, tab or
+/// CR — gets a leading `'` (OWASP's advice for CSV injection); numbers, negative
+/// ones included, are written as they are.
 pub fn csv_row<S: AsRef<str>>(out: &mut Vec<u8>, fields: &[S]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         let f = f.as_ref();
-        if f.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        let formula = f.starts_with(['=', '+', '-', '@', '\t', '\r']) && f.parse::<f64>().is_err();
+        if formula || f.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
             out.push(b'"');
+            if formula {
+                out.push(b'\'');
+            }
             for b in f.bytes() {
                 if b == b'"' {
                     out.push(b'"');
@@ -336,5 +347,27 @@ mod tests {
     fn secs_keeps_microseconds() {
         assert_eq!(secs(1_700_000_000_123_456_789), 1_700_000_000.123456);
         assert_eq!(secs(-1_500), -0.000002);
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_row;
+
+    fn row(fields: &[&str]) -> String {
+        let mut out = Vec::new();
+        csv_row(&mut out, fields);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_defused() {
+        assert_eq!(row(&["a", "b,c", "d\"e"]), "a,\"b,c\",\"d\"\"e\"\n");
+        assert_eq!(
+            row(&["=HYPERLINK(\"x\")", "+1+1", "-cmd", "@SUM(A1)", "\tx"]),
+            "\"'=HYPERLINK(\"\"x\"\")\",\"'+1+1\",\"'-cmd\",\"'@SUM(A1)\",\"'\tx\"\n"
+        );
+        // Numbers stay numbers.
+        assert_eq!(row(&["-8.5", "+3", "1e-3", "-0"]), "-8.5,+3,1e-3,-0\n");
     }
 }

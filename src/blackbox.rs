@@ -1,0 +1,451 @@
+//! Black boxes: compiled selectors and behaviour rules, matched against the
+//! observation stream, with per-subscriber sliding-window counters.
+//!
+//! A box sees only the observations its data scope allows (see
+//! [`BlackBox::sees`]). Within a rule, selectors are a watchlist — an event
+//! matches if it hits *any* of the lists given (`domains`, `ips`, `ports`,
+//! `phone_prefixes`, `infohashes`, `ja3`, `ja4`, `url_contains`) — while the
+//! conditions (`on`, `hours`, `max_duration`) must *all* hold. Records naming a
+//! host (DNS, SNI, HTTP Host) count once per visit: the same name again within
+//! `visit_gap` (default one minute) continues the visit. A rule holds for
+//! a subscriber when the matching events of the last `window` number at least
+//! `threshold` (a mail session counts once per message) and, if `distinct` is
+//! set, go to at least that many destinations. The box flags a subscriber when
+//! its rules hold (`any` or `all`).
+//!
+//! This module decides *whether* a subscriber trips a box; whether the box may
+//! run, and what an alert leads to, is [`crate::policy`]'s business.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use ipnet::IpNet;
+
+use crate::capture::clock;
+use crate::decode::Addr;
+use crate::flow::Subscribers;
+use crate::record::{Observation, What};
+use crate::scenario::{BoxSpec, Combine, Hours, On, RuleSpec, Scope, Span};
+
+/// Bit of each event kind in a kind mask.
+fn kind_bit(w: &What) -> u16 {
+    match w {
+        What::Flow { .. } => 1 << 0,
+        What::Dns { .. } => 1 << 1,
+        What::Tls { .. } => 1 << 2,
+        What::Quic { .. } => 1 << 3,
+        What::Http { .. } => 1 << 4,
+        What::Call { .. } => 1 << 5,
+        What::Mail { .. } => 1 << 6,
+        What::Torrent { .. } => 1 << 7,
+    }
+}
+
+const FLOW: u16 = 1;
+const DNS: u16 = 1 << 1;
+const TLS: u16 = 1 << 2;
+const QUIC: u16 = 1 << 3;
+const HTTP: u16 = 1 << 4;
+const CALL: u16 = 1 << 5;
+const MAIL: u16 = 1 << 6;
+const TORRENT: u16 = 1 << 7;
+const NAMES: u16 = DNS | TLS | QUIC | HTTP;
+const ALL: u16 = 0xff;
+
+fn on_mask(on: On) -> u16 {
+    match on {
+        On::Flow => FLOW,
+        On::Dns => DNS,
+        On::Tls => TLS,
+        On::Quic => QUIC,
+        On::Http => HTTP,
+        On::Name => NAMES,
+        On::Call => CALL,
+        On::Mail => MAIL,
+        On::Torrent => TORRENT,
+    }
+}
+
+/// Whether `name` is `domain` or one of its subdomains.
+fn in_domains(set: &HashSet<String>, name: &str) -> bool {
+    if set.is_empty() {
+        return false;
+    }
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let mut rest = name.as_str();
+    loop {
+        if set.contains(rest) {
+            return true;
+        }
+        match rest.split_once('.') {
+            Some((_, tail)) => rest = tail,
+            None => return false,
+        }
+    }
+}
+
+/// The domain of a mail address (`user@host` or `<user@host>`).
+fn mail_domain(addr: &str) -> &str {
+    let a = addr.trim_matches(|c| c == '<' || c == '>');
+    a.rsplit_once('@').map(|(_, d)| d).unwrap_or(a)
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+struct Rule {
+    kinds: u16,
+    domains: HashSet<String>,
+    ips: Vec<IpNet>,
+    ports: Vec<u16>,
+    phone_prefixes: Vec<String>,
+    infohashes: HashSet<String>,
+    ja3: HashSet<String>,
+    ja4: HashSet<String>,
+    url_contains: Vec<String>,
+    has_selectors: bool,
+    hours: Option<Hours>,
+    max_duration: Option<f64>,
+    distinct: Option<u64>,
+    threshold: u64,
+    window: Span,
+    visit_gap: i64,
+}
+
+impl Rule {
+    fn compile(r: &RuleSpec, threshold: u64, window: Span) -> Rule {
+        let mut kinds = r.on.iter().fold(0, |m, &o| m | on_mask(o));
+        if kinds == 0 {
+            // Every kind some selector applies to; conditions alone apply to all.
+            if !r.domains.is_empty() {
+                kinds |= NAMES | MAIL;
+            }
+            if !r.ips.is_empty() || !r.ports.is_empty() {
+                kinds |= ALL;
+            }
+            if !r.phone_prefixes.is_empty() {
+                kinds |= CALL;
+            }
+            if !r.infohashes.is_empty() {
+                kinds |= TORRENT;
+            }
+            if !r.ja3.is_empty() || !r.ja4.is_empty() {
+                kinds |= TLS;
+            }
+            if !r.url_contains.is_empty() {
+                kinds |= HTTP;
+            }
+            if kinds == 0 {
+                kinds = ALL;
+            }
+        }
+        let low = |v: &[String]| v.iter().map(|s| s.to_ascii_lowercase()).collect();
+        Rule {
+            kinds,
+            domains: r.domains.iter().map(|d| d.0.clone()).collect(),
+            ips: r.ips.iter().map(|n| n.0).collect(),
+            ports: r.ports.clone(),
+            phone_prefixes: r.phone_prefixes.clone(),
+            infohashes: r.infohashes.iter().map(|h| h.0.clone()).collect(),
+            ja3: low(&r.ja3),
+            ja4: r.ja4.iter().cloned().collect(),
+            url_contains: r.url_contains.clone(),
+            has_selectors: !(r.domains.is_empty()
+                && r.ips.is_empty()
+                && r.ports.is_empty()
+                && r.phone_prefixes.is_empty()
+                && r.infohashes.is_empty()
+                && r.ja3.is_empty()
+                && r.ja4.is_empty()
+                && r.url_contains.is_empty()),
+            hours: r.hours,
+            max_duration: r.max_duration.map(|s| match s {
+                Span::Ns(n) => n as f64 / 1e9,
+                Span::Months(m) => m as f64 * 30.0 * 86_400.0,
+            }),
+            distinct: r.distinct,
+            threshold: r.threshold.unwrap_or(threshold),
+            window,
+            visit_gap: r
+                .visit_gap
+                .map(|g| g.after(0))
+                .unwrap_or(60 * clock::NS_PER_S),
+        }
+    }
+
+    /// Whether a selector list hits the observation.
+    fn selected(&self, o: &Observation) -> bool {
+        if !self.has_selectors {
+            return true;
+        }
+        if !self.ips.is_empty() {
+            let ip = o.peer.ip();
+            if self.ips.iter().any(|n| n.contains(&ip)) {
+                return true;
+            }
+        }
+        if self.ports.contains(&o.peer_port) {
+            return true;
+        }
+        if let Some(name) = o.what.name() {
+            if in_domains(&self.domains, name) {
+                return true;
+            }
+        }
+        match &o.what {
+            What::Tls { ja3, ja4, .. } => {
+                ja3.as_deref()
+                    .is_some_and(|j| self.ja3.contains(&j.to_ascii_lowercase()))
+                    || ja4.as_deref().is_some_and(|j| self.ja4.contains(j))
+            }
+            What::Http { url: Some(u), .. } => self.url_contains.iter().any(|s| u.contains(s.as_str())),
+            What::Call { callee, .. } => callee.as_deref().is_some_and(|c| {
+                let c = c.trim();
+                self.phone_prefixes.iter().any(|p| {
+                    c.starts_with(p.as_str())
+                        // `+290` also matches the international dialling forms `00290`.
+                        || p.strip_prefix('+').is_some_and(|d| c.strip_prefix("00").is_some_and(|r| r.starts_with(d)))
+                })
+            }),
+            What::Mail { helo, mail_from, .. } => {
+                helo.as_deref().is_some_and(|h| in_domains(&self.domains, h))
+                    || mail_from.iter().any(|m| in_domains(&self.domains, mail_domain(m)))
+            }
+            What::Torrent { info_hash } => self.infohashes.contains(&info_hash.to_ascii_lowercase()),
+            _ => false,
+        }
+    }
+
+    /// Whether the conditions hold.
+    fn conditions(&self, o: &Observation) -> bool {
+        if kind_bit(&o.what) & self.kinds == 0 {
+            return false;
+        }
+        if let Some(h) = self.hours {
+            if !h.contains(clock::hour_of_day(o.ts_ns)) {
+                return false;
+            }
+        }
+        if let Some(max) = self.max_duration {
+            // A call whose length is unknown (unanswered, or cut) is not short.
+            let d = match &o.what {
+                What::Call {
+                    duration: Some(d), ..
+                } => *d,
+                What::Flow { duration, .. } => *duration,
+                _ => return false,
+            };
+            if d >= max {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The weight (events counted) and destination of a matching observation.
+    fn matches(&self, o: &Observation) -> Option<(u64, u64)> {
+        if !(self.conditions(o) && self.selected(o)) {
+            return None;
+        }
+        let weight = match &o.what {
+            What::Mail { messages, .. } => (*messages).max(1) as u64,
+            _ => 1,
+        };
+        let dest = match &o.what {
+            w @ (What::Dns { .. } | What::Tls { .. } | What::Quic { .. } | What::Http { .. })
+                if w.name().is_some() =>
+            {
+                foldhash_str(
+                    &w.name()
+                        .unwrap_or_default()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase(),
+                )
+            }
+            What::Call {
+                callee: Some(c), ..
+            } => foldhash_str(c),
+            What::Mail { rcpt_to, .. } if !rcpt_to.is_empty() => {
+                rcpt_to.iter().fold(0u64, |h, r| h ^ foldhash_str(r))
+            }
+            _ => crate::flow::addr_hash(&o.peer),
+        };
+        Some((weight, dest))
+    }
+}
+
+fn foldhash_str(s: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x1f2e3d4c).build_hasher();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// The sliding window of one rule for one subscriber.
+#[derive(Debug, Default)]
+struct Counter {
+    events: VecDeque<(i64, u64, u64)>,
+    total: u64,
+    dests: HashMap<u64, u32>,
+    /// Last time each name was seen, for merging a visit's records.
+    last_seen: HashMap<u64, i64>,
+}
+
+impl Counter {
+    fn push(&mut self, ts: i64, weight: u64, dest: u64) {
+        self.events.push_back((ts, weight, dest));
+        self.total += weight;
+        *self.dests.entry(dest).or_default() += 1;
+    }
+
+    /// Whether a name event continues a visit already counted (the same name
+    /// within `gap` of its last record); remembers it either way.
+    fn same_visit(&mut self, ts: i64, dest: u64, gap: i64) -> bool {
+        if self.last_seen.len() > 4096 {
+            self.last_seen.retain(|_, t| ts - *t < gap);
+        }
+        let prev = self.last_seen.insert(dest, ts);
+        prev.is_some_and(|p| ts - p < gap)
+    }
+
+    /// Drops events at or before `cutoff`.
+    fn expire(&mut self, cutoff: i64) {
+        while let Some(&(ts, w, d)) = self.events.front() {
+            if ts > cutoff {
+                break;
+            }
+            self.events.pop_front();
+            self.total -= w;
+            if let Some(c) = self.dests.get_mut(&d) {
+                *c -= 1;
+                if *c == 0 {
+                    self.dests.remove(&d);
+                }
+            }
+        }
+    }
+
+    fn holds(&self, r: &Rule) -> bool {
+        self.total >= r.threshold && r.distinct.is_none_or(|n| self.dests.len() as u64 >= n)
+    }
+}
+
+/// One black box, compiled, with its per-subscriber counters.
+#[derive(Debug)]
+pub struct BlackBox {
+    /// Its name.
+    pub name: String,
+    /// What it may see.
+    pub scope: Scope,
+    vantage: Option<Subscribers>,
+    rules: Vec<Rule>,
+    combine: Combine,
+    counters: HashMap<Addr, Vec<Counter>>,
+}
+
+/// Why a box flagged a subscriber: the matching events counted by each rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trip {
+    /// Matching events in each rule's window, in rule order.
+    pub counts: Vec<u64>,
+    /// Distinct destinations in each rule's window.
+    pub distinct: Vec<u64>,
+}
+
+impl BlackBox {
+    /// Compiles a box from its scenario table.
+    pub fn new(spec: &BoxSpec) -> BlackBox {
+        BlackBox {
+            name: spec.name.clone(),
+            scope: spec.scope,
+            vantage: spec
+                .subscribers
+                .as_ref()
+                .map(|nets| Subscribers::from_nets(nets.iter().map(|n| n.0).collect())),
+            rules: spec
+                .rules
+                .iter()
+                .map(|r| Rule::compile(r.get_ref(), spec.threshold, spec.window))
+                .collect(),
+            combine: spec.combine,
+            counters: HashMap::new(),
+        }
+    }
+
+    /// Whether the box's vantage covers this subscriber.
+    pub fn covers(&self, subscriber: &Addr) -> bool {
+        self.vantage.as_ref().is_none_or(|v| v.contains(subscriber))
+    }
+
+    /// Whether the box's data scope lets it see this observation (URLs and
+    /// infohashes need `urls`; everything else is connection data).
+    pub fn sees(&self, o: &Observation) -> bool {
+        match &o.what {
+            What::Torrent { .. } => self.scope >= Scope::Urls,
+            _ => true,
+        }
+    }
+
+    /// The bytes the box takes in for this observation: the record for a
+    /// metadata box; for a content box, a flow's whole wire bytes too.
+    pub fn intake_bytes(&self, o: &Observation) -> u64 {
+        match (&o.what, self.scope) {
+            (What::Flow { bytes, .. }, Scope::Content) => *bytes + o.record_bytes as u64,
+            _ => o.record_bytes as u64,
+        }
+    }
+
+    /// Counts a visible observation of a covered subscriber; returns what
+    /// tripped if the box's rules now hold for that subscriber.
+    pub fn observe(&mut self, subscriber: Addr, o: &Observation) -> Option<Trip> {
+        let hits: Vec<Option<(u64, u64)>> = self
+            .rules
+            .iter()
+            .map(|r| {
+                // A connection box sees an HTTP request's host, not its URL.
+                if self.scope < Scope::Urls && !r.url_contains.is_empty() {
+                    return None;
+                }
+                r.matches(o)
+            })
+            .collect();
+        if hits.iter().all(Option::is_none) {
+            return None;
+        }
+        let n = self.rules.len();
+        let counters = self
+            .counters
+            .entry(subscriber)
+            .or_insert_with(|| (0..n).map(|_| Counter::default()).collect());
+        let is_name = o.what.name().is_some();
+        for ((rule, c), hit) in self.rules.iter().zip(counters.iter_mut()).zip(&hits) {
+            c.expire(rule.window.before(o.ts_ns));
+            if let Some((w, d)) = hit {
+                // A lookup and the connection that follows are one visit.
+                if is_name && c.same_visit(o.ts_ns, *d, rule.visit_gap) {
+                    continue;
+                }
+                c.push(o.ts_ns, *w, *d);
+            }
+        }
+        let mut holds = self
+            .rules
+            .iter()
+            .zip(counters.iter())
+            .map(|(r, c)| c.holds(r));
+        let tripped = match self.combine {
+            Combine::Any => holds.any(|h| h),
+            Combine::All => holds.all(|h| h),
+        };
+        tripped.then(|| Trip {
+            counts: counters.iter().map(|c| c.total).collect(),
+            distinct: counters.iter().map(|c| c.dests.len() as u64).collect(),
+        })
+    }
+
+    /// Forgets every counter (the box stopped: its raw input is gone).
+    pub fn reset(&mut self) {
+        self.counters.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,648 @@
+//! Synthetic populations with ground truth: labelled, realistic traffic for a
+//! whole population over months, deterministic from a seed, streamed as a
+//! classic pcap (Ethernet, µs timestamps) in timestamp order.
+//!
+//! This module owns the behaviour model, the packets that carry it and the
+//! labels file that says who really is a target. It knows nothing of black
+//! boxes or policy: a scenario reads the capture (or consumes the
+//! [`Generator`] directly as a `Read`) and the labels ([`read_labels`]).
+//!
+//! # The model
+//!
+//! Subscribers get distinct random addresses in [`Population::subscribers`].
+//! Each is `ordinary`, or for one seed system ([`System`]) a `target` or a
+//! `lookalike` (counts per system: [`Population::targets`],
+//! [`Population::lookalikes`]). Everybody, targets included, lives an ordinary
+//! life on top of their special behaviour:
+//!
+//! - **browsing**: [`Population::sessions_per_day`] sessions a day on average
+//!   (each subscriber's own level is drawn between 0.3× and 3× of it), following
+//!   a diurnal curve (quiet 01:00–06:00, peak 19:00–21:00, weekends a little
+//!   busier). Sites are drawn from a Zipf law (exponent 1) over 2,000 domains.
+//!   A session is a DNS lookup and answer, then a TLS connection (handshake,
+//!   ClientHello with SNI and ALPN, TLS 1.3 ServerHello), or a QUIC v1 Initial
+//!   exchange ([`Population::quic_share`]), or plain HTTP
+//!   ([`Population::http_share`]); then the download as a few snaplen-cut
+//!   records; then the close. Some sessions are background NTP and ICMP echo.
+//! - **calls**: [`Population::calls_per_day`] SIP calls in the daytime to
+//!   domestic `+33` numbers, minutes long (INVITE/100/180/200/ACK ... BYE/200
+//!   over UDP 5060 to the operator's proxy; one in ten is busy: 486 and ACK).
+//! - **mail**: [`Population::mails_per_day`] SMTP submissions (EHLO, pipelined
+//!   MAIL FROM/RCPT TO/DATA, a small message, QUIT).
+//! - **legal torrents**: a share [`Population::ordinary_torrent_share`] of
+//!   people share legal torrents, [`Population::torrent_sessions_per_day`].
+//!
+//! Per system (all rates are expectations of Poisson processes, so counts
+//! measured back from a capture scatter around them by about √n):
+//!
+//! | system | target | lookalike | ordinary |
+//! | --- | --- | --- | --- |
+//! | `l851` | visits [`WATCHED_DOMAINS`] [`Population::watch_visits_per_week`] | a journalist or researcher reading the same sites, [`Population::lookalike_visits_per_week`] | hits one by chance, [`Population::ordinary_watch_visits_per_week`] |
+//! | `hadopi` | shares [`watched_infohashes`] [`Population::target_torrent_sessions_per_day`] (tracker announce over HTTP, peer-wire handshakes, sometimes a DHT `get_peers`) | shares legal torrents heavily, [`Population::lookalike_torrent_sessions_per_day`], a watched one by accident with probability [`Population::lookalike_watched_torrent_share`] | legal torrents, if at all |
+//! | `pbx` | a hacked PBX: on [`Population::pbx_nights_per_week`] nights, a burst of [`Population::pbx_calls_per_night`] short calls (< 60 s) to [`PREMIUM_PREFIX`] numbers between 00:00 and 05:00 | a business calling abroad at night: [`Population::business_nights_per_week`], [`Population::business_calls_per_night`] calls of 2–20 min, to various international prefixes (+290 with probability [`Population::business_premium_share`]) | daytime domestic calls |
+//! | `spam` | a mass-mailer: [`Population::mailer_sessions_per_hour`] SMTP sessions to recipients' MX servers, day and night, HELO under [`MASS_MAILER_DOMAIN`], [`Population::mailer_messages_per_session`] × [`Population::mailer_rcpts_per_message`] recipients | a legitimate newsletter under [`NEWSLETTER_DOMAIN`], daytime, [`Population::newsletter_sessions_per_day`] × [`Population::newsletter_rcpts_per_message`] | a few mails a day |
+//!
+//! Bulk bytes are records whose captured length stops after the TCP/UDP header
+//! while the original length and the IPv4 total length say the real size (up
+//! to 64,000 bytes a record, as GRO captures hold): byte volumes are realistic
+//! without huge files. All checksums are correct.
+//!
+//! # How it runs
+//!
+//! A heap of events ordered by (time, sequence number) holds two kinds of
+//! entries: each subscriber's activity processes (next firing time, drawn by
+//! thinning a Poisson process against its daily curve) and the sessions under
+//! way (the time of their next packet). A session's packets are built when it
+//! starts, in a pooled buffer; the heap then interleaves them with every other
+//! session's. Memory is O(population + sessions under way), never the capture.
+//! One ChaCha8 stream seeded from [`Population::seed`] drives everything, in
+//! event order, so the same parameters give the same bytes.
+//!
+//! # Known limits
+//!
+//! - IPv4 only; each subscriber keeps one address for the whole period (no
+//!   DHCP churn, no carrier-grade NAT), so the labels file needs no time ranges.
+//! - Curves are in UTC hours of the simulated calendar (no time zones).
+//! - TLS is 1.3: no certificate is visible (`subject`/`issuer` stay empty);
+//!   the encrypted records after the handshake and QUIC's 1-RTT packets are
+//!   snaplen-cut. SIP calls carry SDP but no RTP packets are generated.
+//! - A SIP call's messages share the subscriber's 5060 ↔ proxy flow and are
+//!   silent between the ACK and the BYE: with a UDP idle timeout shorter than
+//!   the call (the pipeline's default is 60 s), the flow ends in the middle and
+//!   the call's record has no duration. Measure calls with a longer timeout.
+
+mod engine;
+mod msg;
+mod wire;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use engine::{Generator, Intent, IntentCall, IntentMail};
+pub use wire::PCAP_HEADER;
+
+/// Seed systems (serde and CSV names: `l851`, `hadopi`, `pbx`, `spam`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum System {
+    /// French L851-3 "black boxes": visits to watchlisted sites.
+    L851,
+    /// Hadopi / TMG: sharing watchlisted torrents.
+    Hadopi,
+    /// PBX toll fraud: night bursts of short calls to premium numbers.
+    Pbx,
+    /// ISP spam blocking: mass mailers.
+    Spam,
+}
+
+impl System {
+    /// Every system, in order.
+    pub const ALL: [System; 4] = [System::L851, System::Hadopi, System::Pbx, System::Spam];
+
+    /// The name used in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            System::L851 => "l851",
+            System::Hadopi => "hadopi",
+            System::Pbx => "pbx",
+            System::Spam => "spam",
+        }
+    }
+
+    /// The system named `s` (as [`System::name`] gives).
+    pub fn from_name(s: &str) -> Option<System> {
+        System::ALL.into_iter().find(|x| x.name() == s)
+    }
+
+    /// The profile names of this system's target and lookalike.
+    pub fn profiles(self) -> (&'static str, &'static str) {
+        match self {
+            System::L851 => ("watched-site-reader", "journalist"),
+            System::Hadopi => ("watched-torrent-sharer", "legal-torrent-sharer"),
+            System::Pbx => ("hacked-pbx", "night-business"),
+            System::Spam => ("mass-mailer", "newsletter"),
+        }
+    }
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the ground truth says a subscriber is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A real objective of the system's box.
+    Target,
+    /// Innocent, but behaves like a target.
+    Lookalike,
+    /// Everybody else.
+    Ordinary,
+}
+
+impl Role {
+    /// `target`, `lookalike` or `ordinary`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Target => "target",
+            Role::Lookalike => "lookalike",
+            Role::Ordinary => "ordinary",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Role> {
+        [Role::Target, Role::Lookalike, Role::Ordinary]
+            .into_iter()
+            .find(|r| r.name() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The profile name of ordinary subscribers.
+pub const ORDINARY_PROFILE: &str = "ordinary";
+
+/// One row of a labels file: who a subscriber really is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// The subscriber's address.
+    pub address: IpAddr,
+    /// Behaviour profile (`ordinary`, `hacked-pbx`, `journalist`...).
+    pub profile: String,
+    /// Ground-truth role.
+    pub role: Role,
+    /// The seed system the role concerns (`None` for ordinary subscribers).
+    pub system: Option<System>,
+}
+
+/// The labels file's header line.
+pub const LABELS_HEADER: &str = "address,profile,role,system";
+
+/// The labels file beside a capture: `x.pcap` → `x.labels.csv`.
+pub fn labels_path(pcap: &Path) -> PathBuf {
+    let stem = pcap
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    pcap.with_file_name(format!("{stem}.labels.csv"))
+}
+
+/// Writes labels as CSV (header [`LABELS_HEADER`], one row per label, empty
+/// system for ordinary subscribers) through a temporary file renamed into place.
+pub fn write_labels(path: &Path, labels: &[Label]) -> io::Result<()> {
+    crate::pipeline::write_atomically(path, |w| write_labels_to(w, labels)).map_err(|e| match e {
+        crate::pipeline::PipelineError::Output { source, .. } => source,
+        other => io::Error::other(other.to_string()),
+    })
+}
+
+/// Writes labels as CSV to any writer.
+pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
+    writeln!(w, "{LABELS_HEADER}")?;
+    for l in labels {
+        writeln!(
+            w,
+            "{},{},{},{}",
+            l.address,
+            l.profile,
+            l.role,
+            l.system.map(System::name).unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+/// Why a labels file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// A line is not a valid label.
+    #[error("{path}:{line}: {message}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// Line number, from 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads a labels file (see [`write_labels`]). The header is required; blank
+/// lines are skipped; an error names the file and the line.
+pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LabelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |line: usize, message: String| LabelError::Line {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim_end() == LABELS_HEADER => {}
+        Some((_, h)) => {
+            return Err(bad(
+                1,
+                format!("header is `{h}`, expected `{LABELS_HEADER}`"),
+            ));
+        }
+        None => {
+            return Err(bad(
+                1,
+                format!("empty file, expected the header `{LABELS_HEADER}`"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, line) in lines {
+        let n = i + 1;
+        let line = line.trim_end();
+        if line.is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 4 {
+            return Err(bad(
+                n,
+                format!("{} fields, expected 4 ({LABELS_HEADER})", f.len()),
+            ));
+        }
+        let address: IpAddr = f[0]
+            .parse()
+            .map_err(|_| bad(n, format!("`{}` is not an IP address", f[0])))?;
+        if f[1].is_empty() {
+            return Err(bad(n, "empty profile".into()));
+        }
+        let role = Role::from_name(f[2]).ok_or_else(|| {
+            bad(
+                n,
+                format!("role `{}` is not target, lookalike or ordinary", f[2]),
+            )
+        })?;
+        let system =
+            match f[3] {
+                "" => None,
+                s => Some(System::from_name(s).ok_or_else(|| {
+                    bad(n, format!("system `{s}` is not l851, hadopi, pbx or spam"))
+                })?),
+            };
+        if role != Role::Ordinary && system.is_none() {
+            return Err(bad(n, format!("a {role} needs a system")));
+        }
+        out.push(Label {
+            address,
+            profile: f[1].to_string(),
+            role,
+            system,
+        });
+    }
+    Ok(out)
+}
+
+/// Domains the `l851` targets visit (and lookalikes read). Reserved `.example`
+/// names (RFC 2606), so no real site is named.
+pub const WATCHED_DOMAINS: &[&str] = &[
+    "forum.watched-one.example",
+    "news.watched-two.example",
+    "videos.watched-three.example",
+    "drop.watched-four.example",
+];
+
+/// Number of watchlisted torrents.
+pub const WATCHED_TORRENTS: usize = 8;
+
+/// The infohashes the `hadopi` targets share: 40 lowercase hex characters
+/// each, the first 20 bytes of SHA-256("ivraie watched torrent N"), N = 0..8.
+pub fn watched_infohashes() -> Vec<String> {
+    (0..WATCHED_TORRENTS)
+        .map(|i| hex(&engine::watched_hash(i)))
+        .collect()
+}
+
+pub(crate) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The premium-rate prefix the hacked PBX calls (Saint Helena).
+pub const PREMIUM_PREFIX: &str = "+290";
+/// Domain of the mass-mailer (HELO `mailerN.<this>`, MAIL FROM `@<this>`).
+pub const MASS_MAILER_DOMAIN: &str = "bulk-offers.example";
+/// Domain of the legitimate newsletter (HELO `mail.<this>`, MAIL FROM `news@<this>`).
+pub const NEWSLETTER_DOMAIN: &str = "letter.press-daily.example";
+/// The mail submission server ordinary subscribers use (port 587).
+pub const SUBMISSION_HOST: &str = "smtp.mail-provider.example";
+/// The operator's SIP proxy (every call goes through it, UDP 5060).
+pub const SIP_DOMAIN: &str = "sip.operator.example";
+/// The BitTorrent tracker (HTTP announces on port 6969).
+pub const TRACKER_HOST: &str = "tracker.open-share.example";
+
+/// Everything that defines a population. Reads from TOML (unknown keys are
+/// errors, missing ones take the defaults below).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Population {
+    /// Subscribers (default 1000).
+    pub population: u32,
+    /// Days simulated (default 7).
+    pub days: u32,
+    /// Seed of every random choice (default 1).
+    pub seed: u64,
+    /// First instant, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (default `2026-01-01`).
+    pub start: String,
+    /// IPv4 CIDR of subscriber addresses (default `10.0.0.0/8`).
+    pub subscribers: String,
+    /// Targets per system (default 2).
+    pub targets: u32,
+    /// Lookalikes per system (default 10).
+    pub lookalikes: u32,
+    /// Systems with targets and lookalikes (default all four).
+    pub systems: Vec<System>,
+
+    /// Ordinary sessions (web, QUIC, HTTP, NTP, ICMP) per subscriber per day, on
+    /// average (default 30).
+    pub sessions_per_day: f64,
+    /// Share of web sessions over QUIC (default 0.15).
+    pub quic_share: f64,
+    /// Share of web sessions over plain HTTP (default 0.08).
+    pub http_share: f64,
+    /// Share of sessions that are background NTP or ICMP (default 0.05).
+    pub background_share: f64,
+    /// Daytime SIP calls per subscriber per day (default 0.5).
+    pub calls_per_day: f64,
+    /// Mails sent per subscriber per day (default 2).
+    pub mails_per_day: f64,
+    /// Share of ordinary subscribers who share legal torrents (default 0.05).
+    pub ordinary_torrent_share: f64,
+    /// Torrent sessions per day of those ordinary sharers (default 1).
+    pub torrent_sessions_per_day: f64,
+
+    /// `l851` target: visits to watched domains per week (default 6).
+    pub watch_visits_per_week: f64,
+    /// `l851` lookalike: visits to watched domains per week (default 3.5).
+    pub lookalike_visits_per_week: f64,
+    /// Anybody else: visits to watched domains per week (default 0.01).
+    pub ordinary_watch_visits_per_week: f64,
+
+    /// `hadopi` target: sessions sharing a watched torrent per day (default 4).
+    pub target_torrent_sessions_per_day: f64,
+    /// `hadopi` lookalike: legal torrent sessions per day (default 8).
+    pub lookalike_torrent_sessions_per_day: f64,
+    /// `hadopi` lookalike: probability a session shares a watched torrent by
+    /// accident (default 0.01).
+    pub lookalike_watched_torrent_share: f64,
+
+    /// `pbx` target: calls to +290 per burst night (default 120; the real case
+    /// was about 700).
+    pub pbx_calls_per_night: f64,
+    /// `pbx` target: burst nights per week (default 2).
+    pub pbx_nights_per_week: f64,
+    /// `pbx` lookalike: international calls per calling night (default 8).
+    pub business_calls_per_night: f64,
+    /// `pbx` lookalike: calling nights per week (default 5).
+    pub business_nights_per_week: f64,
+    /// `pbx` lookalike: probability a night call goes to +290 (default 0.05).
+    pub business_premium_share: f64,
+
+    /// `spam` target: SMTP sessions per hour, day and night (default 4).
+    pub mailer_sessions_per_hour: f64,
+    /// `spam` target: messages per session (default 3).
+    pub mailer_messages_per_session: u32,
+    /// `spam` target: recipients per message (default 25).
+    pub mailer_rcpts_per_message: u32,
+    /// `spam` lookalike: SMTP sessions per day, daytime (default 6).
+    pub newsletter_sessions_per_day: f64,
+    /// `spam` lookalike: recipients per message (default 10).
+    pub newsletter_rcpts_per_message: u32,
+}
+
+impl Default for Population {
+    fn default() -> Self {
+        Population {
+            population: 1000,
+            days: 7,
+            seed: 1,
+            start: "2026-01-01".into(),
+            subscribers: "10.0.0.0/8".into(),
+            targets: 2,
+            lookalikes: 10,
+            systems: System::ALL.to_vec(),
+            sessions_per_day: 30.0,
+            quic_share: 0.15,
+            http_share: 0.08,
+            background_share: 0.05,
+            calls_per_day: 0.5,
+            mails_per_day: 2.0,
+            ordinary_torrent_share: 0.05,
+            torrent_sessions_per_day: 1.0,
+            watch_visits_per_week: 6.0,
+            lookalike_visits_per_week: 3.5,
+            ordinary_watch_visits_per_week: 0.01,
+            target_torrent_sessions_per_day: 4.0,
+            lookalike_torrent_sessions_per_day: 8.0,
+            lookalike_watched_torrent_share: 0.01,
+            pbx_calls_per_night: 120.0,
+            pbx_nights_per_week: 2.0,
+            business_calls_per_night: 8.0,
+            business_nights_per_week: 5.0,
+            business_premium_share: 0.05,
+            mailer_sessions_per_hour: 4.0,
+            mailer_messages_per_session: 3,
+            mailer_rcpts_per_message: 25,
+            newsletter_sessions_per_day: 6.0,
+            newsletter_rcpts_per_message: 10,
+        }
+    }
+}
+
+/// Most recipients per message (SMTP servers commonly refuse more than 100).
+pub const MAX_RCPTS: u32 = 100;
+/// Most days simulated (about 27 years).
+pub const MAX_DAYS: u32 = 10_000;
+
+impl Population {
+    /// Reads a population from a TOML file; the error names the file.
+    pub fn from_toml_file(path: &Path) -> Result<Population, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The subscriber range, parsed.
+    pub fn subscriber_net(&self) -> Result<ipnet::Ipv4Net, String> {
+        self.subscribers
+            .trim()
+            .parse::<ipnet::Ipv4Net>()
+            .map_err(|_| {
+                format!(
+                    "subscribers: `{}` is not an IPv4 CIDR range (e.g. 10.0.0.0/8)",
+                    self.subscribers
+                )
+            })
+    }
+
+    /// Usable host addresses of the range (network and broadcast excluded
+    /// below /31).
+    fn usable_hosts(net: &ipnet::Ipv4Net) -> u64 {
+        let size = 1u64 << (32 - net.prefix_len());
+        if size > 2 { size - 2 } else { size }
+    }
+
+    /// Checks every value; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.population == 0 {
+            return Err("population must be at least 1".into());
+        }
+        if self.days == 0 || self.days > MAX_DAYS {
+            return Err(format!("days must be between 1 and {MAX_DAYS}"));
+        }
+        crate::capture::clock::parse_date(&self.start).map_err(|e| format!("start: {e}"))?;
+        let net = self.subscriber_net()?;
+        let hosts = Self::usable_hosts(&net);
+        if hosts < self.population as u64 {
+            return Err(format!(
+                "subscribers: {} holds {hosts} addresses, fewer than the population of {}",
+                self.subscribers, self.population
+            ));
+        }
+        let mut systems = self.systems.clone();
+        systems.sort();
+        systems.dedup();
+        if systems.len() != self.systems.len() {
+            return Err("systems: a system is listed twice".into());
+        }
+        let special = (self.targets as u64 + self.lookalikes as u64) * systems.len() as u64;
+        if special > self.population as u64 {
+            return Err(format!(
+                "{} targets and {} lookalikes for each of {} systems make {special} subscribers, \
+                 more than the population of {}",
+                self.targets,
+                self.lookalikes,
+                systems.len(),
+                self.population
+            ));
+        }
+        let rates: [(&str, f64, f64); 19] = [
+            ("sessions_per_day", self.sessions_per_day, 100_000.0),
+            ("quic_share", self.quic_share, 1.0),
+            ("http_share", self.http_share, 1.0),
+            ("background_share", self.background_share, 1.0),
+            ("calls_per_day", self.calls_per_day, 10_000.0),
+            ("mails_per_day", self.mails_per_day, 10_000.0),
+            ("ordinary_torrent_share", self.ordinary_torrent_share, 1.0),
+            (
+                "torrent_sessions_per_day",
+                self.torrent_sessions_per_day,
+                10_000.0,
+            ),
+            (
+                "watch_visits_per_week",
+                self.watch_visits_per_week,
+                100_000.0,
+            ),
+            (
+                "lookalike_visits_per_week",
+                self.lookalike_visits_per_week,
+                100_000.0,
+            ),
+            (
+                "ordinary_watch_visits_per_week",
+                self.ordinary_watch_visits_per_week,
+                100_000.0,
+            ),
+            (
+                "target_torrent_sessions_per_day",
+                self.target_torrent_sessions_per_day,
+                10_000.0,
+            ),
+            (
+                "lookalike_torrent_sessions_per_day",
+                self.lookalike_torrent_sessions_per_day,
+                10_000.0,
+            ),
+            (
+                "lookalike_watched_torrent_share",
+                self.lookalike_watched_torrent_share,
+                1.0,
+            ),
+            ("pbx_calls_per_night", self.pbx_calls_per_night, 100_000.0),
+            ("pbx_nights_per_week", self.pbx_nights_per_week, 7.0),
+            (
+                "business_calls_per_night",
+                self.business_calls_per_night,
+                100_000.0,
+            ),
+            (
+                "business_nights_per_week",
+                self.business_nights_per_week,
+                7.0,
+            ),
+            ("business_premium_share", self.business_premium_share, 1.0),
+        ];
+        for (name, v, max) in rates {
+            if !(v.is_finite() && (0.0..=max).contains(&v)) {
+                return Err(format!("{name} must be between 0 and {max} (got {v})"));
+            }
+        }
+        if self.quic_share + self.http_share > 1.0 {
+            return Err("quic_share + http_share must not exceed 1".into());
+        }
+        for (name, v, max) in [
+            (
+                "mailer_sessions_per_hour",
+                self.mailer_sessions_per_hour,
+                10_000.0,
+            ),
+            (
+                "newsletter_sessions_per_day",
+                self.newsletter_sessions_per_day,
+                100_000.0,
+            ),
+        ] {
+            if !(v.is_finite() && (0.0..=max).contains(&v)) {
+                return Err(format!("{name} must be between 0 and {max} (got {v})"));
+            }
+        }
+        for (name, v) in [
+            (
+                "mailer_messages_per_session",
+                self.mailer_messages_per_session,
+            ),
+            ("mailer_rcpts_per_message", self.mailer_rcpts_per_message),
+            (
+                "newsletter_rcpts_per_message",
+                self.newsletter_rcpts_per_message,
+            ),
+        ] {
+            if !(1..=MAX_RCPTS).contains(&v) {
+                return Err(format!(
+                    "{name} must be between 1 and {MAX_RCPTS} (got {v})"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

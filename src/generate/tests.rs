@@ -1,0 +1,91 @@
+//! Unit tests of the public types: names, TOML, labels paths.
+
+use super::*;
+
+#[test]
+fn system_and_role_names_match_serde() {
+    for s in System::ALL {
+        let v: toml::Value =
+            toml::Value::try_from(std::collections::BTreeMap::from([("s", s)])).unwrap();
+        assert_eq!(v["s"].as_str(), Some(s.name()));
+        assert_eq!(System::from_name(s.name()), Some(s));
+    }
+    for r in [Role::Target, Role::Lookalike, Role::Ordinary] {
+        assert_eq!(Role::from_name(r.name()), Some(r));
+        let v = toml::Value::try_from(std::collections::BTreeMap::from([("r", r)])).unwrap();
+        assert_eq!(v["r"].as_str(), Some(r.name()));
+    }
+    assert_eq!(System::L851.name(), "l851");
+}
+
+#[test]
+fn population_toml_takes_defaults_and_refuses_unknown_fields() {
+    let p: Population = toml::from_str("population = 5\nsystems = [\"pbx\"]\n").unwrap();
+    assert_eq!(p.population, 5);
+    assert_eq!(p.systems, vec![System::Pbx]);
+    assert_eq!(p.days, Population::default().days);
+    let e = toml::from_str::<Population>("population = 5\npopulatoin = 6\n").unwrap_err();
+    assert!(e.to_string().contains("populatoin"), "{e}");
+    assert!(Population::default().validate().is_ok());
+}
+
+#[test]
+fn labels_path_replaces_the_extension() {
+    assert_eq!(
+        labels_path(Path::new("a/x.pcap")),
+        Path::new("a/x.labels.csv")
+    );
+    assert_eq!(labels_path(Path::new("x")), Path::new("x.labels.csv"));
+    assert_eq!(
+        labels_path(Path::new("dir/run.1.pcapng")),
+        Path::new("dir/run.1.labels.csv")
+    );
+}
+
+#[test]
+fn watched_infohashes_are_fixed_hex() {
+    let h = watched_infohashes();
+    assert_eq!(h.len(), WATCHED_TORRENTS);
+    assert!(h.iter().all(|x| {
+        x.len() == 40
+            && x.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    }));
+    // SHA-256("ivraie watched torrent 0"), first 20 bytes.
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(b"ivraie watched torrent 0");
+    assert_eq!(h[0], hex(&d[..20]));
+}
+
+#[test]
+fn a_range_as_small_as_the_population_is_enough() {
+    // A /29 has 6 usable hosts.
+    let p = Population {
+        population: 6,
+        subscribers: "192.168.1.0/29".into(),
+        targets: 0,
+        lookalikes: 0,
+        days: 1,
+        ..Population::default()
+    };
+    let g = Generator::new(&p).unwrap();
+    let addrs: Vec<String> = g.labels().iter().map(|l| l.address.to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "192.168.1.1",
+            "192.168.1.2",
+            "192.168.1.3",
+            "192.168.1.4",
+            "192.168.1.5",
+            "192.168.1.6"
+        ]
+    );
+    let p = Population { population: 7, ..p };
+    assert!(
+        Generator::new(&p)
+            .err()
+            .unwrap()
+            .contains("fewer than the population")
+    );
+}

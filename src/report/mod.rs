@@ -1,0 +1,334 @@
+//! What a run tells people: the terminal summary, `report.html` ([`html`], with
+//! its [`charts`]) and the CSV [`tables`], all from figures [`crate::simulator`]
+//! computed. Numbers come computed; this module only words and draws them.
+//!
+//! The HTML and the tables are drawn from the `report.json` *value*, so that
+//! `ivraie report DIR` redraws them from the file without the run.
+
+pub mod charts;
+pub mod html;
+pub mod tables;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::measure::Estimate;
+use crate::simulator::{BoxReport, Report};
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1.2 MB`, `340 kB`, `12 B` (decimal units).
+pub fn bytes(n: u64) -> String {
+    let units = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
+    for (u, name) in units {
+        if n as f64 >= u {
+            return format!("{:.1} {name}", n as f64 / u);
+        }
+    }
+    format!("{n} B")
+}
+
+/// A large count, rounded for reading: `600,990` stays, `1.3 million`.
+pub fn about(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.1} million", x / 1e6)
+    } else if x >= 100.0 {
+        thousands(x.round() as u64)
+    } else if x >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// `4.4%` (with more digits for small rates).
+pub fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if p == 0.0 || p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 1.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+fn interval(e: &Estimate) -> String {
+    format!("{} [{}–{}]", percent(e.value), percent(e.lo), percent(e.hi))
+}
+
+fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()> {
+    let system = b.system.map(|s| format!(", {s}")).unwrap_or_default();
+    writeln!(
+        w,
+        "\nbox {} ({} scope at {}{system}): alert at {} matching event{} within {}",
+        b.name,
+        b.scope,
+        b.vantage,
+        b.threshold,
+        if b.threshold == 1 { "" } else { "s" },
+        b.window
+    )?;
+    for win in &b.windows {
+        let what = match win.outcome.as_str() {
+            "renewed" => "renewed by the commission".to_string(),
+            "refused" => format!(
+                "renewal refused ({})",
+                win.reason.as_deref().unwrap_or("no reason given")
+            ),
+            _ => "still open when the traffic ended".to_string(),
+        };
+        writeln!(
+            w,
+            "  window {} ({}) {} → {}: {} alert{}; {what}",
+            win.index,
+            match win.kind {
+                crate::policy::WindowKind::First => "first",
+                crate::policy::WindowKind::Renewal => "renewal",
+            },
+            &win.start[..10],
+            &win.end[..10],
+            thousands(win.alerts),
+            if win.alerts == 1 { "" } else { "s" }
+        )?;
+    }
+    let i = &b.inspected;
+    writeln!(
+        w,
+        "  took in {} packets ({}) in {} flows and {} records of {} subscribers",
+        thousands(i.packets),
+        bytes(i.bytes),
+        thousands(i.flows),
+        thousands(i.records),
+        thousands(i.subscribers)
+    )?;
+    writeln!(
+        w,
+        "  kept {} in all, at most {} at once ({} retention); {} identified, {} of their data handed over",
+        bytes(b.retained.bytes),
+        bytes(b.retained.peak_bytes),
+        b.retention,
+        thousands(b.identifications),
+        bytes(b.identified_bytes),
+    )?;
+    if b.would_have_inspected.records > 0 {
+        writeln!(
+            w,
+            "  outside its windows it would have taken in {} more records ({} of flows)",
+            thousands(b.would_have_inspected.records),
+            bytes(b.would_have_inspected.bytes)
+        )?;
+    }
+    let Some(j) = &b.judged else {
+        writeln!(
+            w,
+            "  flagged {} subscribers (no ground truth: true and false alerts cannot be told apart)",
+            thousands(b.flagged)
+        )?;
+        return Ok(());
+    };
+    let c = &j.confusion;
+    writeln!(
+        w,
+        "  flagged {} people: {} real targets and {} innocent people (of {} targets, {} innocent in view)",
+        thousands(c.tp + c.fp),
+        thousands(c.tp),
+        thousands(c.fp),
+        thousands(c.tp + c.fn_),
+        thousands(c.fp + c.tn),
+    )?;
+    let mut rates = Vec::new();
+    if let Some(p) = &j.precision {
+        rates.push(format!("precision {}", interval(p)));
+    }
+    if let Some(p) = &j.recall {
+        rates.push(format!("recall {}", interval(p)));
+    }
+    if let Some(p) = &j.fpr {
+        rates.push(format!("false-positive rate {}", interval(p)));
+    }
+    if !rates.is_empty() {
+        writeln!(w, "  {}", rates.join("; "))?;
+    }
+    match (c.tp, c.fp) {
+        (0, 0) => writeln!(w, "  => no one was flagged.")?,
+        (0, fp) => writeln!(
+            w,
+            "  => {} innocent people were flagged and not a single real target.",
+            thousands(fp)
+        )?,
+        (_, 0) => writeln!(w, "  => every person flagged was a real target.")?,
+        (tp, fp) => writeln!(
+            w,
+            "  => for every real target flagged, {} innocent people were flagged.",
+            about(fp as f64 / tp as f64)
+        )?,
+    }
+    if let Some(x) = &b.extrapolation {
+        let ppv = x
+            .ppv
+            .map(|p| {
+                if p.value > 0.0 {
+                    format!("1 alert in {} is a real target", about(1.0 / p.value))
+                } else {
+                    "no alert is a real target".to_string()
+                }
+            })
+            .unwrap_or_else(|| "there would be no alerts".into());
+        writeln!(
+            w,
+            "  at the scale of {} people with {} targets: about {} false alerts (95%: {} to {}) for {} true ones; {ppv}",
+            thousands(r.reference.population),
+            thousands(r.reference.targets),
+            about(x.expected_false.value),
+            about(x.expected_false.lo),
+            about(x.expected_false.hi),
+            about(x.expected_true.value),
+        )?;
+    }
+    Ok(())
+}
+
+/// The terminal summary of a run, for people who are not specialists.
+pub fn terminal(w: &mut impl Write, r: &Report, out_dir: &std::path::Path) -> io::Result<()> {
+    let name = if r.scenario.is_empty() {
+        r.scenario_file.as_str()
+    } else {
+        r.scenario.as_str()
+    };
+    writeln!(
+        w,
+        "ivraie run: {name}, {} → {}",
+        &r.start[..10],
+        &r.end[..10]
+    )?;
+    let t = &r.traffic;
+    writeln!(
+        w,
+        "traffic: {} packets ({}), {} flows, {} subscribers",
+        thousands(t.traffic.packets),
+        bytes(t.traffic.bytes),
+        thousands(t.flows),
+        thousands(t.subscribers)
+    )?;
+    if !r.truth.roles.is_empty() {
+        let roles: Vec<String> = r
+            .truth
+            .roles
+            .iter()
+            .map(|(k, v)| format!("{} {k}", thousands(*v)))
+            .collect();
+        writeln!(w, "ground truth: {}", roles.join(", "))?;
+    }
+    for b in &r.boxes {
+        describe_box(w, b, r)?;
+    }
+    writeln!(
+        w,
+        "\noversight log: {} entries in {} (check it: ivraie verify-log {})",
+        thousands(r.oversight_head.entries),
+        out_dir.join("oversight.jsonl").display(),
+        out_dir.join("oversight.jsonl").display()
+    )?;
+    writeln!(
+        w,
+        "report: {}; alerts: {}",
+        out_dir.join("report.json").display(),
+        out_dir.join("alerts.jsonl").display()
+    )?;
+    let tables = out_dir.join("tables");
+    writeln!(
+        w,
+        "open in a browser: {}{}",
+        out_dir.join("report.html").display(),
+        if tables.is_dir() {
+            format!("; tables: {}", tables.display())
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}
+
+fn io_error(e: crate::pipeline::PipelineError) -> io::Error {
+    match e {
+        crate::pipeline::PipelineError::Output { path, source } => {
+            io::Error::new(source.kind(), format!("{}: {source}", path.display()))
+        }
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+/// Writes `DIR/report.html` (whole: temporary file, then rename), checking
+/// `DIR/oversight.jsonl` against the head the report recorded.
+pub fn write_html(dir: &Path, report: &Value) -> io::Result<PathBuf> {
+    let log = html::LogCheck::of(dir, report);
+    let page = html::render(report, &log);
+    let path = dir.join("report.html");
+    crate::pipeline::write_atomically(&path, |w| w.write_all(page.as_bytes())).map_err(io_error)?;
+    Ok(path)
+}
+
+/// Writes `DIR/tables/{run,boxes,windows,days}.csv` (each whole).
+pub fn write_tables(dir: &Path, report: &Value) -> io::Result<Vec<PathBuf>> {
+    let tdir = dir.join("tables");
+    std::fs::create_dir_all(&tdir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tdir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tdir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let mut paths = Vec::new();
+    for t in tables::tables(report) {
+        let path = tdir.join(format!("{}.csv", t.name));
+        let bytes = tables::to_csv(&t);
+        crate::pipeline::write_atomically(&path, |w| w.write_all(&bytes)).map_err(io_error)?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// Writes what a run leaves for people: `report.html`, and with `csv` the
+/// tables. Returns the paths written.
+pub fn write_outputs(dir: &Path, report: &Value, csv: bool) -> io::Result<Vec<PathBuf>> {
+    let mut paths = vec![write_html(dir, report)?];
+    if csv {
+        paths.extend(write_tables(dir, report)?);
+    }
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(600), "600");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(3_400_000), "3.4 MB");
+        assert_eq!(about(599_990.0), "599,990");
+        assert_eq!(about(1_300_000.0), "1.3 million");
+        assert_eq!(about(21.5), "22");
+        assert_eq!(about(2.25), "2.2");
+        assert_eq!(percent(0.044), "4.4%");
+        assert_eq!(percent(0.0017), "0.17%");
+        assert_eq!(percent(1.0), "100%");
+    }
+}

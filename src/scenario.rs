@@ -1,0 +1,860 @@
+//! Scenario files: a surveillance proposal written down in TOML.
+//!
+//! A scenario names the traffic (capture files, or a generated population), the
+//! ground truth, the simulated clock, the black boxes with their selectors and
+//! behaviour rules, the warrants and the commission's rule, retention and
+//! identification, and the reference population for extrapolation. Every key is
+//! documented in `scenarios/README.md`.
+//!
+//! Parsing is strict: an unknown key or a bad value is an error naming the file,
+//! the line and the key; checks that involve several keys (a selector outside its
+//! box's data scope, a rule with no selector) name the box and the line where
+//! it starts. This module only reads and validates; [`crate::simulator`] runs.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::capture::clock;
+use crate::generate::{Population, System};
+
+/// A scenario, as read from its file (paths already resolved against the
+/// file's directory).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used in reports.
+    #[serde(default)]
+    pub name: String,
+    /// One paragraph on what the scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of the run: the generator's (unless its table sets one) and, for
+    /// generated traffic, of the pseudonym key.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Where the traffic comes from.
+    pub source: Source,
+    /// The simulated calendar.
+    #[serde(default)]
+    pub clock: Clock,
+    /// Warrant, commission, retention and identification rules shared by every box.
+    #[serde(default)]
+    pub policy: Policy,
+    /// The population the measured rates are extrapolated to.
+    #[serde(default)]
+    pub reference: Reference,
+    /// The black boxes, all run in one pass over the traffic.
+    #[serde(rename = "boxes")]
+    pub boxes: Vec<Spanned<BoxSpec>>,
+    /// Where `ivraie run` writes when no `-o` is given.
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// Traffic and ground truth.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Capture files or directories (relative to the scenario file).
+    #[serde(default)]
+    pub captures: Vec<PathBuf>,
+    /// A generated population instead of (or as well as) captures.
+    #[serde(default)]
+    pub generate: Option<Population>,
+    /// The ground-truth labels file (`address,profile,role,system`). Default: the
+    /// generator's own labels, or `<capture>.labels.csv` beside a single capture.
+    #[serde(default)]
+    pub labels: Option<PathBuf>,
+    /// Subscriber ranges (CIDR). Default: the generator's range, else the
+    /// private ranges.
+    #[serde(default)]
+    pub subscribers: Option<Vec<Net>>,
+}
+
+/// The simulated clock for real captures.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Clock {
+    /// Date the first packet is moved to (`YYYY-MM-DD`); default: the capture's own time.
+    pub start: Option<Date>,
+    /// Simulated seconds per capture second (stretch a short capture over weeks).
+    pub warp: f64,
+    /// Replay the traffic this many times back to back.
+    pub loops: u32,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            start: None,
+            warp: 1.0,
+            loops: 1,
+        }
+    }
+}
+
+/// Who decides the renewals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommissionRule {
+    /// Renews every window.
+    #[default]
+    Always,
+    /// Refuses every renewal: the box runs for its first window only.
+    Never,
+    /// Renews when the window's report meets every threshold given.
+    Thresholds,
+}
+
+/// The oversight commission's renewal rule.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Commission {
+    /// `always`, `never` or `thresholds`.
+    pub rule: CommissionRule,
+    /// Renew only if precision (confirmed / alerted) is at least this.
+    pub min_precision: Option<Fraction>,
+    /// Renew only if at least this many subscribers were flagged.
+    pub min_alerts: Option<u64>,
+    /// Renew only if at most this many subscribers were flagged.
+    pub max_alerts: Option<u64>,
+    /// Renew only if at least this many flagged subscribers were real targets.
+    pub min_confirmed: Option<u64>,
+}
+
+/// When an alerted subscriber is identified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Identification {
+    /// Every alert is followed by an identification (as the 1,739 alerts of 2020 were).
+    #[default]
+    Alerts,
+    /// No one is identified: alerts stay pseudonymous.
+    Never,
+}
+
+/// Warrant, commission, retention and identification.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// When the first window opens (default: the start of the traffic).
+    pub start: Option<Date>,
+    /// Length of the first authorisation window.
+    pub first_window: Span,
+    /// Length of each renewal.
+    pub renewal: Span,
+    /// Most renewals granted (none: no limit).
+    pub max_renewals: Option<u32>,
+    /// The commission's rule at each window's end.
+    pub commission: Commission,
+    /// How long a box keeps its raw input.
+    pub retention: Span,
+    /// Who gets identified.
+    pub identification: Identification,
+    /// Most identifications per window (none: no limit).
+    pub max_identifications: Option<u64>,
+    /// How long identified data may be used before it is destroyed.
+    pub exploitation: Span,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            start: None,
+            first_window: Span::Months(2),
+            renewal: Span::Months(4),
+            max_renewals: None,
+            commission: Commission::default(),
+            retention: Span::Ns(24 * clock::NS_PER_HOUR),
+            identification: Identification::Alerts,
+            max_identifications: None,
+            exploitation: Span::Ns(60 * clock::NS_PER_DAY),
+        }
+    }
+}
+
+/// A box's own policy keys: any key of [`Policy`], overriding the scenario's.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyOverride {
+    /// See [`Policy::start`].
+    pub start: Option<Date>,
+    /// See [`Policy::first_window`].
+    pub first_window: Option<Span>,
+    /// See [`Policy::renewal`].
+    pub renewal: Option<Span>,
+    /// See [`Policy::max_renewals`].
+    pub max_renewals: Option<u32>,
+    /// See [`Policy::commission`].
+    pub commission: Option<Commission>,
+    /// See [`Policy::retention`].
+    pub retention: Option<Span>,
+    /// See [`Policy::identification`].
+    pub identification: Option<Identification>,
+    /// See [`Policy::max_identifications`].
+    pub max_identifications: Option<u64>,
+    /// See [`Policy::exploitation`].
+    pub exploitation: Option<Span>,
+}
+
+impl Policy {
+    /// This policy with a box's overrides applied.
+    pub fn with(&self, o: &PolicyOverride) -> Policy {
+        Policy {
+            start: o.start.or(self.start),
+            first_window: o.first_window.unwrap_or(self.first_window),
+            renewal: o.renewal.unwrap_or(self.renewal),
+            max_renewals: o.max_renewals.or(self.max_renewals),
+            commission: o
+                .commission
+                .clone()
+                .unwrap_or_else(|| self.commission.clone()),
+            retention: o.retention.unwrap_or(self.retention),
+            identification: o.identification.unwrap_or(self.identification),
+            max_identifications: o.max_identifications.or(self.max_identifications),
+            exploitation: o.exploitation.unwrap_or(self.exploitation),
+        }
+    }
+}
+
+/// The population the measured rates are extrapolated to.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reference {
+    /// People (default 60,000,000: France).
+    pub population: u64,
+    /// Real targets among them (default 1,000).
+    pub targets: u64,
+}
+
+impl Default for Reference {
+    fn default() -> Self {
+        Reference {
+            population: 60_000_000,
+            targets: 1_000,
+        }
+    }
+}
+
+/// What a box may see, from least to most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Addresses, ports, times, volumes, DNS names, SNI, call records and mail
+    /// envelopes without content.
+    Connection,
+    /// Adds full HTTP URLs and what they carry (tracker announces' infohashes).
+    Urls,
+    /// The payload itself: deep packet inspection.
+    Content,
+}
+
+impl Scope {
+    /// The name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Connection => "connection",
+            Scope::Urls => "urls",
+            Scope::Content => "content",
+        }
+    }
+}
+
+/// How a box's rules combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Combine {
+    /// Alert when any rule holds.
+    #[default]
+    Any,
+    /// Alert when every rule holds at once.
+    All,
+}
+
+/// Event kinds a rule can count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum On {
+    /// Flow records (any connection).
+    Flow,
+    /// DNS queries.
+    Dns,
+    /// TLS ClientHellos.
+    Tls,
+    /// QUIC Initials.
+    Quic,
+    /// HTTP requests.
+    Http,
+    /// Any record naming a host: DNS query, SNI (TLS, QUIC), HTTP Host.
+    Name,
+    /// SIP calls.
+    Call,
+    /// SMTP sessions (each message counts once).
+    Mail,
+    /// BitTorrent handshakes, announces and DHT queries.
+    Torrent,
+}
+
+/// One black box.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoxSpec {
+    /// Unique name.
+    pub name: String,
+    /// The seed system whose targets this box is meant to find (labels' `system`);
+    /// none: any labelled target counts.
+    #[serde(default)]
+    pub system: Option<System>,
+    /// Where the box sits (`isp-edge`, `host`, `transit`, `gateway`): descriptive.
+    #[serde(default = "default_vantage")]
+    pub vantage: String,
+    /// The subscribers whose traffic it sees (default: all).
+    #[serde(default)]
+    pub subscribers: Option<Vec<Net>>,
+    /// What it may see.
+    pub scope: Scope,
+    /// Matching events a subscriber needs within `window` to be flagged: the k of
+    /// the rules (a rule may set its own).
+    pub threshold: u64,
+    /// The sliding window the threshold counts over.
+    pub window: Span,
+    /// How rules combine.
+    #[serde(default)]
+    pub combine: Combine,
+    /// Least time between two alerts about one subscriber (default: one alert
+    /// per subscriber per authorisation window).
+    #[serde(default)]
+    pub cooldown: Option<Span>,
+    /// The box's own policy keys.
+    #[serde(default)]
+    pub policy: PolicyOverride,
+    /// Behaviour rules.
+    pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+fn default_vantage() -> String {
+    "isp-edge".into()
+}
+
+/// One behaviour rule: which events match, and how many are needed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleSpec {
+    /// Event kinds counted (default: every kind the selectors apply to).
+    pub on: Vec<On>,
+    /// Domain names, matching themselves and their subdomains.
+    pub domains: Vec<Domain>,
+    /// Addresses or CIDR ranges of the other end.
+    pub ips: Vec<Net>,
+    /// Ports of the other end.
+    pub ports: Vec<u16>,
+    /// Callee number prefixes (`+290`).
+    pub phone_prefixes: Vec<String>,
+    /// BitTorrent infohashes (40 hex digits).
+    pub infohashes: Vec<Hex40>,
+    /// TLS JA3 fingerprints.
+    pub ja3: Vec<String>,
+    /// TLS JA4 fingerprints.
+    pub ja4: Vec<String>,
+    /// Substrings of full HTTP URLs.
+    pub url_contains: Vec<String>,
+    /// Hours of the day `[from, to)` (UTC, may wrap midnight: `[22, 6]`).
+    pub hours: Option<Hours>,
+    /// Calls or flows shorter than this.
+    pub max_duration: Option<Span>,
+    /// Distinct destinations (peer, callee, recipient) needed among the matching
+    /// events of the window.
+    pub distinct: Option<u64>,
+    /// Overrides the box's threshold for this rule.
+    pub threshold: Option<u64>,
+    /// Records naming the same host closer than this are one visit (a DNS
+    /// lookup and the TLS connection that follows count once). Default: 1 minute.
+    pub visit_gap: Option<Span>,
+}
+
+impl RuleSpec {
+    /// The narrowest scope that can see everything the rule uses, and the field
+    /// that needs it.
+    pub fn needs(&self) -> (Scope, &'static str) {
+        if !self.url_contains.is_empty() {
+            (Scope::Urls, "url_contains")
+        } else if !self.infohashes.is_empty() {
+            (Scope::Urls, "infohashes")
+        } else if self.on.contains(&On::Torrent) {
+            (Scope::Urls, "on = torrent")
+        } else {
+            (Scope::Connection, "")
+        }
+    }
+
+    fn has_selector(&self) -> bool {
+        !(self.domains.is_empty()
+            && self.ips.is_empty()
+            && self.ports.is_empty()
+            && self.phone_prefixes.is_empty()
+            && self.infohashes.is_empty()
+            && self.ja3.is_empty()
+            && self.ja4.is_empty()
+            && self.url_contains.is_empty()
+            && self.on.is_empty())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Value types that validate themselves, so that errors carry the key's line.
+
+/// A length of time: calendar months (`2 months`) or a fixed duration
+/// (`90s`, `30m`, `24h`, `60d`, `2w`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// Calendar months (a legal deadline: 31 Dec + 2 months = end of February).
+    Months(u32),
+    /// Nanoseconds.
+    Ns(i64),
+}
+
+impl Span {
+    /// `t` plus this span.
+    pub fn after(self, t: i64) -> i64 {
+        match self {
+            Span::Months(m) => clock::add_months(t, m as i32),
+            Span::Ns(n) => t.saturating_add(n),
+        }
+    }
+
+    /// `t` minus this span.
+    pub fn before(self, t: i64) -> i64 {
+        match self {
+            Span::Months(m) => clock::add_months(t, -(m as i32)),
+            Span::Ns(n) => t.saturating_sub(n),
+        }
+    }
+
+    /// Parses `2 months`, `24h`, `60d`, `90s`, `1.5h`...
+    pub fn parse(s: &str) -> Result<Span, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = (t[..split].trim(), t[split..].trim());
+        let bad = || {
+            format!(
+                "`{s}` is not a duration (write e.g. `90s`, `30m`, `24h`, `60d`, `2w` or `4 months`)"
+            )
+        };
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        if !n.is_finite() || n <= 0.0 {
+            return Err(format!("`{s}`: a duration must be positive"));
+        }
+        let unit_ns = match unit {
+            "s" | "sec" | "second" | "seconds" => clock::NS_PER_S,
+            "m" | "min" | "minute" | "minutes" => 60 * clock::NS_PER_S,
+            "h" | "hour" | "hours" => clock::NS_PER_HOUR,
+            "d" | "day" | "days" => clock::NS_PER_DAY,
+            "w" | "week" | "weeks" => 7 * clock::NS_PER_DAY,
+            "mo" | "month" | "months" => {
+                if n.fract() != 0.0 || n > 1200.0 {
+                    return Err(format!("`{s}`: months must be a whole number up to 1200"));
+                }
+                return Ok(Span::Months(n as u32));
+            }
+            _ => return Err(bad()),
+        };
+        let ns = n * unit_ns as f64;
+        if ns > 1e18 {
+            return Err(format!("`{s}` is too long"));
+        }
+        Ok(Span::Ns(ns.round() as i64))
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Span::Months(1) => write!(f, "1 month"),
+            Span::Months(m) => write!(f, "{m} months"),
+            Span::Ns(n) => {
+                let units = [
+                    (7 * clock::NS_PER_DAY, "w"),
+                    (clock::NS_PER_DAY, "d"),
+                    (clock::NS_PER_HOUR, "h"),
+                    (60 * clock::NS_PER_S, "m"),
+                    (clock::NS_PER_S, "s"),
+                ];
+                for (u, name) in units {
+                    if n % u == 0 {
+                        return write!(f, "{}{name}", n / u);
+                    }
+                }
+                write!(f, "{}s", n as f64 / 1e9)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Span::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A calendar date (`YYYY-MM-DD`), as ns since the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub i64);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // TOML has a date type; a quoted string is accepted too.
+        let v = toml::Value::deserialize(d)?;
+        let text = match v {
+            toml::Value::String(s) => s,
+            toml::Value::Datetime(dt) => dt.to_string(),
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "expected a date, found {other}"
+                )));
+            }
+        };
+        clock::parse_date(&text)
+            .map(Date)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// An address or CIDR range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Net(pub IpNet);
+
+impl<'de> Deserialize<'de> for Net {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Ok(n) = s.parse::<IpNet>() {
+            return Ok(Net(n.trunc()));
+        }
+        s.parse::<IpAddr>()
+            .map(|a| Net(IpNet::from(a)))
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an address or CIDR range")))
+    }
+}
+
+/// A domain name, lowercased, without a trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Domain(pub String);
+
+impl<'de> Deserialize<'de> for Domain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let name = s.trim_end_matches('.').to_ascii_lowercase();
+        let ok = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if ok {
+            Ok(Domain(name))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "`{s}` is not a domain name"
+            )))
+        }
+    }
+}
+
+/// An infohash: 40 hexadecimal digits, lowercased.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hex40(pub String);
+
+impl<'de> Deserialize<'de> for Hex40 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Hex40(s.to_ascii_lowercase()))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "`{s}` is not an infohash (40 hexadecimal digits)"
+            )))
+        }
+    }
+}
+
+/// Hours of the day, `[from, to)`, possibly wrapping midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hours {
+    /// First hour included, 0–23.
+    pub from: u32,
+    /// First hour excluded, 1–24 (`to < from` wraps midnight).
+    pub to: u32,
+}
+
+impl Hours {
+    /// Whether `hour` (0–23) is inside.
+    pub fn contains(&self, hour: u32) -> bool {
+        if self.from < self.to {
+            (self.from..self.to).contains(&hour)
+        } else {
+            hour >= self.from || hour < self.to
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hours {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = <[u32; 2]>::deserialize(d)?;
+        if v[0] > 23 || v[1] > 24 || v[0] == v[1] {
+            return Err(serde::de::Error::custom(format!(
+                "hours [{}, {}]: write [from, to) with 0 <= from <= 23, 1 <= to <= 24, from != to",
+                v[0], v[1]
+            )));
+        }
+        Ok(Hours {
+            from: v[0],
+            to: v[1],
+        })
+    }
+}
+
+/// A rate in [0, 1]: `0.05` or `"5%"`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fraction(pub f64);
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = toml::Value::deserialize(d)?;
+        let x = match &v {
+            toml::Value::Float(f) => Some(*f),
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::String(s) => s
+                .strip_suffix('%')
+                .and_then(|p| p.trim().parse::<f64>().ok())
+                .map(|p| p / 100.0),
+            _ => None,
+        };
+        match x {
+            Some(x) if (0.0..=1.0).contains(&x) => Ok(Fraction(x)),
+            _ => Err(serde::de::Error::custom(format!(
+                "{v} is not a rate between 0 and 1 (write 0.05 or \"5%\")"
+            ))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// A scenario that could not be read or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A key or value is wrong.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// Line and column (from 1) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, col)
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::parse(&text, path)
+    }
+
+    /// Parses and validates scenario text; `path` names it in errors and anchors
+    /// its relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        let invalid = |offset: usize, message: String| {
+            let (line, column) = line_col(text, offset);
+            ScenarioError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let mut s: Scenario = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|r| r.start).unwrap_or(0);
+            invalid(offset, e.message().trim().to_string())
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        for c in &mut s.source.captures {
+            *c = base.join(&*c);
+        }
+        if let Some(l) = &mut s.source.labels {
+            *l = base.join(&*l);
+        }
+        // The top of the file, for checks that are not tied to one key.
+        let top = 0;
+        if s.source.captures.is_empty() && s.source.generate.is_none() {
+            return Err(invalid(
+                top,
+                "[source] needs `captures` (files or directories) or a [source.generate] table"
+                    .into(),
+            ));
+        }
+        if let Some(g) = &s.source.generate {
+            g.validate()
+                .map_err(|m| invalid(top, format!("[source.generate]: {m}")))?;
+        }
+        if !(s.clock.warp.is_finite() && s.clock.warp > 0.0) {
+            return Err(invalid(
+                top,
+                format!("[clock] warp = {}: must be a positive number", s.clock.warp),
+            ));
+        }
+        if s.clock.loops == 0 {
+            return Err(invalid(top, "[clock] loops = 0: must be at least 1".into()));
+        }
+        if s.reference.targets > s.reference.population || s.reference.population == 0 {
+            return Err(invalid(
+                top,
+                "[reference]: targets must be at most population, and population at least 1".into(),
+            ));
+        }
+        if s.boxes.is_empty() {
+            return Err(invalid(
+                top,
+                "a scenario needs at least one [[boxes]] table".into(),
+            ));
+        }
+        let mut names = BTreeSet::new();
+        for b in &s.boxes {
+            let at = b.span().start;
+            let b = b.get_ref();
+            let name = &b.name;
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+            {
+                return Err(invalid(
+                    at,
+                    format!("box name `{name}`: use letters, digits, `-`, `_` or `.`"),
+                ));
+            }
+            if !names.insert(name.clone()) {
+                return Err(invalid(at, format!("box name `{name}` is used twice")));
+            }
+            if b.threshold == 0 {
+                return Err(invalid(
+                    at,
+                    format!("box `{name}`: threshold must be at least 1"),
+                ));
+            }
+            if b.rules.is_empty() {
+                return Err(invalid(at, format!("box `{name}` has no [[boxes.rules]]")));
+            }
+            for (i, r) in b.rules.iter().enumerate() {
+                let rat = r.span().start;
+                let r = r.get_ref();
+                if !r.has_selector() && r.hours.is_none() && r.max_duration.is_none() {
+                    return Err(invalid(
+                        rat,
+                        format!(
+                            "box `{name}`, rule {}: matches everything; give `on` or a selector",
+                            i + 1
+                        ),
+                    ));
+                }
+                let (need, field) = r.needs();
+                if need > b.scope {
+                    return Err(invalid(
+                        rat,
+                        format!(
+                            "box `{name}`, rule {}: `{field}` is outside the box's data scope `{}` \
+                             (it needs scope `{}`)",
+                            i + 1,
+                            b.scope.name(),
+                            need.name()
+                        ),
+                    ));
+                }
+                if r.threshold == Some(0) {
+                    return Err(invalid(
+                        rat,
+                        format!("box `{name}`, rule {}: threshold must be at least 1", i + 1),
+                    ));
+                }
+                if r.distinct == Some(0) {
+                    return Err(invalid(
+                        rat,
+                        format!("box `{name}`, rule {}: distinct must be at least 1", i + 1),
+                    ));
+                }
+            }
+            let p = s.policy.with(&b.policy);
+            check_commission(&p.commission)
+                .map_err(|m| invalid(at, format!("box `{name}`: {m}")))?;
+        }
+        check_commission(&s.policy.commission).map_err(|m| invalid(top, m))?;
+        Ok(s)
+    }
+
+    /// The boxes, without their positions.
+    pub fn boxes(&self) -> impl Iterator<Item = &BoxSpec> {
+        self.boxes.iter().map(|b| b.get_ref())
+    }
+}
+
+fn check_commission(c: &Commission) -> Result<(), String> {
+    let has = c.min_precision.is_some()
+        || c.min_alerts.is_some()
+        || c.max_alerts.is_some()
+        || c.min_confirmed.is_some();
+    match (c.rule, has) {
+        (CommissionRule::Thresholds, false) => Err(
+            "commission rule `thresholds` needs min_precision, min_alerts, max_alerts or min_confirmed"
+                .into(),
+        ),
+        (CommissionRule::Always | CommissionRule::Never, true) => Err(
+            "commission thresholds are given but the rule is not `thresholds`".into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

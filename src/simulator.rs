@@ -1,0 +1,1127 @@
+//! `ivraie run`: a scenario's boxes over its traffic, under warrant, measured.
+//!
+//! The traffic (captures, a generated population, or both) goes once through
+//! the [`pipeline`](crate::pipeline), which hands back the time-ordered
+//! [`Observation`]s. Every box then consumes that one stream, in time order,
+//! with the policy's timers (window ends, retention purges, destructions of
+//! identified data) interleaved at their simulated times. Everything the
+//! policy does is appended to the oversight log as it happens; the figures go
+//! to `report.json` and the alerts to `alerts.jsonl`, both written whole
+//! (temporary file, then rename).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::blackbox::BlackBox;
+use crate::capture::{self, CaptureReader, InputSpec, MergedSource, clock};
+use crate::decode::Addr;
+use crate::flow::Subscribers;
+use crate::generate::{self, Generator, Label, Role};
+use crate::measure::{self, Confusion, Estimate, ExtrapolationCi, Snr};
+use crate::oversight::{Event, LogHead, LogWriter};
+use crate::pipeline::{self, Summary, write_atomically};
+use crate::policy::{Decision, Pseudonymizer, Warrant, Window, WindowReport, retention_bucket};
+use crate::record::{Observation, What};
+use crate::scenario::{BoxSpec, Identification, Scenario};
+
+/// How the pseudonym key is chosen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// Seeded from the scenario for purely generated traffic (reproducible: the
+    /// people are synthetic), random for real captures.
+    #[default]
+    Auto,
+    /// A fresh random key.
+    Random,
+    /// Read 32 bytes or more from this file (reproducible runs on real traffic).
+    File(PathBuf),
+}
+
+/// Options of a run that are not part of the scenario.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Worker threads.
+    pub threads: usize,
+    /// Progress bar on a terminal.
+    pub progress: bool,
+    /// Pseudonym key.
+    pub key: KeyChoice,
+}
+
+/// A run that could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The generator refused its parameters.
+    #[error("[source.generate]: {0}")]
+    Generate(String),
+    /// The labels file could not be read.
+    #[error("labels: {0}")]
+    Labels(String),
+    /// Reading the traffic failed as a whole.
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::PipelineError),
+    /// An output could not be written.
+    #[error("{path}: {source}")]
+    Output {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The pseudonym key could not be read.
+    #[error("pseudonym key {path}: {message}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// No traffic at all.
+    #[error("the scenario's sources hold no traffic")]
+    NoTraffic,
+}
+
+// ---------------------------------------------------------------------------
+// The report.
+
+/// What a box took in.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Volume {
+    /// Packets of the flows it saw.
+    pub packets: u64,
+    /// Wire bytes of those flows.
+    pub bytes: u64,
+    /// Flows.
+    pub flows: u64,
+    /// Records (flows and application records) in its data scope.
+    pub records: u64,
+    /// Distinct subscribers.
+    pub subscribers: u64,
+}
+
+/// What a box kept.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Retained {
+    /// Bytes it stored (records, and payload for a content box).
+    pub bytes: u64,
+    /// Records it stored.
+    pub records: u64,
+    /// Most bytes held at once.
+    pub peak_bytes: u64,
+    /// Records × days held (the sum over records of how long each was kept).
+    pub record_days: f64,
+    /// Bytes × days held.
+    pub byte_days: f64,
+    /// Subscribers with data stored.
+    pub subscribers: u64,
+    /// Share of the stored bytes that concern real targets (with ground truth).
+    pub target_bytes_share: Option<f64>,
+}
+
+/// Alerts judged against the ground truth, with the usual rates.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Judged {
+    /// Subscriber-level confusion matrix (positive: alerted at least once).
+    pub confusion: Confusion,
+    /// Flagged subscribers who are real targets.
+    pub precision: Option<Estimate>,
+    /// Real targets flagged.
+    pub recall: Option<Estimate>,
+    /// Innocent people flagged.
+    pub fpr: Option<Estimate>,
+    /// True against false alerts.
+    pub snr: Snr,
+}
+
+impl Judged {
+    fn of(c: Confusion) -> Judged {
+        Judged {
+            precision: c.precision(),
+            recall: c.recall(),
+            fpr: c.fpr(),
+            snr: c.snr(),
+            confusion: c,
+        }
+    }
+}
+
+/// One authorisation window of a box, measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowStats {
+    /// 1, 2, 3...
+    pub index: u32,
+    /// `first` or `renewal`.
+    pub kind: crate::policy::WindowKind,
+    /// Opening date-time (UTC).
+    pub start: String,
+    /// Closing date-time (UTC).
+    pub end: String,
+    /// `renewed`, `refused`, or `open` (the traffic ended first).
+    pub outcome: String,
+    /// The commission's reason for a refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What the box took in.
+    pub inspected: Volume,
+    /// What it kept.
+    pub retained: Retained,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Subscribers flagged.
+    pub flagged: u64,
+    /// Identifications.
+    pub identifications: u64,
+    /// Against the ground truth (absent without labels).
+    pub judged: Option<Judged>,
+}
+
+/// One simulated day of a box (days when it inspected nothing are left out).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Day {
+    /// The date (UTC).
+    pub date: String,
+    /// Wire bytes of the flows it inspected.
+    pub inspected_bytes: u64,
+    /// Records it inspected.
+    pub inspected_records: u64,
+    /// Bytes it put into retention.
+    pub retained_bytes: u64,
+    /// Most bytes it held at once.
+    pub held_peak_bytes: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Alerts about real targets (with ground truth).
+    pub true_alerts: u64,
+    /// Alerts about innocent people (with ground truth).
+    pub false_alerts: u64,
+}
+
+/// One box over the whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct BoxReport {
+    /// Name.
+    pub name: String,
+    /// Seed system.
+    pub system: Option<&'static str>,
+    /// Vantage.
+    pub vantage: String,
+    /// Data scope.
+    pub scope: &'static str,
+    /// Threshold (k).
+    pub threshold: u64,
+    /// Sliding window of the rules.
+    pub window: String,
+    /// Raw input retention.
+    pub retention: String,
+    /// Windows, in order.
+    pub windows: Vec<WindowStats>,
+    /// When a refusal stopped it.
+    pub stopped: Option<String>,
+    /// Totals over the windows.
+    pub inspected: Volume,
+    /// Totals over the windows (peak: the highest).
+    pub retained: Retained,
+    /// Traffic of its vantage and scope outside any window: not inspected.
+    pub would_have_inspected: Volume,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Distinct subscribers flagged.
+    pub flagged: u64,
+    /// Identifications.
+    pub identifications: u64,
+    /// Bytes of identified people's data handed over.
+    pub identified_bytes: u64,
+    /// Destructions of identified data.
+    pub destructions: u64,
+    /// Whole run against the ground truth.
+    pub judged: Option<Judged>,
+    /// The measured rates applied to the reference population.
+    pub extrapolation: Option<ExtrapolationCi>,
+    /// Day by day, for the charts.
+    pub days: Vec<Day>,
+}
+
+/// The ground truth of the run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Truth {
+    /// Labels file, or `generated`.
+    pub source: Option<String>,
+    /// Subscribers labelled per role.
+    pub roles: BTreeMap<&'static str, u64>,
+}
+
+/// Everything `report.json` holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// ivraie's version.
+    pub ivraie: &'static str,
+    /// The scenario's name.
+    pub scenario: String,
+    /// Its file.
+    pub scenario_file: String,
+    /// Its description.
+    pub description: String,
+    /// Seed.
+    pub seed: u64,
+    /// Simulated start of the traffic.
+    pub start: String,
+    /// Simulated end.
+    pub end: String,
+    /// The pipeline's figures on the traffic (wall-clock field: `traffic.wall_s`).
+    pub traffic: Summary,
+    /// Observations (flows and selectable records) the boxes were offered.
+    pub observations: u64,
+    /// Ground truth.
+    pub truth: Truth,
+    /// Reference population.
+    pub reference: crate::scenario::Reference,
+    /// Per box.
+    pub boxes: Vec<BoxReport>,
+    /// The oversight log's head: entries and last hash.
+    pub oversight_head: LogHead,
+    /// Wall-clock seconds of the whole run (the only other field that changes
+    /// between identical runs).
+    pub wall_s: f64,
+}
+
+// ---------------------------------------------------------------------------
+// The traffic.
+
+/// A scenario's traffic, read and dissected once: the observations every box
+/// (and every point of a sweep) consumes.
+pub struct Traffic {
+    observations: Vec<Observation>,
+    summary: Summary,
+    start_ns: i64,
+    end_ns: i64,
+    labels: Vec<Label>,
+    truth_source: Option<String>,
+    generated_only: bool,
+}
+
+/// Reads (or generates) a scenario's traffic and dissects it once.
+pub fn prepare(s: &Scenario, opts: &RunOptions) -> Result<Traffic, SimError> {
+    let mut readers = Vec::new();
+    let mut errors = Vec::new();
+    let mut names = Vec::new();
+    let mut labels = Vec::new();
+    let mut truth_source = None;
+    let mut span: Option<(i64, i64)> = None;
+    let mut subscribers = s
+        .source
+        .subscribers
+        .as_ref()
+        .map(|n| Subscribers::from_nets(n.iter().map(|n| n.0).collect()));
+    if let Some(pop) = &s.source.generate {
+        let g = Generator::new(pop).map_err(|e| SimError::Generate(e.to_string()))?;
+        labels.extend_from_slice(g.labels());
+        truth_source = Some("generated".to_string());
+        span = Some((g.start_ns(), g.end_ns()));
+        if subscribers.is_none() {
+            let net = pop
+                .subscribers
+                .parse()
+                .map_err(|e| SimError::Generate(format!("subscribers: {e}")))?;
+            subscribers = Some(Subscribers::from_nets(vec![net]));
+        }
+        names.push("generated".to_string());
+        readers.push(CaptureReader::from_reader(
+            "generated".into(),
+            0,
+            Box::new(g),
+            capture::CHUNK_SIZE,
+        ));
+    }
+    let (inputs, _skipped) = capture::expand_inputs(&s.source.captures);
+    for spec in &inputs {
+        match CaptureReader::open(spec, readers.len() as u16, capture::CHUNK_SIZE, false) {
+            Ok(r) => readers.push(r),
+            Err(e) => errors.push(e),
+        }
+        names.push(spec.name());
+    }
+    let labels_file = s.source.labels.clone().or_else(|| match inputs.as_slice() {
+        [InputSpec::File(p)] if s.source.generate.is_none() => {
+            Some(generate::labels_path(p)).filter(|l| l.is_file())
+        }
+        _ => None,
+    });
+    if let Some(l) = &labels_file {
+        labels.extend(generate::read_labels(l).map_err(|e| SimError::Labels(e.to_string()))?);
+        truth_source = Some(l.display().to_string());
+    }
+    // A call's UDP flow is silent between ACK and BYE: follow calls (and their
+    // durations) through an hour of silence and up to a day.
+    let flow = crate::flow::FlowConfig {
+        udp_idle_ns: clock::NS_PER_HOUR,
+        active_ns: clock::NS_PER_DAY,
+        ..crate::flow::FlowConfig::default()
+    };
+    let cfg = pipeline::Config {
+        flow,
+        threads: opts.threads,
+        subscribers: subscribers.unwrap_or_else(Subscribers::private),
+        progress: opts.progress,
+        keep: true,
+        ..pipeline::Config::default()
+    };
+    let source = MergedSource::from_readers(readers, errors, 0);
+    let (mut summary, mut observations) = pipeline::run_source_observed(source, names, &cfg)?;
+    // The report names no subscriber: the pipeline's top talkers are addresses.
+    summary.top_talkers.clear();
+    summary.talkers_capped = false;
+    let generated_only = s.source.captures.is_empty();
+    if observations.is_empty() && span.is_none() {
+        return Err(SimError::NoTraffic);
+    }
+    // The simulated clock: move, stretch and loop real captures.
+    if !s.source.captures.is_empty() && !observations.is_empty() {
+        let first = observations[0].ts_ns;
+        let last = observations.last().map(|o| o.ts_ns).unwrap_or(first);
+        let start = s.clock.start.map(|d| d.0).unwrap_or(first);
+        let warp = s.clock.warp;
+        let length = (((last - first) as f64 * warp) as i64).max(0) + clock::NS_PER_S;
+        let once = std::mem::take(&mut observations);
+        let n = once.len();
+        for lap in 0..s.clock.loops as i64 {
+            for o in &once {
+                let mut o = o.clone();
+                o.ts_ns = start + ((o.ts_ns - first) as f64 * warp) as i64 + lap * length;
+                // Flow ids stay unique across laps.
+                o.flow_id += lap as u64 * (n as u64 + 1) * 1_000_000;
+                observations.push(o);
+            }
+        }
+        observations.sort_by_key(Observation::sort_key);
+    }
+    let first = observations.first().map(|o| o.ts_ns);
+    let last = observations.last().map(|o| o.ts_ns);
+    let (start_ns, end_ns) = match (span, first, last) {
+        (Some((a, b)), Some(f), Some(l)) => (a.min(f), b.max(l + 1)),
+        (Some((a, b)), _, _) => (a, b),
+        (None, Some(f), Some(l)) => (f, l + 1),
+        _ => return Err(SimError::NoTraffic),
+    };
+    Ok(Traffic {
+        observations,
+        summary,
+        start_ns,
+        end_ns,
+        labels,
+        truth_source,
+        generated_only,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The per-box state.
+
+#[derive(Default)]
+struct Bucket {
+    window: usize,
+    bytes: u64,
+    records: u64,
+    /// Σ ts·records and Σ ts·bytes, in seconds, for the time-integrals.
+    ts_records: f64,
+    ts_bytes: f64,
+    /// Subscribers with bytes in this bucket (their `held_by` entries go with it).
+    subscribers: Vec<Addr>,
+}
+
+#[derive(Default)]
+struct WindowAcc {
+    inspected: Volume,
+    subscribers: HashSet<Addr>,
+    retained: Retained,
+    target_bytes: u64,
+    alerts: u64,
+    flagged: HashSet<Addr>,
+    identifications: u64,
+    outcome: Option<(String, Option<String>)>,
+}
+
+struct BoxRun {
+    spec: BoxSpec,
+    bb: BlackBox,
+    warrant: Warrant,
+    windows: Vec<WindowAcc>,
+    would: Volume,
+    would_subs: HashSet<Addr>,
+    buckets: BTreeMap<i64, Bucket>,
+    held_bytes: u64,
+    last_alert: HashMap<Addr, (usize, i64)>,
+    identified: HashSet<Addr>,
+    identified_bytes: u64,
+    destructions: u64,
+    /// Bytes each subscriber has in the buffer, by bucket start (for what an
+    /// identification hands over).
+    held_by: HashMap<Addr, BTreeMap<i64, u64>>,
+    /// Day by day, keyed by days since the epoch.
+    days: BTreeMap<i64, Day>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    /// A window closes: the commission decides.
+    WindowEnd,
+    /// A retention bucket (by its start) is purged.
+    Purge(i64),
+    /// An identified person's data (by index in `pending_destructions`) is destroyed.
+    Destroy(usize),
+}
+
+struct Sim<'a> {
+    boxes: Vec<BoxRun>,
+    timers: BinaryHeap<Reverse<(i64, usize, Timer)>>,
+    log: LogWriter,
+    log_path: PathBuf,
+    pseudo: Pseudonymizer,
+    truth: HashMap<Addr, (Role, Option<generate::System>)>,
+    has_truth: bool,
+    alerts: Vec<serde_json::Value>,
+    destructions: Vec<(String, u64)>,
+    scenario: &'a Scenario,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SimError + '_ {
+    move |source| SimError::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Sim<'_> {
+    fn log(
+        &mut self,
+        t: i64,
+        event: Event,
+        b: Option<usize>,
+        window: Option<u32>,
+        details: serde_json::Value,
+    ) -> Result<(), SimError> {
+        let name = b.map(|i| self.boxes[i].spec.name.clone());
+        self.log
+            .append(t, event, name.as_deref(), window, details)
+            .map(|_| ())
+            .map_err(io_err(&self.log_path))
+    }
+
+    fn is_target(&self, b: usize, a: &Addr) -> bool {
+        let system = self.boxes[b].spec.system;
+        match self.truth.get(a) {
+            Some((Role::Target, s)) => system.is_none() || *s == system,
+            _ => false,
+        }
+    }
+
+    fn authorise(
+        &mut self,
+        b: usize,
+        w: Window,
+        report: Option<WindowReport>,
+    ) -> Result<(), SimError> {
+        let (event, details) = match report {
+            None => (
+                Event::Authorisation,
+                json!({"start": clock::format_ts(w.start_ns), "end": clock::format_ts(w.end_ns),
+                       "length": self.boxes[b].warrant.policy().first_window.to_string()}),
+            ),
+            Some(r) => (
+                Event::Renewal,
+                json!({"start": clock::format_ts(w.start_ns), "end": clock::format_ts(w.end_ns),
+                       "length": self.boxes[b].warrant.policy().renewal.to_string(),
+                       "on_report": {"flagged": r.flagged, "confirmed": r.confirmed}}),
+            ),
+        };
+        self.log(w.start_ns, event, Some(b), Some(w.index), details)?;
+        self.boxes[b].windows.push(WindowAcc::default());
+        self.timers.push(Reverse((w.end_ns, b, Timer::WindowEnd)));
+        Ok(())
+    }
+
+    /// Runs every timer due at or before `t` (window ends only if `windows`).
+    fn advance(&mut self, t: i64, windows: bool) -> Result<(), SimError> {
+        let mut deferred = Vec::new();
+        while let Some(&Reverse((at, b, timer))) = self.timers.peek() {
+            if at > t {
+                break;
+            }
+            self.timers.pop();
+            match timer {
+                Timer::WindowEnd if !windows => deferred.push(Reverse((at, b, timer))),
+                Timer::WindowEnd => self.window_end(at, b)?,
+                Timer::Purge(start) => self.purge(at, b, start, "retention limit")?,
+                Timer::Destroy(i) => {
+                    let (pseudonym, bytes) = self.destructions[i].clone();
+                    self.boxes[b].destructions += 1;
+                    let days = self.boxes[b].warrant.policy().exploitation.to_string();
+                    self.log(
+                        at,
+                        Event::Destruction,
+                        Some(b),
+                        None,
+                        json!({"pseudonym": pseudonym, "bytes": bytes, "after": days}),
+                    )?;
+                }
+            }
+        }
+        self.timers.extend(deferred);
+        Ok(())
+    }
+
+    fn window_end(&mut self, at: i64, b: usize) -> Result<(), SimError> {
+        let Some(w) = self.boxes[b].warrant.current().copied() else {
+            return Ok(());
+        };
+        let acc = self.boxes[b]
+            .windows
+            .last()
+            .expect("an open window has its accumulator");
+        let flagged = acc.flagged.len() as u64;
+        let confirmed = acc.flagged.iter().filter(|a| self.is_target(b, a)).count() as u64;
+        let report = WindowReport { flagged, confirmed };
+        self.log(
+            at,
+            Event::WindowEnd,
+            Some(b),
+            Some(w.index),
+            json!({"flagged": flagged, "confirmed": confirmed, "alerts": acc.alerts}),
+        )?;
+        let (decision, next) = self.boxes[b].warrant.close_window(&report);
+        match decision {
+            Decision::Renew => {
+                self.boxes[b].windows.last_mut().expect("window").outcome =
+                    Some(("renewed".into(), None));
+                self.authorise(b, next.expect("a renewal opens a window"), Some(report))?;
+            }
+            Decision::Refuse(reason) => {
+                self.boxes[b].windows.last_mut().expect("window").outcome =
+                    Some(("refused".into(), Some(reason.clone())));
+                self.log(
+                    at,
+                    Event::Refusal,
+                    Some(b),
+                    Some(w.index + 1),
+                    json!({"reason": reason, "on_report": {"flagged": flagged, "confirmed": confirmed}}),
+                )?;
+                // The box stops: its raw input and counters go.
+                let starts: Vec<i64> = self.boxes[b].buckets.keys().copied().collect();
+                for s in starts {
+                    self.purge(at, b, s, "box stopped")?;
+                }
+                self.boxes[b].bb.reset();
+            }
+        }
+        Ok(())
+    }
+
+    fn purge(&mut self, at: i64, b: usize, start: i64, why: &str) -> Result<(), SimError> {
+        let bx = &mut self.boxes[b];
+        let Some(bucket) = bx.buckets.remove(&start) else {
+            return Ok(());
+        };
+        bx.held_bytes -= bucket.bytes;
+        let at_s = at as f64 / 1e9;
+        let r = &mut bx.windows[bucket.window].retained;
+        r.record_days += (bucket.records as f64 * at_s - bucket.ts_records) / 86_400.0;
+        r.byte_days += (bucket.bytes as f64 * at_s - bucket.ts_bytes) / 86_400.0;
+        for sub in &bucket.subscribers {
+            if let Some(held) = bx.held_by.get_mut(sub) {
+                held.remove(&start);
+                if held.is_empty() {
+                    bx.held_by.remove(sub);
+                }
+            }
+        }
+        let window = bx.windows.len() as u32;
+        self.log(
+            at,
+            Event::Purge,
+            Some(b),
+            Some(window),
+            json!({"records": bucket.records, "bytes": bucket.bytes,
+                   "ingested_from": clock::format_ts(start), "reason": why}),
+        )?;
+        Ok(())
+    }
+
+    fn observe(&mut self, o: &Observation) -> Result<(), SimError> {
+        let Some(sub) = o.subscriber else {
+            return Ok(());
+        };
+        for b in 0..self.boxes.len() {
+            let bx = &mut self.boxes[b];
+            if !bx.bb.covers(&sub) || !bx.bb.sees(o) {
+                continue;
+            }
+            let open = bx.warrant.open_at(o.ts_ns).is_some();
+            let (vol, subs) = if open {
+                let acc = bx.windows.last_mut().expect("open window");
+                (&mut acc.inspected, &mut acc.subscribers)
+            } else {
+                (&mut bx.would, &mut bx.would_subs)
+            };
+            vol.records += 1;
+            if let What::Flow { packets, bytes, .. } = o.what {
+                vol.packets += packets;
+                vol.bytes += bytes;
+                vol.flows += 1;
+            }
+            subs.insert(sub);
+            if !open {
+                continue;
+            }
+            // Into the retention buffer.
+            let retention = bx.warrant.policy().retention;
+            let retention_ns = retention.after(0);
+            let size = retention_bucket(retention_ns);
+            let start = o.ts_ns.div_euclid(size) * size;
+            let bytes = bx.bb.intake_bytes(o);
+            let window = bx.windows.len() - 1;
+            let new = !bx.buckets.contains_key(&start);
+            let bucket = bx.buckets.entry(start).or_insert_with(|| Bucket {
+                window,
+                ..Bucket::default()
+            });
+            let ts_s = o.ts_ns as f64 / 1e9;
+            bucket.bytes += bytes;
+            bucket.records += 1;
+            bucket.ts_records += ts_s;
+            bucket.ts_bytes += ts_s * bytes as f64;
+            let held = bx.held_by.entry(sub).or_default().entry(start).or_default();
+            if *held == 0 {
+                bucket.subscribers.push(sub);
+            }
+            *held += bytes;
+            bx.held_bytes += bytes;
+            let acc = bx.windows.last_mut().expect("open window");
+            acc.retained.bytes += bytes;
+            acc.retained.records += 1;
+            acc.retained.peak_bytes = acc.retained.peak_bytes.max(bx.held_bytes);
+            let day = bx
+                .days
+                .entry(o.ts_ns.div_euclid(clock::NS_PER_DAY))
+                .or_default();
+            if let What::Flow { bytes: wire, .. } = o.what {
+                day.inspected_bytes += wire;
+            }
+            day.inspected_records += 1;
+            day.retained_bytes += bytes;
+            day.held_peak_bytes = day.held_peak_bytes.max(bx.held_bytes);
+            if new {
+                self.timers
+                    .push(Reverse((retention.after(start), b, Timer::Purge(start))));
+            }
+            if self.is_target(b, &sub) {
+                self.boxes[b]
+                    .windows
+                    .last_mut()
+                    .expect("window")
+                    .target_bytes += bytes;
+            }
+            // The rules.
+            let bx = &mut self.boxes[b];
+            let Some(trip) = bx.bb.observe(sub, o) else {
+                continue;
+            };
+            let window_idx = bx.windows.len() - 1;
+            let already = match (bx.last_alert.get(&sub), bx.spec.cooldown) {
+                (Some(&(w, _)), None) => w == window_idx,
+                (Some(&(_, t)), Some(c)) => o.ts_ns < c.after(t),
+                (None, _) => false,
+            };
+            if already {
+                continue;
+            }
+            bx.last_alert.insert(sub, (window_idx, o.ts_ns));
+            let acc = bx.windows.last_mut().expect("window");
+            acc.alerts += 1;
+            acc.flagged.insert(sub);
+            let windex = bx.warrant.current().map(|w| w.index);
+            let pseudonym = self.pseudo.pseudonym(&sub);
+            let truth = self.truth.get(&sub).map(|(r, _)| *r);
+            let policy = bx.warrant.policy().clone();
+            let identify = policy.identification == Identification::Alerts
+                && !bx.identified.contains(&sub)
+                && policy
+                    .max_identifications
+                    .is_none_or(|m| acc.identifications < m);
+            let details =
+                json!({"pseudonym": pseudonym, "events": trip.counts, "distinct": trip.distinct});
+            self.log(o.ts_ns, Event::Alert, Some(b), windex, details)?;
+            let mut alert = json!({
+                "time": clock::format_ts(o.ts_ns),
+                "box": self.boxes[b].spec.name,
+                "window": windex,
+                "pseudonym": pseudonym,
+                "events": trip.counts,
+                "distinct": trip.distinct,
+                "identified": identify,
+            });
+            let is_target = self.is_target(b, &sub);
+            if self.has_truth {
+                alert["truth"] = json!(truth.map(|r| r.name()).unwrap_or("ordinary"));
+                alert["target"] = json!(is_target);
+            }
+            let day = self.boxes[b]
+                .days
+                .entry(o.ts_ns.div_euclid(clock::NS_PER_DAY))
+                .or_default();
+            day.alerts += 1;
+            if self.has_truth {
+                if is_target {
+                    day.true_alerts += 1;
+                } else {
+                    day.false_alerts += 1;
+                }
+            }
+            self.alerts.push(alert);
+            if identify {
+                let bx = &mut self.boxes[b];
+                bx.identified.insert(sub);
+                // What the box still holds about them (purged buckets are gone).
+                let bytes: u64 = bx.held_by.get(&sub).map(|h| h.values().sum()).unwrap_or(0);
+                bx.identified_bytes += bytes;
+                bx.windows.last_mut().expect("window").identifications += 1;
+                self.log(
+                    o.ts_ns,
+                    Event::Identification,
+                    Some(b),
+                    windex,
+                    json!({"pseudonym": pseudonym, "bytes": bytes,
+                           "destroy_after": policy.exploitation.to_string()}),
+                )?;
+                self.destructions.push((pseudonym, bytes));
+                let i = self.destructions.len() - 1;
+                self.timers.push(Reverse((
+                    policy.exploitation.after(o.ts_ns),
+                    b,
+                    Timer::Destroy(i),
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+fn judge(
+    universe: &HashSet<Addr>,
+    flagged: &HashSet<Addr>,
+    is_target: impl Fn(&Addr) -> bool,
+) -> Judged {
+    let mut c = Confusion::default();
+    for a in universe {
+        match (is_target(a), flagged.contains(a)) {
+            (true, true) => c.tp += 1,
+            (false, true) => c.fp += 1,
+            (true, false) => c.fn_ += 1,
+            (false, false) => c.tn += 1,
+        }
+    }
+    Judged::of(c)
+}
+
+fn load_key(choice: &KeyChoice, generated_only: bool, seed: u64) -> Result<[u8; 32], SimError> {
+    match choice {
+        KeyChoice::Auto if generated_only => Ok(Pseudonymizer::seeded_key(seed)),
+        KeyChoice::Auto | KeyChoice::Random => {
+            Pseudonymizer::random_key().map_err(|e| SimError::Key {
+                path: "/dev/urandom".into(),
+                message: e.to_string(),
+            })
+        }
+        KeyChoice::File(p) => {
+            let bytes = fs::read(p).map_err(|e| SimError::Key {
+                path: p.clone(),
+                message: e.to_string(),
+            })?;
+            if bytes.len() < 32 {
+                return Err(SimError::Key {
+                    path: p.clone(),
+                    message: format!("{} bytes; a key needs at least 32", bytes.len()),
+                });
+            }
+            use sha2::Digest;
+            Ok(sha2::Sha256::digest(&bytes).into())
+        }
+    }
+}
+
+/// Creates the output directory, private to its owner (0700) when ivraie makes it.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Runs a scenario; writes `oversight.jsonl`, `alerts.jsonl` and `report.json`
+/// into `opts.out_dir`.
+pub fn run(s: &Scenario, scenario_file: &Path, opts: &RunOptions) -> Result<Report, SimError> {
+    let started = Instant::now();
+    let traffic = prepare(s, opts)?;
+    simulate(&traffic, s, scenario_file, opts, started)
+}
+
+/// Runs a scenario's boxes over traffic already prepared (by [`prepare`], with
+/// the same sources): a sweep prepares once and simulates many variants.
+pub fn simulate(
+    traffic: &Traffic,
+    s: &Scenario,
+    scenario_file: &Path,
+    opts: &RunOptions,
+    started: Instant,
+) -> Result<Report, SimError> {
+    let dir = &opts.out_dir;
+    create_private_dir(dir).map_err(io_err(dir))?;
+    let key = load_key(&opts.key, traffic.generated_only, s.seed)?;
+    let log_path = dir.join("oversight.jsonl");
+    let log = LogWriter::create(&log_path).map_err(io_err(&log_path))?;
+    let truth: HashMap<Addr, (Role, Option<generate::System>)> = traffic
+        .labels
+        .iter()
+        .map(|l| (Addr::from(l.address), (l.role, l.system)))
+        .collect();
+    let mut sim = Sim {
+        boxes: s
+            .boxes()
+            .map(|spec| BoxRun {
+                spec: spec.clone(),
+                bb: BlackBox::new(spec),
+                warrant: Warrant::new(&s.policy.with(&spec.policy), traffic.start_ns),
+                windows: Vec::new(),
+                would: Volume::default(),
+                would_subs: HashSet::new(),
+                buckets: BTreeMap::new(),
+                held_bytes: 0,
+                last_alert: HashMap::new(),
+                identified: HashSet::new(),
+                identified_bytes: 0,
+                destructions: 0,
+                held_by: HashMap::new(),
+                days: BTreeMap::new(),
+            })
+            .collect(),
+        timers: BinaryHeap::new(),
+        log,
+        log_path: log_path.clone(),
+        pseudo: Pseudonymizer::new(&key),
+        has_truth: traffic.truth_source.is_some(),
+        truth,
+        alerts: Vec::new(),
+        destructions: Vec::new(),
+        scenario: s,
+    };
+    sim.log(
+        traffic.start_ns,
+        Event::Open,
+        None,
+        None,
+        json!({"scenario": s.name, "boxes": s.boxes().map(|b| b.name.clone()).collect::<Vec<_>>(),
+               "start": clock::format_ts(traffic.start_ns), "end": clock::format_ts(traffic.end_ns)}),
+    )?;
+    // First windows, in time order (a policy may set its own start date).
+    let mut firsts: Vec<(i64, usize)> = sim
+        .boxes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.warrant.windows[0].start_ns, i))
+        .collect();
+    firsts.sort();
+    // Windows that open later than the traffic's start are authorised in time.
+    let mut pending_first: Vec<(i64, usize)> = firsts.into_iter().rev().collect();
+    let open_due =
+        |sim: &mut Sim, pending: &mut Vec<(i64, usize)>, t: i64| -> Result<(), SimError> {
+            while let Some(&(at, b)) = pending.last() {
+                if at > t {
+                    break;
+                }
+                pending.pop();
+                let w = sim.boxes[b].warrant.windows[0];
+                sim.authorise(b, w, None)?;
+            }
+            Ok(())
+        };
+    for o in &traffic.observations {
+        sim.advance(o.ts_ns, true)?;
+        open_due(&mut sim, &mut pending_first, o.ts_ns)?;
+        sim.observe(o)?;
+    }
+    let end = traffic.end_ns;
+    sim.advance(end, true)?;
+    open_due(&mut sim, &mut pending_first, end - 1)?;
+    // After the traffic: the data lifecycle runs to its end (purges, destructions).
+    sim.advance(i64::MAX, false)?;
+    let last_t = end.max(
+        sim.timers
+            .iter()
+            .map(|Reverse((t, _, _))| *t)
+            .filter(|&t| t < i64::MAX)
+            .max()
+            .unwrap_or(end),
+    );
+
+    // The report.
+    let mut boxes = Vec::new();
+    for (b, bx) in sim.boxes.iter().enumerate() {
+        let is_t = |a: &Addr| sim.is_target(b, a);
+        let labelled: HashSet<Addr> = traffic
+            .labels
+            .iter()
+            .map(|l| Addr::from(l.address))
+            .filter(|a| bx.bb.covers(a))
+            .collect();
+        let mut windows = Vec::new();
+        let mut all_flagged = HashSet::new();
+        let mut all_seen = labelled.clone();
+        let mut total = Volume::default();
+        let mut kept = Retained::default();
+        let mut target_bytes = 0;
+        let mut all_subs = HashSet::new();
+        for (acc, w) in bx.windows.iter().zip(&bx.warrant.windows) {
+            let mut inspected = acc.inspected.clone();
+            inspected.subscribers = acc.subscribers.len() as u64;
+            let mut retained = acc.retained.clone();
+            retained.subscribers = inspected.subscribers;
+            if sim.has_truth && retained.bytes > 0 {
+                retained.target_bytes_share = Some(acc.target_bytes as f64 / retained.bytes as f64);
+            }
+            let universe: HashSet<Addr> = labelled.union(&acc.subscribers).copied().collect();
+            let judged = sim.has_truth.then(|| judge(&universe, &acc.flagged, is_t));
+            let (outcome, reason) = acc
+                .outcome
+                .clone()
+                .unwrap_or_else(|| ("open".to_string(), None));
+            windows.push(WindowStats {
+                index: w.index,
+                kind: w.kind,
+                start: clock::format_ts(w.start_ns),
+                end: clock::format_ts(w.end_ns),
+                outcome,
+                reason,
+                inspected: inspected.clone(),
+                retained: retained.clone(),
+                alerts: acc.alerts,
+                flagged: acc.flagged.len() as u64,
+                identifications: acc.identifications,
+                judged,
+            });
+            total.packets += inspected.packets;
+            total.bytes += inspected.bytes;
+            total.flows += inspected.flows;
+            total.records += inspected.records;
+            kept.bytes += retained.bytes;
+            kept.records += retained.records;
+            kept.peak_bytes = kept.peak_bytes.max(retained.peak_bytes);
+            kept.record_days += retained.record_days;
+            kept.byte_days += retained.byte_days;
+            target_bytes += acc.target_bytes;
+            all_subs.extend(acc.subscribers.iter().copied());
+            all_flagged.extend(acc.flagged.iter().copied());
+            all_seen.extend(acc.subscribers.iter().copied());
+        }
+        total.subscribers = all_subs.len() as u64;
+        kept.subscribers = total.subscribers;
+        if sim.has_truth && kept.bytes > 0 {
+            kept.target_bytes_share = Some(target_bytes as f64 / kept.bytes as f64);
+        }
+        let mut would = bx.would.clone();
+        would.subscribers = bx.would_subs.len() as u64;
+        let judged = sim.has_truth.then(|| judge(&all_seen, &all_flagged, is_t));
+        let extrapolation = judged.as_ref().and_then(|j| {
+            Some(measure::extrapolate_with_intervals(
+                s.reference.population,
+                s.reference.targets,
+                j.recall?,
+                j.fpr?,
+            ))
+        });
+        let policy = bx.warrant.policy();
+        boxes.push(BoxReport {
+            name: bx.spec.name.clone(),
+            system: bx.spec.system.map(|s| s.name()),
+            vantage: bx.spec.vantage.clone(),
+            scope: bx.spec.scope.name(),
+            threshold: bx.spec.threshold,
+            window: bx.spec.window.to_string(),
+            retention: policy.retention.to_string(),
+            windows,
+            stopped: bx.warrant.stopped_ns.map(clock::format_ts),
+            inspected: total,
+            retained: kept,
+            would_have_inspected: would,
+            alerts: bx.windows.iter().map(|w| w.alerts).sum(),
+            flagged: all_flagged.len() as u64,
+            identifications: bx.windows.iter().map(|w| w.identifications).sum(),
+            identified_bytes: bx.identified_bytes,
+            destructions: bx.destructions,
+            judged,
+            extrapolation,
+            days: bx
+                .days
+                .iter()
+                .map(|(d, day)| Day {
+                    date: clock::format_date(d * clock::NS_PER_DAY),
+                    ..day.clone()
+                })
+                .collect(),
+        });
+    }
+    let mut roles: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for l in &traffic.labels {
+        *roles.entry(l.role.name()).or_default() += 1;
+    }
+    let alerts = std::mem::take(&mut sim.alerts);
+    let head = sim.log.close(last_t).map_err(io_err(&log_path))?;
+    let report = Report {
+        ivraie: env!("CARGO_PKG_VERSION"),
+        scenario: sim.scenario.name.clone(),
+        scenario_file: scenario_file.display().to_string(),
+        description: s.description.clone(),
+        seed: s.seed,
+        start: clock::format_ts(traffic.start_ns),
+        end: clock::format_ts(traffic.end_ns),
+        observations: traffic.observations.len() as u64,
+        traffic: traffic.summary.clone(),
+        truth: Truth {
+            source: traffic.truth_source.clone(),
+            roles,
+        },
+        reference: s.reference.clone(),
+        boxes,
+        oversight_head: head,
+        wall_s: started.elapsed().as_secs_f64(),
+    };
+    let alerts_path = dir.join("alerts.jsonl");
+    write_atomically(&alerts_path, |w| {
+        for a in &alerts {
+            serde_json::to_writer(&mut *w, a).map_err(io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(SimError::Pipeline)?;
+    let report_path = dir.join("report.json");
+    write_atomically(&report_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+        w.write_all(b"\n")
+    })?;
+    Ok(report)
+}

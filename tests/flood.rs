@@ -1,0 +1,260 @@
+//! Floods: ten million packets with random 5-tuples (a SYN flood, a UDP spray),
+//! a DNS flood of random names and a SIP INVITE flood. Memory stays within the
+//! flow cap's budget, evictions are counted, per-flow state caps hold.
+//!
+//! Long: `#[ignore]`d here, run by `.ci/run` (`cargo test --release --test flood
+//! -- --ignored`). Each flood prints its packets/s; BENCHMARKS.md compares them
+//! with normal traffic (speed is measured, never asserted).
+
+use std::io::Read;
+
+use ivraie::capture::{CaptureReader, MergedSource};
+use ivraie::flow::FlowConfig;
+use ivraie::pipeline::{self, Config, Summary};
+
+const PACKETS: u64 = 10_000_000;
+const MAX_FLOWS: usize = 200_000;
+
+#[derive(Clone, Copy)]
+enum Flood {
+    Syn,
+    UdpSpray,
+    Dns,
+    SipInvite,
+}
+
+/// A classic pcap stream of `n` flood frames, made as it is read.
+struct FloodSource {
+    kind: Flood,
+    left: u64,
+    state: u64,
+    ts_us: u64,
+    buf: Vec<u8>,
+    pos: usize,
+    header_sent: bool,
+}
+
+impl FloodSource {
+    fn new(kind: Flood, n: u64) -> Self {
+        FloodSource {
+            kind,
+            left: n,
+            state: 0x9e37_79b9_7f4a_7c15,
+            ts_us: 1_767_225_600_000_000,
+            buf: Vec::with_capacity(1 << 16),
+            pos: 0,
+            header_sent: false,
+        }
+    }
+
+    fn rand(&mut self) -> u64 {
+        // xorshift64*
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn frame(&mut self, out: &mut Vec<u8>) {
+        let r = self.rand();
+        let r2 = self.rand();
+        let sub = [10, (r >> 8) as u8, (r >> 16) as u8, (r >> 24) as u8];
+        let far = [198, 18 + (r2 as u8 & 1), (r2 >> 8) as u8, (r2 >> 16) as u8];
+        let (proto, src, dst, sport, dport, payload): (u8, _, _, u16, u16, Vec<u8>) = match self
+            .kind
+        {
+            Flood::Syn => (6, sub, far, (r >> 32) as u16, (r2 >> 32) as u16, Vec::new()),
+            Flood::UdpSpray => (
+                17,
+                sub,
+                far,
+                (r >> 32) as u16,
+                (r2 >> 32) as u16,
+                vec![0x42; 32],
+            ),
+            Flood::Dns => {
+                let mut q = ((r >> 48) as u16).to_be_bytes().to_vec();
+                q.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+                for i in 0..3 {
+                    let label: Vec<u8> = (0..10)
+                        .map(|k| b'a' + ((r2 >> ((i * 10 + k) % 60)) % 26) as u8)
+                        .collect();
+                    q.push(label.len() as u8);
+                    q.extend_from_slice(&label);
+                }
+                q.extend_from_slice(&[0, 0, 1, 0, 1]);
+                (
+                    17,
+                    sub,
+                    [192, 0, 2, 53],
+                    1024 + (r >> 32) as u16 % 60_000,
+                    53,
+                    q,
+                )
+            }
+            Flood::SipInvite => {
+                // One hijacked PBX, one proxy, one flow: a new call every packet.
+                let m = format!(
+                    "INVITE sip:+290{r2:010}@proxy.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5060\r\n\
+                     From: <sip:pbx@10.0.0.9>;tag={r:x}\r\nTo: <sip:+290{r2:010}@proxy.example>\r\n\
+                     Call-ID: {r:016x}{r2:016x}@pbx\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+                );
+                (
+                    17,
+                    [10, 0, 0, 9],
+                    [192, 0, 2, 60],
+                    5060,
+                    5060,
+                    m.into_bytes(),
+                )
+            }
+        };
+        let l4 = if proto == 6 { 20 } else { 8 };
+        let total = (20 + l4 + payload.len()) as u16;
+        let len = 14 + total as u32;
+        self.ts_us += 1 + (r2 >> 60);
+        out.extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
+        out.extend_from_slice(&[0x45, 0]);
+        out.extend_from_slice(&total.to_be_bytes());
+        out.extend_from_slice(&[0, 1, 0x40, 0, 64, proto, 0, 0]);
+        out.extend_from_slice(&src);
+        out.extend_from_slice(&dst);
+        out.extend_from_slice(&sport.to_be_bytes());
+        out.extend_from_slice(&dport.to_be_bytes());
+        if proto == 6 {
+            out.extend_from_slice(&(r as u32).to_be_bytes());
+            out.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        } else {
+            out.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+            out.extend_from_slice(&[0, 0]);
+        }
+        out.extend_from_slice(&payload);
+    }
+}
+
+impl Read for FloodSource {
+    fn read(&mut self, dst: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            if !self.header_sent {
+                self.header_sent = true;
+                self.buf.extend_from_slice(&[
+                    0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0,
+                    0, 0,
+                ]);
+            }
+            let mut buf = std::mem::take(&mut self.buf);
+            while buf.len() < 60_000 && self.left > 0 {
+                self.left -= 1;
+                self.frame(&mut buf);
+            }
+            self.buf = buf;
+        }
+        let n = dst.len().min(self.buf.len() - self.pos);
+        dst[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Peak resident memory of this process so far, bytes (Linux).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn run(kind: Flood, name: &str) -> Summary {
+    let reader = CaptureReader::from_reader(
+        name.into(),
+        0,
+        Box::new(FloodSource::new(kind, PACKETS)),
+        1 << 20,
+    );
+    let cfg = Config {
+        threads: 2,
+        flow: FlowConfig {
+            max_flows: MAX_FLOWS,
+            ..FlowConfig::default()
+        },
+        ..Config::default()
+    };
+    let s = pipeline::run_source(
+        MergedSource::from_readers(vec![reader], vec![], 0),
+        vec![name.into()],
+        &cfg,
+    )
+    .unwrap();
+    eprintln!(
+        "{name}: {} packets in {:.2} s = {:.2} M packets/s; {} flows, {} evicted, peak {} held; peak RSS {} MB",
+        s.traffic.packets,
+        s.wall_s,
+        s.traffic.packets as f64 / s.wall_s / 1e6,
+        s.flows,
+        s.flows_evicted,
+        s.flows_peak,
+        peak_rss() >> 20
+    );
+    assert_eq!(s.traffic.packets, PACKETS);
+    s
+}
+
+/// What the flow cap allows: up to 2 kB a flow for its entry and its
+/// dissector's state (a DNS flow holds its pending query), plus 256 MB for the
+/// program, the batches in flight and the top-talkers table.
+fn budget() -> u64 {
+    MAX_FLOWS as u64 * 2_000 + (256 << 20)
+}
+
+#[test]
+#[ignore = "ten million packets per flood: run by .ci/run"]
+fn floods_stay_within_the_flow_cap() {
+    let syn = run(Flood::Syn, "syn-flood");
+    assert!(syn.flows_evicted > 0, "a full table evicts");
+    assert!(syn.flows_peak <= MAX_FLOWS as u64);
+    assert!(
+        syn.flows >= PACKETS * 9 / 10,
+        "nearly every SYN is its own flow"
+    );
+    assert!(peak_rss() < budget(), "{} MB", peak_rss() >> 20);
+
+    let udp = run(Flood::UdpSpray, "udp-spray");
+    assert!(udp.flows_evicted > 0 && udp.flows_peak <= MAX_FLOWS as u64);
+    assert!(peak_rss() < budget(), "{} MB", peak_rss() >> 20);
+
+    let dns = run(Flood::Dns, "dns-flood");
+    assert!(dns.flows_evicted > 0 && dns.flows_peak <= MAX_FLOWS as u64);
+    assert!(
+        *dns.records.get("dns").unwrap_or(&0) >= PACKETS * 9 / 10,
+        "every query recorded"
+    );
+    assert!(peak_rss() < budget(), "{} MB", peak_rss() >> 20);
+
+    // One flow, a new call per packet: the SIP session holds at most MAX_CALLS.
+    let sip = run(Flood::SipInvite, "sip-invite-flood");
+    assert_eq!(sip.flows, 1);
+    assert!(
+        *sip.records.get("sip").unwrap_or(&0) >= PACKETS - 1,
+        "every call recorded"
+    );
+    assert!(
+        sip.traffic
+            .anomalies
+            .get("sip.too_many_calls")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "{:?}",
+        sip.traffic.anomalies
+    );
+    assert!(peak_rss() < budget(), "{} MB", peak_rss() >> 20);
+}

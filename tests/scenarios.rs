@@ -1,0 +1,198 @@
+//! Every bundled scenario passes `ivraie check` and runs, with the outcome it
+//! exists to show asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ivraie::scenario::Scenario;
+use ivraie::simulator::{self, BoxReport, KeyChoice, Report, RunOptions};
+
+fn scenarios() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+fn run(name: &str, out: &Path) -> Report {
+    let path = scenarios().join(name);
+    let s = Scenario::load(&path).unwrap();
+    let opts = RunOptions {
+        out_dir: out.to_path_buf(),
+        threads: 2,
+        progress: false,
+        key: KeyChoice::Auto,
+    };
+    let r = simulator::run(&s, &path, &opts).unwrap();
+    ivraie::oversight::verify_against(&out.join("oversight.jsonl"), &r.oversight_head).unwrap();
+    r
+}
+
+fn confusion(b: &BoxReport) -> (u64, u64, u64, u64) {
+    let c = b
+        .judged
+        .as_ref()
+        .expect("generated traffic has ground truth")
+        .confusion;
+    (c.tp, c.fp, c.fn_, c.tn)
+}
+
+#[test]
+fn every_scenario_passes_check() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6, "{files:?}");
+    let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))
+        .arg("check")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).matches(": OK: ").count(),
+        6
+    );
+}
+
+/// The README's main command: the classroom scenario, through the binary.
+#[test]
+fn classroom_shows_innocents_flagged_for_each_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("class");
+    let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))
+        .args(["run", "scenarios/classroom.toml", "-o"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("for every real target flagged,"), "{text}");
+    assert!(text.contains("innocent people were flagged"), "{text}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let c = &r["boxes"][0]["judged"]["confusion"];
+    let (tp, fp) = (c["tp"].as_u64().unwrap(), c["fp"].as_u64().unwrap());
+    assert_eq!(tp, 3, "every target is found");
+    assert!(fp > 2 * tp, "innocent readers outnumber the targets: {fp}");
+    let ppv = r["boxes"][0]["extrapolation"]["ppv"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        ppv < 0.01,
+        "at national scale under 1% of alerts are real: {ppv}"
+    );
+    // The same command again: the same outputs but the wall clock.
+    let out2 = dir.path().join("class2");
+    let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))
+        .args(["run", "scenarios/classroom.toml", "--no-progress", "-o"])
+        .arg(&out2)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    for f in ["alerts.jsonl", "oversight.jsonl"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(out2.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn l851_3_runs_two_renewals_under_the_commission() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run("l851-3.toml", dir.path());
+    let b = &r.boxes[0];
+    let w: Vec<(&str, &str)> = b
+        .windows
+        .iter()
+        .map(|w| (&w.start[..10], w.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            ("2026-01-01", "renewed"),
+            ("2026-03-01", "renewed"),
+            ("2026-07-01", "open")
+        ]
+    );
+    let (tp, fp, fn_, _) = confusion(b);
+    assert_eq!((tp, fn_), (3, 0));
+    assert!(fp > tp);
+    assert_eq!(b.scope, "connection");
+    assert_eq!(b.identifications, b.flagged);
+}
+
+#[test]
+fn hadopi_sends_notices_per_subscriber_per_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run("hadopi-tmg.toml", dir.path());
+    let b = &r.boxes[0];
+    let (tp, fp, fn_, _) = confusion(b);
+    assert_eq!(
+        (tp, fn_),
+        (4, 0),
+        "every sharer of a watched file is caught"
+    );
+    assert!(fp >= 1, "an accidental download is enough for a notice");
+    assert!(
+        b.alerts > 3 * b.flagged,
+        "daily notices: {} for {}",
+        b.alerts,
+        b.flagged
+    );
+    assert_eq!(b.scope, "urls");
+}
+
+#[test]
+fn dpi_keeps_orders_of_magnitude_more_than_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run("dpi-eagle.toml", dir.path());
+    let (meta, eagle) = (&r.boxes[0], &r.boxes[1]);
+    assert_eq!((meta.scope, eagle.scope), ("connection", "content"));
+    assert_eq!(
+        confusion(meta),
+        confusion(eagle),
+        "the same people are flagged"
+    );
+    assert!(
+        eagle.retained.bytes > 100 * meta.retained.bytes,
+        "{} vs {}",
+        eagle.retained.bytes,
+        meta.retained.bytes
+    );
+    assert!(eagle.identified_bytes > 10 * meta.identified_bytes);
+}
+
+#[test]
+fn pbx_detector_flags_the_hijacked_phone_systems_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run("pbx-tollfraud.toml", dir.path());
+    let b = &r.boxes[0];
+    let (tp, fp, fn_, _) = confusion(b);
+    assert_eq!((tp, fn_), (2, 0), "both hijacked PBXs, no miss");
+    assert_eq!(fp, 0, "no business calling abroad is flagged");
+    assert!(b.alerts > b.flagged, "one warning per burst night");
+}
+
+#[test]
+fn spam_block_catches_the_newsletters_with_the_mass_mailers() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run("spam-blocking.toml", dir.path());
+    let b = &r.boxes[0];
+    let (tp, fp, fn_, _) = confusion(b);
+    assert_eq!((tp, fn_), (2, 0));
+    assert!(fp >= 4, "{fp}");
+    // Among the innocent people blocked: the four legitimate newsletters.
+    let alerts = std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap();
+    let newsletters: std::collections::BTreeSet<String> = alerts
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|a| a["truth"] == "lookalike")
+        .map(|a| a["pseudonym"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(newsletters.len(), 4);
+}
