@@ -5,7 +5,8 @@
 //! count comes from a HyperLogLog sketch of 2^14 one-byte registers (16 kB,
 //! standard error about 0.8%), which every address also updates.
 
-use std::collections::HashSet;
+use foldhash::fast::FixedState;
+use hashbrown::HashSet;
 
 use crate::decode::Addr;
 use crate::flow::addr_hash;
@@ -17,14 +18,14 @@ const M: usize = 1 << P;
 
 /// A distinct-address counter.
 pub struct Distinct {
-    exact: Option<HashSet<Addr>>,
+    exact: Option<HashSet<Addr, FixedState>>,
     regs: Box<[u8]>,
 }
 
 impl Default for Distinct {
     fn default() -> Self {
         Distinct {
-            exact: Some(HashSet::new()),
+            exact: Some(HashSet::default()),
             regs: vec![0; M].into_boxed_slice(),
         }
     }
@@ -50,7 +51,7 @@ impl Distinct {
     /// The distinct count over several counters, and whether it is an estimate.
     pub fn merged(parts: Vec<Distinct>) -> (u64, bool) {
         let mut regs = vec![0u8; M];
-        let mut exact: Option<HashSet<Addr>> = Some(HashSet::new());
+        let mut exact: Option<HashSet<Addr, FixedState>> = Some(HashSet::default());
         for p in parts {
             for (r, q) in regs.iter_mut().zip(p.regs.iter()) {
                 *r = (*r).max(*q);

@@ -16,6 +16,7 @@
 
 pub mod distinct;
 pub mod sink;
+pub mod talkers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -40,8 +41,6 @@ use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 pub const BATCH: usize = 1024;
 /// Batches queued per worker before the reader waits.
 pub const QUEUE: usize = 8;
-/// Most distinct addresses tracked for the top-talkers table.
-pub const MAX_TALKERS: usize = 1 << 20;
 
 /// Record file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -207,7 +206,9 @@ pub struct Summary {
     pub subscribers_estimated: bool,
     /// The ten addresses with the most bytes.
     pub top_talkers: Vec<Talker>,
-    /// Whether the top-talkers table hit [`MAX_TALKERS`] (then it is approximate).
+    /// Whether more addresses than [`talkers::CAPACITY`] per worker were seen: the
+    /// table then holds every heavy hitter, with byte counts that may
+    /// over-estimate (see [`talkers`]).
     pub talkers_capped: bool,
     /// Inputs that could not be read to their end.
     pub errors: Vec<InputProblem>,
@@ -256,8 +257,7 @@ struct WorkerOut {
     stats: FlowStats,
     apps: HashMap<&'static str, u64>,
     subscribers: distinct::Distinct,
-    talkers: HashMap<Addr, (u64, u64, u64)>,
-    talkers_capped: bool,
+    talkers: talkers::Talkers,
     runs: Option<Runs>,
     proto_runs: BTreeMap<&'static str, Runs>,
     records: BTreeMap<&'static str, u64>,
@@ -399,12 +399,12 @@ pub fn run_source_observed<S: FrameSource>(
             *summary.apps.entry(k).or_default() += v;
         }
         subscribers.push(o.subscribers);
-        summary.talkers_capped |= o.talkers_capped;
-        for (a, (b, p, f)) in o.talkers {
+        summary.talkers_capped |= o.talkers.approximate();
+        for (a, c) in o.talkers.into_entries() {
             let t = talkers.entry(a).or_default();
-            t.0 += b;
-            t.1 += p;
-            t.2 += f;
+            t.0 += c.bytes;
+            t.1 += c.packets;
+            t.2 += c.flows;
         }
         runs.extend(o.runs);
         for (k, v) in o.records {
@@ -774,16 +774,8 @@ impl Worker {
         }
         let total_b = r.orig_bytes + r.resp_bytes;
         let total_p = r.orig_pkts + r.resp_pkts;
-        for a in [r.orig_h, r.resp_h] {
-            if out.talkers.len() < MAX_TALKERS || out.talkers.contains_key(&a) {
-                let t = out.talkers.entry(a).or_default();
-                t.0 += total_b;
-                t.1 += total_p;
-                t.2 += 1;
-            } else {
-                out.talkers_capped = true;
-            }
-        }
+        out.talkers.add(r.orig_h, total_b, total_p);
+        out.talkers.add(r.resp_h, total_b, total_p);
         let (Some(run), None) = (self.flows_run.as_mut(), &out.error) else {
             return;
         };

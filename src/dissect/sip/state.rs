@@ -9,6 +9,10 @@
 //! (REGISTER, OPTIONS, MESSAGE, SUBSCRIBE...) give one record each, with their
 //! method and final status, when that status arrives.
 
+use std::collections::VecDeque;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::parser::{
@@ -124,7 +128,8 @@ impl Dissector for Sip {
 }
 
 struct Call {
-    call_id: String,
+    /// Opening number within the flow (see [`SipSession::order`]).
+    opened: u64,
     method: String,
     start_ns: i64,
     from: Option<NameAddr>,
@@ -134,9 +139,14 @@ struct Call {
     status: Option<u16>,
 }
 
+/// Open dialogs by Call-ID, and their opening order (for eviction and for the
+/// end of the flow). `order` may hold entries of dialogs already ended: an entry
+/// is live while the call under its Call-ID has the same `opened` number.
 #[derive(Default)]
 struct SipSession {
-    calls: Vec<Call>,
+    calls: HashMap<String, Call, FixedState>,
+    order: VecDeque<(u64, String)>,
+    opened: u64,
 }
 
 fn who(n: &Option<NameAddr>) -> Option<String> {
@@ -145,8 +155,10 @@ fn who(n: &Option<NameAddr>) -> Option<String> {
 }
 
 impl SipSession {
-    fn end(&mut self, cx: &mut Cx<'_>, i: usize, end_ns: Option<i64>, reason: &'static str) {
-        let c = self.calls.swap_remove(i);
+    fn end(&mut self, cx: &mut Cx<'_>, call_id: &str, end_ns: Option<i64>, reason: &'static str) {
+        let Some((call_id, c)) = self.calls.remove_entry(call_id) else {
+            return;
+        };
         let duration = match (c.answered_ns, end_ns) {
             (Some(a), Some(e)) => Some(secs(e - a)),
             _ => None,
@@ -157,7 +169,7 @@ impl SipSession {
             callee: who(&c.to),
             from: c.from.map(|n| n.uri),
             to: c.to.map(|n| n.uri),
-            call_id: c.call_id,
+            call_id,
             method: c.method,
             user_agent: c.user_agent,
             answered: c.answered_ns.is_some(),
@@ -168,16 +180,26 @@ impl SipSession {
         });
     }
 
+    /// The oldest dialog still open, if any (dropping ended ones from `order`).
+    fn oldest(&mut self) -> Option<String> {
+        while let Some((opened, id)) = self.order.pop_front() {
+            if self.calls.get(&id).is_some_and(|c| c.opened == opened) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
     fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage) {
         let Some(call_id) = m.call_id else { return };
-        let found = self.calls.iter().position(|c| c.call_id == call_id);
+        let found = self.calls.contains_key(&call_id);
         let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_str());
         let invite_cseq = cseq_method == Some("INVITE");
         // A dialog starts with its first message seen: usually the request, but
         // a capture may begin with the response.
         let opening = match (&m.start, found) {
-            (StartLine::Request { method, .. }, None) if method != "ACK" => Some(method.clone()),
-            (StartLine::Response { .. }, None) => cseq_method.map(str::to_string),
+            (StartLine::Request { method, .. }, false) if method != "ACK" => Some(method.clone()),
+            (StartLine::Response { .. }, false) => cseq_method.map(str::to_string),
             _ => None,
         };
         if let Some(method) = opening {
@@ -185,52 +207,65 @@ impl SipSession {
                 // The oldest open dialog gives way: its record is written now,
                 // so a flood of INVITEs loses no call and holds bounded state.
                 cx.anomaly("sip.too_many_calls");
-                if let Some(oldest) = (0..self.calls.len()).min_by_key(|&i| self.calls[i].start_ns)
-                {
-                    self.end(cx, oldest, None, "evicted");
+                if let Some(oldest) = self.oldest() {
+                    self.end(cx, &oldest, None, "evicted");
                 }
             }
-            self.calls.push(Call {
-                call_id: call_id.clone(),
-                method,
-                start_ns: cx.ts_ns,
-                from: m.from.clone(),
-                to: m.to.clone(),
-                user_agent: m.user_agent.clone(),
-                answered_ns: None,
-                status: None,
-            });
+            if self.order.len() > 2 * self.calls.len() + 64 {
+                // Ended dialogs leave stale entries behind: keep `order` bounded.
+                let calls = &self.calls;
+                self.order
+                    .retain(|(opened, id)| calls.get(id).is_some_and(|c| c.opened == *opened));
+            }
+            self.opened += 1;
+            self.order.push_back((self.opened, call_id.clone()));
+            self.calls.insert(
+                call_id.clone(),
+                Call {
+                    opened: self.opened,
+                    method,
+                    start_ns: cx.ts_ns,
+                    from: m.from.clone(),
+                    to: m.to.clone(),
+                    user_agent: m.user_agent.clone(),
+                    answered_ns: None,
+                    status: None,
+                },
+            );
         }
-        let found = self.calls.iter().position(|c| c.call_id == call_id);
-        let is_call = found.is_some_and(|i| self.calls[i].method == "INVITE");
-        match (&m.start, found) {
-            (StartLine::Response { status, .. }, Some(i)) if !is_call && *status >= 200 => {
-                self.calls[i].status = Some(*status);
-                self.end(cx, i, Some(cx.ts_ns), "answered");
+        let Some(c) = self.calls.get_mut(&call_id) else {
+            return;
+        };
+        let is_call = c.method == "INVITE";
+        let ended = match &m.start {
+            StartLine::Response { status, .. } if !is_call && *status >= 200 => {
+                c.status = Some(*status);
+                Some("answered")
             }
-            (StartLine::Request { method, .. }, Some(i)) if is_call && method == "BYE" => {
-                self.end(cx, i, Some(cx.ts_ns), "bye");
-            }
-            (StartLine::Request { method, .. }, Some(i))
-                if is_call && method == "CANCEL" && self.calls[i].answered_ns.is_none() =>
+            StartLine::Request { method, .. } if is_call && method == "BYE" => Some("bye"),
+            StartLine::Request { method, .. }
+                if is_call && method == "CANCEL" && c.answered_ns.is_none() =>
             {
-                self.end(cx, i, Some(cx.ts_ns), "cancel");
+                Some("cancel")
             }
-            (StartLine::Response { status, .. }, Some(i))
-                if is_call && invite_cseq && *status >= 200 =>
-            {
-                let c = &mut self.calls[i];
+            StartLine::Response { status, .. } if is_call && invite_cseq && *status >= 200 => {
                 if c.status.is_none() {
                     c.status = Some(*status);
                 }
                 if *status < 300 {
                     c.answered_ns.get_or_insert(cx.ts_ns);
+                    None
                 } else if c.answered_ns.is_none() {
                     // 487 answers a CANCEL: the CANCEL already ended the call.
-                    self.end(cx, i, Some(cx.ts_ns), "rejected");
+                    Some("rejected")
+                } else {
+                    None
                 }
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(reason) = ended {
+            self.end(cx, &call_id, Some(cx.ts_ns), reason);
         }
     }
 }
@@ -265,13 +300,14 @@ impl Session for SipSession {
     }
 
     fn finish(&mut self, cx: &mut Cx<'_>) {
-        while !self.calls.is_empty() {
-            let reason = if self.calls[0].answered_ns.is_some() {
+        // In the order the dialogs opened.
+        while let Some(id) = self.oldest() {
+            let reason = if self.calls[&id].answered_ns.is_some() {
                 "eof"
             } else {
                 "unanswered"
             };
-            self.end(cx, 0, None, reason);
+            self.end(cx, &id, None, reason);
         }
     }
 }

@@ -1,0 +1,199 @@
+//! The top-talkers table in bounded memory: the Space-Saving algorithm
+//! (Metwally, Agrawal and El Abbadi, 2005), weighted by bytes.
+//!
+//! At most [`CAPACITY`] addresses are tracked per worker. While no more than
+//! that many distinct addresses have been seen, every count is exact. Past it,
+//! a new address takes the slot of the one with the fewest bytes and inherits
+//! its byte count as a bound on its error: the bytes then over-estimate by at
+//! most that bound, and any address that carried more than 1/[`CAPACITY`] of
+//! all bytes is certainly in the table. A flood of random addresses thus costs
+//! a fixed table and a few cache lines per flow, not a map that grows with the
+//! flood.
+
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+
+use crate::decode::Addr;
+
+/// Addresses tracked per worker.
+pub const CAPACITY: usize = 1 << 14;
+
+/// One tracked address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Bytes sent and received (an over-estimate by at most `error`).
+    pub bytes: u64,
+    /// Packets sent and received since the address entered the table.
+    pub packets: u64,
+    /// Flows since the address entered the table.
+    pub flows: u64,
+    /// Bytes the address may have been credited with that were another's.
+    pub error: u64,
+}
+
+/// A Space-Saving summary of bytes per address.
+pub struct Talkers {
+    capacity: usize,
+    slots: HashMap<Addr, u32, FixedState>,
+    entries: Vec<(Addr, Counts)>,
+    /// A binary min-heap of entry indexes by bytes.
+    heap: Vec<u32>,
+    /// Where each entry sits in `heap`.
+    at: Vec<u32>,
+    replaced: bool,
+}
+
+impl Default for Talkers {
+    fn default() -> Self {
+        Talkers::with_capacity(CAPACITY)
+    }
+}
+
+impl Talkers {
+    /// A summary tracking at most `capacity` addresses (at least 1).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Talkers {
+            capacity: capacity.max(1),
+            slots: HashMap::default(),
+            entries: Vec::new(),
+            heap: Vec::new(),
+            at: Vec::new(),
+            replaced: false,
+        }
+    }
+
+    /// Whether an address ever took another's slot (counts are then bounds).
+    pub fn approximate(&self) -> bool {
+        self.replaced
+    }
+
+    /// Adds one flow of `bytes` and `packets` to address `a`.
+    pub fn add(&mut self, a: Addr, bytes: u64, packets: u64) {
+        let i = match self.slots.get(&a) {
+            Some(&i) => i as usize,
+            None if self.entries.len() < self.capacity => {
+                let i = self.entries.len();
+                self.entries.push((a, Counts::default()));
+                self.at.push(self.heap.len() as u32);
+                self.heap.push(i as u32);
+                self.slots.insert(a, i as u32);
+                i
+            }
+            None => {
+                // The address with the fewest bytes gives way.
+                let i = self.heap[0] as usize;
+                let (old, c) = self.entries[i];
+                self.slots.remove(&old);
+                self.slots.insert(a, i as u32);
+                self.entries[i] = (
+                    a,
+                    Counts {
+                        bytes: c.bytes,
+                        packets: 0,
+                        flows: 0,
+                        error: c.bytes,
+                    },
+                );
+                self.replaced = true;
+                i
+            }
+        };
+        let c = &mut self.entries[i].1;
+        c.bytes += bytes;
+        c.packets += packets;
+        c.flows += 1;
+        self.sift_down(self.at[i] as usize);
+    }
+
+    /// Restores the heap below position `p` after its entry's bytes grew.
+    fn sift_down(&mut self, mut p: usize) {
+        let n = self.heap.len();
+        let bytes = |t: &Self, p: usize| t.entries[t.heap[p] as usize].1.bytes;
+        loop {
+            let (l, r) = (2 * p + 1, 2 * p + 2);
+            let mut least = p;
+            if l < n && bytes(self, l) < bytes(self, least) {
+                least = l;
+            }
+            if r < n && bytes(self, r) < bytes(self, least) {
+                least = r;
+            }
+            if least == p {
+                return;
+            }
+            self.heap.swap(p, least);
+            self.at[self.heap[p] as usize] = p as u32;
+            self.at[self.heap[least] as usize] = least as u32;
+            p = least;
+        }
+    }
+
+    /// The tracked addresses and their counts, in no particular order.
+    pub fn into_entries(self) -> impl Iterator<Item = (Addr, Counts)> {
+        self.entries.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(n: u32) -> Addr {
+        Addr::v4(n.into())
+    }
+
+    fn heap_holds(t: &Talkers) {
+        for p in 1..t.heap.len() {
+            let parent = t.entries[t.heap[(p - 1) / 2] as usize].1.bytes;
+            assert!(parent <= t.entries[t.heap[p] as usize].1.bytes);
+        }
+        for (p, &i) in t.heap.iter().enumerate() {
+            assert_eq!(t.at[i as usize] as usize, p);
+        }
+    }
+
+    #[test]
+    fn below_capacity_every_count_is_exact() {
+        let mut t = Talkers::with_capacity(8);
+        for k in 0..100u64 {
+            t.add(v4((k % 5) as u32), k, 1);
+            heap_holds(&t);
+        }
+        assert!(!t.approximate());
+        let mut e: Vec<_> = t.into_entries().collect();
+        e.sort_by_key(|(a, _)| *a);
+        // Address k%5 == 0 got 0+5+...+95 = 950 bytes in 20 flows.
+        assert_eq!(
+            e[0].1,
+            Counts {
+                bytes: 950,
+                packets: 20,
+                flows: 20,
+                error: 0
+            }
+        );
+        assert_eq!(e.len(), 5);
+    }
+
+    #[test]
+    fn a_heavy_hitter_survives_a_flood_of_new_addresses() {
+        let mut t = Talkers::with_capacity(64);
+        let heavy = v4(7);
+        for k in 0..100_000u32 {
+            t.add(v4(1_000 + k), 100, 1);
+            if k % 10 == 0 {
+                t.add(heavy, 5_000, 4);
+            }
+        }
+        heap_holds(&t);
+        assert!(t.approximate());
+        let e: Vec<_> = t.into_entries().collect();
+        assert_eq!(e.len(), 64);
+        let (_, c) = e.iter().find(|(a, _)| *a == heavy).expect("the heavy hitter is kept");
+        // Its true total is 10,000 × 5,000 bytes; the bound holds.
+        let truth = 10_000 * 5_000;
+        assert!(c.bytes >= truth && c.bytes - c.error <= truth, "{c:?}");
+        let top = e.iter().max_by_key(|(_, c)| c.bytes).unwrap();
+        assert_eq!(top.0, heavy);
+    }
+}
