@@ -209,8 +209,38 @@ pub struct AnyRecord {
     pub seq: u32,
     /// The flow's ends (who the record concerns).
     pub ends: FlowEnds,
-    /// The record as JSON.
-    pub json: serde_json::Value,
+    /// The record itself, serialised only when something reads it.
+    record: Box<dyn ErasedRecord>,
+}
+
+impl AnyRecord {
+    /// Appends the record's JSON form (one object, no newline).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.record.write_json(out);
+    }
+
+    /// The record as a JSON value (for CSV columns and observations).
+    pub fn value(&self) -> serde_json::Value {
+        self.record.value()
+    }
+}
+
+/// A [`Record`] of any type, kept as it is until it is written: a run that
+/// writes no record file pays nothing for serialisation.
+trait ErasedRecord: Send {
+    fn write_json(&self, out: &mut Vec<u8>);
+    fn value(&self) -> serde_json::Value;
+}
+
+impl<R: Record> ErasedRecord for R {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        // Serialising plain data into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, self);
+    }
+
+    fn value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// What a session can reach while it runs: the flow, the packet time, and where
@@ -256,14 +286,13 @@ impl<'a> Cx<'a> {
 
     /// Emits a record.
     pub fn emit<R: Record>(&mut self, r: R) {
-        let json = serde_json::to_value(&r).unwrap_or(serde_json::Value::Null);
         self.records.push(AnyRecord {
             protocol: r.protocol(),
             ts_ns: r.key().ts_ns,
             flow_id: self.ends.flow_id,
             seq: 0,
             ends: self.ends,
-            json,
+            record: Box::new(r),
         });
     }
 

@@ -811,11 +811,12 @@ impl Worker {
             let format = self.format;
             let res = run.push(key, |buf| match format {
                 Format::Jsonl => {
-                    let _ = serde_json::to_writer(&mut *buf, &rec.json);
+                    rec.write_json(buf);
                     buf.push(b'\n');
                 }
                 Format::Csv => {
-                    let cells: Vec<String> = cols.iter().map(|c| csv_cell(&rec.json[*c])).collect();
+                    let json = rec.value();
+                    let cells: Vec<String> = cols.iter().map(|c| csv_cell(&json[*c])).collect();
                     csv_row(buf, &cells);
                 }
             });

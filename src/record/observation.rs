@@ -177,7 +177,11 @@ impl Observation {
     /// The observation of an application record, or `None` for records no box
     /// selects on (e.g. a SIP REGISTER, a DNS answer-only record without a name).
     pub fn of_record(r: &AnyRecord, subs: &Subscribers) -> Option<Observation> {
-        let j = &r.json;
+        let value = match r.protocol {
+            "dns" | "tls" | "quic" | "http" | "sip" | "smtp" | "bittorrent" => r.value(),
+            _ => return None,
+        };
+        let j = &value;
         let s = |k: &str| j.get(k).and_then(|v| v.as_str()).map(Box::<str>::from);
         let list = |k: &str| -> Vec<Box<str>> {
             j.get(k)
@@ -230,7 +234,9 @@ impl Observation {
         };
         let e = &r.ends;
         let (subscriber, peer, peer_port) = sides(subs, e.orig_h, e.orig_p, e.resp_h, e.resp_p);
-        let record_bytes = serde_json::to_vec(j).map(|v| v.len() + 1).unwrap_or(0) as u32;
+        let mut line = Vec::new();
+        r.write_json(&mut line);
+        let record_bytes = (line.len() + 1) as u32;
         Some(Observation {
             ts_ns: r.ts_ns,
             flow_id: r.flow_id,
