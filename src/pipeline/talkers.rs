@@ -16,7 +16,7 @@ use hashbrown::HashMap;
 use crate::decode::Addr;
 
 /// Addresses tracked per worker.
-pub const CAPACITY: usize = 1 << 14;
+pub const CAPACITY: usize = 1 << 12;
 
 /// One tracked address.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -36,8 +36,9 @@ pub struct Talkers {
     capacity: usize,
     slots: HashMap<Addr, u32, FixedState>,
     entries: Vec<(Addr, Counts)>,
-    /// A binary min-heap of entry indexes by bytes.
-    heap: Vec<u32>,
+    /// A binary min-heap of (bytes, entry index): the bytes are copied here so
+    /// that restoring the heap reads one small array, not the entries.
+    heap: Vec<(u64, u32)>,
     /// Where each entry sits in `heap`.
     at: Vec<u32>,
     replaced: bool,
@@ -75,13 +76,13 @@ impl Talkers {
                 let i = self.entries.len();
                 self.entries.push((a, Counts::default()));
                 self.at.push(self.heap.len() as u32);
-                self.heap.push(i as u32);
+                self.heap.push((0, i as u32));
                 self.slots.insert(a, i as u32);
                 i
             }
             None => {
                 // The address with the fewest bytes gives way.
-                let i = self.heap[0] as usize;
+                let i = self.heap[0].1 as usize;
                 let (old, c) = self.entries[i];
                 self.slots.remove(&old);
                 self.slots.insert(a, i as u32);
@@ -102,28 +103,29 @@ impl Talkers {
         c.bytes += bytes;
         c.packets += packets;
         c.flows += 1;
-        self.sift_down(self.at[i] as usize);
+        let p = self.at[i] as usize;
+        self.heap[p].0 = c.bytes;
+        self.sift_down(p);
     }
 
     /// Restores the heap below position `p` after its entry's bytes grew.
     fn sift_down(&mut self, mut p: usize) {
         let n = self.heap.len();
-        let bytes = |t: &Self, p: usize| t.entries[t.heap[p] as usize].1.bytes;
         loop {
             let (l, r) = (2 * p + 1, 2 * p + 2);
             let mut least = p;
-            if l < n && bytes(self, l) < bytes(self, least) {
+            if l < n && self.heap[l].0 < self.heap[least].0 {
                 least = l;
             }
-            if r < n && bytes(self, r) < bytes(self, least) {
+            if r < n && self.heap[r].0 < self.heap[least].0 {
                 least = r;
             }
             if least == p {
                 return;
             }
             self.heap.swap(p, least);
-            self.at[self.heap[p] as usize] = p as u32;
-            self.at[self.heap[least] as usize] = least as u32;
+            self.at[self.heap[p].1 as usize] = p as u32;
+            self.at[self.heap[least].1 as usize] = least as u32;
             p = least;
         }
     }
@@ -144,11 +146,11 @@ mod tests {
 
     fn heap_holds(t: &Talkers) {
         for p in 1..t.heap.len() {
-            let parent = t.entries[t.heap[(p - 1) / 2] as usize].1.bytes;
-            assert!(parent <= t.entries[t.heap[p] as usize].1.bytes);
+            assert!(t.heap[(p - 1) / 2].0 <= t.heap[p].0);
         }
-        for (p, &i) in t.heap.iter().enumerate() {
+        for (p, &(bytes, i)) in t.heap.iter().enumerate() {
             assert_eq!(t.at[i as usize] as usize, p);
+            assert_eq!(t.entries[i as usize].1.bytes, bytes);
         }
     }
 
