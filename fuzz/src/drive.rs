@@ -423,6 +423,7 @@ pub fn scenario(data: &[u8]) {
                 let mut w = ivraie::policy::Warrant::new(&p, T0);
                 for _ in 0..3 {
                     let Some(win) = w.current().copied() else { break };
+                    assert!(win.end_ns >= win.start_ns, "a window ends before it starts");
                     let _ = w.open_at(win.start_ns);
                     let _ = w.due(win.end_ns);
                     let report = ivraie::policy::WindowReport::default();
@@ -506,3 +507,35 @@ pub fn flow_target(name: &str) -> Option<&'static FlowTarget> {
         .into_iter()
         .find(|t| t.name == name)
 }
+
+/// Runs `data` through the target named `target`; false for an unknown name.
+pub fn run(target: &str, data: &[u8]) -> bool {
+    match target {
+        "pcap_reader" => pcap_reader(data),
+        "decode" => decode(data),
+        "scenario" => scenario(data),
+        "verify_log" => verify_log(data),
+        name => match flow_target(name) {
+            Some(t) => {
+                flow(t, data);
+            }
+            None => return false,
+        },
+    }
+    true
+}
+
+/// Every target's name.
+pub const TARGETS: [&str; 11] = [
+    "pcap_reader",
+    "decode",
+    "dns",
+    "tls",
+    "quic",
+    "http",
+    "sip",
+    "smtp",
+    "bittorrent",
+    "scenario",
+    "verify_log",
+];
