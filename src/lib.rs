@@ -31,3 +31,14 @@ pub mod report;
 pub mod scenario;
 pub mod simulator;
 pub mod sweep;
+
+/// Helpers for the fuzz targets in `fuzz/` (not part of the supported API).
+///
+/// The fuzz targets drive the real entry points; this module only exposes the
+/// generator's QUIC Initial protection, so that the QUIC target can turn fuzzed
+/// plaintext frames into Initials that decrypt and reach the frame and
+/// ClientHello parsers (random bytes almost never pass the AEAD check).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::generate::msg::{quic_crypto_frame, quic_initial};
+}

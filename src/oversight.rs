@@ -611,12 +611,29 @@ fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<LineRead> {
 }
 
 fn verify_inner(path: &Path, expected: Option<&LogHead>) -> Result<Verified, VerifyError> {
+    let file = File::open(path).map_err(|source| {
+        Chain {
+            entries: 0,
+            head: GENESIS.to_string(),
+        }
+        .fail(Problem::Io { source })
+    })?;
+    verify_reader(file, expected)
+}
+
+/// Verifies a log read from any byte stream, as [`verify`] (with `expected`:
+/// [`verify_against`]) does for a file. The file functions are this one after
+/// `open`; it is public so that the verifier can be driven without a file
+/// (the fuzz target in `fuzz/`).
+pub fn verify_reader(
+    reader: impl Read,
+    expected: Option<&LogHead>,
+) -> Result<Verified, VerifyError> {
     let mut st = Chain {
         entries: 0,
         head: GENESIS.to_string(),
     };
-    let file = File::open(path).map_err(|source| st.fail(Problem::Io { source }))?;
-    let mut r = BufReader::with_capacity(64 << 10, file);
+    let mut r = BufReader::with_capacity(64 << 10, reader);
     let mut buf = Vec::new();
     let mut line = 0u64;
     let mut close_line = None;

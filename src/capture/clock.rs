@@ -84,7 +84,12 @@ pub fn parse_date(s: &str) -> Result<i64, String> {
         }
         secs = (h * 3600 + mi * 60 + se) as i64;
     }
-    Ok((days_from_civil(y, m, d) * 86_400 + secs) * NS_PER_S)
+    // An instant is i64 nanoseconds since the epoch: years 1677 to 2262 fit.
+    days_from_civil(y, m, d)
+        .checked_mul(86_400)
+        .and_then(|t| t.checked_add(secs))
+        .and_then(|t| t.checked_mul(NS_PER_S))
+        .ok_or_else(|| format!("`{s}` is out of range: dates run from 1677-09-22 to 2262-04-11"))
 }
 
 /// `2026-01-01T00:00:00Z` (whole seconds, UTC).
@@ -118,14 +123,18 @@ pub fn weekday(ns: i64) -> u32 {
 
 /// The same instant `months` calendar months later (earlier if negative) (the day clamped to the end
 /// of a shorter month, as a legal deadline is: 31 December + 2 months is
-/// 28 or 29 February).
+/// 28 or 29 February). Past the range of an `i64` instant (2262) it saturates,
+/// as a span in nanoseconds does.
 pub fn add_months(ns: i64, months: i32) -> i64 {
     let day_ns = ns.rem_euclid(NS_PER_DAY);
     let (y, m, d) = civil_from_days(ns.div_euclid(NS_PER_DAY));
     let total = y * 12 + (m as i64 - 1) + months as i64;
     let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
     let nd = d.min(days_in_month(ny, nm));
-    days_from_civil(ny, nm, nd) * NS_PER_DAY + day_ns
+    days_from_civil(ny, nm, nd)
+        .checked_mul(NS_PER_DAY)
+        .and_then(|t| t.checked_add(day_ns))
+        .unwrap_or(if months < 0 { i64::MIN } else { i64::MAX })
 }
 
 #[cfg(test)]
@@ -160,6 +169,26 @@ mod tests {
         assert!(parse_date("2026-1-01").is_err());
         assert!(parse_date("yesterday").is_err());
         assert!(parse_date("2026-01-01T25:00:00Z").is_err());
+    }
+
+    // Found by the `scenario` fuzz target (tests/fuzz-regressions/
+    // scenario-date-past-2262-overflowed.bin): a year whose instant does not
+    // fit in i64 nanoseconds overflowed instead of being refused.
+    #[test]
+    fn dates_outside_the_i64_range_are_refused() {
+        assert_eq!(format_date(parse_date("2262-04-11").unwrap()), "2262-04-11");
+        assert_eq!(format_date(parse_date("1677-09-22").unwrap()), "1677-09-22");
+        for d in ["2262-04-12", "9528-02-02", "9999-12-31T23:59:59Z", "0000-01-01", "1677-09-20"] {
+            assert!(parse_date(d).unwrap_err().contains("out of range"), "{d}");
+        }
+    }
+
+    #[test]
+    fn adding_months_past_2262_saturates() {
+        let t = parse_date("2262-01-01").unwrap();
+        assert_eq!(add_months(t, 1200), i64::MAX);
+        assert_eq!(add_months(parse_date("1678-01-01").unwrap(), -1200), i64::MIN);
+        assert_eq!(format_date(add_months(t, 3)), "2262-04-01");
     }
 
     #[test]

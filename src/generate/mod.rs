@@ -72,7 +72,7 @@
 //!   the call's record has no duration. Measure calls with a longer timeout.
 
 mod engine;
-mod msg;
+pub(crate) mod msg;
 mod wire;
 
 use std::fmt;

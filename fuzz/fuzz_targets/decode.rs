@@ -1,0 +1,6 @@
+#![no_main]
+//! Fuzz target: see `ivraie_fuzz::drive::decode`.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| ivraie_fuzz::drive::decode(data));
