@@ -391,8 +391,10 @@ pub fn flow(target: &FlowTarget, data: &[u8]) -> bool {
             .iter()
             .find(|d| d.name() == r.protocol)
             .expect("records come from registered dissectors");
-        let _: Vec<String> = d.columns().iter().map(|c| csv_cell(&r.json[*c])).collect();
-        let _ = serde_json::to_vec(&r.json);
+        let json = r.value();
+        let _: Vec<String> = d.columns().iter().map(|c| csv_cell(&json[*c])).collect();
+        let mut line = Vec::new();
+        r.write_json(&mut line);
         let _ = Observation::of_record(r, &subs);
     }
     let _ = out.anomalies.len();
