@@ -13,8 +13,8 @@
 use std::io::Read;
 
 use ivraie::capture::{CaptureReader, MergedSource};
-use ivraie::generate::{Generator, Population};
 use ivraie::flow::FlowConfig;
+use ivraie::generate::{Generator, Population};
 use ivraie::pipeline::{self, Config, Summary};
 
 const TEN_MILLION: u64 = 10_000_000;
@@ -241,11 +241,7 @@ fn normal_rate() -> f64 {
 /// Packets/s at which a flood source alone makes its frames.
 fn source_rate(kind: Flood) -> f64 {
     let t = std::time::Instant::now();
-    let n = std::io::copy(
-        &mut FloodSource::new(kind, packets()),
-        &mut std::io::sink(),
-    )
-    .unwrap();
+    let n = std::io::copy(&mut FloodSource::new(kind, packets()), &mut std::io::sink()).unwrap();
     assert!(n > 0);
     packets() as f64 / t.elapsed().as_secs_f64()
 }
@@ -274,10 +270,7 @@ fn floods_stay_within_the_flow_cap() {
     rates.push((Flood::Syn, "syn-flood", r));
     assert!(syn.flows_evicted > 0, "a full table evicts");
     assert!(syn.flows_peak <= MAX_FLOWS as u64);
-    assert!(
-        syn.flows >= n * 9 / 10,
-        "nearly every SYN is its own flow"
-    );
+    assert!(syn.flows >= n * 9 / 10, "nearly every SYN is its own flow");
     assert!(peak_rss() < budget(), "{} MB", peak_rss() >> 20);
 
     let (udp, r) = run(Flood::UdpSpray, "udp-spray");

@@ -83,7 +83,13 @@ fn read_all(mut r: CaptureReader) -> Reading {
                 let bytes = f.bytes(r.chunk());
                 assert_eq!(bytes.len(), f.caplen as usize);
                 assert!(f.wirelen >= f.caplen, "wirelen below caplen: {f:?}");
-                frames.push((f.ts_ns, f.caplen, f.wirelen, f.linktype.number(), bytes.to_vec()));
+                frames.push((
+                    f.ts_ns,
+                    f.caplen,
+                    f.wirelen,
+                    f.linktype.number(),
+                    bytes.to_vec(),
+                ));
             }
             Ok(None) => break None,
             Err(e) => {
@@ -148,7 +154,10 @@ pub fn pcap_reader(data: &[u8]) {
         n += 1;
     });
     assert_eq!(n, 2 * whole.frames.len());
-    assert_eq!(merged.errors().len(), 2 * usize::from(whole.error.is_some()));
+    assert_eq!(
+        merged.errors().len(),
+        2 * usize::from(whole.error.is_some())
+    );
     let _ = ordered; // a capture whose times step back is merged as it comes
 }
 
@@ -168,7 +177,11 @@ pub fn decode(data: &[u8]) {
     let mut counters = Counters::default();
     let d = decode::decode(lt, frame, &mut counters);
     let end = d.payload_off as usize + d.payload_len as usize;
-    assert!(end <= frame.len(), "payload {end} past a {}-byte frame", frame.len());
+    assert!(
+        end <= frame.len(),
+        "payload {end} past a {}-byte frame",
+        frame.len()
+    );
     if d.is_ip() {
         let (key, from_a) = FlowKey::of(&d);
         assert!((key.a, key.pa) <= (key.b, key.pb));
@@ -424,7 +437,9 @@ pub fn scenario(data: &[u8]) {
                 let p = s.policy.with(&b.policy);
                 let mut w = ivraie::policy::Warrant::new(&p, T0);
                 for _ in 0..3 {
-                    let Some(win) = w.current().copied() else { break };
+                    let Some(win) = w.current().copied() else {
+                        break;
+                    };
                     assert!(win.end_ns >= win.start_ns, "a window ends before it starts");
                     let _ = w.open_at(win.start_ns);
                     let _ = w.due(win.end_ns);

@@ -178,7 +178,13 @@ mod tests {
     fn dates_outside_the_i64_range_are_refused() {
         assert_eq!(format_date(parse_date("2262-04-11").unwrap()), "2262-04-11");
         assert_eq!(format_date(parse_date("1677-09-22").unwrap()), "1677-09-22");
-        for d in ["2262-04-12", "9528-02-02", "9999-12-31T23:59:59Z", "0000-01-01", "1677-09-20"] {
+        for d in [
+            "2262-04-12",
+            "9528-02-02",
+            "9999-12-31T23:59:59Z",
+            "0000-01-01",
+            "1677-09-20",
+        ] {
             assert!(parse_date(d).unwrap_err().contains("out of range"), "{d}");
         }
     }
@@ -187,7 +193,10 @@ mod tests {
     fn adding_months_past_2262_saturates() {
         let t = parse_date("2262-01-01").unwrap();
         assert_eq!(add_months(t, 1200), i64::MAX);
-        assert_eq!(add_months(parse_date("1678-01-01").unwrap(), -1200), i64::MIN);
+        assert_eq!(
+            add_months(parse_date("1678-01-01").unwrap(), -1200),
+            i64::MIN
+        );
         assert_eq!(format_date(add_months(t, 3)), "2262-04-01");
     }
 

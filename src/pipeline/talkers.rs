@@ -191,7 +191,10 @@ mod tests {
         assert!(t.approximate());
         let e: Vec<_> = t.into_entries().collect();
         assert_eq!(e.len(), 64);
-        let (_, c) = e.iter().find(|(a, _)| *a == heavy).expect("the heavy hitter is kept");
+        let (_, c) = e
+            .iter()
+            .find(|(a, _)| *a == heavy)
+            .expect("the heavy hitter is kept");
         // Its true total is 10,000 × 5,000 bytes; the bound holds.
         let truth = 10_000 * 5_000;
         assert!(c.bytes >= truth && c.bytes - c.error <= truth, "{c:?}");
