@@ -987,6 +987,9 @@ enum ReportFormat {
     Html,
     /// DIR/tables/*.csv.
     Csv,
+    /// DIR/tables/*.parquet.
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 /// `ivraie report DIR`: redraws the HTML report or writes the tables.
@@ -1004,6 +1007,8 @@ fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
     let written = match format {
         ReportFormat::Html => vec![crate::report::write_html(dir, &value)?],
         ReportFormat::Csv => crate::report::write_tables(dir, &value)?,
+        #[cfg(feature = "parquet")]
+        ReportFormat::Parquet => crate::report::write_parquet_tables(dir, &value)?,
     };
     let mut out = io::stdout().lock();
     for p in written {

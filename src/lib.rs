@@ -24,6 +24,8 @@ pub mod flow;
 pub mod generate;
 pub mod measure;
 pub mod oversight;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod pipeline;
 pub mod policy;
 pub mod record;

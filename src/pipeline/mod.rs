@@ -50,6 +50,9 @@ pub enum Format {
     Jsonl,
     /// Comma-separated values with a header row.
     Csv,
+    /// Apache Parquet, one typed column per CSV column (cargo feature `parquet`).
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 impl Format {
@@ -58,6 +61,8 @@ impl Format {
         match self {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
+            #[cfg(feature = "parquet")]
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -433,34 +438,53 @@ pub fn run_source_observed<S: FrameSource>(
 
     if let Some(out) = &cfg.output {
         let path = out.dir.join(format!("flows.{}", out.format.ext()));
-        write_atomically(&path, |w| {
-            if out.format == Format::Csv {
-                let mut header = Vec::new();
-                csv_row(&mut header, FLOW_CSV_HEADER);
-                w.write_all(&header)?;
-            }
-            merge_runs(runs, w)?;
-            Ok(())
-        })?;
+        write_record_file(out, &path, FLOW_CSV_HEADER, runs)?;
         summary.outputs.push(path);
         for d in registry() {
             let path = out.dir.join(format!("{}.{}", d.name(), out.format.ext()));
             let runs = proto_runs.remove(d.name()).unwrap_or_default();
-            write_atomically(&path, |w| {
-                if out.format == Format::Csv {
-                    let mut header = Vec::new();
-                    csv_row(&mut header, d.columns());
-                    w.write_all(&header)?;
-                }
-                merge_runs(runs, w)?;
-                Ok(())
-            })?;
+            write_record_file(out, &path, d.columns(), runs)?;
             summary.outputs.push(path);
         }
     }
     observed.sort_unstable_by_key(Observation::sort_key);
     summary.wall_s = started.elapsed().as_secs_f64();
     Ok((summary, observed))
+}
+
+/// Merges the sorted runs of one record file into `path`, in the output's
+/// format. Workers format records as JSON lines for Parquet too: the lines are
+/// merged into a temporary file beside the output, which is then read back
+/// column by column.
+fn write_record_file(
+    out: &Output,
+    path: &Path,
+    columns: &[&str],
+    runs: Vec<Runs>,
+) -> Result<(), PipelineError> {
+    write_atomically(path, |w| match out.format {
+        Format::Jsonl => merge_runs(runs, w).map(drop),
+        Format::Csv => {
+            let mut header = Vec::new();
+            csv_row(&mut header, columns);
+            w.write_all(&header)?;
+            merge_runs(runs, w).map(drop)
+        }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => {
+            let lines = tempfile::tempfile_in(&out.dir)?;
+            let mut lw = BufWriter::with_capacity(256 << 10, &lines);
+            merge_runs(runs, &mut lw)?;
+            lw.flush()?;
+            drop(lw);
+            let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            let mut rows = crate::parquet::JsonLines {
+                file: &lines,
+                columns: &columns,
+            };
+            crate::parquet::write(w, &columns, &mut rows).map(drop)
+        }
+    })
 }
 
 fn problem(e: &CaptureError) -> InputProblem {
@@ -780,13 +804,14 @@ impl Worker {
             return;
         };
         let format = self.format;
-        let res = run.push([r.flow_id, 0, 0], |buf| match format {
-            Format::Jsonl => {
+        let res = run.push([r.flow_id, 0, 0], |buf| {
+            if format == Format::Csv {
+                write_flow_csv(buf, &r);
+            } else {
                 // Serialising plain data into a Vec cannot fail.
                 let _ = serde_json::to_writer(&mut *buf, &r);
                 buf.push(b'\n');
             }
-            Format::Csv => write_flow_csv(buf, &r),
         });
         if let Err(e) = res {
             out.error = Some(e);
@@ -809,15 +834,14 @@ impl Worker {
             // Time order, made unsigned so that the bytes sort like the numbers.
             let key = [(rec.ts_ns as u64) ^ (1 << 63), rec.flow_id, rec.seq as u64];
             let format = self.format;
-            let res = run.push(key, |buf| match format {
-                Format::Jsonl => {
-                    rec.write_json(buf);
-                    buf.push(b'\n');
-                }
-                Format::Csv => {
+            let res = run.push(key, |buf| {
+                if format == Format::Csv {
                     let json = rec.value();
                     let cells: Vec<String> = cols.iter().map(|c| csv_cell(&json[*c])).collect();
                     csv_row(buf, &cells);
+                } else {
+                    rec.write_json(buf);
+                    buf.push(b'\n');
                 }
             });
             if let Err(e) = res {

@@ -284,6 +284,26 @@ pub fn write_html(dir: &Path, report: &Value) -> io::Result<PathBuf> {
 
 /// Writes `DIR/tables/{run,boxes,windows,days}.csv` (each whole).
 pub fn write_tables(dir: &Path, report: &Value) -> io::Result<Vec<PathBuf>> {
+    each_table(dir, report, "csv", |t, w| w.write_all(&tables::to_csv(t)))
+}
+
+/// Writes the tables of `report` as `DIR/tables/*.parquet` (cargo feature
+/// `parquet`). Returns the paths written.
+#[cfg(feature = "parquet")]
+pub fn write_parquet_tables(dir: &Path, report: &Value) -> io::Result<Vec<PathBuf>> {
+    each_table(dir, report, "parquet", |t, w| {
+        crate::parquet::write(w, &t.columns, &mut t.rows.as_slice()).map(drop)
+    })
+}
+
+/// Creates `DIR/tables` (0700) and writes each table of `report` into
+/// `tables/NAME.EXT` through `fill`, atomically.
+fn each_table(
+    dir: &Path,
+    report: &Value,
+    ext: &str,
+    fill: impl Fn(&tables::Table, &mut io::BufWriter<&std::fs::File>) -> io::Result<()>,
+) -> io::Result<Vec<PathBuf>> {
     let tdir = dir.join("tables");
     std::fs::create_dir_all(&tdir)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tdir.display())))?;
@@ -294,9 +314,8 @@ pub fn write_tables(dir: &Path, report: &Value) -> io::Result<Vec<PathBuf>> {
     }
     let mut paths = Vec::new();
     for t in tables::tables(report) {
-        let path = tdir.join(format!("{}.csv", t.name));
-        let bytes = tables::to_csv(&t);
-        crate::pipeline::write_atomically(&path, |w| w.write_all(&bytes)).map_err(io_error)?;
+        let path = tdir.join(format!("{}.{ext}", t.name));
+        crate::pipeline::write_atomically(&path, |w| fill(&t, w)).map_err(io_error)?;
         paths.push(path);
     }
     Ok(paths)

@@ -99,6 +99,7 @@ impl Dissector for Sip {
             "resp_p",
             "proto",
             "call_id",
+            "method",
             "from",
             "to",
             "caller",
