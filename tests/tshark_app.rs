@@ -82,7 +82,10 @@ fn unescape_tshark(s: &str) -> Vec<u8> {
     out
 }
 
-/// One presentation for both tools: the bytes, shown as lossy UTF-8.
+/// One presentation for both tools: the bytes, shown as lossy UTF-8 with each
+/// run of replacement characters made one. tshark replaces invalid UTF-8 with
+/// one U+FFFD per run of bad octets where Rust's `from_utf8_lossy` puts one per
+/// maximal subpart: the same bytes would otherwise read as different names.
 fn same_bytes(kind: &str, v: &str, ivraie: bool) -> String {
     if kind != "dns" {
         return v.to_string();
@@ -92,7 +95,13 @@ fn same_bytes(kind: &str, v: &str, ivraie: bool) -> String {
     } else {
         unescape_tshark(v)
     };
-    String::from_utf8_lossy(&bytes).into_owned()
+    let mut out = String::new();
+    for c in String::from_utf8_lossy(&bytes).chars() {
+        if !(c == char::REPLACEMENT_CHARACTER && out.ends_with(char::REPLACEMENT_CHARACTER)) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn ours(dir: &Path) -> Values {

@@ -16,7 +16,7 @@ use crate::decode::ipproto;
 use crate::flow::FlowEnds;
 use crate::flow::tcp_flag;
 
-/// Bytes of one direction looked at before giving up probing.
+/// Bytes of one direction of a TCP stream looked at before giving up probing.
 pub const PROBE_BYTES: usize = 4096;
 /// Payload packets of a flow looked at before giving up probing.
 pub const PROBE_PACKETS: u8 = 16;
@@ -166,7 +166,11 @@ impl FlowApp {
                 Probe::No => {}
             }
         }
-        if !undecided || *packets >= PROBE_PACKETS || data.len() >= PROBE_BYTES {
+        // A stream's first bytes decide it. A datagram stands alone: one no
+        // dissector knows (a keep-alive, a mangled packet) does not decide
+        // the flow, the next ones are tried, up to PROBE_PACKETS.
+        let stream = ends.proto == ipproto::TCP;
+        if (stream && (!undecided || data.len() >= PROBE_BYTES)) || *packets >= PROBE_PACKETS {
             *claim = Claim::Off;
         }
     }

@@ -16,6 +16,10 @@ listing the distinct values, one per line, as `<kind> <value>`:
     sip   sip.Call-ID
     rcpt  smtp.req.parameter of RCPT commands, without TO:< and >
 
+Where tshark cannot read a DNS name it prints a message in its place
+(`<Name too long>`, `<Unknown extended label>`...): those are not values and
+are left out (PLACEHOLDER below); `<Root>`, the root name, is kept.
+
 Never edit the outputs by hand.
 """
 import concurrent.futures
@@ -36,6 +40,7 @@ FIELDS = [
     ("param", "smtp.req.parameter"),
 ]
 RCPT = re.compile(r"^TO:\s*<?([^>]*)>?", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"^<(?!Root>$)[A-Z][A-Za-z ]*>$")
 
 
 def values(path):
@@ -54,7 +59,7 @@ def values(path):
         cols += [""] * (len(FIELDS) - len(cols))
         for (kind, _), col in zip(FIELDS[:4], cols[:4]):
             for v in col.split("\x1f"):
-                if v:
+                if v and not (kind == "dns" and PLACEHOLDER.match(v)):
                     found.add((kind, v))
         cmds, params = cols[4].split("\x1f"), cols[5].split("\x1f")
         for c, p in zip(cmds, params):

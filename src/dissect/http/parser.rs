@@ -112,6 +112,17 @@ struct Framing {
     chunked: bool,
 }
 
+/// httparse's settings: runs of spaces between the parts of a start line are
+/// accepted. RFC 9112 §3 allows a recipient to do so ("recipients MAY instead
+/// parse on whitespace-delimited word boundaries"), clients and tools that
+/// pad the method (ndpi/http-manipulated.pcap) send it, and Wireshark reads it.
+fn lenient() -> httparse::ParserConfig {
+    let mut c = httparse::ParserConfig::default();
+    c.allow_multiple_spaces_in_request_line_delimiters(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true);
+    c
+}
+
 // RFC 9112 §3:
 //   request-line   = method SP request-target SP HTTP-version
 // RFC 9112 §2.1:
@@ -126,7 +137,7 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
     let window = &buf[..buf.len().min(cap::MAX_HEAD)];
     let mut headers = [httparse::EMPTY_HEADER; cap::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
-    let consumed = match req.parse(window) {
+    let consumed = match lenient().parse_request(&mut req, window) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return head_partial(buf),
         Err(httparse::Error::TooManyHeaders) => return Parsed::Invalid(anomaly::TOO_MANY_HEADERS),
@@ -169,7 +180,7 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
     let window = &buf[..buf.len().min(cap::MAX_HEAD)];
     let mut headers = [httparse::EMPTY_HEADER; cap::MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
-    let consumed = match resp.parse(window) {
+    let consumed = match lenient().parse_response(&mut resp, window) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return head_partial(buf),
         Err(httparse::Error::TooManyHeaders) => return Parsed::Invalid(anomaly::TOO_MANY_HEADERS),

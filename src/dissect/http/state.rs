@@ -107,6 +107,9 @@ impl Dissector for Http {
             return Probe::No;
         }
         let (looks, partial) = match dir {
+            // A capture that starts mid-connection may show the server first:
+            // the flow's originator is then the server.
+            Direction::ToResponder if looks_like_response(data) => (true, false),
             Direction::ToResponder => (
                 looks_like_request(data),
                 data.len() < 8 && data.iter().all(u8::is_ascii_uppercase),
@@ -138,8 +141,12 @@ enum Chunked {
 #[derive(Default)]
 struct HttpSession {
     pending: VecDeque<(i64, Request)>,
-    /// Per direction: inside a chunked body.
+    /// Per direction (0 requests, 1 responses): inside a chunked body.
     chunked: [Option<Chunked>; 2],
+    /// The direction responses travel: towards the originator, unless the
+    /// first bytes the originator sent were a response (a capture begun
+    /// mid-connection).
+    responses: Option<Direction>,
 }
 
 impl HttpSession {
@@ -224,7 +231,14 @@ impl Session for HttpSession {
             cx.emit(r);
             return Progress::Consumed(data.len() as u64);
         }
-        let i = usize::from(dir == Direction::ToOriginator);
+        let responses = *self.responses.get_or_insert(
+            if dir == Direction::ToResponder && looks_like_response(data) {
+                Direction::ToResponder
+            } else {
+                Direction::ToOriginator
+            },
+        );
+        let i = usize::from(dir == responses);
         let mut used: u64 = 0;
         loop {
             let Some(rest) = data.get(used as usize..).filter(|r| !r.is_empty()) else {

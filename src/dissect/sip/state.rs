@@ -192,6 +192,9 @@ impl SipSession {
     }
 
     fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage) {
+        for &fault in &m.faults {
+            cx.anomaly(fault);
+        }
         let Some(call_id) = m.call_id else { return };
         let found = self.calls.contains_key(&call_id);
         let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_str());
