@@ -53,6 +53,38 @@ fn quic_initial_is_decrypted_to_its_sni() {
 }
 
 #[test]
+fn mvfst_initials_are_decrypted_with_their_draft_salts() {
+    // tshark 4.0: quic.version 0xfaceb001 / 0xfaceb002, the SNI of the first
+    // ClientHello.
+    for (capture, version) in [
+        ("ndpi/quic-mvfst-22.pcap", "mvfst 0xfaceb001"),
+        ("ndpi/quic-mvfst-27.pcapng", "mvfst 0xfaceb002"),
+    ] {
+        let rs = records(capture, "quic");
+        let r = rs
+            .iter()
+            .find(|r| r["server_name"] == "graph.facebook.com")
+            .unwrap_or_else(|| panic!("{capture}: no SNI in {rs:?}"));
+        assert_eq!(r["version"], version, "{capture}");
+        assert_eq!(r["client_hello"], true, "{capture}");
+    }
+}
+
+#[test]
+fn sip_datagrams_keep_their_fields_past_mangled_headers() {
+    // A fuzzed capture: this INVITE has NULs and mangled names in other
+    // headers (tshark reads the same Call-ID from it, frame 325), and the
+    // flow opens with a 5-byte datagram that is not SIP.
+    let rs = records("ndpi/fuzz-2006-06-26-2594.pcap", "sip");
+    let r = rs
+        .iter()
+        .find(|r| r["call_id"] == "85216695-42dcdb1d@192&168.1.2")
+        .expect("the INVITE's Call-ID");
+    assert_eq!(r["method"], "INVITE");
+    assert_eq!(r["callee"], "0097239287044");
+}
+
+#[test]
 fn dns_transaction_pairs_query_and_answers_over_tcp() {
     let r = &records("tcpdump/dns_tcp.pcap", "dns")[0];
     assert_eq!(r["query"], "www.tcpdump.org");

@@ -85,7 +85,8 @@ pub mod version {
     pub const RESERVED_PATTERN: u32 = 0x0a0a_0a0a;
 }
 
-/// The Initial salts (RFC 9001 §5.2, RFC 9369 §3.3.1, drafts 23–32).
+/// The Initial salts (RFC 9001 §5.2, RFC 9369 §3.3.1, drafts 22–32; mvfst
+/// versions reuse draft salts).
 mod salt {
     pub const V1: [u8; 20] = [
         0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c,
@@ -99,6 +100,11 @@ mod salt {
     pub const DRAFT_29: [u8; 20] = [
         0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11,
         0xe0, 0x43, 0x90, 0xa8, 0x99,
+    ];
+    /// draft-ietf-quic-tls-22 (and mvfst 0xfaceb001).
+    pub const DRAFT_22: [u8; 20] = [
+        0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51, 0x9e,
+        0xbd, 0x7a, 0x02, 0x64, 0x4a,
     ];
     /// draft-ietf-quic-tls-23 to -28.
     pub const DRAFT_23: [u8; 20] = [
@@ -174,6 +180,7 @@ enum Family {
     V2,
     Draft29,
     Draft23,
+    Draft22,
 }
 
 /// The version family whose Initial packets this module can read, if any.
@@ -185,6 +192,12 @@ fn version_family(v: u32) -> Option<Family> {
         0xff00_0021..=0xff00_0022 => Some(Family::V1),
         0xff00_001d..=0xff00_0020 => Some(Family::Draft29),
         0xff00_0017..=0xff00_001c => Some(Family::Draft23),
+        0xff00_0016 => Some(Family::Draft22),
+        // Facebook's mvfst: 0xfaceb001 followed draft-22, 0xfaceb002 draft-27
+        // (ndpi/quic-mvfst-22.pcap and -27.pcapng decrypt so, as Wireshark
+        // decrypts them). Google's versions are not read.
+        0xface_b001 => Some(Family::Draft22),
+        0xface_b002 => Some(Family::Draft23),
         // Reserved versions (RFC 9000 §15, 0x?a?a?a?a) force version
         // negotiation. The clients of ndpi/quic_interop_V.pcapng protect such
         // Initials with the draft-29 salt (all 63 decrypt with it, none with
@@ -508,6 +521,7 @@ pub fn initial_keys(version: u32, original_dcid: &[u8], server: bool) -> Option<
         Family::V1 => (&salt::V1, [b"quic key", b"quic iv", b"quic hp"]),
         Family::Draft29 => (&salt::DRAFT_29, [b"quic key", b"quic iv", b"quic hp"]),
         Family::Draft23 => (&salt::DRAFT_23, [b"quic key", b"quic iv", b"quic hp"]),
+        Family::Draft22 => (&salt::DRAFT_22, [b"quic key", b"quic iv", b"quic hp"]),
         Family::V2 => (&salt::V2, [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"]),
     };
     let (_, initial) = Hkdf::<Sha256>::extract(Some(salt), original_dcid);
