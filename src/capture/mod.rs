@@ -67,6 +67,10 @@ pub enum LinkType {
     Ipv6,
     /// Per-Packet Information: a header naming the link type that follows.
     Ppi,
+    /// PPP (RFC 1661), optionally in HDLC-like framing (RFC 1662): `ff 03` first.
+    Ppp,
+    /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (RFC 1547 §4.3.1).
+    PppHdlc,
     /// Anything else: counted and reported, frames not decoded.
     Unknown(u32),
 }
@@ -84,6 +88,8 @@ impl LinkType {
             228 => LinkType::Ipv4,
             229 => LinkType::Ipv6,
             192 => LinkType::Ppi,
+            9 => LinkType::Ppp,
+            50 => LinkType::PppHdlc,
             n => LinkType::Unknown(n),
         }
     }
@@ -100,6 +106,8 @@ impl LinkType {
             LinkType::Ipv4 => 228,
             LinkType::Ipv6 => 229,
             LinkType::Ppi => 192,
+            LinkType::Ppp => 9,
+            LinkType::PppHdlc => 50,
             LinkType::Unknown(n) => n,
         }
     }
@@ -116,6 +124,8 @@ impl LinkType {
             LinkType::Ipv4 => "ipv4".into(),
             LinkType::Ipv6 => "ipv6".into(),
             LinkType::Ppi => "ppi".into(),
+            LinkType::Ppp => "ppp".into(),
+            LinkType::PppHdlc => "ppp_hdlc".into(),
             LinkType::Unknown(n) => format!("linktype_{n}"),
         }
     }

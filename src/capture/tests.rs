@@ -283,6 +283,8 @@ fn link_type_number_and_name_round_trip() {
         (LinkType::Ipv4, 228, "ipv4"),
         (LinkType::Ipv6, 229, "ipv6"),
         (LinkType::Ppi, 192, "ppi"),
+        (LinkType::Ppp, 9, "ppp"),
+        (LinkType::PppHdlc, 50, "ppp_hdlc"),
         (LinkType::Unknown(147), 147, "linktype_147"),
     ];
     for (lt, number, name) in table {

@@ -6,10 +6,11 @@
 //! [`Counters`], never a panic and never a silent drop.
 //!
 //! Covered: Ethernet with up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, Linux SLL
-//! and SLL2, BSD null/loopback, raw IP; IPv4 (options, fragments), IPv6 with its
-//! extension headers (RFC 8200 §4); TCP, UDP, ICMP, ICMPv6; tunnels GRE (RFC 2784,
-//! RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and 6in6 are decapsulated up to
-//! [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed on the inner 5-tuple.
+//! and SLL2, BSD null/loopback, raw IP, PPP (bare, HDLC-like, Cisco HDLC), PPI; IPv4 (options,
+//! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
+//! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
+//! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
+//! on the inner 5-tuple.
 //!
 //! Known limits: IP fragments are not reassembled (a non-initial fragment has no
 //! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
@@ -129,6 +130,24 @@ mod field {
     pub const GENEVE_HDR: usize = 8;
     /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
     pub const FRAG_HDR: usize = 8;
+    /// PPP in HDLC-like framing (RFC 1662 §3.1): address 0xff, control 0x03.
+    pub const PPP_ADDRESS: u8 = 0xff;
+    pub const PPP_CONTROL: u8 = 0x03;
+    pub const PPP_ADDR_CTRL: usize = 2;
+    /// Cisco HDLC (RFC 1547 §4.3.1): address (0x0f unicast, 0x8f multicast),
+    /// control, then a 2-byte Ethernet type.
+    pub const CHDLC_HDR: usize = 4;
+    pub const CHDLC_UNICAST: u8 = 0x0f;
+    pub const CHDLC_MULTICAST: u8 = 0x8f;
+    pub const CHDLC_CONTROL: u8 = 0x00;
+    pub const CHDLC_ETHERTYPE: core::ops::Range<usize> = 2..4;
+}
+
+/// Link-layer constants of the link types decoded here.
+mod link {
+    /// PPP protocol numbers (RFC 1661 §2, IANA "PPP DLL Protocol Numbers").
+    pub const PPP_IPV4: u16 = 0x0021;
+    pub const PPP_IPV6: u16 = 0x0057;
 }
 
 /// An IP address in one 16-byte form: IPv4 is stored v4-mapped (`::ffff:a.b.c.d`).
@@ -266,6 +285,8 @@ anomalies! {
     IpEsp => "ip.esp",
     /// The IP packet is longer than what was captured (snaplen).
     IpSnaplenCut => "ip.snaplen_cut",
+    /// PPP-in-HDLC link type whose first byte is neither 0xff (PPP) nor Cisco's.
+    PppBadFraming => "ppp.bad_framing",
 }
 
 /// Counters of every [`Anomaly`], indexed by the enum.
@@ -367,15 +388,12 @@ pub fn decode(linktype: LinkType, frame: &[u8], counters: &mut Counters) -> Deco
         d: &mut d,
     };
     match linktype {
-        LinkType::Ethernet => cx.ethernet(0, 0),
-        LinkType::LinuxSll => cx.sll(),
-        LinkType::LinuxSll2 => cx.sll2(),
-        LinkType::Null | LinkType::Loop => cx.null(linktype == LinkType::Loop),
-        LinkType::Raw => cx.raw_ip(0, 0),
-        LinkType::Ipv4 => cx.ipv4(0, 0),
-        LinkType::Ipv6 => cx.ipv6(0, 0),
         LinkType::Ppi => cx.ppi(),
-        LinkType::Unknown(_) => cx.counters.bump(Anomaly::LinkUnsupported),
+        other => {
+            if !cx.link(other) {
+                cx.bump(Anomaly::LinkUnsupported);
+            }
+        }
     }
     d
 }
@@ -389,6 +407,24 @@ struct Cx<'a, 'c> {
 impl Cx<'_, '_> {
     fn bump(&mut self, a: Anomaly) {
         self.counters.bump(a);
+    }
+
+    /// Decodes a link layer that does not name another one behind it; `false`
+    /// for the header that does (PPI) and for unknown link types.
+    fn link(&mut self, lt: LinkType) -> bool {
+        match lt {
+            LinkType::Ethernet => self.ethernet(0, 0),
+            LinkType::LinuxSll => self.sll(),
+            LinkType::LinuxSll2 => self.sll2(),
+            LinkType::Null | LinkType::Loop => self.null(lt == LinkType::Loop),
+            LinkType::Raw => self.raw_ip(0, 0),
+            LinkType::Ipv4 => self.ipv4(0, 0),
+            LinkType::Ipv6 => self.ipv6(0, 0),
+            LinkType::Ppp => self.ppp(),
+            LinkType::PppHdlc => self.ppp_hdlc(),
+            LinkType::Ppi | LinkType::Unknown(_) => return false,
+        }
+        true
     }
 
     fn ethernet(&mut self, off: usize, depth: usize) {
@@ -448,17 +484,74 @@ impl Cx<'_, '_> {
 
     // RFC 2516 §4: | VER | TYPE | CODE | SESSION_ID | LENGTH |, then PPP's protocol.
     fn pppoe(&mut self, off: usize, depth: usize) {
-        const PPP_IPV4: u16 = 0x0021;
-        const PPP_IPV6: u16 = 0x0057;
-        let p = off + field::PPPOE_HDR;
-        let Some(proto) = self.frame.get(p..p + field::PPP_PROTO) else {
-            return self.bump(Anomaly::PppoeTruncated);
+        self.ppp_protocol(off + field::PPPOE_HDR, depth, Anomaly::PppoeTruncated);
+    }
+
+    // RFC 1661 §2: | Protocol (8/16) | Information | Padding |. "All Protocols MUST
+    // be odd; the least significant bit of the most significant octet MUST equal
+    // 0": with Protocol-Field-Compression (§6.5) the leading 0x00 is left out, so
+    // an odd first octet is a one-octet field.
+    fn ppp_protocol(&mut self, off: usize, depth: usize, truncated: Anomaly) {
+        let Some(&first) = self.frame.get(off) else {
+            return self.bump(truncated);
         };
-        match u16::from_be_bytes([proto[0], proto[1]]) {
-            PPP_IPV4 => self.ipv4(p + field::PPP_PROTO, depth),
-            PPP_IPV6 => self.ipv6(p + field::PPP_PROTO, depth),
+        let (proto, payload) = if first & 1 == 1 {
+            (u16::from(first), off + 1)
+        } else {
+            let Some(p) = self.frame.get(off..off + field::PPP_PROTO) else {
+                return self.bump(truncated);
+            };
+            (u16::from_be_bytes([p[0], p[1]]), off + field::PPP_PROTO)
+        };
+        match proto {
+            link::PPP_IPV4 => self.ipv4(payload, depth),
+            link::PPP_IPV6 => self.ipv6(payload, depth),
             other if self.d.l3 == L3::None => self.d.l3 = L3::Other(other),
             _ => {}
+        }
+    }
+
+    // tcpdump.org LINKTYPE_PPP: "if the first 2 bytes are 0xff and 0x03, it's PPP
+    // in HDLC-like framing, with the PPP header following those two bytes,
+    // otherwise it's PPP without framing, and the packet begins with the PPP
+    // header. The data in the frame is not octet-stuffed or bit-stuffed."
+    // Cisco HDLC is found under this link type too (captures from Cisco routers):
+    // Wireshark reads it when the first byte is a Cisco address; so does this when
+    // the control byte is 0 as well, over a compressed PPP protocol 0x0f or 0x8f.
+    fn ppp(&mut self) {
+        match self.frame {
+            [field::PPP_ADDRESS, field::PPP_CONTROL, ..] => {
+                self.ppp_protocol(field::PPP_ADDR_CTRL, 0, Anomaly::LinkTruncated)
+            }
+            [
+                field::CHDLC_UNICAST | field::CHDLC_MULTICAST,
+                field::CHDLC_CONTROL,
+                ..,
+            ] => self.chdlc(),
+            _ => self.ppp_protocol(0, 0, Anomaly::LinkTruncated),
+        }
+    }
+
+    /// Cisco HDLC (RFC 1547 §4.3.1): | address | control | Ethernet type (2) |.
+    fn chdlc(&mut self) {
+        let Some(t) = self.frame.get(field::CHDLC_ETHERTYPE) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        self.ethertype(u16::from_be_bytes([t[0], t[1]]), field::CHDLC_HDR, 0);
+    }
+
+    // tcpdump.org LINKTYPE_PPP_HDLC: "PPP in HDLC-like framing, as per RFC 1662, or
+    // Cisco PPP with HDLC framing, as per section 4.3.1 of RFC 1547; the first byte
+    // will be 0xFF for PPP in HDLC-like framing, and will be 0x0F or 0x8F for Cisco
+    // PPP with HDLC framing."
+    fn ppp_hdlc(&mut self) {
+        match self.frame.first() {
+            None => self.bump(Anomaly::LinkTruncated),
+            Some(&field::PPP_ADDRESS) => {
+                self.ppp_protocol(field::PPP_ADDR_CTRL, 0, Anomaly::LinkTruncated)
+            }
+            Some(&(field::CHDLC_UNICAST | field::CHDLC_MULTICAST)) => self.chdlc(),
+            Some(_) => self.bump(Anomaly::PppBadFraming),
         }
     }
 

@@ -1218,9 +1218,151 @@ fn counters_add_and_name_every_anomaly() {
 }
 
 // ---------------------------------------------------------------------------
+// Link types met in real captures. The frames are cut from the corpus captures
+// named above each one (`../shared/corpus`); hostile cases change one field,
+// named in each test.
+
+#[test]
+fn ppp_protocol_0021_is_ipv4() {
+    // ndpi/dlt_ppp.pcap, frame 1, cut after the UDP header (30 of 1230 bytes):
+    // PPP protocol 0x0021, IPv4 193.167.0.252:44083 -> 193.167.100.100:443 (QUIC).
+    let frame = [
+        0x00, 0x21, //
+        0x45, 0x02, 0x04, 0xcc, 0x41, 0x3d, 0x40, 0x00, 0x3f, 0x11, 0x0d, 0x33, 0xc1, 0xa7, 0x00,
+        0xfc, 0xc1, 0xa7, 0x64, 0x64, //
+        0xac, 0x33, 0x01, 0xbb, 0x04, 0xb8, 0x00, 0x00,
+    ];
+    assert_eq!(
+        run(LinkType::Ppp, &frame),
+        (
+            Decoded {
+                l3: L3::Ipv4,
+                src: v4(193, 167, 0, 252),
+                dst: v4(193, 167, 100, 100),
+                proto: ipproto::UDP,
+                sport: 44083,
+                dport: 443,
+                has_l4: true,
+                payload_off: 30,
+                payload_len: 0,
+                ..Decoded::default()
+            },
+            // The IP total length (1228) is past the cut.
+            vec![("ip.snaplen_cut", 1)]
+        )
+    );
+}
+
+#[test]
+fn ppp_address_control_and_protocol_compression() {
+    let cases: [(&[u8], usize); 4] = [
+        // RFC 1662 address and control, then protocol 0x0021.
+        (&[0xff, 0x03, 0x00, 0x21], 4),
+        // Protocol-Field-Compression (RFC 1661 §6.5): 0x21 alone.
+        (&[0x21], 1),
+        (&[0xff, 0x03, 0x21], 3),
+        // Cisco HDLC under LINKTYPE_PPP (as Wireshark reads it): 0x0f 0x00 0x0800.
+        (&[0x0f, 0x00, 0x08, 0x00], 4),
+    ];
+    for (link, len) in cases {
+        let frame = cat(&[link, &IPV4_TCP_SYN]);
+        assert_eq!(
+            run(LinkType::Ppp, &frame),
+            (syn_decoded(len), vec![]),
+            "{link:02x?}"
+        );
+    }
+    for link in [&[0x00, 0x57][..], &[0x57], &[0xff, 0x03, 0x00, 0x57]] {
+        let frame = cat(&[link, &IPV6_UDP]);
+        assert_eq!(
+            run(LinkType::Ppp, &frame),
+            (v6_udp_decoded(link.len()), vec![]),
+            "{link:02x?}"
+        );
+    }
+}
+
+#[test]
+fn cisco_hdlc_under_ppp_from_a_real_capture() {
+    // ndpi/BGP_Cisco_hdlc_slarp.pcap, frame 1, whole (48 bytes): Cisco HDLC
+    // address 0x0f, control 0, type 0x0800; BGP SYN 100.16.1.2:18324 -> 100.16.1.1:179.
+    let frame = [
+        0x0f, 0x00, 0x08, 0x00, //
+        0x45, 0xc0, 0x00, 0x2c, 0xf8, 0x92, 0x40, 0x00, 0x01, 0x06, 0xb6, 0x56, 0x64, 0x10, 0x01,
+        0x02, 0x64, 0x10, 0x01, 0x01, //
+        0x47, 0x94, 0x00, 0xb3, 0xbc, 0xea, 0x75, 0xd1, 0x00, 0x00, 0x00, 0x00, 0x60, 0x02, 0x40,
+        0x00, 0x13, 0x00, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
+    ];
+    let want = Decoded {
+        l3: L3::Ipv4,
+        src: v4(100, 16, 1, 2),
+        dst: v4(100, 16, 1, 1),
+        proto: ipproto::TCP,
+        sport: 18324,
+        dport: 179,
+        tcp_flags: 0x02,
+        tcp_seq: 3169482193,
+        has_l4: true,
+        payload_off: 48,
+        payload_len: 0,
+        ..Decoded::default()
+    };
+    assert_eq!(run(LinkType::Ppp, &frame), (want, vec![]));
+    assert_eq!(run(LinkType::PppHdlc, &frame), (want, vec![]));
+}
+
+#[test]
+fn ppp_hdlc_reads_ppp_or_cisco_framing() {
+    let ppp = cat(&[&[0xff, 0x03, 0x00, 0x21], &IPV4_TCP_SYN]);
+    assert_eq!(run(LinkType::PppHdlc, &ppp), (syn_decoded(4), vec![]));
+    // Cisco multicast address 0x8f, type 0x86dd.
+    let chdlc = cat(&[&[0x8f, 0x00, 0x86, 0xdd], &IPV6_UDP]);
+    assert_eq!(run(LinkType::PppHdlc, &chdlc), (v6_udp_decoded(4), vec![]));
+}
+
+#[test]
+fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
+    // LCP (0xc021) is not a network layer.
+    let lcp = [0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04];
+    assert_eq!(
+        run(LinkType::Ppp, &lcp),
+        (
+            Decoded {
+                l3: L3::Other(0xc021),
+                ..Decoded::default()
+            },
+            vec![]
+        )
+    );
+    let cases: [(LinkType, &[u8], &str); 8] = [
+        (LinkType::Ppp, &[], "link.truncated"),
+        // An even first byte needs a second one.
+        (LinkType::Ppp, &[0x00], "link.truncated"),
+        (LinkType::Ppp, &[0xff, 0x03], "link.truncated"),
+        (LinkType::Ppp, &[0xff, 0x03, 0x00], "link.truncated"),
+        (LinkType::Ppp, &[0x0f, 0x00, 0x08], "link.truncated"),
+        (LinkType::PppHdlc, &[], "link.truncated"),
+        (LinkType::PppHdlc, &[0x8f, 0x00, 0x08], "link.truncated"),
+        // Neither PPP's 0xff nor a Cisco address.
+        (
+            LinkType::PppHdlc,
+            &[0x42, 0x03, 0x00, 0x21],
+            "ppp.bad_framing",
+        ),
+    ];
+    for (lt, frame, anomaly) in cases {
+        assert_eq!(
+            run(lt, frame),
+            (Decoded::default(), vec![(anomaly, 1)]),
+            "{lt}: {frame:02x?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
 // No input panics.
 
-const ALL_LINK_TYPES: [LinkType; 10] = [
+const ALL_LINK_TYPES: [LinkType; 12] = [
     LinkType::Null,
     LinkType::Ethernet,
     LinkType::Raw,
@@ -1230,6 +1372,8 @@ const ALL_LINK_TYPES: [LinkType; 10] = [
     LinkType::Ipv4,
     LinkType::Ipv6,
     LinkType::Ppi,
+    LinkType::Ppp,
+    LinkType::PppHdlc,
     LinkType::Unknown(147),
 ];
 
@@ -1288,6 +1432,15 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
                 &ETH_IPV4,
                 &IPV4_TCP_SYN,
             ]),
+        ),
+        (
+            LinkType::Ppp,
+            cat(&[&[0xff, 0x03, 0x00, 0x21], &IPV4_TCP_SYN]),
+        ),
+        (LinkType::Ppp, cat(&[&[0x57], &IPV6_UDP])),
+        (
+            LinkType::PppHdlc,
+            cat(&[&[0x0f, 0x00, 0x08, 0x00], &IPV4_TCP_SYN]),
         ),
     ]
 }
