@@ -71,6 +71,10 @@ pub enum LinkType {
     Ppp,
     /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (RFC 1547 §4.3.1).
     PppHdlc,
+    /// BSD ARCNET: source, destination, protocol ID, then RFC 1201 fields.
+    ArcnetBsd,
+    /// Linux ARCNET: source, destination, 2-byte offset, protocol ID, then RFC 1201 fields.
+    ArcnetLinux,
     /// Anything else: counted and reported, frames not decoded.
     Unknown(u32),
 }
@@ -90,6 +94,8 @@ impl LinkType {
             192 => LinkType::Ppi,
             9 => LinkType::Ppp,
             50 => LinkType::PppHdlc,
+            7 => LinkType::ArcnetBsd,
+            129 => LinkType::ArcnetLinux,
             n => LinkType::Unknown(n),
         }
     }
@@ -108,6 +114,8 @@ impl LinkType {
             LinkType::Ppi => 192,
             LinkType::Ppp => 9,
             LinkType::PppHdlc => 50,
+            LinkType::ArcnetBsd => 7,
+            LinkType::ArcnetLinux => 129,
             LinkType::Unknown(n) => n,
         }
     }
@@ -126,6 +134,8 @@ impl LinkType {
             LinkType::Ppi => "ppi".into(),
             LinkType::Ppp => "ppp".into(),
             LinkType::PppHdlc => "ppp_hdlc".into(),
+            LinkType::ArcnetBsd => "arcnet".into(),
+            LinkType::ArcnetLinux => "arcnet_linux".into(),
             LinkType::Unknown(n) => format!("linktype_{n}"),
         }
     }

@@ -6,7 +6,8 @@
 //! [`Counters`], never a panic and never a silent drop.
 //!
 //! Covered: Ethernet with up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, Linux SLL
-//! and SLL2, BSD null/loopback, raw IP, PPP (bare, HDLC-like, Cisco HDLC), PPI; IPv4 (options,
+//! and SLL2, BSD null/loopback, raw IP, PPP (bare, HDLC-like, Cisco HDLC), ARCNET
+//! (BSD and Linux headers, RFC 1051 and RFC 1201), PPI; IPv4 (options,
 //! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
 //! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
 //! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
@@ -15,6 +16,7 @@
 //! Known limits: IP fragments are not reassembled (a non-initial fragment has no
 //! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
 //! routing (RFC 1701) and enhanced GRE (PPTP) are counted but not decapsulated.
+//! Split ARCNET packets (RFC 1201 fragmentation) are counted, not reassembled.
 //!
 //! Next step for a decoded packet: [`crate::flow`].
 
@@ -141,6 +143,16 @@ mod field {
     pub const CHDLC_MULTICAST: u8 = 0x8f;
     pub const CHDLC_CONTROL: u8 = 0x00;
     pub const CHDLC_ETHERTYPE: core::ops::Range<usize> = 2..4;
+    /// BSD ARCNET: source, destination, then the protocol ID.
+    pub const ARCNET_BSD_PROTO: usize = 2;
+    /// Linux ARCNET: source, destination, offset (2), then the protocol ID.
+    pub const ARCNET_LINUX_PROTO: usize = 4;
+    /// RFC 1201 fields after the protocol ID: split flag, sequence number (2).
+    pub const ARCNET_RFC1201: usize = 3;
+    /// RFC 1201 exception packet: after the protocol ID, the flag 0xff and two
+    /// 0xff pads; then the protocol ID again, and the real RFC 1201 fields.
+    pub const ARCNET_EXCEPTION: usize = 4;
+    pub const ARCNET_EXCEPTION_FLAG: u8 = 0xff;
 }
 
 /// Link-layer constants of the link types decoded here.
@@ -148,6 +160,15 @@ mod link {
     /// PPP protocol numbers (RFC 1661 §2, IANA "PPP DLL Protocol Numbers").
     pub const PPP_IPV4: u16 = 0x0021;
     pub const PPP_IPV6: u16 = 0x0057;
+    /// ARCNET protocol IDs (the tcpdump.org ARCNET pages, RFC 1051, 1201, 2497).
+    pub const ARC_IP_RFC1051: u8 = 240;
+    pub const ARC_ARP_RFC1051: u8 = 241;
+    pub const ARC_IP: u8 = 212;
+    pub const ARC_ARP: u8 = 213;
+    pub const ARC_RARP: u8 = 214;
+    pub const ARC_IPV6: u8 = 196;
+    /// Ethernet type of RARP, to report an ARCNET RARP packet like Ethernet's.
+    pub const ETHERTYPE_RARP: u16 = 0x8035;
 }
 
 /// An IP address in one 16-byte form: IPv4 is stored v4-mapped (`::ffff:a.b.c.d`).
@@ -287,6 +308,8 @@ anomalies! {
     IpSnaplenCut => "ip.snaplen_cut",
     /// PPP-in-HDLC link type whose first byte is neither 0xff (PPP) nor Cisco's.
     PppBadFraming => "ppp.bad_framing",
+    /// A split RFC 1201 ARCNET packet: not reassembled; later pieces not decoded.
+    ArcnetFragment => "arcnet.fragment",
 }
 
 /// Counters of every [`Anomaly`], indexed by the enum.
@@ -422,6 +445,8 @@ impl Cx<'_, '_> {
             LinkType::Ipv6 => self.ipv6(0, 0),
             LinkType::Ppp => self.ppp(),
             LinkType::PppHdlc => self.ppp_hdlc(),
+            LinkType::ArcnetBsd => self.arcnet(field::ARCNET_BSD_PROTO, true),
+            LinkType::ArcnetLinux => self.arcnet(field::ARCNET_LINUX_PROTO, false),
             LinkType::Ppi | LinkType::Unknown(_) => return false,
         }
         true
@@ -553,6 +578,58 @@ impl Cx<'_, '_> {
             Some(&(field::CHDLC_UNICAST | field::CHDLC_MULTICAST)) => self.chdlc(),
             Some(_) => self.bump(Anomaly::PppBadFraming),
         }
+    }
+
+    // tcpdump.org LINKTYPE_ARCNET_LINUX: | Source | Destination | Offset (2) |
+    // Protocol ID | other fields (conditional) | Payload |. "values 212 (IPv4), 213
+    // (ARP) and 214 (RARP) mean RFC 1201 encoding, value 196 (IPv6) means RFC 2497
+    // encoding; in both cases Protocol ID is followed by Split Flag (1 octet) and
+    // Frame Sequence Number (2 octets, big-endian byte order). Values 240 (IPv4) and
+    // 241 (ARP) mean RFC 1051 encoding, in which case the header does not include
+    // any additional fields." LINKTYPE_ARCNET_BSD is the same without the offset.
+    //
+    // RFC 1201 §2.1: an exception packet (read under the BSD header only, as tcpdump
+    // does; the Linux page has none) has "flag: FF hex | padding: 0xFF | padding: 0xFF | (protocol ID)" before the
+    // real split flag and sequence number. §2.3: a split flag of 0 is an unsplit
+    // packet; the first of T fragments has the odd flag ((T-2)*2)+1, fragment N>1
+    // has (N-1)*2. The first fragment starts with the IP header and is decoded (as
+    // an IP first fragment is); later ones are only counted.
+    fn arcnet(&mut self, proto_at: usize, exceptions: bool) {
+        let Some(&proto) = self.frame.get(proto_at) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let ether = match proto {
+            link::ARC_IP_RFC1051 => return self.ethertype(ethertype::IPV4, proto_at + 1, 0),
+            link::ARC_ARP_RFC1051 => return self.ethertype(ethertype::ARP, proto_at + 1, 0),
+            link::ARC_IP => ethertype::IPV4,
+            link::ARC_ARP => ethertype::ARP,
+            link::ARC_RARP => link::ETHERTYPE_RARP,
+            link::ARC_IPV6 => ethertype::IPV6,
+            other => {
+                if self.d.l3 == L3::None {
+                    self.d.l3 = L3::Other(u16::from(other));
+                }
+                return;
+            }
+        };
+        let mut fields = proto_at + 1;
+        if exceptions && self.frame.get(fields) == Some(&field::ARCNET_EXCEPTION_FLAG) {
+            fields += field::ARCNET_EXCEPTION;
+        }
+        let Some(&split) = self
+            .frame
+            .get(fields)
+            .filter(|_| fields + field::ARCNET_RFC1201 <= self.frame.len())
+        else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        if split != 0 {
+            self.bump(Anomaly::ArcnetFragment);
+            if split & 1 == 0 {
+                return;
+            }
+        }
+        self.ethertype(ether, fields + field::ARCNET_RFC1201, 0);
     }
 
     // PPI (CACE Technologies, "Per-Packet Information Header Specification" 1.0.10):

@@ -1222,6 +1222,168 @@ fn counters_add_and_name_every_anomaly() {
 // named above each one (`../shared/corpus`); hostile cases change one field,
 // named in each test.
 
+/// tcpdump/arcnet-rfc1051-arp-icmp-http.pcap, frame 7 (62 bytes): Linux ARCNET,
+/// RFC 1051 IP; DNS query 10.80.131.1:1024 -> 10.80.3.254:53 for tcpdump.org.
+const ARCNET_RFC1051_DNS: [u8; 62] = [
+    // source 0xbe, destination 0x50, offset 0xc600, protocol ID 240 (RFC 1051 IP)
+    0xbe, 0x50, 0xc6, 0x00, 0xf0, //
+    0x45, 0x00, 0x00, 0x39, 0x64, 0xb5, 0x40, 0x00, 0x40, 0x11, 0x3a, 0x60, 0x0a, 0x50, 0x83, 0x01,
+    0x0a, 0x50, 0x03, 0xfe, //
+    0x04, 0x00, 0x00, 0x35, 0x00, 0x25, 0xd5, 0xf5, //
+    0xd4, 0x38, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x74, 0x63, 0x70,
+    0x64, 0x75, 0x6d, 0x70, 0x03, 0x6f, 0x72, 0x67, 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+
+/// tcpdump/arcnet-rfc1201-arp-icmp-http.pcap, frame 9 (65 bytes): Linux ARCNET,
+/// RFC 1201 IP; DNS query 10.80.131.1:1024 -> 10.80.3.254:53 for tcpdump.org.
+const ARCNET_RFC1201_DNS: [u8; 65] = [
+    // source 0xbe, destination 0x50, offset 0xc308, protocol ID 212 (RFC 1201 IP),
+    // split flag 0, sequence number 0x0169
+    0xbe, 0x50, 0xc3, 0x08, 0xd4, 0x00, 0x01, 0x69, //
+    0x45, 0x00, 0x00, 0x39, 0xa8, 0xf8, 0x40, 0x00, 0x40, 0x11, 0xf6, 0x1c, 0x0a, 0x50, 0x83, 0x01,
+    0x0a, 0x50, 0x03, 0xfe, //
+    0x04, 0x00, 0x00, 0x35, 0x00, 0x25, 0x67, 0xff, //
+    0x42, 0x2f, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x74, 0x63, 0x70,
+    0x64, 0x75, 0x6d, 0x70, 0x03, 0x6f, 0x72, 0x67, 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+/// Offset of the split flag in [`ARCNET_RFC1201_DNS`].
+const ARCNET_SPLIT: usize = 5;
+
+/// The decode of the ARCNET DNS queries after a `link`-byte header.
+fn arcnet_dns_decoded(link: usize) -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(10, 80, 131, 1),
+        dst: v4(10, 80, 3, 254),
+        proto: ipproto::UDP,
+        sport: 1024,
+        dport: 53,
+        has_l4: true,
+        payload_off: (link + 28) as u32,
+        payload_len: 29,
+        ..Decoded::default()
+    }
+}
+
+#[test]
+fn arcnet_linux_rfc1051_and_rfc1201_carry_ipv4() {
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &ARCNET_RFC1051_DNS),
+        (arcnet_dns_decoded(5), vec![])
+    );
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS),
+        (arcnet_dns_decoded(8), vec![])
+    );
+}
+
+#[test]
+fn arcnet_linux_arp_sets_l3_only() {
+    // arcnet-rfc1051-arp-icmp-http.pcap frame 1: protocol ID 241 (RFC 1051 ARP).
+    let rfc1051 = [
+        0xbe, 0x00, 0xed, 0x08, 0xf1, //
+        0x00, 0x07, 0x08, 0x00, 0x01, 0x04, 0x00, 0x01, 0xbe, 0x0a, 0x50, 0x83, 0x01, 0x00, 0x0a,
+        0x50, 0x83, 0xfe,
+    ];
+    // arcnet-rfc1201-arp-icmp-http.pcap frame 1: protocol ID 213 (RFC 1201 ARP),
+    // split flag 0, sequence number 0x0165.
+    let rfc1201 = [
+        0xbe, 0x00, 0xea, 0x08, 0xd5, 0x00, 0x01, 0x65, //
+        0x00, 0x07, 0x08, 0x00, 0x01, 0x04, 0x00, 0x01, 0xbe, 0x0a, 0x50, 0x83, 0x01, 0x00, 0x0a,
+        0x50, 0x83, 0xfe,
+    ];
+    let arp = Decoded {
+        l3: L3::Arp,
+        ..Decoded::default()
+    };
+    assert_eq!(run(LinkType::ArcnetLinux, &rfc1051), (arp, vec![]));
+    assert_eq!(run(LinkType::ArcnetLinux, &rfc1201), (arp, vec![]));
+}
+
+#[test]
+fn arcnet_split_packets_are_counted_and_only_the_first_piece_decoded() {
+    // Split flag 1: the first of two fragments (RFC 1201 §2.3), starts with the IP header.
+    let mut first = ARCNET_RFC1201_DNS;
+    first[ARCNET_SPLIT] = 1;
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &first),
+        (arcnet_dns_decoded(8), vec![("arcnet.fragment", 1)])
+    );
+    // Split flag 2: the second fragment, no header to read.
+    let mut second = ARCNET_RFC1201_DNS;
+    second[ARCNET_SPLIT] = 2;
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &second),
+        (Decoded::default(), vec![("arcnet.fragment", 1)])
+    );
+}
+
+#[test]
+fn arcnet_unknown_protocol_id_sets_l3_only() {
+    // Protocol ID 250 (Novell IPX).
+    let mut ipx = ARCNET_RFC1051_DNS;
+    ipx[4] = 250;
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &ipx),
+        (
+            Decoded {
+                l3: L3::Other(250),
+                ..Decoded::default()
+            },
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn arcnet_bsd_header_has_no_offset_and_may_be_an_exception_packet() {
+    // ARCNET_RFC1201_DNS without Linux's 2-byte offset field (LINKTYPE_ARCNET_BSD).
+    let bsd = cat(&[&ARCNET_RFC1201_DNS[..2], &ARCNET_RFC1201_DNS[4..]]);
+    assert_eq!(
+        run(LinkType::ArcnetBsd, &bsd),
+        (arcnet_dns_decoded(6), vec![])
+    );
+    // RFC 1201 exception packet: flag 0xff, two 0xff pads, protocol ID again, then
+    // the real split flag and sequence number.
+    let exception = cat(&[
+        &ARCNET_RFC1201_DNS[..2],
+        &[0xd4, 0xff, 0xff, 0xff],
+        &ARCNET_RFC1201_DNS[4..],
+    ]);
+    assert_eq!(
+        run(LinkType::ArcnetBsd, &exception),
+        (arcnet_dns_decoded(10), vec![])
+    );
+    // RFC 1051 under the BSD header.
+    let rfc1051 = cat(&[&ARCNET_RFC1051_DNS[..2], &ARCNET_RFC1051_DNS[4..]]);
+    assert_eq!(
+        run(LinkType::ArcnetBsd, &rfc1051),
+        (arcnet_dns_decoded(3), vec![])
+    );
+}
+
+#[test]
+fn arcnet_truncated_headers_are_link_truncated() {
+    let bsd_exception = [0xbe, 0x50, 0xd4, 0xff, 0xff, 0xff, 0xd4, 0x00, 0x01];
+    let cases: [(LinkType, &[u8]); 5] = [
+        // No protocol ID.
+        (LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS[..4]),
+        (LinkType::ArcnetBsd, &ARCNET_RFC1201_DNS[..2]),
+        // RFC 1201 protocol ID without the split flag, or without the sequence number.
+        (LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS[..5]),
+        (LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS[..7]),
+        // Exception packet cut in its sequence number.
+        (LinkType::ArcnetBsd, &bsd_exception),
+    ];
+    for (lt, frame) in cases {
+        assert_eq!(
+            run(lt, frame),
+            (Decoded::default(), vec![("link.truncated", 1)]),
+            "{lt}: {frame:02x?}"
+        );
+    }
+}
+
 #[test]
 fn ppp_protocol_0021_is_ipv4() {
     // ndpi/dlt_ppp.pcap, frame 1, cut after the UDP header (30 of 1230 bytes):
@@ -1362,7 +1524,7 @@ fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
 // ---------------------------------------------------------------------------
 // No input panics.
 
-const ALL_LINK_TYPES: [LinkType; 12] = [
+const ALL_LINK_TYPES: [LinkType; 14] = [
     LinkType::Null,
     LinkType::Ethernet,
     LinkType::Raw,
@@ -1374,6 +1536,8 @@ const ALL_LINK_TYPES: [LinkType; 12] = [
     LinkType::Ppi,
     LinkType::Ppp,
     LinkType::PppHdlc,
+    LinkType::ArcnetBsd,
+    LinkType::ArcnetLinux,
     LinkType::Unknown(147),
 ];
 
@@ -1432,6 +1596,12 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
                 &ETH_IPV4,
                 &IPV4_TCP_SYN,
             ]),
+        ),
+        (LinkType::ArcnetLinux, ARCNET_RFC1051_DNS.to_vec()),
+        (LinkType::ArcnetLinux, ARCNET_RFC1201_DNS.to_vec()),
+        (
+            LinkType::ArcnetBsd,
+            cat(&[&ARCNET_RFC1201_DNS[..2], &ARCNET_RFC1201_DNS[4..]]),
         ),
         (
             LinkType::Ppp,
