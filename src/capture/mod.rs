@@ -75,6 +75,8 @@ pub enum LinkType {
     ArcnetBsd,
     /// Linux ARCNET: source, destination, 2-byte offset, protocol ID, then RFC 1201 fields.
     ArcnetLinux,
+    /// Linux netfilter NFLOG: a 4-byte header, then TLVs, one holding the IP packet.
+    Nflog,
     /// Anything else: counted and reported, frames not decoded.
     Unknown(u32),
 }
@@ -96,6 +98,7 @@ impl LinkType {
             50 => LinkType::PppHdlc,
             7 => LinkType::ArcnetBsd,
             129 => LinkType::ArcnetLinux,
+            239 => LinkType::Nflog,
             n => LinkType::Unknown(n),
         }
     }
@@ -116,6 +119,7 @@ impl LinkType {
             LinkType::PppHdlc => 50,
             LinkType::ArcnetBsd => 7,
             LinkType::ArcnetLinux => 129,
+            LinkType::Nflog => 239,
             LinkType::Unknown(n) => n,
         }
     }
@@ -136,6 +140,7 @@ impl LinkType {
             LinkType::PppHdlc => "ppp_hdlc".into(),
             LinkType::ArcnetBsd => "arcnet".into(),
             LinkType::ArcnetLinux => "arcnet_linux".into(),
+            LinkType::Nflog => "nflog".into(),
             LinkType::Unknown(n) => format!("linktype_{n}"),
         }
     }

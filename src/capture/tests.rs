@@ -287,6 +287,7 @@ fn link_type_number_and_name_round_trip() {
         (LinkType::PppHdlc, 50, "ppp_hdlc"),
         (LinkType::ArcnetBsd, 7, "arcnet"),
         (LinkType::ArcnetLinux, 129, "arcnet_linux"),
+        (LinkType::Nflog, 239, "nflog"),
         (LinkType::Unknown(147), 147, "linktype_147"),
     ];
     for (lt, number, name) in table {

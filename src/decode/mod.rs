@@ -7,7 +7,7 @@
 //!
 //! Covered: Ethernet with up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, Linux SLL
 //! and SLL2, BSD null/loopback, raw IP, PPP (bare, HDLC-like, Cisco HDLC), ARCNET
-//! (BSD and Linux headers, RFC 1051 and RFC 1201), PPI; IPv4 (options,
+//! (BSD and Linux headers, RFC 1051 and RFC 1201), Linux NFLOG, PPI; IPv4 (options,
 //! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
 //! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
 //! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
@@ -153,6 +153,15 @@ mod field {
     /// 0xff pads; then the protocol ID again, and the real RFC 1201 fields.
     pub const ARCNET_EXCEPTION: usize = 4;
     pub const ARCNET_EXCEPTION_FLAG: u8 = 0xff;
+    /// NFLOG: address family (1), version (1), resource ID (2, big-endian).
+    pub const NFLOG_HDR: usize = 4;
+    /// NFLOG TLV header: length (2), type (2), both in the file's byte order.
+    pub const NFLOG_TLV_HDR: usize = 4;
+    /// The TLV type without Linux's NLA_F_NESTED and NLA_F_NET_BYTEORDER bits
+    /// (`NLA_TYPE_MASK`, linux/netlink.h).
+    pub const NFLOG_TYPE_MASK: u16 = 0x3fff;
+    /// TLVs start on 4-byte boundaries (`NFA_ALIGNTO`).
+    pub const NFLOG_ALIGN: usize = 4;
 }
 
 /// Link-layer constants of the link types decoded here.
@@ -169,6 +178,11 @@ mod link {
     pub const ARC_IPV6: u8 = 196;
     /// Ethernet type of RARP, to report an ARCNET RARP packet like Ethernet's.
     pub const ETHERTYPE_RARP: u16 = 0x8035;
+    /// NFLOG TLV type NFULA_PAYLOAD (linux/netfilter/nfnetlink_log.h).
+    pub const NFULA_PAYLOAD: u16 = 9;
+    /// Linux address families in the NFLOG header.
+    pub const AF_INET: u8 = 2;
+    pub const AF_INET6: u8 = 10;
 }
 
 /// An IP address in one 16-byte form: IPv4 is stored v4-mapped (`::ffff:a.b.c.d`).
@@ -310,6 +324,12 @@ anomalies! {
     PppBadFraming => "ppp.bad_framing",
     /// A split RFC 1201 ARCNET packet: not reassembled; later pieces not decoded.
     ArcnetFragment => "arcnet.fragment",
+    /// NFLOG TLV shorter than its own header, or (but for the payload) past the frame.
+    NflogBadTlv => "nflog.bad_tlv",
+    /// NFLOG message without a payload TLV (nothing to decode).
+    NflogNoPayload => "nflog.no_payload",
+    /// NFLOG address family that is neither AF_INET nor AF_INET6.
+    NflogUnknownFamily => "nflog.unknown_family",
 }
 
 /// Counters of every [`Anomaly`], indexed by the enum.
@@ -447,6 +467,7 @@ impl Cx<'_, '_> {
             LinkType::PppHdlc => self.ppp_hdlc(),
             LinkType::ArcnetBsd => self.arcnet(field::ARCNET_BSD_PROTO, true),
             LinkType::ArcnetLinux => self.arcnet(field::ARCNET_LINUX_PROTO, false),
+            LinkType::Nflog => self.nflog(),
             LinkType::Ppi | LinkType::Unknown(_) => return false,
         }
         true
@@ -630,6 +651,71 @@ impl Cx<'_, '_> {
             }
         }
         self.ethertype(ether, fields + field::ARCNET_RFC1201, 0);
+    }
+
+    // tcpdump.org LINKTYPE_NFLOG: | Address family | Version | Resource ID (2, BE) |
+    // then TLVs | TLV length (2) | TLV type (2) | TLV value |. "The address family is
+    // a Linux AF_ value, so it's 2 for IPv4 and 10 for IPv6." "Following the
+    // resource ID is a sequence of zero or more TLVs, running to the end of the
+    // packet; the length and type are in the host byte order for the pcap file, as
+    // specified by the file's magic number." The length counts the TLV header, and
+    // each TLV is padded to 4 bytes; type 9 (NFULA_PAYLOAD) is the packet itself.
+    //
+    // The file's byte order does not reach the decoder: as Wireshark does, it is
+    // guessed from the first TLV, whose type (flag bits masked) is a small number
+    // only in the right order. A payload TLV longer than the frame is decoded as far
+    // as captured (a snaplen cuts it like any packet); any other TLV past the end
+    // stops the walk.
+    fn nflog(&mut self) {
+        let Some(&family) = self
+            .frame
+            .first()
+            .filter(|_| self.frame.len() >= field::NFLOG_HDR)
+        else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let first_type = self
+            .frame
+            .get(field::NFLOG_HDR + 2..field::NFLOG_HDR + 4)
+            .map_or(0, |t| u16::from_le_bytes([t[0], t[1]]));
+        let little_endian = first_type & field::NFLOG_TYPE_MASK < 0x100;
+        let read = |b: &[u8]| {
+            if little_endian {
+                u16::from_le_bytes([b[0], b[1]])
+            } else {
+                u16::from_be_bytes([b[0], b[1]])
+            }
+        };
+        let mut off = field::NFLOG_HDR;
+        while let Some(tlv) = self.frame.get(off..off + field::NFLOG_TLV_HDR) {
+            let len = usize::from(read(&tlv[0..2]));
+            let kind = read(&tlv[2..4]) & field::NFLOG_TYPE_MASK;
+            if len < field::NFLOG_TLV_HDR {
+                return self.bump(Anomaly::NflogBadTlv);
+            }
+            if kind == link::NFULA_PAYLOAD {
+                if !matches!(family, link::AF_INET | link::AF_INET6) {
+                    return self.bump(Anomaly::NflogUnknownFamily);
+                }
+                let end = (off + len).min(self.frame.len());
+                let mut inner = Cx {
+                    frame: &self.frame[..end],
+                    counters: self.counters,
+                    d: self.d,
+                };
+                let start = off + field::NFLOG_TLV_HDR;
+                return if family == link::AF_INET {
+                    inner.ipv4(start, 0)
+                } else {
+                    inner.ipv6(start, 0)
+                };
+            }
+            if off + len > self.frame.len() {
+                return self.bump(Anomaly::NflogBadTlv);
+            }
+            off += len.next_multiple_of(field::NFLOG_ALIGN);
+        }
+        self.bump(Anomaly::NflogNoPayload);
     }
 
     // PPI (CACE Technologies, "Per-Packet Information Header Specification" 1.0.10):

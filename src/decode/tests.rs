@@ -1222,6 +1222,151 @@ fn counters_add_and_name_every_anomaly() {
 // named above each one (`../shared/corpus`); hostile cases change one field,
 // named in each test.
 
+/// tcpdump/nflog.pcap, frame 1, whole (180 bytes): NFLOG, AF_INET, group 20, TLVs
+/// little-endian; a DNS answer 74.82.42.42:53 -> 10.0.0.20:42585 in the payload TLV.
+const NFLOG_FRAME1: [u8; 180] = [
+    // family 2 (AF_INET), version 0, resource ID 20 (BE)
+    0x02, 0x00, 0x00, 0x14, //
+    // TLV at 4: length 8, type 1 (NFULA_PACKET_HDR): hw_protocol 0x0800, hook 1
+    0x08, 0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x27, //
+    // TLV at 12: length 5, type 10 (NFULA_PREFIX) "", padded to 8
+    0x05, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    // TLV at 20: length 8, type 4 (NFULA_IFINDEX_INDEV)
+    0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x02, //
+    // TLV at 28: length 16, type 8 (NFULA_HWADDR)
+    0x10, 0x00, 0x08, 0x00, 0x00, 0x06, 0xff, 0xff, 0xb8, 0xa3, 0x86, 0xb9, 0xc3, 0xd6, 0x00,
+    0x00, //
+    // TLV at 44: length 6, type 15 (NFULA_HWTYPE), padded to 8
+    0x06, 0x00, 0x0f, 0x00, 0x00, 0x01, 0x00, 0x00, //
+    // TLV at 52: length 6, type 17 (NFULA_HWLEN), padded to 8
+    0x06, 0x00, 0x11, 0x00, 0x00, 0x0e, 0x00, 0x00, //
+    // TLV at 60: length 18, type 16 (NFULA_HWHEADER), padded to 20
+    0x12, 0x00, 0x10, 0x00, 0x08, 0x11, 0x96, 0x1c, 0x10, 0xc8, 0xb8, 0xa3, 0x86, 0xb9, 0xc3, 0xd6,
+    0x08, 0x00, 0x00, 0x00, //
+    // TLV at 80: length 20, type 3 (NFULA_TIMESTAMP)
+    0x14, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x52, 0x2a, 0x1f, 0x9e, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x09, 0x60, 0xfc, //
+    // TLV at 100: length 77, type 9 (NFULA_PAYLOAD): IPv4, total length 73
+    0x4d, 0x00, 0x09, 0x00, //
+    0x45, 0x00, 0x00, 0x49, 0x00, 0x00, 0x40, 0x00, 0x37, 0x11, 0xc5, 0x14, 0x4a, 0x52, 0x2a, 0x2a,
+    0x0a, 0x00, 0x00, 0x14, //
+    // UDP 53 -> 42585, length 53
+    0x00, 0x35, 0xa6, 0x59, 0x00, 0x35, 0x6d, 0xdf, //
+    // DNS answer: example.com A 93.184.216.119
+    0x43, 0x71, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x07, 0x65, 0x78, 0x61,
+    0x6d, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x2f, 0x96, 0x00, 0x04, 0x5d, 0xb8, 0xd8, 0x77,
+    // padding of the payload TLV to 4 bytes
+    0x00, 0x00, 0x00,
+];
+
+/// Offsets of the TLVs of [`NFLOG_FRAME1`].
+const NFLOG_TLVS: [usize; 9] = [4, 12, 20, 28, 44, 52, 60, 80, 100];
+/// Where the IPv4 packet of [`NFLOG_FRAME1`] starts.
+const NFLOG_IP: usize = 104;
+
+/// The decode of [`NFLOG_FRAME1`].
+fn nflog_decoded() -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(74, 82, 42, 42),
+        dst: v4(10, 0, 0, 20),
+        proto: ipproto::UDP,
+        sport: 53,
+        dport: 42585,
+        has_l4: true,
+        payload_off: (NFLOG_IP + 28) as u32,
+        payload_len: 45,
+        ..Decoded::default()
+    }
+}
+
+#[test]
+fn nflog_payload_tlv_holds_the_ip_packet() {
+    assert_eq!(
+        run(LinkType::Nflog, &NFLOG_FRAME1),
+        (nflog_decoded(), vec![])
+    );
+}
+
+#[test]
+fn nflog_tlvs_written_by_a_big_endian_host_are_read_too() {
+    // The same frame with every TLV length and type byte-swapped, as a big-endian
+    // writer would store them.
+    let mut frame = NFLOG_FRAME1;
+    for at in NFLOG_TLVS {
+        frame.swap(at, at + 1);
+        frame.swap(at + 2, at + 3);
+    }
+    assert_eq!(run(LinkType::Nflog, &frame), (nflog_decoded(), vec![]));
+}
+
+#[test]
+fn nflog_af_inet6_payload_is_ipv6() {
+    // AF_INET6 (10), then only a payload TLV: length 4 + 52, type 9.
+    let frame = cat(&[&[10, 0, 0, 1], &[56, 0, 9, 0], &IPV6_UDP]);
+    assert_eq!(run(LinkType::Nflog, &frame), (v6_udp_decoded(8), vec![]));
+}
+
+#[test]
+fn nflog_payload_cut_by_the_snaplen_is_decoded_as_far_as_captured() {
+    // Frame 1 cut 18 bytes into the DNS message: the payload TLV says 77 bytes.
+    let frame = &NFLOG_FRAME1[..NFLOG_IP + 28 + 18];
+    assert_eq!(
+        run(LinkType::Nflog, frame),
+        (
+            Decoded {
+                payload_len: 18,
+                ..nflog_decoded()
+            },
+            vec![("ip.snaplen_cut", 1)]
+        )
+    );
+}
+
+#[test]
+fn nflog_hostile_headers_and_tlvs_are_counted() {
+    let mut zero_len = NFLOG_FRAME1;
+    // The NFULA_PREFIX TLV at 12 with length 0: must not loop.
+    zero_len[12] = 0;
+    let mut three = NFLOG_FRAME1;
+    // Length 3, shorter than the TLV header.
+    three[12] = 3;
+    let mut past_end = NFLOG_FRAME1;
+    // The NFULA_TIMESTAMP TLV at 80 says 0x00ff bytes: past the 180-byte frame.
+    past_end[80] = 0xff;
+    let mut family = NFLOG_FRAME1;
+    // AF_BRIDGE (7).
+    family[0] = 7;
+    let cases: [(&[u8], &str); 8] = [
+        (&NFLOG_FRAME1[..3], "link.truncated"),
+        (&zero_len, "nflog.bad_tlv"),
+        (&three, "nflog.bad_tlv"),
+        (&past_end, "nflog.bad_tlv"),
+        (&family, "nflog.unknown_family"),
+        // Header only, header and first TLV, and two bytes of the next TLV header.
+        (&NFLOG_FRAME1[..4], "nflog.no_payload"),
+        (&NFLOG_FRAME1[..12], "nflog.no_payload"),
+        (&NFLOG_FRAME1[..14], "nflog.no_payload"),
+    ];
+    for (frame, anomaly) in cases {
+        assert_eq!(
+            run(LinkType::Nflog, frame),
+            (Decoded::default(), vec![(anomaly, 1)]),
+            "{anomaly}: {frame:02x?}"
+        );
+    }
+}
+
+#[test]
+fn nflog_every_prefix_ends() {
+    // Any cut of the frame ends in a counter or a decode, never in a loop.
+    for len in 0..=NFLOG_FRAME1.len() {
+        let (d, anomalies) = run(LinkType::Nflog, &NFLOG_FRAME1[..len]);
+        assert!(d.has_l4 || !anomalies.is_empty(), "prefix {len}");
+    }
+}
+
 /// tcpdump/arcnet-rfc1051-arp-icmp-http.pcap, frame 7 (62 bytes): Linux ARCNET,
 /// RFC 1051 IP; DNS query 10.80.131.1:1024 -> 10.80.3.254:53 for tcpdump.org.
 const ARCNET_RFC1051_DNS: [u8; 62] = [
@@ -1524,7 +1669,7 @@ fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
 // ---------------------------------------------------------------------------
 // No input panics.
 
-const ALL_LINK_TYPES: [LinkType; 14] = [
+const ALL_LINK_TYPES: [LinkType; 15] = [
     LinkType::Null,
     LinkType::Ethernet,
     LinkType::Raw,
@@ -1538,6 +1683,7 @@ const ALL_LINK_TYPES: [LinkType; 14] = [
     LinkType::PppHdlc,
     LinkType::ArcnetBsd,
     LinkType::ArcnetLinux,
+    LinkType::Nflog,
     LinkType::Unknown(147),
 ];
 
@@ -1597,6 +1743,7 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
                 &IPV4_TCP_SYN,
             ]),
         ),
+        (LinkType::Nflog, NFLOG_FRAME1.to_vec()),
         (LinkType::ArcnetLinux, ARCNET_RFC1051_DNS.to_vec()),
         (LinkType::ArcnetLinux, ARCNET_RFC1201_DNS.to_vec()),
         (
