@@ -77,6 +77,8 @@ pub enum LinkType {
     ArcnetLinux,
     /// Linux netfilter NFLOG: a 4-byte header, then TLVs, one holding the IP packet.
     Nflog,
+    /// Apple PKTAP: a little-endian header naming the link type that follows.
+    Pktap,
     /// Anything else: counted and reported, frames not decoded.
     Unknown(u32),
 }
@@ -99,6 +101,7 @@ impl LinkType {
             7 => LinkType::ArcnetBsd,
             129 => LinkType::ArcnetLinux,
             239 => LinkType::Nflog,
+            258 => LinkType::Pktap,
             n => LinkType::Unknown(n),
         }
     }
@@ -120,6 +123,7 @@ impl LinkType {
             LinkType::ArcnetBsd => 7,
             LinkType::ArcnetLinux => 129,
             LinkType::Nflog => 239,
+            LinkType::Pktap => 258,
             LinkType::Unknown(n) => n,
         }
     }
@@ -141,6 +145,7 @@ impl LinkType {
             LinkType::ArcnetBsd => "arcnet".into(),
             LinkType::ArcnetLinux => "arcnet_linux".into(),
             LinkType::Nflog => "nflog".into(),
+            LinkType::Pktap => "pktap".into(),
             LinkType::Unknown(n) => format!("linktype_{n}"),
         }
     }

@@ -288,6 +288,9 @@ fn link_type_number_and_name_round_trip() {
         (LinkType::ArcnetBsd, 7, "arcnet"),
         (LinkType::ArcnetLinux, 129, "arcnet_linux"),
         (LinkType::Nflog, 239, "nflog"),
+        (LinkType::Pktap, 258, "pktap"),
+        // DLT_USER2: Apple's PKTAP on macOS, but private use elsewhere.
+        (LinkType::Unknown(149), 149, "linktype_149"),
         (LinkType::Unknown(147), 147, "linktype_147"),
     ];
     for (lt, number, name) in table {

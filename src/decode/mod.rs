@@ -7,7 +7,8 @@
 //!
 //! Covered: Ethernet with up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, Linux SLL
 //! and SLL2, BSD null/loopback, raw IP, PPP (bare, HDLC-like, Cisco HDLC), ARCNET
-//! (BSD and Linux headers, RFC 1051 and RFC 1201), Linux NFLOG, PPI; IPv4 (options,
+//! (BSD and Linux headers, RFC 1051 and RFC 1201), Linux NFLOG, and the headers
+//! that name the link type behind them (PPI, Apple PKTAP); IPv4 (options,
 //! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
 //! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
 //! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
@@ -162,10 +163,20 @@ mod field {
     pub const NFLOG_TYPE_MASK: u16 = 0x3fff;
     /// TLVs start on 4-byte boundaries (`NFA_ALIGNTO`).
     pub const NFLOG_ALIGN: usize = 4;
+    /// PKTAP header (all little-endian): length (4), record type (4), DLT (4), ...
+    pub const PKTAP_LEN: core::ops::Range<usize> = 0..4;
+    pub const PKTAP_RECTYPE: core::ops::Range<usize> = 4..8;
+    pub const PKTAP_DLT: core::ops::Range<usize> = 8..12;
+    /// Smallest PKTAP header: version 1 without its optional tail.
+    pub const PKTAP_MIN_HDR: usize = 108;
 }
 
 /// Link-layer constants of the link types decoded here.
 mod link {
+    /// DLT_USER2: private use, but what macOS writes for PKTAP.
+    pub const DLT_USER2: u32 = 149;
+    /// PKTAP record type PKT_REC_PACKET: a packet follows the header.
+    pub const PKTAP_REC_PACKET: u32 = 1;
     /// PPP protocol numbers (RFC 1661 §2, IANA "PPP DLL Protocol Numbers").
     pub const PPP_IPV4: u16 = 0x0021;
     pub const PPP_IPV6: u16 = 0x0057;
@@ -330,6 +341,8 @@ anomalies! {
     NflogNoPayload => "nflog.no_payload",
     /// NFLOG address family that is neither AF_INET nor AF_INET6.
     NflogUnknownFamily => "nflog.unknown_family",
+    /// PKTAP record that is not a packet (record type other than 1).
+    PktapNotPacket => "pktap.not_packet",
 }
 
 /// Counters of every [`Anomaly`], indexed by the enum.
@@ -432,6 +445,8 @@ pub fn decode(linktype: LinkType, frame: &[u8], counters: &mut Counters) -> Deco
     };
     match linktype {
         LinkType::Ppi => cx.ppi(),
+        LinkType::Pktap => cx.pktap(false),
+        LinkType::Unknown(link::DLT_USER2) => cx.pktap(true),
         other => {
             if !cx.link(other) {
                 cx.bump(Anomaly::LinkUnsupported);
@@ -453,7 +468,8 @@ impl Cx<'_, '_> {
     }
 
     /// Decodes a link layer that does not name another one behind it; `false`
-    /// for the header that does (PPI) and for unknown link types.
+    /// for the headers that do (PPI, PKTAP) and for unknown link types, so that
+    /// nesting stays one level deep.
     fn link(&mut self, lt: LinkType) -> bool {
         match lt {
             LinkType::Ethernet => self.ethernet(0, 0),
@@ -468,9 +484,28 @@ impl Cx<'_, '_> {
             LinkType::ArcnetBsd => self.arcnet(field::ARCNET_BSD_PROTO, true),
             LinkType::ArcnetLinux => self.arcnet(field::ARCNET_LINUX_PROTO, false),
             LinkType::Nflog => self.nflog(),
-            LinkType::Ppi | LinkType::Unknown(_) => return false,
+            LinkType::Ppi | LinkType::Pktap | LinkType::Unknown(_) => return false,
         }
         true
+    }
+
+    /// Decodes `frame[skip..]` as link type `inner`, for a header that names the
+    /// link type behind it; the payload offset is shifted back into this frame.
+    fn nested(&mut self, inner: LinkType, skip: usize) {
+        let Some(rest) = self.frame.get(skip..) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let mut cx = Cx {
+            frame: rest,
+            counters: self.counters,
+            d: self.d,
+        };
+        if !cx.link(inner) {
+            return self.bump(Anomaly::LinkUnsupported);
+        }
+        if self.d.has_l4 {
+            self.d.payload_off += skip as u32;
+        }
     }
 
     fn ethernet(&mut self, off: usize, depth: usize) {
@@ -718,6 +753,45 @@ impl Cx<'_, '_> {
         self.bump(Anomaly::NflogNoPayload);
     }
 
+    // tcpdump.org LINKTYPE_PKTAP: | Length of PKTAP header (4) | Record type (4) |
+    // DLT_ value for this packet (4) | interface name (24) | ... |. "All multi-byte
+    // fields currently appear to be little-endian"; "The length field indicates how
+    // long the PKTAP header is; this value includes the length of the length field
+    // itself. It should be at least 108". Record type 1 (PKT_REC_PACKET) carries a
+    // packet (tcpdump's print-pktap.c). macOS writes PKTAP as DLT_USER2 (149): that
+    // private-use number is read as PKTAP only when the header holds together, and
+    // stays an unsupported link type otherwise.
+    fn pktap(&mut self, user2: bool) {
+        let bad = if user2 {
+            Anomaly::LinkUnsupported
+        } else {
+            Anomaly::LinkTruncated
+        };
+        let le32 = |r: core::ops::Range<usize>, f: &[u8]| {
+            f.get(r)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (Some(len), Some(rectype), Some(dlt)) = (
+            le32(field::PKTAP_LEN, self.frame),
+            le32(field::PKTAP_RECTYPE, self.frame),
+            le32(field::PKTAP_DLT, self.frame),
+        ) else {
+            return self.bump(bad);
+        };
+        let len = len as usize;
+        if len < field::PKTAP_MIN_HDR || len > self.frame.len() {
+            return self.bump(bad);
+        }
+        if rectype != link::PKTAP_REC_PACKET {
+            return self.bump(if user2 {
+                Anomaly::LinkUnsupported
+            } else {
+                Anomaly::PktapNotPacket
+            });
+        }
+        self.nested(LinkType::from_number(dlt), len);
+    }
+
     // PPI (CACE Technologies, "Per-Packet Information Header Specification" 1.0.10):
     // | pph_version (1) | pph_flags (1) | pph_len (2, LE) | pph_dlt (4, LE) | fields |
     fn ppi(&mut self) {
@@ -729,23 +803,7 @@ impl Cx<'_, '_> {
         if len < field::PPI_HDR || len > self.frame.len() {
             return self.bump(Anomaly::LinkTruncated);
         }
-        let inner = LinkType::from_number(dlt);
-        let mut cx = Cx {
-            frame: &self.frame[len..],
-            counters: self.counters,
-            d: self.d,
-        };
-        match inner {
-            LinkType::Ethernet => cx.ethernet(0, 0),
-            LinkType::Raw => cx.raw_ip(0, 0),
-            LinkType::Ipv4 => cx.ipv4(0, 0),
-            LinkType::Ipv6 => cx.ipv6(0, 0),
-            _ => return self.bump(Anomaly::LinkUnsupported),
-        }
-        // Offsets were taken within the inner frame: shift the payload back.
-        if self.d.has_l4 {
-            self.d.payload_off += len as u32;
-        }
+        self.nested(LinkType::from_number(dlt), len);
     }
 
     fn sll(&mut self) {

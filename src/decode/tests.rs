@@ -1529,6 +1529,135 @@ fn arcnet_truncated_headers_are_link_truncated() {
     }
 }
 
+/// tcpdump/LINKTYPE_PKTAP.pcap, frame 1, whole (182 bytes; the same bytes are
+/// frame 1 of LINKTYPE_USER2_PKTAP.pcap): a 108-byte PKTAP header, DLT 1 (Ethernet),
+/// then a DNS query 10.32.4.27:63538 -> 10.32.100.15:53 for in.m.yahoo.com.
+const PKTAP_FRAME1: [u8; 182] = [
+    // header length 108, record type 1 (packet), DLT 1 (all little-endian)
+    0x6c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, //
+    // interface name "en0" (24 bytes)
+    0x65, 0x6e, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    // flags 2, protocol family 2, link-layer header length 14, trailer length 0
+    0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, //
+    // process ID 512, command name (20)
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    // service class, interface type, unit, effective process ID -1, command name (20)
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, //
+    // Ethernet 70:73:cb:0b:26:2a -> 00:1e:49:1f:f2:c4, IPv4
+    0x00, 0x1e, 0x49, 0x1f, 0xf2, 0xc4, 0x70, 0x73, 0xcb, 0x0b, 0x26, 0x2a, 0x08, 0x00, //
+    0x45, 0x00, 0x00, 0x3c, 0x2e, 0x03, 0x00, 0x00, 0xff, 0x11, 0x11, 0x44, 0x0a, 0x20, 0x04, 0x1b,
+    0x0a, 0x20, 0x64, 0x0f, //
+    0xf8, 0x32, 0x00, 0x35, 0x00, 0x28, 0x48, 0x14, //
+    0x43, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x69, 0x6e, 0x01,
+    0x6d, 0x05, 0x79, 0x61, 0x68, 0x6f, 0x6f, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+
+/// The decode of [`PKTAP_FRAME1`].
+fn pktap_decoded() -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(10, 32, 4, 27),
+        dst: v4(10, 32, 100, 15),
+        proto: ipproto::UDP,
+        sport: 63538,
+        dport: 53,
+        has_l4: true,
+        payload_off: 108 + 14 + 28,
+        payload_len: 32,
+        ..Decoded::default()
+    }
+}
+
+#[test]
+fn pktap_header_names_the_inner_link_type() {
+    assert_eq!(
+        run(LinkType::Pktap, &PKTAP_FRAME1),
+        (pktap_decoded(), vec![])
+    );
+}
+
+#[test]
+fn user2_is_pktap_when_the_header_holds_together() {
+    assert_eq!(
+        run(LinkType::Unknown(149), &PKTAP_FRAME1),
+        (pktap_decoded(), vec![])
+    );
+    // Another private-use number stays unsupported.
+    assert_eq!(
+        run(LinkType::Unknown(148), &PKTAP_FRAME1),
+        (Decoded::default(), vec![("link.unsupported", 1)])
+    );
+}
+
+#[test]
+fn pktap_hostile_headers_are_counted_and_user2_stays_unsupported() {
+    let with = |at: usize, bytes: &[u8]| {
+        let mut f = PKTAP_FRAME1;
+        f[at..at + bytes.len()].copy_from_slice(bytes);
+        f
+    };
+    // (frame, anomaly under PKTAP, what it is)
+    let cases: [(Vec<u8>, &str, &str); 6] = [
+        (
+            PKTAP_FRAME1[..11].to_vec(),
+            "link.truncated",
+            "cut in the DLT",
+        ),
+        (
+            with(0, &[107]).to_vec(),
+            "link.truncated",
+            "header length 107",
+        ),
+        (
+            with(0, &[183]).to_vec(),
+            "link.truncated",
+            "length past the frame",
+        ),
+        (
+            with(0, &[0xff, 0xff, 0xff, 0xff]).to_vec(),
+            "link.truncated",
+            "length 2^32-1",
+        ),
+        (with(4, &[0]).to_vec(), "pktap.not_packet", "record type 0"),
+        (
+            with(8, &[105]).to_vec(),
+            "link.unsupported",
+            "DLT 105 (802.11)",
+        ),
+    ];
+    for (frame, anomaly, what) in cases {
+        assert_eq!(
+            run(LinkType::Pktap, &frame),
+            (Decoded::default(), vec![(anomaly, 1)]),
+            "pktap: {what}"
+        );
+        assert_eq!(
+            run(LinkType::Unknown(149), &frame),
+            (Decoded::default(), vec![("link.unsupported", 1)]),
+            "user2: {what}"
+        );
+    }
+}
+
+#[test]
+fn pktap_does_not_nest_headers_that_name_a_link_type() {
+    // DLT 192 (PPI) or 258 (PKTAP) inside PKTAP: refused, so nesting stays bounded.
+    for dlt in [[192, 0], [2, 1]] {
+        let mut frame = PKTAP_FRAME1;
+        frame[8..10].copy_from_slice(&dlt);
+        assert_eq!(
+            run(LinkType::Pktap, &frame),
+            (Decoded::default(), vec![("link.unsupported", 1)]),
+            "{dlt:?}"
+        );
+    }
+}
+
 #[test]
 fn ppp_protocol_0021_is_ipv4() {
     // ndpi/dlt_ppp.pcap, frame 1, cut after the UDP header (30 of 1230 bytes):
@@ -1669,7 +1798,7 @@ fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
 // ---------------------------------------------------------------------------
 // No input panics.
 
-const ALL_LINK_TYPES: [LinkType; 15] = [
+const ALL_LINK_TYPES: [LinkType; 17] = [
     LinkType::Null,
     LinkType::Ethernet,
     LinkType::Raw,
@@ -1684,6 +1813,8 @@ const ALL_LINK_TYPES: [LinkType; 15] = [
     LinkType::ArcnetBsd,
     LinkType::ArcnetLinux,
     LinkType::Nflog,
+    LinkType::Pktap,
+    LinkType::Unknown(149),
     LinkType::Unknown(147),
 ];
 
@@ -1750,6 +1881,8 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
             LinkType::ArcnetBsd,
             cat(&[&ARCNET_RFC1201_DNS[..2], &ARCNET_RFC1201_DNS[4..]]),
         ),
+        (LinkType::Pktap, PKTAP_FRAME1.to_vec()),
+        (LinkType::Unknown(149), PKTAP_FRAME1.to_vec()),
         (
             LinkType::Ppp,
             cat(&[&[0xff, 0x03, 0x00, 0x21], &IPV4_TCP_SYN]),
