@@ -6,12 +6,14 @@
 //! reports that tshark does not must be explained in
 //! `tests/tshark/app-differences.txt`.
 //!
-//! The target is 99% of tshark's values overall. Measured on 2026-11-23: 96.2%
-//! (1,859 of 1,932). The gap: a fuzzed capture whose mangled SIP messages tshark
-//! still reads (24 Call-IDs), link types not decoded yet (NFLOG, ARCNET, 6),
-//! HTTP inside SOCKS and Gnutella's HTTP-like handshake (4), TLS inside RDP, and
-//! Google QUIC / mvfst versions (not decrypted). The assertion below is the
-//! floor measured today, so that nothing regresses while the gap is closed.
+//! The target is 99% of tshark's values overall. Measured on 2026-11-23: 96.7%
+//! (1,870 of 1,932). The gap: a fuzzed capture whose mangled SIP messages tshark
+//! still reads (24 Call-IDs), HTTP inside SOCKS and Gnutella's HTTP-like
+//! handshake (4), TLS inside RDP, Google QUIC / mvfst versions (not decrypted),
+//! and an IPv6 packet filed under the raw-IPv4 link type
+//! (`LINKTYPE_IPV4_invalid.pcap`: tshark and tcpdump read it as IPv6 anyway;
+//! ivraie counts `ipv4.bad_version`). The assertion below is the floor measured
+//! today, so that nothing regresses while the gap is closed.
 
 mod common;
 
@@ -241,7 +243,7 @@ fn application_values_agree_with_tshark() {
         unexplained.join("\n")
     );
     assert!(
-        f * 1000 >= t * 962,
-        "found {f} of {t} tshark values (< 96.2%)"
+        f * 1000 >= t * 967,
+        "found {f} of {t} tshark values (< 96.7%)"
     );
 }

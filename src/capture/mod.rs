@@ -67,6 +67,18 @@ pub enum LinkType {
     Ipv6,
     /// Per-Packet Information: a header naming the link type that follows.
     Ppi,
+    /// PPP (RFC 1661), optionally in HDLC-like framing (RFC 1662): `ff 03` first.
+    Ppp,
+    /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (RFC 1547 §4.3.1).
+    PppHdlc,
+    /// BSD ARCNET: source, destination, protocol ID, then RFC 1201 fields.
+    ArcnetBsd,
+    /// Linux ARCNET: source, destination, 2-byte offset, protocol ID, then RFC 1201 fields.
+    ArcnetLinux,
+    /// Linux netfilter NFLOG: a 4-byte header, then TLVs, one holding the IP packet.
+    Nflog,
+    /// Apple PKTAP: a little-endian header naming the link type that follows.
+    Pktap,
     /// Anything else: counted and reported, frames not decoded.
     Unknown(u32),
 }
@@ -84,6 +96,12 @@ impl LinkType {
             228 => LinkType::Ipv4,
             229 => LinkType::Ipv6,
             192 => LinkType::Ppi,
+            9 => LinkType::Ppp,
+            50 => LinkType::PppHdlc,
+            7 => LinkType::ArcnetBsd,
+            129 => LinkType::ArcnetLinux,
+            239 => LinkType::Nflog,
+            258 => LinkType::Pktap,
             n => LinkType::Unknown(n),
         }
     }
@@ -100,6 +118,12 @@ impl LinkType {
             LinkType::Ipv4 => 228,
             LinkType::Ipv6 => 229,
             LinkType::Ppi => 192,
+            LinkType::Ppp => 9,
+            LinkType::PppHdlc => 50,
+            LinkType::ArcnetBsd => 7,
+            LinkType::ArcnetLinux => 129,
+            LinkType::Nflog => 239,
+            LinkType::Pktap => 258,
             LinkType::Unknown(n) => n,
         }
     }
@@ -116,6 +140,12 @@ impl LinkType {
             LinkType::Ipv4 => "ipv4".into(),
             LinkType::Ipv6 => "ipv6".into(),
             LinkType::Ppi => "ppi".into(),
+            LinkType::Ppp => "ppp".into(),
+            LinkType::PppHdlc => "ppp_hdlc".into(),
+            LinkType::ArcnetBsd => "arcnet".into(),
+            LinkType::ArcnetLinux => "arcnet_linux".into(),
+            LinkType::Nflog => "nflog".into(),
+            LinkType::Pktap => "pktap".into(),
             LinkType::Unknown(n) => format!("linktype_{n}"),
         }
     }

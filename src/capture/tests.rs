@@ -283,6 +283,14 @@ fn link_type_number_and_name_round_trip() {
         (LinkType::Ipv4, 228, "ipv4"),
         (LinkType::Ipv6, 229, "ipv6"),
         (LinkType::Ppi, 192, "ppi"),
+        (LinkType::Ppp, 9, "ppp"),
+        (LinkType::PppHdlc, 50, "ppp_hdlc"),
+        (LinkType::ArcnetBsd, 7, "arcnet"),
+        (LinkType::ArcnetLinux, 129, "arcnet_linux"),
+        (LinkType::Nflog, 239, "nflog"),
+        (LinkType::Pktap, 258, "pktap"),
+        // DLT_USER2: Apple's PKTAP on macOS, but private use elsewhere.
+        (LinkType::Unknown(149), 149, "linktype_149"),
         (LinkType::Unknown(147), 147, "linktype_147"),
     ];
     for (lt, number, name) in table {

@@ -6,14 +6,18 @@
 //! [`Counters`], never a panic and never a silent drop.
 //!
 //! Covered: Ethernet with up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, Linux SLL
-//! and SLL2, BSD null/loopback, raw IP; IPv4 (options, fragments), IPv6 with its
-//! extension headers (RFC 8200 §4); TCP, UDP, ICMP, ICMPv6; tunnels GRE (RFC 2784,
-//! RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and 6in6 are decapsulated up to
-//! [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed on the inner 5-tuple.
+//! and SLL2, BSD null/loopback, raw IP, PPP (bare, HDLC-like, Cisco HDLC), ARCNET
+//! (BSD and Linux headers, RFC 1051 and RFC 1201), Linux NFLOG, and the headers
+//! that name the link type behind them (PPI, Apple PKTAP); IPv4 (options,
+//! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
+//! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
+//! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
+//! on the inner 5-tuple.
 //!
 //! Known limits: IP fragments are not reassembled (a non-initial fragment has no
 //! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
 //! routing (RFC 1701) and enhanced GRE (PPTP) are counted but not decapsulated.
+//! Split ARCNET packets (RFC 1201 fragmentation) are counted, not reassembled.
 //!
 //! Next step for a decoded packet: [`crate::flow`].
 
@@ -129,6 +133,67 @@ mod field {
     pub const GENEVE_HDR: usize = 8;
     /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
     pub const FRAG_HDR: usize = 8;
+    /// PPP in HDLC-like framing (RFC 1662 §3.1): address 0xff, control 0x03.
+    pub const PPP_ADDRESS: u8 = 0xff;
+    pub const PPP_CONTROL: u8 = 0x03;
+    pub const PPP_ADDR_CTRL: usize = 2;
+    /// Cisco HDLC (RFC 1547 §4.3.1): address (0x0f unicast, 0x8f multicast),
+    /// control, then a 2-byte Ethernet type.
+    pub const CHDLC_HDR: usize = 4;
+    pub const CHDLC_UNICAST: u8 = 0x0f;
+    pub const CHDLC_MULTICAST: u8 = 0x8f;
+    pub const CHDLC_CONTROL: u8 = 0x00;
+    pub const CHDLC_ETHERTYPE: core::ops::Range<usize> = 2..4;
+    /// BSD ARCNET: source, destination, then the protocol ID.
+    pub const ARCNET_BSD_PROTO: usize = 2;
+    /// Linux ARCNET: source, destination, offset (2), then the protocol ID.
+    pub const ARCNET_LINUX_PROTO: usize = 4;
+    /// RFC 1201 fields after the protocol ID: split flag, sequence number (2).
+    pub const ARCNET_RFC1201: usize = 3;
+    /// RFC 1201 exception packet: after the protocol ID, the flag 0xff and two
+    /// 0xff pads; then the protocol ID again, and the real RFC 1201 fields.
+    pub const ARCNET_EXCEPTION: usize = 4;
+    pub const ARCNET_EXCEPTION_FLAG: u8 = 0xff;
+    /// NFLOG: address family (1), version (1), resource ID (2, big-endian).
+    pub const NFLOG_HDR: usize = 4;
+    /// NFLOG TLV header: length (2), type (2), both in the file's byte order.
+    pub const NFLOG_TLV_HDR: usize = 4;
+    /// The TLV type without Linux's NLA_F_NESTED and NLA_F_NET_BYTEORDER bits
+    /// (`NLA_TYPE_MASK`, linux/netlink.h).
+    pub const NFLOG_TYPE_MASK: u16 = 0x3fff;
+    /// TLVs start on 4-byte boundaries (`NFA_ALIGNTO`).
+    pub const NFLOG_ALIGN: usize = 4;
+    /// PKTAP header (all little-endian): length (4), record type (4), DLT (4), ...
+    pub const PKTAP_LEN: core::ops::Range<usize> = 0..4;
+    pub const PKTAP_RECTYPE: core::ops::Range<usize> = 4..8;
+    pub const PKTAP_DLT: core::ops::Range<usize> = 8..12;
+    /// Smallest PKTAP header: version 1 without its optional tail.
+    pub const PKTAP_MIN_HDR: usize = 108;
+}
+
+/// Link-layer constants of the link types decoded here.
+mod link {
+    /// DLT_USER2: private use, but what macOS writes for PKTAP.
+    pub const DLT_USER2: u32 = 149;
+    /// PKTAP record type PKT_REC_PACKET: a packet follows the header.
+    pub const PKTAP_REC_PACKET: u32 = 1;
+    /// PPP protocol numbers (RFC 1661 §2, IANA "PPP DLL Protocol Numbers").
+    pub const PPP_IPV4: u16 = 0x0021;
+    pub const PPP_IPV6: u16 = 0x0057;
+    /// ARCNET protocol IDs (the tcpdump.org ARCNET pages, RFC 1051, 1201, 2497).
+    pub const ARC_IP_RFC1051: u8 = 240;
+    pub const ARC_ARP_RFC1051: u8 = 241;
+    pub const ARC_IP: u8 = 212;
+    pub const ARC_ARP: u8 = 213;
+    pub const ARC_RARP: u8 = 214;
+    pub const ARC_IPV6: u8 = 196;
+    /// Ethernet type of RARP, to report an ARCNET RARP packet like Ethernet's.
+    pub const ETHERTYPE_RARP: u16 = 0x8035;
+    /// NFLOG TLV type NFULA_PAYLOAD (linux/netfilter/nfnetlink_log.h).
+    pub const NFULA_PAYLOAD: u16 = 9;
+    /// Linux address families in the NFLOG header.
+    pub const AF_INET: u8 = 2;
+    pub const AF_INET6: u8 = 10;
 }
 
 /// An IP address in one 16-byte form: IPv4 is stored v4-mapped (`::ffff:a.b.c.d`).
@@ -266,6 +331,18 @@ anomalies! {
     IpEsp => "ip.esp",
     /// The IP packet is longer than what was captured (snaplen).
     IpSnaplenCut => "ip.snaplen_cut",
+    /// PPP-in-HDLC link type whose first byte is neither 0xff (PPP) nor Cisco's.
+    PppBadFraming => "ppp.bad_framing",
+    /// A split RFC 1201 ARCNET packet: not reassembled; later pieces not decoded.
+    ArcnetFragment => "arcnet.fragment",
+    /// NFLOG TLV shorter than its own header, or (but for the payload) past the frame.
+    NflogBadTlv => "nflog.bad_tlv",
+    /// NFLOG message without a payload TLV (nothing to decode).
+    NflogNoPayload => "nflog.no_payload",
+    /// NFLOG address family that is neither AF_INET nor AF_INET6.
+    NflogUnknownFamily => "nflog.unknown_family",
+    /// PKTAP record that is not a packet (record type other than 1).
+    PktapNotPacket => "pktap.not_packet",
 }
 
 /// Counters of every [`Anomaly`], indexed by the enum.
@@ -367,15 +444,14 @@ pub fn decode(linktype: LinkType, frame: &[u8], counters: &mut Counters) -> Deco
         d: &mut d,
     };
     match linktype {
-        LinkType::Ethernet => cx.ethernet(0, 0),
-        LinkType::LinuxSll => cx.sll(),
-        LinkType::LinuxSll2 => cx.sll2(),
-        LinkType::Null | LinkType::Loop => cx.null(linktype == LinkType::Loop),
-        LinkType::Raw => cx.raw_ip(0, 0),
-        LinkType::Ipv4 => cx.ipv4(0, 0),
-        LinkType::Ipv6 => cx.ipv6(0, 0),
         LinkType::Ppi => cx.ppi(),
-        LinkType::Unknown(_) => cx.counters.bump(Anomaly::LinkUnsupported),
+        LinkType::Pktap => cx.pktap(false),
+        LinkType::Unknown(link::DLT_USER2) => cx.pktap(true),
+        other => {
+            if !cx.link(other) {
+                cx.bump(Anomaly::LinkUnsupported);
+            }
+        }
     }
     d
 }
@@ -389,6 +465,47 @@ struct Cx<'a, 'c> {
 impl Cx<'_, '_> {
     fn bump(&mut self, a: Anomaly) {
         self.counters.bump(a);
+    }
+
+    /// Decodes a link layer that does not name another one behind it; `false`
+    /// for the headers that do (PPI, PKTAP) and for unknown link types, so that
+    /// nesting stays one level deep.
+    fn link(&mut self, lt: LinkType) -> bool {
+        match lt {
+            LinkType::Ethernet => self.ethernet(0, 0),
+            LinkType::LinuxSll => self.sll(),
+            LinkType::LinuxSll2 => self.sll2(),
+            LinkType::Null | LinkType::Loop => self.null(lt == LinkType::Loop),
+            LinkType::Raw => self.raw_ip(0, 0),
+            LinkType::Ipv4 => self.ipv4(0, 0),
+            LinkType::Ipv6 => self.ipv6(0, 0),
+            LinkType::Ppp => self.ppp(),
+            LinkType::PppHdlc => self.ppp_hdlc(),
+            LinkType::ArcnetBsd => self.arcnet(field::ARCNET_BSD_PROTO, true),
+            LinkType::ArcnetLinux => self.arcnet(field::ARCNET_LINUX_PROTO, false),
+            LinkType::Nflog => self.nflog(),
+            LinkType::Ppi | LinkType::Pktap | LinkType::Unknown(_) => return false,
+        }
+        true
+    }
+
+    /// Decodes `frame[skip..]` as link type `inner`, for a header that names the
+    /// link type behind it; the payload offset is shifted back into this frame.
+    fn nested(&mut self, inner: LinkType, skip: usize) {
+        let Some(rest) = self.frame.get(skip..) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let mut cx = Cx {
+            frame: rest,
+            counters: self.counters,
+            d: self.d,
+        };
+        if !cx.link(inner) {
+            return self.bump(Anomaly::LinkUnsupported);
+        }
+        if self.d.has_l4 {
+            self.d.payload_off += skip as u32;
+        }
     }
 
     fn ethernet(&mut self, off: usize, depth: usize) {
@@ -448,18 +565,231 @@ impl Cx<'_, '_> {
 
     // RFC 2516 §4: | VER | TYPE | CODE | SESSION_ID | LENGTH |, then PPP's protocol.
     fn pppoe(&mut self, off: usize, depth: usize) {
-        const PPP_IPV4: u16 = 0x0021;
-        const PPP_IPV6: u16 = 0x0057;
-        let p = off + field::PPPOE_HDR;
-        let Some(proto) = self.frame.get(p..p + field::PPP_PROTO) else {
-            return self.bump(Anomaly::PppoeTruncated);
+        self.ppp_protocol(off + field::PPPOE_HDR, depth, Anomaly::PppoeTruncated);
+    }
+
+    // RFC 1661 §2: | Protocol (8/16) | Information | Padding |. "All Protocols MUST
+    // be odd; the least significant bit of the most significant octet MUST equal
+    // 0": with Protocol-Field-Compression (§6.5) the leading 0x00 is left out, so
+    // an odd first octet is a one-octet field.
+    fn ppp_protocol(&mut self, off: usize, depth: usize, truncated: Anomaly) {
+        let Some(&first) = self.frame.get(off) else {
+            return self.bump(truncated);
         };
-        match u16::from_be_bytes([proto[0], proto[1]]) {
-            PPP_IPV4 => self.ipv4(p + field::PPP_PROTO, depth),
-            PPP_IPV6 => self.ipv6(p + field::PPP_PROTO, depth),
+        let (proto, payload) = if first & 1 == 1 {
+            (u16::from(first), off + 1)
+        } else {
+            let Some(p) = self.frame.get(off..off + field::PPP_PROTO) else {
+                return self.bump(truncated);
+            };
+            (u16::from_be_bytes([p[0], p[1]]), off + field::PPP_PROTO)
+        };
+        match proto {
+            link::PPP_IPV4 => self.ipv4(payload, depth),
+            link::PPP_IPV6 => self.ipv6(payload, depth),
             other if self.d.l3 == L3::None => self.d.l3 = L3::Other(other),
             _ => {}
         }
+    }
+
+    // tcpdump.org LINKTYPE_PPP: "if the first 2 bytes are 0xff and 0x03, it's PPP
+    // in HDLC-like framing, with the PPP header following those two bytes,
+    // otherwise it's PPP without framing, and the packet begins with the PPP
+    // header. The data in the frame is not octet-stuffed or bit-stuffed."
+    // Cisco HDLC is found under this link type too (captures from Cisco routers):
+    // Wireshark reads it when the first byte is a Cisco address; so does this when
+    // the control byte is 0 as well, over a compressed PPP protocol 0x0f or 0x8f.
+    fn ppp(&mut self) {
+        match self.frame {
+            [field::PPP_ADDRESS, field::PPP_CONTROL, ..] => {
+                self.ppp_protocol(field::PPP_ADDR_CTRL, 0, Anomaly::LinkTruncated)
+            }
+            [
+                field::CHDLC_UNICAST | field::CHDLC_MULTICAST,
+                field::CHDLC_CONTROL,
+                ..,
+            ] => self.chdlc(),
+            _ => self.ppp_protocol(0, 0, Anomaly::LinkTruncated),
+        }
+    }
+
+    /// Cisco HDLC (RFC 1547 §4.3.1): | address | control | Ethernet type (2) |.
+    fn chdlc(&mut self) {
+        let Some(t) = self.frame.get(field::CHDLC_ETHERTYPE) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        self.ethertype(u16::from_be_bytes([t[0], t[1]]), field::CHDLC_HDR, 0);
+    }
+
+    // tcpdump.org LINKTYPE_PPP_HDLC: "PPP in HDLC-like framing, as per RFC 1662, or
+    // Cisco PPP with HDLC framing, as per section 4.3.1 of RFC 1547; the first byte
+    // will be 0xFF for PPP in HDLC-like framing, and will be 0x0F or 0x8F for Cisco
+    // PPP with HDLC framing."
+    fn ppp_hdlc(&mut self) {
+        match self.frame.first() {
+            None => self.bump(Anomaly::LinkTruncated),
+            Some(&field::PPP_ADDRESS) => {
+                self.ppp_protocol(field::PPP_ADDR_CTRL, 0, Anomaly::LinkTruncated)
+            }
+            Some(&(field::CHDLC_UNICAST | field::CHDLC_MULTICAST)) => self.chdlc(),
+            Some(_) => self.bump(Anomaly::PppBadFraming),
+        }
+    }
+
+    // tcpdump.org LINKTYPE_ARCNET_LINUX: | Source | Destination | Offset (2) |
+    // Protocol ID | other fields (conditional) | Payload |. "values 212 (IPv4), 213
+    // (ARP) and 214 (RARP) mean RFC 1201 encoding, value 196 (IPv6) means RFC 2497
+    // encoding; in both cases Protocol ID is followed by Split Flag (1 octet) and
+    // Frame Sequence Number (2 octets, big-endian byte order). Values 240 (IPv4) and
+    // 241 (ARP) mean RFC 1051 encoding, in which case the header does not include
+    // any additional fields." LINKTYPE_ARCNET_BSD is the same without the offset.
+    //
+    // RFC 1201 §2.1: an exception packet (read under the BSD header only, as tcpdump
+    // does; the Linux page has none) has "flag: FF hex | padding: 0xFF | padding: 0xFF | (protocol ID)" before the
+    // real split flag and sequence number. §2.3: a split flag of 0 is an unsplit
+    // packet; the first of T fragments has the odd flag ((T-2)*2)+1, fragment N>1
+    // has (N-1)*2. The first fragment starts with the IP header and is decoded (as
+    // an IP first fragment is); later ones are only counted.
+    fn arcnet(&mut self, proto_at: usize, exceptions: bool) {
+        let Some(&proto) = self.frame.get(proto_at) else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let ether = match proto {
+            link::ARC_IP_RFC1051 => return self.ethertype(ethertype::IPV4, proto_at + 1, 0),
+            link::ARC_ARP_RFC1051 => return self.ethertype(ethertype::ARP, proto_at + 1, 0),
+            link::ARC_IP => ethertype::IPV4,
+            link::ARC_ARP => ethertype::ARP,
+            link::ARC_RARP => link::ETHERTYPE_RARP,
+            link::ARC_IPV6 => ethertype::IPV6,
+            other => {
+                if self.d.l3 == L3::None {
+                    self.d.l3 = L3::Other(u16::from(other));
+                }
+                return;
+            }
+        };
+        let mut fields = proto_at + 1;
+        if exceptions && self.frame.get(fields) == Some(&field::ARCNET_EXCEPTION_FLAG) {
+            fields += field::ARCNET_EXCEPTION;
+        }
+        let Some(&split) = self
+            .frame
+            .get(fields)
+            .filter(|_| fields + field::ARCNET_RFC1201 <= self.frame.len())
+        else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        if split != 0 {
+            self.bump(Anomaly::ArcnetFragment);
+            if split & 1 == 0 {
+                return;
+            }
+        }
+        self.ethertype(ether, fields + field::ARCNET_RFC1201, 0);
+    }
+
+    // tcpdump.org LINKTYPE_NFLOG: | Address family | Version | Resource ID (2, BE) |
+    // then TLVs | TLV length (2) | TLV type (2) | TLV value |. "The address family is
+    // a Linux AF_ value, so it's 2 for IPv4 and 10 for IPv6." "Following the
+    // resource ID is a sequence of zero or more TLVs, running to the end of the
+    // packet; the length and type are in the host byte order for the pcap file, as
+    // specified by the file's magic number." The length counts the TLV header, and
+    // each TLV is padded to 4 bytes; type 9 (NFULA_PAYLOAD) is the packet itself.
+    //
+    // The file's byte order does not reach the decoder: as Wireshark does, it is
+    // guessed from the first TLV, whose type (flag bits masked) is a small number
+    // only in the right order. A payload TLV longer than the frame is decoded as far
+    // as captured (a snaplen cuts it like any packet); any other TLV past the end
+    // stops the walk.
+    fn nflog(&mut self) {
+        let Some(&family) = self
+            .frame
+            .first()
+            .filter(|_| self.frame.len() >= field::NFLOG_HDR)
+        else {
+            return self.bump(Anomaly::LinkTruncated);
+        };
+        let first_type = self
+            .frame
+            .get(field::NFLOG_HDR + 2..field::NFLOG_HDR + 4)
+            .map_or(0, |t| u16::from_le_bytes([t[0], t[1]]));
+        let little_endian = first_type & field::NFLOG_TYPE_MASK < 0x100;
+        let read = |b: &[u8]| {
+            if little_endian {
+                u16::from_le_bytes([b[0], b[1]])
+            } else {
+                u16::from_be_bytes([b[0], b[1]])
+            }
+        };
+        let mut off = field::NFLOG_HDR;
+        while let Some(tlv) = self.frame.get(off..off + field::NFLOG_TLV_HDR) {
+            let len = usize::from(read(&tlv[0..2]));
+            let kind = read(&tlv[2..4]) & field::NFLOG_TYPE_MASK;
+            if len < field::NFLOG_TLV_HDR {
+                return self.bump(Anomaly::NflogBadTlv);
+            }
+            if kind == link::NFULA_PAYLOAD {
+                if !matches!(family, link::AF_INET | link::AF_INET6) {
+                    return self.bump(Anomaly::NflogUnknownFamily);
+                }
+                let end = (off + len).min(self.frame.len());
+                let mut inner = Cx {
+                    frame: &self.frame[..end],
+                    counters: self.counters,
+                    d: self.d,
+                };
+                let start = off + field::NFLOG_TLV_HDR;
+                return if family == link::AF_INET {
+                    inner.ipv4(start, 0)
+                } else {
+                    inner.ipv6(start, 0)
+                };
+            }
+            if off + len > self.frame.len() {
+                return self.bump(Anomaly::NflogBadTlv);
+            }
+            off += len.next_multiple_of(field::NFLOG_ALIGN);
+        }
+        self.bump(Anomaly::NflogNoPayload);
+    }
+
+    // tcpdump.org LINKTYPE_PKTAP: | Length of PKTAP header (4) | Record type (4) |
+    // DLT_ value for this packet (4) | interface name (24) | ... |. "All multi-byte
+    // fields currently appear to be little-endian"; "The length field indicates how
+    // long the PKTAP header is; this value includes the length of the length field
+    // itself. It should be at least 108". Record type 1 (PKT_REC_PACKET) carries a
+    // packet (tcpdump's print-pktap.c). macOS writes PKTAP as DLT_USER2 (149): that
+    // private-use number is read as PKTAP only when the header holds together, and
+    // stays an unsupported link type otherwise.
+    fn pktap(&mut self, user2: bool) {
+        let bad = if user2 {
+            Anomaly::LinkUnsupported
+        } else {
+            Anomaly::LinkTruncated
+        };
+        let le32 = |r: core::ops::Range<usize>, f: &[u8]| {
+            f.get(r)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (Some(len), Some(rectype), Some(dlt)) = (
+            le32(field::PKTAP_LEN, self.frame),
+            le32(field::PKTAP_RECTYPE, self.frame),
+            le32(field::PKTAP_DLT, self.frame),
+        ) else {
+            return self.bump(bad);
+        };
+        let len = len as usize;
+        if len < field::PKTAP_MIN_HDR || len > self.frame.len() {
+            return self.bump(bad);
+        }
+        if rectype != link::PKTAP_REC_PACKET {
+            return self.bump(if user2 {
+                Anomaly::LinkUnsupported
+            } else {
+                Anomaly::PktapNotPacket
+            });
+        }
+        self.nested(LinkType::from_number(dlt), len);
     }
 
     // PPI (CACE Technologies, "Per-Packet Information Header Specification" 1.0.10):
@@ -473,23 +803,7 @@ impl Cx<'_, '_> {
         if len < field::PPI_HDR || len > self.frame.len() {
             return self.bump(Anomaly::LinkTruncated);
         }
-        let inner = LinkType::from_number(dlt);
-        let mut cx = Cx {
-            frame: &self.frame[len..],
-            counters: self.counters,
-            d: self.d,
-        };
-        match inner {
-            LinkType::Ethernet => cx.ethernet(0, 0),
-            LinkType::Raw => cx.raw_ip(0, 0),
-            LinkType::Ipv4 => cx.ipv4(0, 0),
-            LinkType::Ipv6 => cx.ipv6(0, 0),
-            _ => return self.bump(Anomaly::LinkUnsupported),
-        }
-        // Offsets were taken within the inner frame: shift the payload back.
-        if self.d.has_l4 {
-            self.d.payload_off += len as u32;
-        }
+        self.nested(LinkType::from_number(dlt), len);
     }
 
     fn sll(&mut self) {

@@ -1218,9 +1218,587 @@ fn counters_add_and_name_every_anomaly() {
 }
 
 // ---------------------------------------------------------------------------
+// Link types met in real captures. The frames are cut from the corpus captures
+// named above each one (`../shared/corpus`); hostile cases change one field,
+// named in each test.
+
+/// tcpdump/nflog.pcap, frame 1, whole (180 bytes): NFLOG, AF_INET, group 20, TLVs
+/// little-endian; a DNS answer 74.82.42.42:53 -> 10.0.0.20:42585 in the payload TLV.
+const NFLOG_FRAME1: [u8; 180] = [
+    // family 2 (AF_INET), version 0, resource ID 20 (BE)
+    0x02, 0x00, 0x00, 0x14, //
+    // TLV at 4: length 8, type 1 (NFULA_PACKET_HDR): hw_protocol 0x0800, hook 1
+    0x08, 0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x27, //
+    // TLV at 12: length 5, type 10 (NFULA_PREFIX) "", padded to 8
+    0x05, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    // TLV at 20: length 8, type 4 (NFULA_IFINDEX_INDEV)
+    0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x02, //
+    // TLV at 28: length 16, type 8 (NFULA_HWADDR)
+    0x10, 0x00, 0x08, 0x00, 0x00, 0x06, 0xff, 0xff, 0xb8, 0xa3, 0x86, 0xb9, 0xc3, 0xd6, 0x00,
+    0x00, //
+    // TLV at 44: length 6, type 15 (NFULA_HWTYPE), padded to 8
+    0x06, 0x00, 0x0f, 0x00, 0x00, 0x01, 0x00, 0x00, //
+    // TLV at 52: length 6, type 17 (NFULA_HWLEN), padded to 8
+    0x06, 0x00, 0x11, 0x00, 0x00, 0x0e, 0x00, 0x00, //
+    // TLV at 60: length 18, type 16 (NFULA_HWHEADER), padded to 20
+    0x12, 0x00, 0x10, 0x00, 0x08, 0x11, 0x96, 0x1c, 0x10, 0xc8, 0xb8, 0xa3, 0x86, 0xb9, 0xc3, 0xd6,
+    0x08, 0x00, 0x00, 0x00, //
+    // TLV at 80: length 20, type 3 (NFULA_TIMESTAMP)
+    0x14, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x52, 0x2a, 0x1f, 0x9e, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x09, 0x60, 0xfc, //
+    // TLV at 100: length 77, type 9 (NFULA_PAYLOAD): IPv4, total length 73
+    0x4d, 0x00, 0x09, 0x00, //
+    0x45, 0x00, 0x00, 0x49, 0x00, 0x00, 0x40, 0x00, 0x37, 0x11, 0xc5, 0x14, 0x4a, 0x52, 0x2a, 0x2a,
+    0x0a, 0x00, 0x00, 0x14, //
+    // UDP 53 -> 42585, length 53
+    0x00, 0x35, 0xa6, 0x59, 0x00, 0x35, 0x6d, 0xdf, //
+    // DNS answer: example.com A 93.184.216.119
+    0x43, 0x71, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x07, 0x65, 0x78, 0x61,
+    0x6d, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x2f, 0x96, 0x00, 0x04, 0x5d, 0xb8, 0xd8, 0x77,
+    // padding of the payload TLV to 4 bytes
+    0x00, 0x00, 0x00,
+];
+
+/// Offsets of the TLVs of [`NFLOG_FRAME1`].
+const NFLOG_TLVS: [usize; 9] = [4, 12, 20, 28, 44, 52, 60, 80, 100];
+/// Where the IPv4 packet of [`NFLOG_FRAME1`] starts.
+const NFLOG_IP: usize = 104;
+
+/// The decode of [`NFLOG_FRAME1`].
+fn nflog_decoded() -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(74, 82, 42, 42),
+        dst: v4(10, 0, 0, 20),
+        proto: ipproto::UDP,
+        sport: 53,
+        dport: 42585,
+        has_l4: true,
+        payload_off: (NFLOG_IP + 28) as u32,
+        payload_len: 45,
+        ..Decoded::default()
+    }
+}
+
+#[test]
+fn nflog_payload_tlv_holds_the_ip_packet() {
+    assert_eq!(
+        run(LinkType::Nflog, &NFLOG_FRAME1),
+        (nflog_decoded(), vec![])
+    );
+}
+
+#[test]
+fn nflog_tlvs_written_by_a_big_endian_host_are_read_too() {
+    // The same frame with every TLV length and type byte-swapped, as a big-endian
+    // writer would store them.
+    let mut frame = NFLOG_FRAME1;
+    for at in NFLOG_TLVS {
+        frame.swap(at, at + 1);
+        frame.swap(at + 2, at + 3);
+    }
+    assert_eq!(run(LinkType::Nflog, &frame), (nflog_decoded(), vec![]));
+}
+
+#[test]
+fn nflog_af_inet6_payload_is_ipv6() {
+    // AF_INET6 (10), then only a payload TLV: length 4 + 52, type 9.
+    let frame = cat(&[&[10, 0, 0, 1], &[56, 0, 9, 0], &IPV6_UDP]);
+    assert_eq!(run(LinkType::Nflog, &frame), (v6_udp_decoded(8), vec![]));
+}
+
+#[test]
+fn nflog_payload_cut_by_the_snaplen_is_decoded_as_far_as_captured() {
+    // Frame 1 cut 18 bytes into the DNS message: the payload TLV says 77 bytes.
+    let frame = &NFLOG_FRAME1[..NFLOG_IP + 28 + 18];
+    assert_eq!(
+        run(LinkType::Nflog, frame),
+        (
+            Decoded {
+                payload_len: 18,
+                ..nflog_decoded()
+            },
+            vec![("ip.snaplen_cut", 1)]
+        )
+    );
+}
+
+#[test]
+fn nflog_hostile_headers_and_tlvs_are_counted() {
+    let mut zero_len = NFLOG_FRAME1;
+    // The NFULA_PREFIX TLV at 12 with length 0: must not loop.
+    zero_len[12] = 0;
+    let mut three = NFLOG_FRAME1;
+    // Length 3, shorter than the TLV header.
+    three[12] = 3;
+    let mut past_end = NFLOG_FRAME1;
+    // The NFULA_TIMESTAMP TLV at 80 says 0x00ff bytes: past the 180-byte frame.
+    past_end[80] = 0xff;
+    let mut family = NFLOG_FRAME1;
+    // AF_BRIDGE (7).
+    family[0] = 7;
+    let cases: [(&[u8], &str); 8] = [
+        (&NFLOG_FRAME1[..3], "link.truncated"),
+        (&zero_len, "nflog.bad_tlv"),
+        (&three, "nflog.bad_tlv"),
+        (&past_end, "nflog.bad_tlv"),
+        (&family, "nflog.unknown_family"),
+        // Header only, header and first TLV, and two bytes of the next TLV header.
+        (&NFLOG_FRAME1[..4], "nflog.no_payload"),
+        (&NFLOG_FRAME1[..12], "nflog.no_payload"),
+        (&NFLOG_FRAME1[..14], "nflog.no_payload"),
+    ];
+    for (frame, anomaly) in cases {
+        assert_eq!(
+            run(LinkType::Nflog, frame),
+            (Decoded::default(), vec![(anomaly, 1)]),
+            "{anomaly}: {frame:02x?}"
+        );
+    }
+}
+
+#[test]
+fn nflog_every_prefix_ends() {
+    // Any cut of the frame ends in a counter or a decode, never in a loop.
+    for len in 0..=NFLOG_FRAME1.len() {
+        let (d, anomalies) = run(LinkType::Nflog, &NFLOG_FRAME1[..len]);
+        assert!(d.has_l4 || !anomalies.is_empty(), "prefix {len}");
+    }
+}
+
+/// tcpdump/arcnet-rfc1051-arp-icmp-http.pcap, frame 7 (62 bytes): Linux ARCNET,
+/// RFC 1051 IP; DNS query 10.80.131.1:1024 -> 10.80.3.254:53 for tcpdump.org.
+const ARCNET_RFC1051_DNS: [u8; 62] = [
+    // source 0xbe, destination 0x50, offset 0xc600, protocol ID 240 (RFC 1051 IP)
+    0xbe, 0x50, 0xc6, 0x00, 0xf0, //
+    0x45, 0x00, 0x00, 0x39, 0x64, 0xb5, 0x40, 0x00, 0x40, 0x11, 0x3a, 0x60, 0x0a, 0x50, 0x83, 0x01,
+    0x0a, 0x50, 0x03, 0xfe, //
+    0x04, 0x00, 0x00, 0x35, 0x00, 0x25, 0xd5, 0xf5, //
+    0xd4, 0x38, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x74, 0x63, 0x70,
+    0x64, 0x75, 0x6d, 0x70, 0x03, 0x6f, 0x72, 0x67, 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+
+/// tcpdump/arcnet-rfc1201-arp-icmp-http.pcap, frame 9 (65 bytes): Linux ARCNET,
+/// RFC 1201 IP; DNS query 10.80.131.1:1024 -> 10.80.3.254:53 for tcpdump.org.
+const ARCNET_RFC1201_DNS: [u8; 65] = [
+    // source 0xbe, destination 0x50, offset 0xc308, protocol ID 212 (RFC 1201 IP),
+    // split flag 0, sequence number 0x0169
+    0xbe, 0x50, 0xc3, 0x08, 0xd4, 0x00, 0x01, 0x69, //
+    0x45, 0x00, 0x00, 0x39, 0xa8, 0xf8, 0x40, 0x00, 0x40, 0x11, 0xf6, 0x1c, 0x0a, 0x50, 0x83, 0x01,
+    0x0a, 0x50, 0x03, 0xfe, //
+    0x04, 0x00, 0x00, 0x35, 0x00, 0x25, 0x67, 0xff, //
+    0x42, 0x2f, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x74, 0x63, 0x70,
+    0x64, 0x75, 0x6d, 0x70, 0x03, 0x6f, 0x72, 0x67, 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+/// Offset of the split flag in [`ARCNET_RFC1201_DNS`].
+const ARCNET_SPLIT: usize = 5;
+
+/// The decode of the ARCNET DNS queries after a `link`-byte header.
+fn arcnet_dns_decoded(link: usize) -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(10, 80, 131, 1),
+        dst: v4(10, 80, 3, 254),
+        proto: ipproto::UDP,
+        sport: 1024,
+        dport: 53,
+        has_l4: true,
+        payload_off: (link + 28) as u32,
+        payload_len: 29,
+        ..Decoded::default()
+    }
+}
+
+#[test]
+fn arcnet_linux_rfc1051_and_rfc1201_carry_ipv4() {
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &ARCNET_RFC1051_DNS),
+        (arcnet_dns_decoded(5), vec![])
+    );
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS),
+        (arcnet_dns_decoded(8), vec![])
+    );
+}
+
+#[test]
+fn arcnet_linux_arp_sets_l3_only() {
+    // arcnet-rfc1051-arp-icmp-http.pcap frame 1: protocol ID 241 (RFC 1051 ARP).
+    let rfc1051 = [
+        0xbe, 0x00, 0xed, 0x08, 0xf1, //
+        0x00, 0x07, 0x08, 0x00, 0x01, 0x04, 0x00, 0x01, 0xbe, 0x0a, 0x50, 0x83, 0x01, 0x00, 0x0a,
+        0x50, 0x83, 0xfe,
+    ];
+    // arcnet-rfc1201-arp-icmp-http.pcap frame 1: protocol ID 213 (RFC 1201 ARP),
+    // split flag 0, sequence number 0x0165.
+    let rfc1201 = [
+        0xbe, 0x00, 0xea, 0x08, 0xd5, 0x00, 0x01, 0x65, //
+        0x00, 0x07, 0x08, 0x00, 0x01, 0x04, 0x00, 0x01, 0xbe, 0x0a, 0x50, 0x83, 0x01, 0x00, 0x0a,
+        0x50, 0x83, 0xfe,
+    ];
+    let arp = Decoded {
+        l3: L3::Arp,
+        ..Decoded::default()
+    };
+    assert_eq!(run(LinkType::ArcnetLinux, &rfc1051), (arp, vec![]));
+    assert_eq!(run(LinkType::ArcnetLinux, &rfc1201), (arp, vec![]));
+}
+
+#[test]
+fn arcnet_split_packets_are_counted_and_only_the_first_piece_decoded() {
+    // Split flag 1: the first of two fragments (RFC 1201 §2.3), starts with the IP header.
+    let mut first = ARCNET_RFC1201_DNS;
+    first[ARCNET_SPLIT] = 1;
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &first),
+        (arcnet_dns_decoded(8), vec![("arcnet.fragment", 1)])
+    );
+    // Split flag 2: the second fragment, no header to read.
+    let mut second = ARCNET_RFC1201_DNS;
+    second[ARCNET_SPLIT] = 2;
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &second),
+        (Decoded::default(), vec![("arcnet.fragment", 1)])
+    );
+}
+
+#[test]
+fn arcnet_unknown_protocol_id_sets_l3_only() {
+    // Protocol ID 250 (Novell IPX).
+    let mut ipx = ARCNET_RFC1051_DNS;
+    ipx[4] = 250;
+    assert_eq!(
+        run(LinkType::ArcnetLinux, &ipx),
+        (
+            Decoded {
+                l3: L3::Other(250),
+                ..Decoded::default()
+            },
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn arcnet_bsd_header_has_no_offset_and_may_be_an_exception_packet() {
+    // ARCNET_RFC1201_DNS without Linux's 2-byte offset field (LINKTYPE_ARCNET_BSD).
+    let bsd = cat(&[&ARCNET_RFC1201_DNS[..2], &ARCNET_RFC1201_DNS[4..]]);
+    assert_eq!(
+        run(LinkType::ArcnetBsd, &bsd),
+        (arcnet_dns_decoded(6), vec![])
+    );
+    // RFC 1201 exception packet: flag 0xff, two 0xff pads, protocol ID again, then
+    // the real split flag and sequence number.
+    let exception = cat(&[
+        &ARCNET_RFC1201_DNS[..2],
+        &[0xd4, 0xff, 0xff, 0xff],
+        &ARCNET_RFC1201_DNS[4..],
+    ]);
+    assert_eq!(
+        run(LinkType::ArcnetBsd, &exception),
+        (arcnet_dns_decoded(10), vec![])
+    );
+    // RFC 1051 under the BSD header.
+    let rfc1051 = cat(&[&ARCNET_RFC1051_DNS[..2], &ARCNET_RFC1051_DNS[4..]]);
+    assert_eq!(
+        run(LinkType::ArcnetBsd, &rfc1051),
+        (arcnet_dns_decoded(3), vec![])
+    );
+}
+
+#[test]
+fn arcnet_truncated_headers_are_link_truncated() {
+    let bsd_exception = [0xbe, 0x50, 0xd4, 0xff, 0xff, 0xff, 0xd4, 0x00, 0x01];
+    let cases: [(LinkType, &[u8]); 5] = [
+        // No protocol ID.
+        (LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS[..4]),
+        (LinkType::ArcnetBsd, &ARCNET_RFC1201_DNS[..2]),
+        // RFC 1201 protocol ID without the split flag, or without the sequence number.
+        (LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS[..5]),
+        (LinkType::ArcnetLinux, &ARCNET_RFC1201_DNS[..7]),
+        // Exception packet cut in its sequence number.
+        (LinkType::ArcnetBsd, &bsd_exception),
+    ];
+    for (lt, frame) in cases {
+        assert_eq!(
+            run(lt, frame),
+            (Decoded::default(), vec![("link.truncated", 1)]),
+            "{lt}: {frame:02x?}"
+        );
+    }
+}
+
+/// tcpdump/LINKTYPE_PKTAP.pcap, frame 1, whole (182 bytes; the same bytes are
+/// frame 1 of LINKTYPE_USER2_PKTAP.pcap): a 108-byte PKTAP header, DLT 1 (Ethernet),
+/// then a DNS query 10.32.4.27:63538 -> 10.32.100.15:53 for in.m.yahoo.com.
+const PKTAP_FRAME1: [u8; 182] = [
+    // header length 108, record type 1 (packet), DLT 1 (all little-endian)
+    0x6c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, //
+    // interface name "en0" (24 bytes)
+    0x65, 0x6e, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    // flags 2, protocol family 2, link-layer header length 14, trailer length 0
+    0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, //
+    // process ID 512, command name (20)
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    // service class, interface type, unit, effective process ID -1, command name (20)
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, //
+    // Ethernet 70:73:cb:0b:26:2a -> 00:1e:49:1f:f2:c4, IPv4
+    0x00, 0x1e, 0x49, 0x1f, 0xf2, 0xc4, 0x70, 0x73, 0xcb, 0x0b, 0x26, 0x2a, 0x08, 0x00, //
+    0x45, 0x00, 0x00, 0x3c, 0x2e, 0x03, 0x00, 0x00, 0xff, 0x11, 0x11, 0x44, 0x0a, 0x20, 0x04, 0x1b,
+    0x0a, 0x20, 0x64, 0x0f, //
+    0xf8, 0x32, 0x00, 0x35, 0x00, 0x28, 0x48, 0x14, //
+    0x43, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x69, 0x6e, 0x01,
+    0x6d, 0x05, 0x79, 0x61, 0x68, 0x6f, 0x6f, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+
+/// The decode of [`PKTAP_FRAME1`].
+fn pktap_decoded() -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(10, 32, 4, 27),
+        dst: v4(10, 32, 100, 15),
+        proto: ipproto::UDP,
+        sport: 63538,
+        dport: 53,
+        has_l4: true,
+        payload_off: 108 + 14 + 28,
+        payload_len: 32,
+        ..Decoded::default()
+    }
+}
+
+#[test]
+fn pktap_header_names_the_inner_link_type() {
+    assert_eq!(
+        run(LinkType::Pktap, &PKTAP_FRAME1),
+        (pktap_decoded(), vec![])
+    );
+}
+
+#[test]
+fn user2_is_pktap_when_the_header_holds_together() {
+    assert_eq!(
+        run(LinkType::Unknown(149), &PKTAP_FRAME1),
+        (pktap_decoded(), vec![])
+    );
+    // Another private-use number stays unsupported.
+    assert_eq!(
+        run(LinkType::Unknown(148), &PKTAP_FRAME1),
+        (Decoded::default(), vec![("link.unsupported", 1)])
+    );
+}
+
+#[test]
+fn pktap_hostile_headers_are_counted_and_user2_stays_unsupported() {
+    let with = |at: usize, bytes: &[u8]| {
+        let mut f = PKTAP_FRAME1;
+        f[at..at + bytes.len()].copy_from_slice(bytes);
+        f
+    };
+    // (frame, anomaly under PKTAP, what it is)
+    let cases: [(Vec<u8>, &str, &str); 6] = [
+        (
+            PKTAP_FRAME1[..11].to_vec(),
+            "link.truncated",
+            "cut in the DLT",
+        ),
+        (
+            with(0, &[107]).to_vec(),
+            "link.truncated",
+            "header length 107",
+        ),
+        (
+            with(0, &[183]).to_vec(),
+            "link.truncated",
+            "length past the frame",
+        ),
+        (
+            with(0, &[0xff, 0xff, 0xff, 0xff]).to_vec(),
+            "link.truncated",
+            "length 2^32-1",
+        ),
+        (with(4, &[0]).to_vec(), "pktap.not_packet", "record type 0"),
+        (
+            with(8, &[105]).to_vec(),
+            "link.unsupported",
+            "DLT 105 (802.11)",
+        ),
+    ];
+    for (frame, anomaly, what) in cases {
+        assert_eq!(
+            run(LinkType::Pktap, &frame),
+            (Decoded::default(), vec![(anomaly, 1)]),
+            "pktap: {what}"
+        );
+        assert_eq!(
+            run(LinkType::Unknown(149), &frame),
+            (Decoded::default(), vec![("link.unsupported", 1)]),
+            "user2: {what}"
+        );
+    }
+}
+
+#[test]
+fn pktap_does_not_nest_headers_that_name_a_link_type() {
+    // DLT 192 (PPI) or 258 (PKTAP) inside PKTAP: refused, so nesting stays bounded.
+    for dlt in [[192, 0], [2, 1]] {
+        let mut frame = PKTAP_FRAME1;
+        frame[8..10].copy_from_slice(&dlt);
+        assert_eq!(
+            run(LinkType::Pktap, &frame),
+            (Decoded::default(), vec![("link.unsupported", 1)]),
+            "{dlt:?}"
+        );
+    }
+}
+
+#[test]
+fn ppp_protocol_0021_is_ipv4() {
+    // ndpi/dlt_ppp.pcap, frame 1, cut after the UDP header (30 of 1230 bytes):
+    // PPP protocol 0x0021, IPv4 193.167.0.252:44083 -> 193.167.100.100:443 (QUIC).
+    let frame = [
+        0x00, 0x21, //
+        0x45, 0x02, 0x04, 0xcc, 0x41, 0x3d, 0x40, 0x00, 0x3f, 0x11, 0x0d, 0x33, 0xc1, 0xa7, 0x00,
+        0xfc, 0xc1, 0xa7, 0x64, 0x64, //
+        0xac, 0x33, 0x01, 0xbb, 0x04, 0xb8, 0x00, 0x00,
+    ];
+    assert_eq!(
+        run(LinkType::Ppp, &frame),
+        (
+            Decoded {
+                l3: L3::Ipv4,
+                src: v4(193, 167, 0, 252),
+                dst: v4(193, 167, 100, 100),
+                proto: ipproto::UDP,
+                sport: 44083,
+                dport: 443,
+                has_l4: true,
+                payload_off: 30,
+                payload_len: 0,
+                ..Decoded::default()
+            },
+            // The IP total length (1228) is past the cut.
+            vec![("ip.snaplen_cut", 1)]
+        )
+    );
+}
+
+#[test]
+fn ppp_address_control_and_protocol_compression() {
+    let cases: [(&[u8], usize); 4] = [
+        // RFC 1662 address and control, then protocol 0x0021.
+        (&[0xff, 0x03, 0x00, 0x21], 4),
+        // Protocol-Field-Compression (RFC 1661 §6.5): 0x21 alone.
+        (&[0x21], 1),
+        (&[0xff, 0x03, 0x21], 3),
+        // Cisco HDLC under LINKTYPE_PPP (as Wireshark reads it): 0x0f 0x00 0x0800.
+        (&[0x0f, 0x00, 0x08, 0x00], 4),
+    ];
+    for (link, len) in cases {
+        let frame = cat(&[link, &IPV4_TCP_SYN]);
+        assert_eq!(
+            run(LinkType::Ppp, &frame),
+            (syn_decoded(len), vec![]),
+            "{link:02x?}"
+        );
+    }
+    for link in [&[0x00, 0x57][..], &[0x57], &[0xff, 0x03, 0x00, 0x57]] {
+        let frame = cat(&[link, &IPV6_UDP]);
+        assert_eq!(
+            run(LinkType::Ppp, &frame),
+            (v6_udp_decoded(link.len()), vec![]),
+            "{link:02x?}"
+        );
+    }
+}
+
+#[test]
+fn cisco_hdlc_under_ppp_from_a_real_capture() {
+    // ndpi/BGP_Cisco_hdlc_slarp.pcap, frame 1, whole (48 bytes): Cisco HDLC
+    // address 0x0f, control 0, type 0x0800; BGP SYN 100.16.1.2:18324 -> 100.16.1.1:179.
+    let frame = [
+        0x0f, 0x00, 0x08, 0x00, //
+        0x45, 0xc0, 0x00, 0x2c, 0xf8, 0x92, 0x40, 0x00, 0x01, 0x06, 0xb6, 0x56, 0x64, 0x10, 0x01,
+        0x02, 0x64, 0x10, 0x01, 0x01, //
+        0x47, 0x94, 0x00, 0xb3, 0xbc, 0xea, 0x75, 0xd1, 0x00, 0x00, 0x00, 0x00, 0x60, 0x02, 0x40,
+        0x00, 0x13, 0x00, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
+    ];
+    let want = Decoded {
+        l3: L3::Ipv4,
+        src: v4(100, 16, 1, 2),
+        dst: v4(100, 16, 1, 1),
+        proto: ipproto::TCP,
+        sport: 18324,
+        dport: 179,
+        tcp_flags: 0x02,
+        tcp_seq: 3169482193,
+        has_l4: true,
+        payload_off: 48,
+        payload_len: 0,
+        ..Decoded::default()
+    };
+    assert_eq!(run(LinkType::Ppp, &frame), (want, vec![]));
+    assert_eq!(run(LinkType::PppHdlc, &frame), (want, vec![]));
+}
+
+#[test]
+fn ppp_hdlc_reads_ppp_or_cisco_framing() {
+    let ppp = cat(&[&[0xff, 0x03, 0x00, 0x21], &IPV4_TCP_SYN]);
+    assert_eq!(run(LinkType::PppHdlc, &ppp), (syn_decoded(4), vec![]));
+    // Cisco multicast address 0x8f, type 0x86dd.
+    let chdlc = cat(&[&[0x8f, 0x00, 0x86, 0xdd], &IPV6_UDP]);
+    assert_eq!(run(LinkType::PppHdlc, &chdlc), (v6_udp_decoded(4), vec![]));
+}
+
+#[test]
+fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
+    // LCP (0xc021) is not a network layer.
+    let lcp = [0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04];
+    assert_eq!(
+        run(LinkType::Ppp, &lcp),
+        (
+            Decoded {
+                l3: L3::Other(0xc021),
+                ..Decoded::default()
+            },
+            vec![]
+        )
+    );
+    let cases: [(LinkType, &[u8], &str); 8] = [
+        (LinkType::Ppp, &[], "link.truncated"),
+        // An even first byte needs a second one.
+        (LinkType::Ppp, &[0x00], "link.truncated"),
+        (LinkType::Ppp, &[0xff, 0x03], "link.truncated"),
+        (LinkType::Ppp, &[0xff, 0x03, 0x00], "link.truncated"),
+        (LinkType::Ppp, &[0x0f, 0x00, 0x08], "link.truncated"),
+        (LinkType::PppHdlc, &[], "link.truncated"),
+        (LinkType::PppHdlc, &[0x8f, 0x00, 0x08], "link.truncated"),
+        // Neither PPP's 0xff nor a Cisco address.
+        (
+            LinkType::PppHdlc,
+            &[0x42, 0x03, 0x00, 0x21],
+            "ppp.bad_framing",
+        ),
+    ];
+    for (lt, frame, anomaly) in cases {
+        assert_eq!(
+            run(lt, frame),
+            (Decoded::default(), vec![(anomaly, 1)]),
+            "{lt}: {frame:02x?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
 // No input panics.
 
-const ALL_LINK_TYPES: [LinkType; 10] = [
+const ALL_LINK_TYPES: [LinkType; 17] = [
     LinkType::Null,
     LinkType::Ethernet,
     LinkType::Raw,
@@ -1230,6 +1808,13 @@ const ALL_LINK_TYPES: [LinkType; 10] = [
     LinkType::Ipv4,
     LinkType::Ipv6,
     LinkType::Ppi,
+    LinkType::Ppp,
+    LinkType::PppHdlc,
+    LinkType::ArcnetBsd,
+    LinkType::ArcnetLinux,
+    LinkType::Nflog,
+    LinkType::Pktap,
+    LinkType::Unknown(149),
     LinkType::Unknown(147),
 ];
 
@@ -1288,6 +1873,24 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
                 &ETH_IPV4,
                 &IPV4_TCP_SYN,
             ]),
+        ),
+        (LinkType::Nflog, NFLOG_FRAME1.to_vec()),
+        (LinkType::ArcnetLinux, ARCNET_RFC1051_DNS.to_vec()),
+        (LinkType::ArcnetLinux, ARCNET_RFC1201_DNS.to_vec()),
+        (
+            LinkType::ArcnetBsd,
+            cat(&[&ARCNET_RFC1201_DNS[..2], &ARCNET_RFC1201_DNS[4..]]),
+        ),
+        (LinkType::Pktap, PKTAP_FRAME1.to_vec()),
+        (LinkType::Unknown(149), PKTAP_FRAME1.to_vec()),
+        (
+            LinkType::Ppp,
+            cat(&[&[0xff, 0x03, 0x00, 0x21], &IPV4_TCP_SYN]),
+        ),
+        (LinkType::Ppp, cat(&[&[0x57], &IPV6_UDP])),
+        (
+            LinkType::PppHdlc,
+            cat(&[&[0x0f, 0x00, 0x08, 0x00], &IPV4_TCP_SYN]),
         ),
     ]
 }
