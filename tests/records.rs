@@ -85,6 +85,22 @@ fn sip_datagrams_keep_their_fields_past_mangled_headers() {
 }
 
 #[test]
+fn http_through_socks5_and_tls_behind_a_proxy_header_are_read() {
+    // tshark 4.0: http.host of ndpi/socks.pcap frame 8 (after the SOCKS5
+    // handshake of frames 4-7); the SNI after haproxy.pcap's PROXY line.
+    let hosts: Vec<_> = records("ndpi/socks.pcap", "http")
+        .iter()
+        .map(|r| r["host"].clone())
+        .collect();
+    assert!(
+        hosts.contains(&serde_json::json!("www.google.com")),
+        "{hosts:?}"
+    );
+    let r = &records("ndpi/haproxy.pcap", "tls")[0];
+    assert_eq!(r["server_name"], "aaaaaaaaaaaaaaaa.xx");
+}
+
+#[test]
 fn dns_transaction_pairs_query_and_answers_over_tcp() {
     let r = &records("tcpdump/dns_tcp.pcap", "dns")[0];
     assert_eq!(r["query"], "www.tcpdump.org");

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use super::prefix;
 use super::stream::{Stream, counter};
 use super::{AnyRecord, Cx, Direction, Dissector, Probe, ProbeCtx, Progress, Session, registry};
 use crate::decode::ipproto;
@@ -204,6 +205,11 @@ impl FlowApp {
             }
             match &mut self.claim {
                 Claim::Probing { .. } => {
+                    if let Some(skipped) = prefix::skip(dir, pending) {
+                        *out.anomalies.entry(skipped.what).or_default() += 1;
+                        streams[i].consume(skipped.len as u64);
+                        continue;
+                    }
                     Self::probe(&mut self.claim, ends, dir, pending);
                     match self.claim {
                         Claim::Off => {

@@ -19,6 +19,7 @@
 //! This module knows nothing of scenarios or policy.
 
 pub mod engine;
+pub mod prefix;
 pub mod stream;
 
 pub mod bittorrent;
