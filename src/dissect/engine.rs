@@ -228,6 +228,18 @@ impl FlowApp {
                     match session.feed(&mut cx, dir, pending) {
                         Progress::Consumed(0) => return,
                         Progress::Consumed(n) => streams[i].consume(n),
+                        Progress::Handover(n, to) => {
+                            streams[i].consume(n);
+                            session.finish(&mut cx);
+                            match registry().iter().find(|d| d.name() == to) {
+                                Some(next) => *session = next.start(),
+                                None => {
+                                    *done = true;
+                                    self.streams = None;
+                                    return;
+                                }
+                            }
+                        }
                         Progress::Done => {
                             *done = true;
                             self.streams = None;

@@ -142,6 +142,11 @@ pub enum Progress {
     Consumed(u64),
     /// The session wants nothing more from this flow.
     Done,
+    /// This many bytes are used, and from here on both directions carry the
+    /// named protocol (after an accepted STARTTLS: `"tls"`). The engine
+    /// finishes this session and hands the stream to a new session of that
+    /// dissector; the flow keeps the protocol that claimed it.
+    Handover(u64, &'static str),
 }
 
 /// A protocol: probing and session factory. Implementations are stateless.

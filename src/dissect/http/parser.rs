@@ -135,6 +135,42 @@ fn lenient() -> httparse::ParserConfig {
 /// request) starts at `buf[consumed..]`.
 pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
     let window = &buf[..buf.len().min(cap::MAX_HEAD)];
+    match parse_request_head(buf, window) {
+        // RFC 9112 §5.2: a recipient of obs-fold in a request may "replace
+        // each received obs-fold with one or more SP octets prior to
+        // interpreting the field value". Same length: offsets still hold.
+        Parsed::Invalid(anomaly::BAD_REQUEST) => match unfold_head(window) {
+            Some(unfolded) => parse_request_head(buf, &unfolded),
+            None => Parsed::Invalid(anomaly::BAD_REQUEST),
+        },
+        other => other,
+    }
+}
+
+/// The head in `window` with each obs-fold (a line break followed by SP or
+/// HTAB, after the request line) turned into spaces; `None` if it has none or
+/// has no blank line yet.
+fn unfold_head(window: &[u8]) -> Option<Vec<u8>> {
+    let end = window
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| window.windows(2).position(|w| w == b"\n\n"))?;
+    let first_line = window.iter().position(|&b| b == b'\n')?;
+    let mut out = window.to_vec();
+    let mut changed = false;
+    for i in first_line + 1..end {
+        if out.get(i) == Some(&b'\n') && matches!(out.get(i + 1), Some(b' ' | b'\t')) {
+            out[i] = b' ';
+            if out.get(i - 1) == Some(&b'\r') {
+                out[i - 1] = b' ';
+            }
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+fn parse_request_head(buf: &[u8], window: &[u8]) -> Parsed<Request> {
     let mut headers = [httparse::EMPTY_HEADER; cap::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let consumed = match lenient().parse_request(&mut req, window) {
@@ -590,6 +626,25 @@ Not Acceptable - block_uri_equal : /.env\n\
 
     fn concat(parts: &[&[u8]]) -> Vec<u8> {
         parts.iter().flat_map(|p| p.iter().copied()).collect()
+    }
+
+    #[test]
+    fn obs_fold_in_a_request_is_read_as_spaces() {
+        // ndpi/gnutella.pcap, tcp.stream 135 frame 4 (shortened): gtk-gnutella
+        // continues X-FW-Node-Info on a line starting with a tab.
+        let req = b"GET /uri-res/N2R?urn:sha1:LXIP2A72 HTTP/1.1\r\n\
+            Host: 189.147.72.83:26108\r\n\
+            X-FW-Node-Info: 74e8; 28681:93.47.226.53;\r\n\
+            \t188.61.52.183:11852\r\n\
+            \r\nnext";
+        let (r, consumed) = done(parse_request(req));
+        assert_eq!(r.host.as_deref(), Some("189.147.72.83:26108"));
+        assert_eq!(consumed, req.len() - 4);
+        // A fold in the request line itself is not unfolded: still refused.
+        assert_eq!(
+            parse_request(b"GET /a\r\n HTTP/1.1\r\nHost: x\r\n\r\n").outcome(),
+            Parsed::Invalid(anomaly::BAD_REQUEST)
+        );
     }
 
     #[test]

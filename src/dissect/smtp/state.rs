@@ -4,7 +4,8 @@
 //! The client's commands are read line by line; DATA bodies are skipped up to
 //! their terminator (their size counted), BDAT chunks by their announced size;
 //! base64 lines after AUTH are skipped unread. After a STARTTLS that the server
-//! accepts, the rest is encrypted: the record is emitted and the session stops.
+//! accepts, the rest is TLS: the record is emitted and the stream handed to the
+//! TLS dissector (its ClientHello gives the SNI, as for any TLS flow).
 
 use serde::Serialize;
 
@@ -314,9 +315,9 @@ impl Session for SmtpSession {
         match dir {
             Direction::ToResponder => Progress::Consumed(self.client(cx, data)),
             Direction::ToOriginator => match self.server(cx, data) {
-                (_, true) => {
+                (used, true) => {
                     self.emit(cx);
-                    Progress::Done
+                    Progress::Handover(used, "tls")
                 }
                 (used, false) => Progress::Consumed(used),
             },
