@@ -1796,6 +1796,59 @@ fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
 }
 
 // ---------------------------------------------------------------------------
+// Raw IP link types that hold the other IP version.
+
+#[test]
+fn linktype_ipv4_holding_ipv6_is_read_as_ipv6_and_counted() {
+    // tcpdump/LINKTYPE_IPV4_invalid.pcap, frame 1, whole (77 bytes), link type
+    // 228: IPv6 2001:db8::1 -> 2620:fe::9, UDP 12345 -> 53, DNS query A example.com.
+    let frame = [
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x25, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x26, 0x20, 0x00, 0xfe, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, //
+        0x30, 0x39, 0x00, 0x35, 0x00, 0x25, 0x98, 0xb3, //
+        0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x65, 0x78,
+        0x61, 0x6d, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01,
+    ];
+    let want = Decoded {
+        l3: L3::Ipv6,
+        src: Addr::v6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+        dst: Addr::v6(Ipv6Addr::new(0x2620, 0xfe, 0, 0, 0, 0, 0, 9)),
+        proto: ipproto::UDP,
+        sport: 12345,
+        dport: 53,
+        has_l4: true,
+        payload_off: 48,
+        payload_len: 29,
+        ..Decoded::default()
+    };
+    assert_eq!(
+        run(LinkType::Ipv4, &frame),
+        (want, vec![("link.ipv4_holds_ipv6", 1)])
+    );
+    // Under its own link type it is plain IPv6.
+    assert_eq!(run(LinkType::Ipv6, &frame), (want, vec![]));
+}
+
+#[test]
+fn linktype_ipv6_holding_ipv4_is_read_as_ipv4_and_other_versions_are_rejected() {
+    assert_eq!(
+        run(LinkType::Ipv6, &IPV4_TCP_SYN),
+        (syn_decoded(0), vec![("link.ipv6_holds_ipv4", 1)])
+    );
+    let mut ip = IPV4_TCP_SYN;
+    ip[syn::VER_IHL] = 0x55;
+    assert_eq!(
+        run(LinkType::Ipv4, &ip),
+        (Decoded::default(), vec![("ipv4.bad_version", 1)])
+    );
+    assert_eq!(
+        run(LinkType::Ipv6, &ip),
+        (Decoded::default(), vec![("ipv6.bad_version", 1)])
+    );
+}
+
+// ---------------------------------------------------------------------------
 // No input panics.
 
 const ALL_LINK_TYPES: [LinkType; 17] = [
