@@ -16,7 +16,7 @@
 //!
 //! Known limits: IP fragments are not reassembled (a non-initial fragment has no
 //! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
-//! routing (RFC 1701) and enhanced GRE (PPTP) are counted but not decapsulated.
+//! routing (RFC 1701) is counted but not decapsulated.
 //! Split ARCNET packets (RFC 1201 fragmentation) are counted, not reassembled.
 //!
 //! Next step for a decoded packet: [`crate::flow`].
@@ -61,6 +61,8 @@ mod ethertype {
     pub const MPLS_MC: u16 = 0x8848;
     /// PPPoE session stage.
     pub const PPPOE_SESSION: u16 = 0x8864;
+    /// PPP, as the protocol type of enhanced GRE (RFC 2637 §4.1).
+    pub const PPP: u16 = 0x880b;
     /// Cisco FabricPath: a 2-byte FTag/TTL, then the inner Ethernet frame.
     pub const FABRICPATH: u16 = 0x8903;
 }
@@ -118,6 +120,15 @@ mod field {
     /// ICMP echo identifier (RFC 792 / RFC 4443), after type, code, checksum.
     pub const ICMP_ECHO_ID: core::ops::Range<usize> = 4..6;
     pub const GRE_MIN: usize = 4;
+    /// Enhanced GRE (RFC 2637 §4.1): flags and version (2), protocol type (2),
+    /// payload length (2), call ID (2); then sequence (S) and acknowledgment (A)
+    /// numbers, 4 bytes each.
+    pub const GRE_PPTP_MIN: usize = 8;
+    pub const GRE_PPTP_PAYLOAD_LEN: core::ops::Range<usize> = 4..6;
+    /// K and S in the first flags byte; A in the second.
+    pub const GRE_FLAG_KEY: u8 = 0x20;
+    pub const GRE_FLAG_SEQ: u8 = 0x10;
+    pub const GRE_FLAG_ACK: u8 = 0x80;
     pub const MPLS_LABEL: usize = 4;
     /// Bottom-of-stack bit in the third byte of an MPLS label entry.
     pub const MPLS_BOS: u8 = 0x01;
@@ -321,7 +332,8 @@ anomalies! {
     TunnelTooDeep => "tunnel.too_deep",
     /// GRE cut short.
     GreTruncated => "gre.truncated",
-    /// GRE version 1 (PPTP) or with source routing: counted, not decapsulated.
+    /// GRE with source routing (RFC 1701), or version 1 not carrying PPP
+    /// (RFC 2637 §4.1): counted, not decapsulated.
     GreUnsupported => "gre.unsupported",
     /// Link type 228 (raw IPv4) holding an IPv6 packet, decoded as IPv6 as
     /// tshark and tcpdump do.
@@ -1190,8 +1202,13 @@ impl Cx<'_, '_> {
         let Some(gre) = GrePacket::new(bytes) else {
             return self.bump(Anomaly::GreTruncated);
         };
-        if gre.get_version() != 0 || gre.get_routing_present() != 0 {
+        if gre.get_routing_present() != 0 {
             return self.bump(Anomaly::GreUnsupported);
+        }
+        match gre.get_version() {
+            0 => {}
+            1 => return self.gre_pptp(start, end, depth),
+            _ => return self.bump(Anomaly::GreUnsupported),
         }
         let hlen = field::GRE_MIN
             + 4 * (gre.get_checksum_present() as usize
@@ -1217,6 +1234,66 @@ impl Cx<'_, '_> {
             ethertype::IPV6 => inner.ipv6(start + hlen, depth + 1),
             _ => {}
         }
+    }
+
+    // RFC 2637 §4.1, enhanced GRE header (PPTP):
+    // |C|R|K|S|s|Recur|A| Flags | Ver |         Protocol Type         |
+    // |    Key (HW) Payload Length    |       Key (LW) Call ID        |
+    // |                  Sequence Number (Optional)                   |
+    // |               Acknowledgment Number (Optional)                |
+    // "K (Bit 2) Key Present.  Set to one (1)."; "S (Bit 3) Sequence Number
+    // Present.  Set to one (1) if a payload (data) packet is present.  Set to zero
+    // (0) if payload is not present (GRE packet is an Acknowledgment only)."; "A
+    // (Bit 8) Acknowledgment sequence number present."; "Ver ... Must contain 1
+    // (enhanced GRE)."; "Protocol Type Set to hex 880B"; "Payload Length (High 2
+    // octets of Key) Size of the payload, not including the GRE header". The
+    // payload is a PPP frame, its address and control fields present or
+    // compressed away (RFC 1661 §6.6).
+    fn gre_pptp(&mut self, start: usize, end: usize, depth: usize) {
+        let bytes = self.frame.get(start..end).unwrap_or(&[]);
+        let Some(h) = bytes.get(..field::GRE_PPTP_MIN) else {
+            return self.bump(Anomaly::GreTruncated);
+        };
+        let proto = u16::from_be_bytes([h[2], h[3]]);
+        if h[0] & field::GRE_FLAG_KEY == 0 || proto != ethertype::PPP {
+            return self.bump(Anomaly::GreUnsupported);
+        }
+        let hlen = field::GRE_PPTP_MIN
+            + 4 * (usize::from(h[0] & field::GRE_FLAG_SEQ != 0)
+                + usize::from(h[1] & field::GRE_FLAG_ACK != 0));
+        if hlen > bytes.len() {
+            return self.bump(Anomaly::GreTruncated);
+        }
+        let plen = usize::from(u16::from_be_bytes([
+            h[field::GRE_PPTP_PAYLOAD_LEN.start],
+            h[field::GRE_PPTP_PAYLOAD_LEN.start + 1],
+        ]));
+        if plen == 0 {
+            // An acknowledgment alone: nothing tunnelled, the GRE packet stays.
+            return;
+        }
+        if depth >= MAX_TUNNEL_DEPTH {
+            return self.bump(Anomaly::TunnelTooDeep);
+        }
+        // A payload length past the captured bytes is a snaplen cut (counted by IP).
+        let pend = (start + hlen + plen).min(end);
+        let Some(frame) = self.frame.get(..pend) else {
+            return self.bump(Anomaly::GreTruncated);
+        };
+        self.bump(Anomaly::TunnelGre);
+        self.d.tunnels += 1;
+        let mut ppp = start + hlen;
+        if frame.get(ppp..ppp + field::PPP_ADDR_CTRL)
+            == Some(&[field::PPP_ADDRESS, field::PPP_CONTROL])
+        {
+            ppp += field::PPP_ADDR_CTRL;
+        }
+        let mut inner = Cx {
+            frame,
+            counters: self.counters,
+            d: self.d,
+        };
+        inner.ppp_protocol(ppp, depth + 1, Anomaly::GreTruncated);
     }
 
     fn set_l4(&mut self, sport: u16, dport: u16, pstart: usize, pend: usize) {

@@ -555,21 +555,132 @@ fn gre_transparent_ethernet_bridging_decodes_the_inner_frame() {
 }
 
 #[test]
-fn gre_version_one_is_counted_not_decapsulated() {
-    // Enhanced GRE (PPTP): version 1, protocol 0x880b.
-    let gre = [0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0];
+fn gre_version_one_without_ppp_or_key_and_version_two_are_unsupported() {
+    // Enhanced GRE (RFC 2637 §4.1) must have K set and carry PPP (0x880b).
+    let no_key = [0x10, 0x01, 0x88, 0x0b, 0, 4, 0, 0, 0, 0, 0, 1];
+    let not_ppp = [0x30, 0x01, 0x08, 0x00, 0, 4, 0, 0, 0, 0, 0, 1];
+    let version_two = [0x00, 0x02, 0x08, 0x00];
+    for gre in [&no_key[..], &not_ppp, &version_two] {
+        let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], gre);
+        assert_eq!(
+            run(LinkType::Raw, &ip),
+            (gre_outer(), vec![("gre.unsupported", 1)]),
+            "{gre:02x?}"
+        );
+    }
+}
+
+/// An IPv4 198.51.100.1 -> .2 GRE packet whose payload is not decoded.
+fn gre_outer() -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(198, 51, 100, 1),
+        dst: v4(198, 51, 100, 2),
+        proto: ipproto::GRE,
+        ..Decoded::default()
+    }
+}
+
+/// ndpi/gre.pcapng, frame 1, cut after 4 bytes of SIP (90 of 384 bytes): Ethernet,
+/// 802.1Q VLAN 142, IPv4 109.105.228.253 -> 10.177.98.84 protocol 47; enhanced
+/// GRE flags 0x3081 (K, S, A, version 1), PPP, payload length 330, call ID 38992,
+/// sequence 106, ack 140; PPP ff 03 0021; IPv4 192.168.10.210 -> 192.168.103.40,
+/// UDP 5060 -> 5060, "SIP/".
+const PPTP_GRE_SIP: [u8; 90] = [
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x9c, 0x37, 0xf4, 0x7c, 0x6e, 0x91, 0x81, 0x00, 0x00, 0x8e,
+    0x08, 0x00, //
+    0x45, 0x00, 0x01, 0x6e, 0xaf, 0xa5, 0x00, 0x00, 0xf2, 0x2f, 0x58, 0x4f, 0x6d, 0x69, 0xe4, 0xfd,
+    0x0a, 0xb1, 0x62, 0x54, //
+    0x30, 0x81, 0x88, 0x0b, 0x01, 0x4a, 0x98, 0x50, 0x00, 0x00, 0x00, 0x6a, 0x00, 0x00, 0x00, 0x8c,
+    0xff, 0x03, 0x00, 0x21, //
+    0x45, 0xa0, 0x01, 0x46, 0x38, 0xc1, 0x00, 0x00, 0x3f, 0x11, 0x4d, 0xfb, 0xc0, 0xa8, 0x0a, 0xd2,
+    0xc0, 0xa8, 0x67, 0x28, //
+    0x13, 0xc4, 0x13, 0xc4, 0x01, 0x32, 0x57, 0xd5, //
+    0x53, 0x49, 0x50, 0x2f,
+];
+
+#[test]
+fn enhanced_gre_carrying_ppp_is_decapsulated_from_a_real_capture() {
+    let want = Decoded {
+        l3: L3::Ipv4,
+        src: v4(192, 168, 10, 210),
+        dst: v4(192, 168, 103, 40),
+        proto: ipproto::UDP,
+        sport: 5060,
+        dport: 5060,
+        has_l4: true,
+        payload_off: 86,
+        payload_len: 4,
+        tunnels: 1,
+        ..Decoded::default()
+    };
+    // Both IP headers announce more than the cut frame holds.
+    assert_eq!(
+        run(LinkType::Ethernet, &PPTP_GRE_SIP),
+        (want, vec![("tunnel.gre", 1), ("ip.snaplen_cut", 2)])
+    );
+}
+
+#[test]
+fn enhanced_gre_with_compressed_ppp_header_and_no_ack() {
+    // K and S set, no A; PPP address/control and protocol compressed: 0x21.
+    let gre = cat(&[
+        &[
+            0x30, 0x01, 0x88, 0x0b, 0x00, 45, 0x98, 0x50, 0, 0, 0, 1, 0x21,
+        ],
+        &IPV4_TCP_SYN,
+    ]);
     let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], &gre);
     assert_eq!(
         run(LinkType::Raw, &ip),
         (
             Decoded {
-                l3: L3::Ipv4,
-                src: v4(198, 51, 100, 1),
-                dst: v4(198, 51, 100, 2),
-                proto: ipproto::GRE,
-                ..Decoded::default()
+                tunnels: 1,
+                ..syn_decoded(20 + 12 + 1)
             },
-            vec![("gre.unsupported", 1)]
+            vec![("tunnel.gre", 1)]
+        )
+    );
+}
+
+#[test]
+fn enhanced_gre_acknowledgment_alone_is_left_as_gre() {
+    // ndpi/gre.pcapng's header with S cleared and payload length 0: A only.
+    let gre = [
+        0x20, 0x81, 0x88, 0x0b, 0x00, 0x00, 0x98, 0x50, 0, 0, 0, 0x8c,
+    ];
+    let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], &gre);
+    assert_eq!(run(LinkType::Raw, &ip), (gre_outer(), vec![]));
+}
+
+#[test]
+fn enhanced_gre_cut_headers_are_gre_truncated() {
+    let header = &PPTP_GRE_SIP[38..54];
+    // Every cut of the 16-byte header (K, S, A) is truncated.
+    for len in 0..header.len() {
+        let ip = ipv4_around(
+            ipproto::GRE,
+            [198, 51, 100, 1],
+            [198, 51, 100, 2],
+            &header[..len],
+        );
+        assert_eq!(
+            run(LinkType::Raw, &ip),
+            (gre_outer(), vec![("gre.truncated", 1)]),
+            "{len}"
+        );
+    }
+    // A PPP protocol cut by the payload length (1 byte, even: needs a second).
+    let gre = cat(&[&header[..4], &[0x00, 0x01], &header[6..], &[0x00, 0x21]]);
+    let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], &gre);
+    assert_eq!(
+        run(LinkType::Raw, &ip),
+        (
+            Decoded {
+                tunnels: 1,
+                ..gre_outer()
+            },
+            vec![("tunnel.gre", 1), ("gre.truncated", 1)]
         )
     );
 }
@@ -1944,6 +2055,19 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
         (
             LinkType::PppHdlc,
             cat(&[&[0x0f, 0x00, 0x08, 0x00], &IPV4_TCP_SYN]),
+        ),
+        (
+            LinkType::Raw,
+            ipv4_around(
+                ipproto::GRE,
+                [198, 51, 100, 1],
+                [198, 51, 100, 2],
+                &cat(&[
+                    &[0x30, 0x81, 0x88, 0x0b, 0x00, 48, 0x98, 0x50],
+                    &[0, 0, 0, 1, 0, 0, 0, 2, 0xff, 0x03, 0x00, 0x21],
+                    &IPV4_TCP_SYN,
+                ]),
+            ),
         ),
     ]
 }
