@@ -10,9 +10,10 @@
 //! (BSD and Linux headers, RFC 1051 and RFC 1201), Linux NFLOG, and the headers
 //! that name the link type behind them (PPI, Apple PKTAP); IPv4 (options,
 //! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
-//! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
-//! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
-//! on the inner 5-tuple.
+//! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), enhanced GRE carrying
+//! PPP (PPTP, RFC 2637), IP-in-IP, 6in4, 4in6, 6in6, VXLAN, Geneve and GTP-U
+//! (3GPP TS 29.281) are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a
+//! flow is keyed on the inner 5-tuple.
 //!
 //! Known limits: IP fragments are not reassembled (a non-initial fragment has no
 //! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
@@ -140,6 +141,22 @@ mod field {
     /// VXLAN header: flags (I bit 0x08), reserved, VNI, reserved.
     pub const VXLAN_HDR: usize = 8;
     pub const VXLAN_FLAG_I: u8 = 0x08;
+    /// GTP-U (TS 29.281 §5.1): flags, message type, length (2), TEID (4); then,
+    /// if E, S or PN is set, sequence number (2), N-PDU number, next extension
+    /// header type; extension headers are multiples of 4 octets.
+    pub const GTP_HDR: usize = 8;
+    pub const GTP_FLAGS: usize = 0;
+    pub const GTP_MSG_TYPE: usize = 1;
+    pub const GTP_LENGTH: core::ops::Range<usize> = 2..4;
+    pub const GTP_VERSION: u8 = 1;
+    pub const GTP_FLAG_PT: u8 = 0x10;
+    pub const GTP_FLAG_E: u8 = 0x04;
+    pub const GTP_FLAG_S: u8 = 0x02;
+    pub const GTP_FLAG_PN: u8 = 0x01;
+    pub const GTP_G_PDU: u8 = 0xff;
+    pub const GTP_OPT: usize = 4;
+    pub const GTP_OPT_NEXT_EXT: usize = 3;
+    pub const GTP_EXT_UNIT: usize = 4;
     /// Geneve: ver/opt-len, flags, protocol type (2), VNI (3), reserved; options.
     pub const GENEVE_HDR: usize = 8;
     /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
@@ -335,6 +352,19 @@ anomalies! {
     /// GRE with source routing (RFC 1701), or version 1 not carrying PPP
     /// (RFC 2637 §4.1): counted, not decapsulated.
     GreUnsupported => "gre.unsupported",
+    /// GTP-U (3GPP TS 29.281) G-PDU decapsulated.
+    TunnelGtpu => "tunnel.gtpu",
+    /// GTP-U header or its optional fields cut short, or an extension header
+    /// running past the message.
+    GtpTruncated => "gtp.truncated",
+    /// GTP-U extension header of length 0 (TS 29.281 §5.2.1: must be at least 1).
+    GtpBadExtLength => "gtp.bad_ext_length",
+    /// GTP-U message other than a G-PDU (echo, error indication, ...): the packet
+    /// stays a plain UDP flow.
+    GtpNotGpdu => "gtp.not_gpdu",
+    /// On the GTP-U port but not GTPv1 (version or protocol type bit), or a
+    /// T-PDU that is neither IPv4 nor IPv6: the packet stays a plain UDP flow.
+    GtpUnsupported => "gtp.unsupported",
     /// Link type 228 (raw IPv4) holding an IPv6 packet, decoded as IPv6 as
     /// tshark and tcpdump do.
     LinkIpv4HoldsIpv6 => "link.ipv4_holds_ipv6",
@@ -1129,11 +1159,20 @@ impl Cx<'_, '_> {
     }
 
     /// UDP-carried tunnels, by well-known destination port: VXLAN (4789, and
-    /// Linux's old 8472) and Geneve (6081). The inner packet replaces the outer
-    /// one, as for GRE; a payload that does not fit is left as plain UDP.
+    /// Linux's old 8472), Geneve (6081) and GTP-U (2152). The inner packet
+    /// replaces the outer one, as for GRE; a payload that does not fit is left as
+    /// plain UDP.
     fn udp_tunnel(&mut self, dport: u16, start: usize, end: usize, depth: usize) {
         const VXLAN: [u16; 2] = [4789, 8472];
         const GENEVE: u16 = 6081;
+        // TS 29.281 §4.4.2: GTP-U's registered UDP port, to which G-PDUs are sent.
+        const GTPU: u16 = 2152;
+        if dport == GTPU {
+            if let Some((inner_at, inner_end, ether)) = self.gtpu(start, end) {
+                self.udp_decap(Anomaly::TunnelGtpu, ether, inner_at, inner_end, depth);
+            }
+            return;
+        }
         let Some(h) = self
             .frame
             .get(start..end)
@@ -1141,15 +1180,16 @@ impl Cx<'_, '_> {
         else {
             return;
         };
-        if depth >= MAX_TUNNEL_DEPTH {
-            return self.bump(Anomaly::TunnelTooDeep);
-        }
-        let (inner_at, ether) = if VXLAN.contains(&dport) {
+        let (inner_at, ether, tunnel) = if VXLAN.contains(&dport) {
             // RFC 7348 §5: |R|R|R|R|I|R|R|R| reserved (24) | VNI (24) | reserved (8) |
             if h[0] & field::VXLAN_FLAG_I == 0 {
                 return;
             }
-            (start + field::VXLAN_HDR, ethertype::TEB)
+            (
+                start + field::VXLAN_HDR,
+                ethertype::TEB,
+                Anomaly::TunnelVxlan,
+            )
         } else if dport == GENEVE {
             // RFC 8926 §3.4: |Ver|Opt Len|O|C|Rsvd.|  Protocol Type  | VNI | Reserved |
             let opt_len = usize::from(h[0] & 0x3f) * 4;
@@ -1159,20 +1199,37 @@ impl Cx<'_, '_> {
             (
                 start + field::GENEVE_HDR + opt_len,
                 u16::from_be_bytes([h[2], h[3]]),
+                Anomaly::TunnelGeneve,
             )
         } else {
             return;
         };
+        self.udp_decap(tunnel, ether, inner_at, end, depth);
+    }
+
+    /// Decodes the packet of type `ether` at `frame[inner_at..end]`, carried in
+    /// the UDP payload just read. If nothing with ports is found inside, the
+    /// outer UDP packet is kept as it was (the tunnel is still counted).
+    fn udp_decap(
+        &mut self,
+        tunnel: Anomaly,
+        ether: u16,
+        inner_at: usize,
+        end: usize,
+        depth: usize,
+    ) {
+        if depth >= MAX_TUNNEL_DEPTH {
+            return self.bump(Anomaly::TunnelTooDeep);
+        }
+        let Some(frame) = self.frame.get(..end) else {
+            return;
+        };
         let before = *self.d;
-        self.bump(if dport == GENEVE {
-            Anomaly::TunnelGeneve
-        } else {
-            Anomaly::TunnelVxlan
-        });
+        self.bump(tunnel);
         self.d.tunnels += 1;
         self.d.has_l4 = false;
         let mut inner = Cx {
-            frame: &self.frame[..end],
+            frame,
             counters: self.counters,
             d: self.d,
         };
@@ -1187,6 +1244,99 @@ impl Cx<'_, '_> {
             let tunnels = self.d.tunnels;
             *self.d = Decoded { tunnels, ..before };
         }
+    }
+
+    // 3GPP TS 29.281 §5.1, GTP-U header:
+    //   octet 1     | Version (3) | PT | (*) | E | S | PN |
+    //   octet 2     | Message Type |
+    //   octets 3-4  | Length |
+    //   octets 5-8  | Tunnel Endpoint Identifier |
+    //   octets 9-10 | Sequence Number |             (optional)
+    //   octet 11    | N-PDU Number |                (optional)
+    //   octet 12    | Next Extension Header Type |  (optional)
+    // "Version field: This field is used to determine the version of the GTP-U
+    // protocol. The version number shall be set to '1'." "Protocol Type (PT): ...
+    // GTP (when PT is '1') and GTP' (when PT is '0')." "If and only if one or more
+    // of these three flags are set, the fields Sequence Number, N-PDU and
+    // Extension Header shall be present." E: "When it is set to '0', the Next
+    // Extension Header field either is not present or, if present, shall not be
+    // interpreted."
+    // "Length: This field indicates the length in octets of the payload, i.e. the
+    // rest of the packet following the mandatory part of the GTP header (that is
+    // the first 8 octets). The Sequence Number, the N-PDU Number or any Extension
+    // headers shall be considered to be part of the payload".
+    // §5.2.1, extension header: | Length | Content | Next Extension Header Type |,
+    // the length "in 4 octets units", "m+1 = n*4 octets, where n is a positive
+    // integer"; a next type of 0 ends the chain.
+    // §6.1, Table 6.1-1: message type 255 is the G-PDU, carrying a T-PDU (here an
+    // IPv4 or IPv6 packet, told by its version nibble).
+    /// Reads the GTP-U message in `frame[start..end]`: the T-PDU's offset, end
+    /// and ethertype for a G-PDU, `None` (counted) for anything else.
+    fn gtpu(&mut self, start: usize, end: usize) -> Option<(usize, usize, u16)> {
+        let h = self.frame.get(start..end).unwrap_or(&[]);
+        let Some(hdr) = h.get(..field::GTP_HDR) else {
+            self.bump(Anomaly::GtpTruncated);
+            return None;
+        };
+        let flags = hdr[field::GTP_FLAGS];
+        if flags >> 5 != field::GTP_VERSION || flags & field::GTP_FLAG_PT == 0 {
+            self.bump(Anomaly::GtpUnsupported);
+            return None;
+        }
+        if hdr[field::GTP_MSG_TYPE] != field::GTP_G_PDU {
+            self.bump(Anomaly::GtpNotGpdu);
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([
+            hdr[field::GTP_LENGTH.start],
+            hdr[field::GTP_LENGTH.start + 1],
+        ]));
+        // A length past the captured bytes is a snaplen cut (counted by IP).
+        let msg_end = (field::GTP_HDR + len).min(h.len());
+        let mut pos = field::GTP_HDR;
+        if flags & (field::GTP_FLAG_E | field::GTP_FLAG_S | field::GTP_FLAG_PN) != 0 {
+            let Some(opt) = h
+                .get(pos..pos + field::GTP_OPT)
+                .filter(|_| pos + field::GTP_OPT <= msg_end)
+            else {
+                self.bump(Anomaly::GtpTruncated);
+                return None;
+            };
+            let mut next = opt[field::GTP_OPT_NEXT_EXT];
+            pos += field::GTP_OPT;
+            // The next type is only read when E is set. Each extension header is
+            // at least 4 octets, so the walk ends within the message.
+            while flags & field::GTP_FLAG_E != 0 && next != 0 {
+                let Some(&units) = h.get(pos).filter(|_| pos < msg_end) else {
+                    self.bump(Anomaly::GtpTruncated);
+                    return None;
+                };
+                if units == 0 {
+                    self.bump(Anomaly::GtpBadExtLength);
+                    return None;
+                }
+                let ext_end = pos + usize::from(units) * field::GTP_EXT_UNIT;
+                let Some(&n) = h.get(ext_end - 1).filter(|_| ext_end <= msg_end) else {
+                    self.bump(Anomaly::GtpTruncated);
+                    return None;
+                };
+                next = n;
+                pos = ext_end;
+            }
+        }
+        let ether = match h.get(pos).filter(|_| pos < msg_end).map(|b| b >> 4) {
+            Some(4) => ethertype::IPV4,
+            Some(6) => ethertype::IPV6,
+            Some(_) => {
+                self.bump(Anomaly::GtpUnsupported);
+                return None;
+            }
+            None => {
+                self.bump(Anomaly::GtpTruncated);
+                return None;
+            }
+        };
+        Some((start + pos, start + msg_end, ether))
     }
 
     // RFC 2784 §2.1 / RFC 2890 §2
