@@ -10,13 +10,14 @@
 //! (BSD and Linux headers, RFC 1051 and RFC 1201), Linux NFLOG, and the headers
 //! that name the link type behind them (PPI, Apple PKTAP); IPv4 (options,
 //! fragments), IPv6 with its extension headers (RFC 8200 §4); TCP, UDP, ICMP,
-//! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), IP-in-IP, 6in4, 4in6 and
-//! 6in6 are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a flow is keyed
-//! on the inner 5-tuple.
+//! ICMPv6; tunnels GRE (RFC 2784, RFC 2890 key/sequence), enhanced GRE carrying
+//! PPP (PPTP, RFC 2637), IP-in-IP, 6in4, 4in6, 6in6, VXLAN, Geneve and GTP-U
+//! (3GPP TS 29.281) are decapsulated up to [`MAX_TUNNEL_DEPTH`] and counted, so a
+//! flow is keyed on the inner 5-tuple.
 //!
 //! Known limits: IP fragments are not reassembled (a non-initial fragment has no
 //! ports: it is counted, not given to a flow); ESP payloads are opaque; GRE with
-//! routing (RFC 1701) and enhanced GRE (PPTP) are counted but not decapsulated.
+//! routing (RFC 1701) is counted but not decapsulated.
 //! Split ARCNET packets (RFC 1201 fragmentation) are counted, not reassembled.
 //!
 //! Next step for a decoded packet: [`crate::flow`].
@@ -61,6 +62,8 @@ mod ethertype {
     pub const MPLS_MC: u16 = 0x8848;
     /// PPPoE session stage.
     pub const PPPOE_SESSION: u16 = 0x8864;
+    /// PPP, as the protocol type of enhanced GRE (RFC 2637 §4.1).
+    pub const PPP: u16 = 0x880b;
     /// Cisco FabricPath: a 2-byte FTag/TTL, then the inner Ethernet frame.
     pub const FABRICPATH: u16 = 0x8903;
 }
@@ -118,6 +121,15 @@ mod field {
     /// ICMP echo identifier (RFC 792 / RFC 4443), after type, code, checksum.
     pub const ICMP_ECHO_ID: core::ops::Range<usize> = 4..6;
     pub const GRE_MIN: usize = 4;
+    /// Enhanced GRE (RFC 2637 §4.1): flags and version (2), protocol type (2),
+    /// payload length (2), call ID (2); then sequence (S) and acknowledgment (A)
+    /// numbers, 4 bytes each.
+    pub const GRE_PPTP_MIN: usize = 8;
+    pub const GRE_PPTP_PAYLOAD_LEN: core::ops::Range<usize> = 4..6;
+    /// K and S in the first flags byte; A in the second.
+    pub const GRE_FLAG_KEY: u8 = 0x20;
+    pub const GRE_FLAG_SEQ: u8 = 0x10;
+    pub const GRE_FLAG_ACK: u8 = 0x80;
     pub const MPLS_LABEL: usize = 4;
     /// Bottom-of-stack bit in the third byte of an MPLS label entry.
     pub const MPLS_BOS: u8 = 0x01;
@@ -129,6 +141,22 @@ mod field {
     /// VXLAN header: flags (I bit 0x08), reserved, VNI, reserved.
     pub const VXLAN_HDR: usize = 8;
     pub const VXLAN_FLAG_I: u8 = 0x08;
+    /// GTP-U (TS 29.281 §5.1): flags, message type, length (2), TEID (4); then,
+    /// if E, S or PN is set, sequence number (2), N-PDU number, next extension
+    /// header type; extension headers are multiples of 4 octets.
+    pub const GTP_HDR: usize = 8;
+    pub const GTP_FLAGS: usize = 0;
+    pub const GTP_MSG_TYPE: usize = 1;
+    pub const GTP_LENGTH: core::ops::Range<usize> = 2..4;
+    pub const GTP_VERSION: u8 = 1;
+    pub const GTP_FLAG_PT: u8 = 0x10;
+    pub const GTP_FLAG_E: u8 = 0x04;
+    pub const GTP_FLAG_S: u8 = 0x02;
+    pub const GTP_FLAG_PN: u8 = 0x01;
+    pub const GTP_G_PDU: u8 = 0xff;
+    pub const GTP_OPT: usize = 4;
+    pub const GTP_OPT_NEXT_EXT: usize = 3;
+    pub const GTP_EXT_UNIT: usize = 4;
     /// Geneve: ver/opt-len, flags, protocol type (2), VNI (3), reserved; options.
     pub const GENEVE_HDR: usize = 8;
     /// IPv6 fragment header: next header, reserved, offset+flags (2), id (4).
@@ -321,8 +349,27 @@ anomalies! {
     TunnelTooDeep => "tunnel.too_deep",
     /// GRE cut short.
     GreTruncated => "gre.truncated",
-    /// GRE version 1 (PPTP) or with source routing: counted, not decapsulated.
+    /// GRE with source routing (RFC 1701), or version 1 not carrying PPP
+    /// (RFC 2637 §4.1): counted, not decapsulated.
     GreUnsupported => "gre.unsupported",
+    /// GTP-U (3GPP TS 29.281) G-PDU decapsulated.
+    TunnelGtpu => "tunnel.gtpu",
+    /// GTP-U header or its optional fields cut short, or an extension header
+    /// running past the message.
+    GtpTruncated => "gtp.truncated",
+    /// GTP-U extension header of length 0 (TS 29.281 §5.2.1: must be at least 1).
+    GtpBadExtLength => "gtp.bad_ext_length",
+    /// GTP-U message other than a G-PDU (echo, error indication, ...): the packet
+    /// stays a plain UDP flow.
+    GtpNotGpdu => "gtp.not_gpdu",
+    /// On the GTP-U port but not GTPv1 (version or protocol type bit), or a
+    /// T-PDU that is neither IPv4 nor IPv6: the packet stays a plain UDP flow.
+    GtpUnsupported => "gtp.unsupported",
+    /// Link type 228 (raw IPv4) holding an IPv6 packet, decoded as IPv6 as
+    /// tshark and tcpdump do.
+    LinkIpv4HoldsIpv6 => "link.ipv4_holds_ipv6",
+    /// Link type 229 (raw IPv6) holding an IPv4 packet, decoded as IPv4.
+    LinkIpv6HoldsIpv4 => "link.ipv6_holds_ipv4",
     /// An MPLS label stack runs past the frame or is deeper than the limit.
     MplsTruncated => "mpls.truncated",
     /// A PPPoE session header cut short.
@@ -477,8 +524,7 @@ impl Cx<'_, '_> {
             LinkType::LinuxSll2 => self.sll2(),
             LinkType::Null | LinkType::Loop => self.null(lt == LinkType::Loop),
             LinkType::Raw => self.raw_ip(0, 0),
-            LinkType::Ipv4 => self.ipv4(0, 0),
-            LinkType::Ipv6 => self.ipv6(0, 0),
+            LinkType::Ipv4 | LinkType::Ipv6 => self.raw_ip_announced(lt == LinkType::Ipv4),
             LinkType::Ppp => self.ppp(),
             LinkType::PppHdlc => self.ppp_hdlc(),
             LinkType::ArcnetBsd => self.arcnet(field::ARCNET_BSD_PROTO, true),
@@ -860,6 +906,27 @@ impl Cx<'_, '_> {
         }
     }
 
+    // tcpdump.org LINKTYPE_IPV4 (228): "Raw IPv4; the packet begins with an IPv4
+    // header"; LINKTYPE_IPV6 (229): "Raw IPv6; the packet begins with an IPv6
+    // header". Captures exist that break this (tcpdump's LINKTYPE_IPV4_invalid.pcap
+    // holds an IPv6 packet): tshark's IPv4 dissector hands a version-6 header to
+    // IPv6, and tcpdump reads it as IPv6 too. So does this, counting the mismatch;
+    // any other version is left to the announced protocol to reject.
+    fn raw_ip_announced(&mut self, announced_v4: bool) {
+        match (announced_v4, self.frame.first().map(|b| b >> 4)) {
+            (true, Some(6)) => {
+                self.bump(Anomaly::LinkIpv4HoldsIpv6);
+                self.ipv6(0, 0)
+            }
+            (false, Some(4)) => {
+                self.bump(Anomaly::LinkIpv6HoldsIpv4);
+                self.ipv4(0, 0)
+            }
+            (true, _) => self.ipv4(0, 0),
+            (false, _) => self.ipv6(0, 0),
+        }
+    }
+
     // RFC 791 §3.1
     //  0                   1                   2                   3
     //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -1092,11 +1159,20 @@ impl Cx<'_, '_> {
     }
 
     /// UDP-carried tunnels, by well-known destination port: VXLAN (4789, and
-    /// Linux's old 8472) and Geneve (6081). The inner packet replaces the outer
-    /// one, as for GRE; a payload that does not fit is left as plain UDP.
+    /// Linux's old 8472), Geneve (6081) and GTP-U (2152). The inner packet
+    /// replaces the outer one, as for GRE; a payload that does not fit is left as
+    /// plain UDP.
     fn udp_tunnel(&mut self, dport: u16, start: usize, end: usize, depth: usize) {
         const VXLAN: [u16; 2] = [4789, 8472];
         const GENEVE: u16 = 6081;
+        // TS 29.281 §4.4.2: GTP-U's registered UDP port, to which G-PDUs are sent.
+        const GTPU: u16 = 2152;
+        if dport == GTPU {
+            if let Some((inner_at, inner_end, ether)) = self.gtpu(start, end) {
+                self.udp_decap(Anomaly::TunnelGtpu, ether, inner_at, inner_end, depth);
+            }
+            return;
+        }
         let Some(h) = self
             .frame
             .get(start..end)
@@ -1104,15 +1180,16 @@ impl Cx<'_, '_> {
         else {
             return;
         };
-        if depth >= MAX_TUNNEL_DEPTH {
-            return self.bump(Anomaly::TunnelTooDeep);
-        }
-        let (inner_at, ether) = if VXLAN.contains(&dport) {
+        let (inner_at, ether, tunnel) = if VXLAN.contains(&dport) {
             // RFC 7348 §5: |R|R|R|R|I|R|R|R| reserved (24) | VNI (24) | reserved (8) |
             if h[0] & field::VXLAN_FLAG_I == 0 {
                 return;
             }
-            (start + field::VXLAN_HDR, ethertype::TEB)
+            (
+                start + field::VXLAN_HDR,
+                ethertype::TEB,
+                Anomaly::TunnelVxlan,
+            )
         } else if dport == GENEVE {
             // RFC 8926 §3.4: |Ver|Opt Len|O|C|Rsvd.|  Protocol Type  | VNI | Reserved |
             let opt_len = usize::from(h[0] & 0x3f) * 4;
@@ -1122,20 +1199,37 @@ impl Cx<'_, '_> {
             (
                 start + field::GENEVE_HDR + opt_len,
                 u16::from_be_bytes([h[2], h[3]]),
+                Anomaly::TunnelGeneve,
             )
         } else {
             return;
         };
+        self.udp_decap(tunnel, ether, inner_at, end, depth);
+    }
+
+    /// Decodes the packet of type `ether` at `frame[inner_at..end]`, carried in
+    /// the UDP payload just read. If nothing with ports is found inside, the
+    /// outer UDP packet is kept as it was (the tunnel is still counted).
+    fn udp_decap(
+        &mut self,
+        tunnel: Anomaly,
+        ether: u16,
+        inner_at: usize,
+        end: usize,
+        depth: usize,
+    ) {
+        if depth >= MAX_TUNNEL_DEPTH {
+            return self.bump(Anomaly::TunnelTooDeep);
+        }
+        let Some(frame) = self.frame.get(..end) else {
+            return;
+        };
         let before = *self.d;
-        self.bump(if dport == GENEVE {
-            Anomaly::TunnelGeneve
-        } else {
-            Anomaly::TunnelVxlan
-        });
+        self.bump(tunnel);
         self.d.tunnels += 1;
         self.d.has_l4 = false;
         let mut inner = Cx {
-            frame: &self.frame[..end],
+            frame,
             counters: self.counters,
             d: self.d,
         };
@@ -1152,6 +1246,99 @@ impl Cx<'_, '_> {
         }
     }
 
+    // 3GPP TS 29.281 §5.1, GTP-U header:
+    //   octet 1     | Version (3) | PT | (*) | E | S | PN |
+    //   octet 2     | Message Type |
+    //   octets 3-4  | Length |
+    //   octets 5-8  | Tunnel Endpoint Identifier |
+    //   octets 9-10 | Sequence Number |             (optional)
+    //   octet 11    | N-PDU Number |                (optional)
+    //   octet 12    | Next Extension Header Type |  (optional)
+    // "Version field: This field is used to determine the version of the GTP-U
+    // protocol. The version number shall be set to '1'." "Protocol Type (PT): ...
+    // GTP (when PT is '1') and GTP' (when PT is '0')." "If and only if one or more
+    // of these three flags are set, the fields Sequence Number, N-PDU and
+    // Extension Header shall be present." E: "When it is set to '0', the Next
+    // Extension Header field either is not present or, if present, shall not be
+    // interpreted."
+    // "Length: This field indicates the length in octets of the payload, i.e. the
+    // rest of the packet following the mandatory part of the GTP header (that is
+    // the first 8 octets). The Sequence Number, the N-PDU Number or any Extension
+    // headers shall be considered to be part of the payload".
+    // §5.2.1, extension header: | Length | Content | Next Extension Header Type |,
+    // the length "in 4 octets units", "m+1 = n*4 octets, where n is a positive
+    // integer"; a next type of 0 ends the chain.
+    // §6.1, Table 6.1-1: message type 255 is the G-PDU, carrying a T-PDU (here an
+    // IPv4 or IPv6 packet, told by its version nibble).
+    /// Reads the GTP-U message in `frame[start..end]`: the T-PDU's offset, end
+    /// and ethertype for a G-PDU, `None` (counted) for anything else.
+    fn gtpu(&mut self, start: usize, end: usize) -> Option<(usize, usize, u16)> {
+        let h = self.frame.get(start..end).unwrap_or(&[]);
+        let Some(hdr) = h.get(..field::GTP_HDR) else {
+            self.bump(Anomaly::GtpTruncated);
+            return None;
+        };
+        let flags = hdr[field::GTP_FLAGS];
+        if flags >> 5 != field::GTP_VERSION || flags & field::GTP_FLAG_PT == 0 {
+            self.bump(Anomaly::GtpUnsupported);
+            return None;
+        }
+        if hdr[field::GTP_MSG_TYPE] != field::GTP_G_PDU {
+            self.bump(Anomaly::GtpNotGpdu);
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([
+            hdr[field::GTP_LENGTH.start],
+            hdr[field::GTP_LENGTH.start + 1],
+        ]));
+        // A length past the captured bytes is a snaplen cut (counted by IP).
+        let msg_end = (field::GTP_HDR + len).min(h.len());
+        let mut pos = field::GTP_HDR;
+        if flags & (field::GTP_FLAG_E | field::GTP_FLAG_S | field::GTP_FLAG_PN) != 0 {
+            let Some(opt) = h
+                .get(pos..pos + field::GTP_OPT)
+                .filter(|_| pos + field::GTP_OPT <= msg_end)
+            else {
+                self.bump(Anomaly::GtpTruncated);
+                return None;
+            };
+            let mut next = opt[field::GTP_OPT_NEXT_EXT];
+            pos += field::GTP_OPT;
+            // The next type is only read when E is set. Each extension header is
+            // at least 4 octets, so the walk ends within the message.
+            while flags & field::GTP_FLAG_E != 0 && next != 0 {
+                let Some(&units) = h.get(pos).filter(|_| pos < msg_end) else {
+                    self.bump(Anomaly::GtpTruncated);
+                    return None;
+                };
+                if units == 0 {
+                    self.bump(Anomaly::GtpBadExtLength);
+                    return None;
+                }
+                let ext_end = pos + usize::from(units) * field::GTP_EXT_UNIT;
+                let Some(&n) = h.get(ext_end - 1).filter(|_| ext_end <= msg_end) else {
+                    self.bump(Anomaly::GtpTruncated);
+                    return None;
+                };
+                next = n;
+                pos = ext_end;
+            }
+        }
+        let ether = match h.get(pos).filter(|_| pos < msg_end).map(|b| b >> 4) {
+            Some(4) => ethertype::IPV4,
+            Some(6) => ethertype::IPV6,
+            Some(_) => {
+                self.bump(Anomaly::GtpUnsupported);
+                return None;
+            }
+            None => {
+                self.bump(Anomaly::GtpTruncated);
+                return None;
+            }
+        };
+        Some((start + pos, start + msg_end, ether))
+    }
+
     // RFC 2784 §2.1 / RFC 2890 §2
     // |C| |K|S| Reserved0       | Ver |         Protocol Type         |
     // |      Checksum (optional)      |       Reserved1 (Optional)    |
@@ -1165,8 +1352,13 @@ impl Cx<'_, '_> {
         let Some(gre) = GrePacket::new(bytes) else {
             return self.bump(Anomaly::GreTruncated);
         };
-        if gre.get_version() != 0 || gre.get_routing_present() != 0 {
+        if gre.get_routing_present() != 0 {
             return self.bump(Anomaly::GreUnsupported);
+        }
+        match gre.get_version() {
+            0 => {}
+            1 => return self.gre_pptp(start, end, depth),
+            _ => return self.bump(Anomaly::GreUnsupported),
         }
         let hlen = field::GRE_MIN
             + 4 * (gre.get_checksum_present() as usize
@@ -1192,6 +1384,66 @@ impl Cx<'_, '_> {
             ethertype::IPV6 => inner.ipv6(start + hlen, depth + 1),
             _ => {}
         }
+    }
+
+    // RFC 2637 §4.1, enhanced GRE header (PPTP):
+    // |C|R|K|S|s|Recur|A| Flags | Ver |         Protocol Type         |
+    // |    Key (HW) Payload Length    |       Key (LW) Call ID        |
+    // |                  Sequence Number (Optional)                   |
+    // |               Acknowledgment Number (Optional)                |
+    // "K (Bit 2) Key Present.  Set to one (1)."; "S (Bit 3) Sequence Number
+    // Present.  Set to one (1) if a payload (data) packet is present.  Set to zero
+    // (0) if payload is not present (GRE packet is an Acknowledgment only)."; "A
+    // (Bit 8) Acknowledgment sequence number present."; "Ver ... Must contain 1
+    // (enhanced GRE)."; "Protocol Type Set to hex 880B"; "Payload Length (High 2
+    // octets of Key) Size of the payload, not including the GRE header". The
+    // payload is a PPP frame, its address and control fields present or
+    // compressed away (RFC 1661 §6.6).
+    fn gre_pptp(&mut self, start: usize, end: usize, depth: usize) {
+        let bytes = self.frame.get(start..end).unwrap_or(&[]);
+        let Some(h) = bytes.get(..field::GRE_PPTP_MIN) else {
+            return self.bump(Anomaly::GreTruncated);
+        };
+        let proto = u16::from_be_bytes([h[2], h[3]]);
+        if h[0] & field::GRE_FLAG_KEY == 0 || proto != ethertype::PPP {
+            return self.bump(Anomaly::GreUnsupported);
+        }
+        let hlen = field::GRE_PPTP_MIN
+            + 4 * (usize::from(h[0] & field::GRE_FLAG_SEQ != 0)
+                + usize::from(h[1] & field::GRE_FLAG_ACK != 0));
+        if hlen > bytes.len() {
+            return self.bump(Anomaly::GreTruncated);
+        }
+        let plen = usize::from(u16::from_be_bytes([
+            h[field::GRE_PPTP_PAYLOAD_LEN.start],
+            h[field::GRE_PPTP_PAYLOAD_LEN.start + 1],
+        ]));
+        if plen == 0 {
+            // An acknowledgment alone: nothing tunnelled, the GRE packet stays.
+            return;
+        }
+        if depth >= MAX_TUNNEL_DEPTH {
+            return self.bump(Anomaly::TunnelTooDeep);
+        }
+        // A payload length past the captured bytes is a snaplen cut (counted by IP).
+        let pend = (start + hlen + plen).min(end);
+        let Some(frame) = self.frame.get(..pend) else {
+            return self.bump(Anomaly::GreTruncated);
+        };
+        self.bump(Anomaly::TunnelGre);
+        self.d.tunnels += 1;
+        let mut ppp = start + hlen;
+        if frame.get(ppp..ppp + field::PPP_ADDR_CTRL)
+            == Some(&[field::PPP_ADDRESS, field::PPP_CONTROL])
+        {
+            ppp += field::PPP_ADDR_CTRL;
+        }
+        let mut inner = Cx {
+            frame,
+            counters: self.counters,
+            d: self.d,
+        };
+        inner.ppp_protocol(ppp, depth + 1, Anomaly::GreTruncated);
     }
 
     fn set_l4(&mut self, sport: u16, dport: u16, pstart: usize, pend: usize) {

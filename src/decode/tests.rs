@@ -555,21 +555,132 @@ fn gre_transparent_ethernet_bridging_decodes_the_inner_frame() {
 }
 
 #[test]
-fn gre_version_one_is_counted_not_decapsulated() {
-    // Enhanced GRE (PPTP): version 1, protocol 0x880b.
-    let gre = [0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0];
+fn gre_version_one_without_ppp_or_key_and_version_two_are_unsupported() {
+    // Enhanced GRE (RFC 2637 §4.1) must have K set and carry PPP (0x880b).
+    let no_key = [0x10, 0x01, 0x88, 0x0b, 0, 4, 0, 0, 0, 0, 0, 1];
+    let not_ppp = [0x30, 0x01, 0x08, 0x00, 0, 4, 0, 0, 0, 0, 0, 1];
+    let version_two = [0x00, 0x02, 0x08, 0x00];
+    for gre in [&no_key[..], &not_ppp, &version_two] {
+        let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], gre);
+        assert_eq!(
+            run(LinkType::Raw, &ip),
+            (gre_outer(), vec![("gre.unsupported", 1)]),
+            "{gre:02x?}"
+        );
+    }
+}
+
+/// An IPv4 198.51.100.1 -> .2 GRE packet whose payload is not decoded.
+fn gre_outer() -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(198, 51, 100, 1),
+        dst: v4(198, 51, 100, 2),
+        proto: ipproto::GRE,
+        ..Decoded::default()
+    }
+}
+
+/// ndpi/gre.pcapng, frame 1, cut after 4 bytes of SIP (90 of 384 bytes): Ethernet,
+/// 802.1Q VLAN 142, IPv4 109.105.228.253 -> 10.177.98.84 protocol 47; enhanced
+/// GRE flags 0x3081 (K, S, A, version 1), PPP, payload length 330, call ID 38992,
+/// sequence 106, ack 140; PPP ff 03 0021; IPv4 192.168.10.210 -> 192.168.103.40,
+/// UDP 5060 -> 5060, "SIP/".
+const PPTP_GRE_SIP: [u8; 90] = [
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x9c, 0x37, 0xf4, 0x7c, 0x6e, 0x91, 0x81, 0x00, 0x00, 0x8e,
+    0x08, 0x00, //
+    0x45, 0x00, 0x01, 0x6e, 0xaf, 0xa5, 0x00, 0x00, 0xf2, 0x2f, 0x58, 0x4f, 0x6d, 0x69, 0xe4, 0xfd,
+    0x0a, 0xb1, 0x62, 0x54, //
+    0x30, 0x81, 0x88, 0x0b, 0x01, 0x4a, 0x98, 0x50, 0x00, 0x00, 0x00, 0x6a, 0x00, 0x00, 0x00, 0x8c,
+    0xff, 0x03, 0x00, 0x21, //
+    0x45, 0xa0, 0x01, 0x46, 0x38, 0xc1, 0x00, 0x00, 0x3f, 0x11, 0x4d, 0xfb, 0xc0, 0xa8, 0x0a, 0xd2,
+    0xc0, 0xa8, 0x67, 0x28, //
+    0x13, 0xc4, 0x13, 0xc4, 0x01, 0x32, 0x57, 0xd5, //
+    0x53, 0x49, 0x50, 0x2f,
+];
+
+#[test]
+fn enhanced_gre_carrying_ppp_is_decapsulated_from_a_real_capture() {
+    let want = Decoded {
+        l3: L3::Ipv4,
+        src: v4(192, 168, 10, 210),
+        dst: v4(192, 168, 103, 40),
+        proto: ipproto::UDP,
+        sport: 5060,
+        dport: 5060,
+        has_l4: true,
+        payload_off: 86,
+        payload_len: 4,
+        tunnels: 1,
+        ..Decoded::default()
+    };
+    // Both IP headers announce more than the cut frame holds.
+    assert_eq!(
+        run(LinkType::Ethernet, &PPTP_GRE_SIP),
+        (want, vec![("tunnel.gre", 1), ("ip.snaplen_cut", 2)])
+    );
+}
+
+#[test]
+fn enhanced_gre_with_compressed_ppp_header_and_no_ack() {
+    // K and S set, no A; PPP address/control and protocol compressed: 0x21.
+    let gre = cat(&[
+        &[
+            0x30, 0x01, 0x88, 0x0b, 0x00, 45, 0x98, 0x50, 0, 0, 0, 1, 0x21,
+        ],
+        &IPV4_TCP_SYN,
+    ]);
     let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], &gre);
     assert_eq!(
         run(LinkType::Raw, &ip),
         (
             Decoded {
-                l3: L3::Ipv4,
-                src: v4(198, 51, 100, 1),
-                dst: v4(198, 51, 100, 2),
-                proto: ipproto::GRE,
-                ..Decoded::default()
+                tunnels: 1,
+                ..syn_decoded(20 + 12 + 1)
             },
-            vec![("gre.unsupported", 1)]
+            vec![("tunnel.gre", 1)]
+        )
+    );
+}
+
+#[test]
+fn enhanced_gre_acknowledgment_alone_is_left_as_gre() {
+    // ndpi/gre.pcapng's header with S cleared and payload length 0: A only.
+    let gre = [
+        0x20, 0x81, 0x88, 0x0b, 0x00, 0x00, 0x98, 0x50, 0, 0, 0, 0x8c,
+    ];
+    let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], &gre);
+    assert_eq!(run(LinkType::Raw, &ip), (gre_outer(), vec![]));
+}
+
+#[test]
+fn enhanced_gre_cut_headers_are_gre_truncated() {
+    let header = &PPTP_GRE_SIP[38..54];
+    // Every cut of the 16-byte header (K, S, A) is truncated.
+    for len in 0..header.len() {
+        let ip = ipv4_around(
+            ipproto::GRE,
+            [198, 51, 100, 1],
+            [198, 51, 100, 2],
+            &header[..len],
+        );
+        assert_eq!(
+            run(LinkType::Raw, &ip),
+            (gre_outer(), vec![("gre.truncated", 1)]),
+            "{len}"
+        );
+    }
+    // A PPP protocol cut by the payload length (1 byte, even: needs a second).
+    let gre = cat(&[&header[..4], &[0x00, 0x01], &header[6..], &[0x00, 0x21]]);
+    let ip = ipv4_around(ipproto::GRE, [198, 51, 100, 1], [198, 51, 100, 2], &gre);
+    assert_eq!(
+        run(LinkType::Raw, &ip),
+        (
+            Decoded {
+                tunnels: 1,
+                ..gre_outer()
+            },
+            vec![("tunnel.gre", 1), ("gre.truncated", 1)]
         )
     );
 }
@@ -1796,6 +1907,291 @@ fn ppp_other_protocols_set_l3_and_cut_headers_are_counted() {
 }
 
 // ---------------------------------------------------------------------------
+// GTP-U (3GPP TS 29.281).
+
+/// ndpi/ja3_lots_of_cipher_suites_2_anon.pcap, frame 1, whole (114 bytes):
+/// Ethernet, IPv4 132.190.244.12 -> 151.121.185.44, UDP 2152 -> 2152; GTP-U flags
+/// 0x32 (version 1, PT, S), G-PDU, length 64, TEID 0x013c5b74, sequence 0x6e50,
+/// N-PDU 0, next extension 0; T-PDU IPv4 192.168.147.177 -> 151.121.193.160,
+/// TCP SYN 58496 -> 443 with 20 bytes of options.
+const GTPU_S_SYN: [u8; 114] = [
+    0xfc, 0x48, 0xef, 0xa2, 0x9a, 0x3f, 0x30, 0xd1, 0x7e, 0x0f, 0x6c, 0x3e, 0x08, 0x00, //
+    0x45, 0xb8, 0x00, 0x64, 0x23, 0xdd, 0x00, 0x00, 0x40, 0x11, 0x8c, 0x83, 0x84, 0xbe, 0xf4, 0x0c,
+    0x97, 0x79, 0xb9, 0x2c, //
+    0x08, 0x68, 0x08, 0x68, 0x00, 0x50, 0x00, 0x00, //
+    0x32, 0xff, 0x00, 0x40, 0x01, 0x3c, 0x5b, 0x74, 0x6e, 0x50, 0x00, 0x00, //
+    0x45, 0x00, 0x00, 0x3c, 0x63, 0x4a, 0x40, 0x00, 0x40, 0x06, 0x29, 0xfe, 0xc0, 0xa8, 0x93, 0xb1,
+    0x97, 0x79, 0xc1, 0xa0, //
+    0xe4, 0x80, 0x01, 0xbb, 0x42, 0xc6, 0xda, 0xe5, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02, 0x39, 0x08,
+    0xa3, 0xe3, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x0b, 0xb9, 0xaf,
+    0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x05,
+];
+
+/// Offsets in [`GTPU_S_SYN`].
+mod gtp {
+    pub const IP_TOTAL_LEN: usize = 16;
+    pub const UDP_LEN: usize = 38;
+    pub const FLAGS: usize = 42;
+    pub const MSG_TYPE: usize = 43;
+    pub const LENGTH: usize = 44;
+    pub const NEXT_EXT: usize = 53;
+    pub const TPDU: usize = 54;
+}
+
+/// The inner SYN of [`GTPU_S_SYN`], `shift` bytes further into the frame.
+fn gtpu_syn_decoded(shift: usize) -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(192, 168, 147, 177),
+        dst: v4(151, 121, 193, 160),
+        proto: ipproto::TCP,
+        sport: 58496,
+        dport: 443,
+        tcp_flags: 0x02,
+        tcp_seq: 1120328421,
+        has_l4: true,
+        payload_off: (114 + shift) as u32,
+        payload_len: 0,
+        tunnels: 1,
+        frag_tail: false,
+    }
+}
+
+/// The outer UDP packet of [`GTPU_S_SYN`], left as it is (GTP-U not decapsulated).
+fn gtpu_outer(payload_len: usize) -> Decoded {
+    Decoded {
+        l3: L3::Ipv4,
+        src: v4(132, 190, 244, 12),
+        dst: v4(151, 121, 185, 44),
+        proto: ipproto::UDP,
+        sport: 2152,
+        dport: 2152,
+        has_l4: true,
+        payload_off: 42,
+        payload_len: payload_len as u32,
+        ..Decoded::default()
+    }
+}
+
+/// [`GTPU_S_SYN`] with the E flag set, first extension type 0x85 (PDU session
+/// container) and `ext` inserted before the T-PDU, every length grown to match.
+fn gtpu_with_ext(ext: &[u8]) -> Vec<u8> {
+    let mut f = cat(&[&GTPU_S_SYN[..gtp::TPDU], ext, &GTPU_S_SYN[gtp::TPDU..]]);
+    for at in [gtp::IP_TOTAL_LEN, gtp::UDP_LEN, gtp::LENGTH] {
+        let v = u16::from_be_bytes([f[at], f[at + 1]]) + ext.len() as u16;
+        f[at..at + 2].copy_from_slice(&v.to_be_bytes());
+    }
+    f[gtp::FLAGS] |= 0x04;
+    f[gtp::NEXT_EXT] = 0x85;
+    f
+}
+
+#[test]
+fn gtpu_g_pdu_with_sequence_number_is_decapsulated() {
+    assert_eq!(
+        run(LinkType::Ethernet, &GTPU_S_SYN),
+        (gtpu_syn_decoded(0), vec![("tunnel.gtpu", 1)])
+    );
+}
+
+#[test]
+fn gtpu_g_pdu_without_optional_fields_from_a_real_capture() {
+    // ndpi/false_positives.pcapng, frame 1, whole (122 bytes): Ethernet, two
+    // 802.1Q tags, IPv4 10.134.25.76 -> 10.132.15.176, UDP 2152 -> 2152; GTP-U
+    // flags 0x30, G-PDU, length 64, TEID 0x03d44f54; T-PDU IPv4
+    // 10.140.231.26 -> 159.65.12.169, TCP SYN 61202 -> 443 with 24 bytes of options.
+    let frame = [
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0x81, 0x00, 0x4d,
+        0x42, 0x81, 0x00, 0x40, 0x71, 0x08, 0x00, //
+        0x45, 0x30, 0x00, 0x64, 0xc7, 0xed, 0x00, 0x00, 0x40, 0x11, 0x74, 0x66, 0x0a, 0x86, 0x19,
+        0x4c, 0x0a, 0x84, 0x0f, 0xb0, //
+        0x08, 0x68, 0x08, 0x68, 0x00, 0x50, 0xc9, 0xd4, //
+        0x30, 0xff, 0x00, 0x40, 0x03, 0xd4, 0x4f, 0x54, //
+        0x45, 0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x00, 0x3e, 0x06, 0x9f, 0x27, 0x0a, 0x8c, 0xe7,
+        0x1a, 0x9f, 0x41, 0x0c, 0xa9, //
+        0xef, 0x12, 0x01, 0xbb, 0xbd, 0x24, 0xd3, 0xc7, 0x00, 0x00, 0x00, 0x00, 0xb0, 0x02, 0xff,
+        0xff, 0x35, 0x8e, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x05, 0x01, 0x01,
+        0x08, 0x0a, 0x48, 0x8c, 0x99, 0x97, 0x00, 0x00, 0x00, 0x00, 0x04, 0x02, 0x00, 0x00,
+    ];
+    let want = Decoded {
+        l3: L3::Ipv4,
+        src: v4(10, 140, 231, 26),
+        dst: v4(159, 65, 12, 169),
+        proto: ipproto::TCP,
+        sport: 61202,
+        dport: 443,
+        tcp_flags: 0x02,
+        tcp_seq: 3173307335,
+        has_l4: true,
+        payload_off: 122,
+        payload_len: 0,
+        tunnels: 1,
+        frag_tail: false,
+    };
+    assert_eq!(
+        run(LinkType::Ethernet, &frame),
+        (want, vec![("tunnel.gtpu", 1)])
+    );
+}
+
+#[test]
+fn gtpu_extension_headers_are_chained_and_skipped() {
+    // One 4-octet PDU session container (length 1, QFI 9, next type 0).
+    let one = gtpu_with_ext(&[0x01, 0x00, 0x09, 0x00]);
+    assert_eq!(
+        run(LinkType::Ethernet, &one),
+        (gtpu_syn_decoded(4), vec![("tunnel.gtpu", 1)])
+    );
+    // Two: length 1 then next type 0x85 again; length 2 (8 octets) then 0.
+    let two = gtpu_with_ext(&[0x01, 0x00, 0x09, 0x85, 0x02, 0, 0, 0, 0, 0, 0, 0x00]);
+    assert_eq!(
+        run(LinkType::Ethernet, &two),
+        (gtpu_syn_decoded(12), vec![("tunnel.gtpu", 1)])
+    );
+    // Without the E flag the next extension type is not interpreted.
+    let mut no_e = GTPU_S_SYN;
+    no_e[gtp::NEXT_EXT] = 0x85;
+    assert_eq!(
+        run(LinkType::Ethernet, &no_e),
+        (gtpu_syn_decoded(0), vec![("tunnel.gtpu", 1)])
+    );
+}
+
+#[test]
+fn gtpu_hostile_headers_leave_the_outer_udp_packet_and_are_counted() {
+    let mut cases: Vec<(Vec<u8>, Decoded, &str)> = Vec::new();
+    let mut edit = |at: usize, v: u8, anomaly: &'static str| {
+        let mut f = GTPU_S_SYN.to_vec();
+        f[at] = v;
+        cases.push((f, gtpu_outer(72), anomaly));
+    };
+    // Version 2 (GTPv2-C's header), then GTP' (PT = 0).
+    edit(gtp::FLAGS, 0x52, "gtp.unsupported");
+    edit(gtp::FLAGS, 0x22, "gtp.unsupported");
+    // Echo request (message type 1): not tunnelled.
+    edit(gtp::MSG_TYPE, 0x01, "gtp.not_gpdu");
+    // Length 2: shorter than the 4 optional octets announced by S.
+    edit(gtp::LENGTH + 1, 0x02, "gtp.truncated");
+    // Length 4: the optional octets and no T-PDU.
+    edit(gtp::LENGTH + 1, 0x04, "gtp.truncated");
+    // A T-PDU with version nibble 5.
+    edit(gtp::TPDU, 0x55, "gtp.unsupported");
+    // An extension header of length 0 (would never advance).
+    let zero = gtpu_with_ext(&[0x00, 0x00, 0x09, 0x00]);
+    cases.push((zero, gtpu_outer(76), "gtp.bad_ext_length"));
+    // An extension header running past the message (0x20 * 4 octets).
+    let long = gtpu_with_ext(&[0x20, 0x00, 0x09, 0x00]);
+    cases.push((long, gtpu_outer(76), "gtp.truncated"));
+    // The last extension names another one: the T-PDU's 0x45 read as its
+    // length runs past the message.
+    let dangling = gtpu_with_ext(&[0x01, 0x00, 0x09, 0x85]);
+    cases.push((dangling, gtpu_outer(76), "gtp.truncated"));
+    for (frame, want, anomaly) in cases {
+        assert_eq!(
+            run(LinkType::Ethernet, &frame),
+            (want, vec![(anomaly, 1)]),
+            "{anomaly}: {frame:02x?}"
+        );
+    }
+}
+
+#[test]
+fn gtpu_cut_by_the_snaplen_is_counted_at_every_length() {
+    // Cut inside the GTP-U header: the UDP packet stays, gtp.truncated.
+    for len in gtp::FLAGS..gtp::TPDU {
+        let (d, anomalies) = run(LinkType::Ethernet, &GTPU_S_SYN[..len]);
+        assert_eq!(d, gtpu_outer(len - 42), "{len}");
+        assert_eq!(
+            anomalies,
+            vec![("gtp.truncated", 1), ("ip.snaplen_cut", 1)],
+            "{len}"
+        );
+    }
+}
+
+#[test]
+fn gtpu_nesting_is_bounded_by_the_tunnel_depth() {
+    // The SYN wrapped MAX_TUNNEL_DEPTH + 1 times in IPv4/UDP 2152/GTP-U.
+    let mut p = IPV4_TCP_SYN.to_vec();
+    for _ in 0..=MAX_TUNNEL_DEPTH {
+        let len = (8 + 8 + p.len()) as u16;
+        let gtp_len = p.len() as u16;
+        let udp = cat(&[
+            &[0x08, 0x68, 0x08, 0x68],
+            &len.to_be_bytes(),
+            &[0, 0, 0x30, 0xff],
+            &gtp_len.to_be_bytes(),
+            &[0, 0, 0, 1],
+            &p,
+        ]);
+        p = ipv4_around(ipproto::UDP, [198, 51, 100, 1], [198, 51, 100, 2], &udp);
+    }
+    let (d, anomalies) = run(LinkType::Raw, &p);
+    assert_eq!(d.tunnels as usize, MAX_TUNNEL_DEPTH);
+    assert_eq!(d.dport, 2152);
+    assert_eq!(
+        anomalies,
+        vec![
+            ("tunnel.too_deep", 1),
+            ("tunnel.gtpu", MAX_TUNNEL_DEPTH as u64)
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Raw IP link types that hold the other IP version.
+
+#[test]
+fn linktype_ipv4_holding_ipv6_is_read_as_ipv6_and_counted() {
+    // tcpdump/LINKTYPE_IPV4_invalid.pcap, frame 1, whole (77 bytes), link type
+    // 228: IPv6 2001:db8::1 -> 2620:fe::9, UDP 12345 -> 53, DNS query A example.com.
+    let frame = [
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x25, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x26, 0x20, 0x00, 0xfe, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, //
+        0x30, 0x39, 0x00, 0x35, 0x00, 0x25, 0x98, 0xb3, //
+        0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x65, 0x78,
+        0x61, 0x6d, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01,
+    ];
+    let want = Decoded {
+        l3: L3::Ipv6,
+        src: Addr::v6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+        dst: Addr::v6(Ipv6Addr::new(0x2620, 0xfe, 0, 0, 0, 0, 0, 9)),
+        proto: ipproto::UDP,
+        sport: 12345,
+        dport: 53,
+        has_l4: true,
+        payload_off: 48,
+        payload_len: 29,
+        ..Decoded::default()
+    };
+    assert_eq!(
+        run(LinkType::Ipv4, &frame),
+        (want, vec![("link.ipv4_holds_ipv6", 1)])
+    );
+    // Under its own link type it is plain IPv6.
+    assert_eq!(run(LinkType::Ipv6, &frame), (want, vec![]));
+}
+
+#[test]
+fn linktype_ipv6_holding_ipv4_is_read_as_ipv4_and_other_versions_are_rejected() {
+    assert_eq!(
+        run(LinkType::Ipv6, &IPV4_TCP_SYN),
+        (syn_decoded(0), vec![("link.ipv6_holds_ipv4", 1)])
+    );
+    let mut ip = IPV4_TCP_SYN;
+    ip[syn::VER_IHL] = 0x55;
+    assert_eq!(
+        run(LinkType::Ipv4, &ip),
+        (Decoded::default(), vec![("ipv4.bad_version", 1)])
+    );
+    assert_eq!(
+        run(LinkType::Ipv6, &ip),
+        (Decoded::default(), vec![("ipv6.bad_version", 1)])
+    );
+}
+
+// ---------------------------------------------------------------------------
 // No input panics.
 
 const ALL_LINK_TYPES: [LinkType; 17] = [
@@ -1891,6 +2287,24 @@ fn valid_packets() -> Vec<(LinkType, Vec<u8>)> {
         (
             LinkType::PppHdlc,
             cat(&[&[0x0f, 0x00, 0x08, 0x00], &IPV4_TCP_SYN]),
+        ),
+        (LinkType::Ethernet, GTPU_S_SYN.to_vec()),
+        (
+            LinkType::Ethernet,
+            gtpu_with_ext(&[0x01, 0x00, 0x09, 0x85, 0x02, 0, 0, 0, 0, 0, 0, 0x00]),
+        ),
+        (
+            LinkType::Raw,
+            ipv4_around(
+                ipproto::GRE,
+                [198, 51, 100, 1],
+                [198, 51, 100, 2],
+                &cat(&[
+                    &[0x30, 0x81, 0x88, 0x0b, 0x00, 48, 0x98, 0x50],
+                    &[0, 0, 0, 1, 0, 0, 0, 2, 0xff, 0x03, 0x00, 0x21],
+                    &IPV4_TCP_SYN,
+                ]),
+            ),
         ),
     ]
 }
