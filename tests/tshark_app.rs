@@ -6,14 +6,14 @@
 //! reports that tshark does not must be explained in
 //! `tests/tshark/app-differences.txt`.
 //!
-//! The target is 99% of tshark's values overall. Measured on 2026-11-23: 96.7%
-//! (1,870 of 1,932). The gap: a fuzzed capture whose mangled SIP messages tshark
-//! still reads (24 Call-IDs), HTTP inside SOCKS and Gnutella's HTTP-like
-//! handshake (4), TLS inside RDP, Google QUIC / mvfst versions (not decrypted),
-//! and an IPv6 packet filed under the raw-IPv4 link type
-//! (`LINKTYPE_IPV4_invalid.pcap`: tshark and tcpdump read it as IPv6 anyway;
-//! ivraie counts `ipv4.bad_version`). The assertion below is the floor measured
-//! today, so that nothing regresses while the gap is closed.
+//! The target is 99% of tshark's values overall, asserted below. Measured on
+//! 2026-11-23: 99.1% (1,911 of 1,928). What is still missed: a fuzzed capture
+//! whose mangled SIP messages tshark reads past (9 Call-IDs: ACKs of a dialog
+//! whose INVITE's Call-ID was mangled, start lines ivraie refuses), Google QUIC
+//! T050/T051 and mvfst's experimental version (not decrypted), TLS after
+//! POP3's STLS (no POP3 dissector), TLS inside RDP over UDP, CAPWAP data
+//! tunnels, a mangled HTTP request and a ClientHello cut in a way tshark
+//! reassembles.
 
 mod common;
 
@@ -243,7 +243,7 @@ fn application_values_agree_with_tshark() {
         unexplained.join("\n")
     );
     assert!(
-        f * 1000 >= t * 967,
-        "found {f} of {t} tshark values (< 96.7%)"
+        f * 100 >= t * 99,
+        "found {f} of {t} tshark values (< 99%)"
     );
 }
