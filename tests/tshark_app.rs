@@ -242,8 +242,5 @@ fn application_values_agree_with_tshark() {
         "values tshark does not report:\n{}",
         unexplained.join("\n")
     );
-    assert!(
-        f * 100 >= t * 99,
-        "found {f} of {t} tshark values (< 99%)"
-    );
+    assert!(f * 100 >= t * 99, "found {f} of {t} tshark values (< 99%)");
 }
