@@ -279,36 +279,39 @@ pub fn write<W: Write + Send>(out: W, columns: &[String], rows: &mut dyn Rows) -
     Ok(total)
 }
 
+/// Reads a Parquet file back whole: its column names and its rows, each a
+/// list of cells. Meant for checking outputs and for small files (the rows are
+/// all held in memory).
+pub fn read_rows(
+    file: File,
+) -> parquet::errors::Result<(Vec<String>, Vec<Vec<parquet::record::Field>>)> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let r = SerializedFileReader::new(file)?;
+    let names = r
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let rows = r
+        .get_row_iter(None)?
+        .map(|row| row.map(|row| row.get_column_iter().map(|(_, f)| f.clone()).collect()))
+        .collect::<parquet::errors::Result<_>>()?;
+    Ok((names, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
     use serde_json::json;
 
     fn read_back(bytes: Vec<u8>) -> (Vec<String>, Vec<Vec<Field>>) {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(&bytes).unwrap();
-        let r = SerializedFileReader::new(file).unwrap();
-        let names = r
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .columns()
-            .iter()
-            .map(|c| c.name().to_string())
-            .collect();
-        let rows = r
-            .get_row_iter(None)
-            .unwrap()
-            .map(|row| {
-                row.unwrap()
-                    .get_column_iter()
-                    .map(|(_, f)| f.clone())
-                    .collect()
-            })
-            .collect();
-        (names, rows)
+        read_rows(file).unwrap()
     }
 
     #[test]

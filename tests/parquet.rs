@@ -7,7 +7,6 @@ use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 
-use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::Value;
 
@@ -28,27 +27,8 @@ fn ivraie(args: &[&str]) {
 
 /// Column names and rows of a Parquet file.
 fn read_parquet(path: &Path) -> (Vec<String>, Vec<Vec<Field>>) {
-    let r = SerializedFileReader::new(File::open(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let names = r
-        .metadata()
-        .file_metadata()
-        .schema_descr()
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    let rows = r
-        .get_row_iter(None)
-        .unwrap()
-        .map(|row| {
-            row.unwrap()
-                .get_column_iter()
-                .map(|(_, f)| f.clone())
-                .collect()
-        })
-        .collect();
-    (names, rows)
+    ivraie::parquet::read_rows(File::open(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Whether a Parquet cell holds the JSON value (a missing field is null; lists
