@@ -312,22 +312,64 @@ pub fn parse_message(buf: &[u8]) -> Parsed<DnsMessage> {
 /// message is there (`needed: None` before the length is); then the message
 /// is parsed as by [`parse_message`] and `consumed` is `2 + len`.
 pub fn parse_tcp_message(buf: &[u8]) -> Parsed<DnsMessage> {
+    match tcp_frame(buf) {
+        Parsed::Done {
+            value: msg,
+            consumed,
+        } => match parse_message(msg) {
+            Parsed::Done { value, .. } => Parsed::Done { value, consumed },
+            other => other,
+        },
+        Parsed::Incomplete { needed } => Parsed::Incomplete { needed },
+        Parsed::Invalid(what) => Parsed::Invalid(what),
+    }
+}
+
+/// The message at the front of a DNS-over-TCP stream, once all of it is
+/// there; `consumed` counts its 2-byte length prefix.
+pub fn tcp_frame(buf: &[u8]) -> Parsed<&[u8]> {
     let Some(len) = be16(buf, field::TCP_LENGTH) else {
         return Parsed::Incomplete { needed: None };
     };
     let total = field::TCP_PREFIX_LEN + usize::from(len);
-    let Some(msg) = buf.get(field::TCP_PREFIX_LEN..total) else {
-        return Parsed::Incomplete {
-            needed: Some(total),
-        };
-    };
-    match parse_message(msg) {
-        Parsed::Done { value, .. } => Parsed::Done {
-            value,
+    match buf.get(field::TCP_PREFIX_LEN..total) {
+        Some(msg) => Parsed::Done {
+            value: msg,
             consumed: total,
         },
-        other => other,
+        None => Parsed::Incomplete {
+            needed: Some(total),
+        },
     }
+}
+
+/// Whether [`parse_message`] gives `Done` with at least one question, or a
+/// response: what the probe asks, answered without decoding any name. A
+/// message is `Done` as soon as its first entry reads (later faults only set
+/// its anomaly), so the header and the first entry decide, with the checks
+/// [`parse_message`] makes on them.
+pub fn claims(msg: &[u8]) -> bool {
+    let Some(header) = Header::parse(msg) else {
+        return false;
+    };
+    let pos = field::HEADER_LEN;
+    if header.qdcount > 0 {
+        // MAX_QUESTIONS >= 1: the first question is read, not skipped.
+        return walk_name(msg, pos, None).is_ok_and(|after| {
+            be16(msg, after + field::QTYPE).is_some() && be16(msg, after + field::QCLASS).is_some()
+        });
+    }
+    if header.flags & flag::QR == 0 {
+        return false;
+    }
+    if header.ancount > 0 {
+        // The first answer: its owner name in full, then its fixed part.
+        return walk_name(msg, pos, None).is_ok_and(|after| RrFixed::parse(msg, after).is_ok());
+    }
+    if header.nscount > 0 || header.arcount > 0 {
+        return skip_record(msg, pos).is_ok();
+    }
+    true
 }
 
 /// Walks the four sections in order, filling `value`. `entries_read` counts
@@ -487,7 +529,20 @@ fn skip_record(msg: &[u8], pos: usize) -> Result<RrFixed, &'static str> {
 /// a `.` or `\` inside a label, and octets that are not valid UTF-8 are
 /// written `\DDD`, three decimal digits (RFC 1035 §5.1, RFC 4343 §2.1).
 fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> {
-    let mut name = String::new();
+    // Most names fit: one allocation, not one per doubling.
+    let mut name = String::with_capacity(NAME_CAPACITY);
+    let end = walk_name(msg, start, Some(&mut name))?;
+    Ok((name, end))
+}
+
+/// Walks the name at `start` as [`read_name`] does, with the same checks and
+/// outcome, writing its presentation form to `out` when one is given (the
+/// probe only needs to know the name reads).
+fn walk_name(
+    msg: &[u8],
+    start: usize,
+    mut out: Option<&mut String>,
+) -> Result<usize, &'static str> {
     let mut pos = start;
     let mut in_place_end = None;
     let mut octets = 0;
@@ -503,17 +558,18 @@ fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> 
                     return Err(anomaly::NAME_TOO_LONG);
                 }
                 if len == 0 {
-                    if name.is_empty() {
+                    if let Some(name) = out.as_deref_mut().filter(|n| n.is_empty()) {
                         name.push('.');
                     }
-                    let end = in_place_end.unwrap_or(pos + 1);
-                    return Ok((name, end));
+                    return Ok(in_place_end.unwrap_or(pos + 1));
                 }
                 let text = msg.get(pos + 1..pos + 1 + len).ok_or(anomaly::TRUNCATED)?;
-                if !name.is_empty() {
-                    name.push('.');
+                if let Some(name) = out.as_deref_mut() {
+                    if !name.is_empty() {
+                        name.push('.');
+                    }
+                    push_escaped_label(name, text);
                 }
-                push_escaped_label(&mut name, text);
                 pos += 1 + len;
             }
             label::POINTER => {
@@ -574,8 +630,18 @@ fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str> {
     }
 }
 
+/// Bytes a decoded name is given up front (the presentation form of most
+/// names is shorter; a longer one grows).
+const NAME_CAPACITY: usize = 64;
+
 /// Appends one label, escaping as [`read_name`] documents.
 fn push_escaped_label(name: &mut String, text: &[u8]) {
+    // The usual label, printable ASCII with no `.` or `\`, goes in whole.
+    let plain = |b: &u8| matches!(*b, 0x20..=0x7e) && *b != b'.' && *b != b'\\';
+    if text.iter().all(plain) {
+        name.extend(text.iter().map(|&b| char::from(b)));
+        return;
+    }
     for chunk in text.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
@@ -884,6 +950,48 @@ mod tests {
     }
 
     // tshark: 0x7843 flags 0x0100, e7.whatsapp.net type 1
+    /// What the probe asked before `claims`: a full parse.
+    fn claimed_by_parse(msg: &[u8]) -> bool {
+        matches!(parse_message(msg), Parsed::Done { value, .. }
+            if !value.questions.is_empty() || value.is_response)
+    }
+
+    #[test]
+    fn claims_agrees_with_a_full_parse_on_the_corpus_cut_and_mangled() {
+        let mut checked = 0;
+        let mut claimed = 0;
+        let mut check = |m: &[u8]| {
+            assert_eq!(claims(m), claimed_by_parse(m), "{m:02x?}");
+            checked += 1;
+            claimed += usize::from(claims(m));
+        };
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for msg in corpus_udp() {
+            for cut in 0..=msg.len() {
+                check(&msg[..cut]);
+            }
+            // Each octet set to values that break lengths, pointers and flags.
+            for at in 0..msg.len() {
+                for v in [0x00, 0x01, 0x3f, 0x40, 0x80, 0xc0, 0xc1, 0xff] {
+                    let mut m = msg.to_vec();
+                    m[at] = v;
+                    check(&m);
+                }
+            }
+            for _ in 0..2_000 {
+                x ^= x >> 12;
+                x ^= x << 25;
+                x ^= x >> 27;
+                let mut m = msg.to_vec();
+                let at = (x as usize) % m.len();
+                m[at] = (x >> 32) as u8;
+                m.truncate(((x >> 40) as usize) % (m.len() + 1));
+                check(&m);
+            }
+        }
+        assert!(checked > 40_000 && claimed > checked / 4, "{claimed} of {checked}");
+    }
+
     #[test]
     fn ndpi_a_query_matches_tshark() {
         let (m, consumed) = done(parse_message(&NDPI_QUERY_A));

@@ -9,11 +9,14 @@
 //! [`MAX_PENDING`] queries wait for their answer; an unanswered query is written
 //! when it is pushed out or the flow ends, an unsolicited response on its own.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use super::parser::{DnsMessage, RData, parse_message, parse_tcp_message, qtype_name, rcode_name};
+use super::parser::{
+    DnsMessage, RData, claims, parse_message, parse_tcp_message, qtype_name, rcode_name, tcp_frame,
+};
 use crate::decode::ipproto;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
@@ -41,10 +44,10 @@ pub struct DnsRecord {
     pub extra_queries: Vec<String>,
     /// Query type of the first question (`A`, `AAAA`, `HTTPS`...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qtype: Option<String>,
+    pub qtype: Option<Cow<'static, str>>,
     /// Response code (`NOERROR`, `NXDOMAIN`...), if a response was seen.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rcode: Option<String>,
+    pub rcode: Option<Cow<'static, str>>,
     /// Answer data: addresses for A/AAAA, names for CNAME.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<String>,
@@ -111,20 +114,19 @@ impl Dissector for Dns {
                         && !value.questions[0].name.is_empty());
             return if plainly_dns { Probe::Yes } else { Probe::No };
         }
-        let parsed = if ctx.proto == ipproto::TCP {
-            parse_tcp_message(data)
-        } else if ctx.proto == ipproto::UDP {
-            parse_message(data)
-        } else {
-            return Probe::No;
+        // On its ports a flow is DNS when its first message parses with a
+        // question or as a response: `claims` says so without decoding names
+        // (under a flood of queries every flow is probed once).
+        let msg = match ctx.proto {
+            ipproto::TCP => match tcp_frame(data) {
+                Parsed::Done { value, .. } => value,
+                Parsed::Incomplete { .. } => return Probe::NeedMore,
+                Parsed::Invalid(_) => return Probe::No,
+            },
+            ipproto::UDP => data,
+            _ => return Probe::No,
         };
-        match parsed {
-            Parsed::Done { value, .. } if !value.questions.is_empty() || value.is_response => {
-                Probe::Yes
-            }
-            Parsed::Incomplete { .. } => Probe::NeedMore,
-            _ => Probe::No,
-        }
+        if claims(msg) { Probe::Yes } else { Probe::No }
     }
 
     fn start(&self) -> Box<dyn Session> {
@@ -156,27 +158,35 @@ fn record(
         .as_ref()
         .filter(|_| response.is_some())
         .map(|(t, _)| secs(cx.ts_ns - t));
-    // Names come from the query when there is one, else from the response.
-    let asked = query.as_ref().map(|(_, q)| q).or(response.as_ref());
-    let mut names = asked.map_or(Vec::new(), |m| {
-        m.questions.iter().map(|q| q.name.clone()).collect()
-    });
-    let first = (!names.is_empty()).then(|| names.remove(0));
     let (answers, ttls) = response.as_ref().map_or((Vec::new(), Vec::new()), |r| {
         r.answers
             .iter()
             .filter_map(|a| answer_text(&a.data).map(|t| (t, a.ttl)))
             .unzip()
     });
+    let rcode = response.as_ref().map(|r| rcode_name(r.rcode));
+    // Names come from the query when there is one, else from the response;
+    // they move into the record.
+    let asked = match (query, response) {
+        (Some((_, q)), _) => Some(q),
+        (None, r) => r,
+    };
+    let trans_id = asked.as_ref().map_or(0, |m| m.id);
+    let qtype = asked
+        .as_ref()
+        .and_then(|m| m.questions.first())
+        .map(|q| qtype_name(q.qtype));
+    let mut names = asked
+        .map(|m| m.questions.into_iter().map(|q| q.name))
+        .into_iter()
+        .flatten();
     DnsRecord {
         id: cx.key(ts),
-        trans_id: asked.map_or(0, |m| m.id),
-        query: first,
-        extra_queries: names,
-        qtype: asked
-            .and_then(|m| m.questions.first())
-            .map(|q| qtype_name(q.qtype).into_owned()),
-        rcode: response.as_ref().map(|r| rcode_name(r.rcode).into_owned()),
+        trans_id,
+        query: names.next(),
+        extra_queries: names.collect(),
+        qtype,
+        rcode,
         answers,
         ttls,
         rtt,
