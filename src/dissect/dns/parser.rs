@@ -530,8 +530,12 @@ fn skip_record(msg: &[u8], pos: usize) -> Result<RrFixed, &'static str> {
 /// written `\DDD`, three decimal digits (RFC 1035 §5.1, RFC 4343 §2.1).
 fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> {
     // Most names fit: one allocation, not one per doubling.
-    let mut name = String::with_capacity(NAME_CAPACITY);
+    let mut name = Vec::with_capacity(NAME_CAPACITY);
     let end = walk_name(msg, start, Some(&mut name))?;
+    // Built from valid UTF-8 and ASCII escapes only, so the check passes; the
+    // lossy copy is there so that no input can make it panic.
+    let name = String::from_utf8(name)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok((name, end))
 }
 
@@ -541,7 +545,7 @@ fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> 
 fn walk_name(
     msg: &[u8],
     start: usize,
-    mut out: Option<&mut String>,
+    mut out: Option<&mut Vec<u8>>,
 ) -> Result<usize, &'static str> {
     let mut pos = start;
     let mut in_place_end = None;
@@ -559,14 +563,14 @@ fn walk_name(
                 }
                 if len == 0 {
                     if let Some(name) = out.as_deref_mut().filter(|n| n.is_empty()) {
-                        name.push('.');
+                        name.push(b'.');
                     }
                     return Ok(in_place_end.unwrap_or(pos + 1));
                 }
                 let text = msg.get(pos + 1..pos + 1 + len).ok_or(anomaly::TRUNCATED)?;
                 if let Some(name) = out.as_deref_mut() {
                     if !name.is_empty() {
-                        name.push('.');
+                        name.push(b'.');
                     }
                     push_escaped_label(name, text);
                 }
@@ -635,18 +639,21 @@ fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str> {
 const NAME_CAPACITY: usize = 64;
 
 /// Appends one label, escaping as [`read_name`] documents.
-fn push_escaped_label(name: &mut String, text: &[u8]) {
-    // The usual label, printable ASCII with no `.` or `\`, goes in whole.
-    let plain = |b: &u8| matches!(*b, 0x20..=0x7e) && *b != b'.' && *b != b'\\';
-    if text.iter().all(plain) {
-        name.extend(text.iter().map(|&b| char::from(b)));
+fn push_escaped_label(name: &mut Vec<u8>, text: &[u8]) {
+    // The usual label, printable ASCII with no `.` or `\\`, goes in whole
+    // (checked without an early exit, so that the check vectorises).
+    let plain = |b: u8| (0x20..=0x7e).contains(&b) && b != b'.' && b != b'\\';
+    if text.iter().fold(true, |ok, &b| ok & plain(b)) {
+        name.extend_from_slice(text);
         return;
     }
     for chunk in text.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '.' | '\\' | '\0'..='\x1f' | '\x7f' => push_decimal_escape(name, c as u8),
-                c => name.push(c),
+        // Every octet to escape is ASCII: the octets of multi-byte
+        // characters go through unchanged.
+        for &octet in chunk.valid().as_bytes() {
+            match octet {
+                b'.' | b'\\' | 0x00..=0x1f | 0x7f => push_decimal_escape(name, octet),
+                _ => name.push(octet),
             }
         }
         for &octet in chunk.invalid() {
@@ -655,11 +662,13 @@ fn push_escaped_label(name: &mut String, text: &[u8]) {
     }
 }
 
-fn push_decimal_escape(name: &mut String, octet: u8) {
-    name.push('\\');
-    for digit in [octet / 100, octet / 10 % 10, octet % 10] {
-        name.push(char::from(b'0' + digit));
-    }
+fn push_decimal_escape(name: &mut Vec<u8>, octet: u8) {
+    name.extend_from_slice(&[
+        b'\\',
+        b'0' + octet / 100,
+        b'0' + octet / 10 % 10,
+        b'0' + octet % 10,
+    ]);
 }
 
 /// The mnemonic of a QTYPE/TYPE: "A", "AAAA", ..., else `TYPE<n>` (RFC 3597).
