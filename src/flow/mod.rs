@@ -25,7 +25,7 @@ use ipnet::IpNet;
 
 use crate::decode::{Addr, Decoded, ipproto};
 use crate::record::{
-    EndReason, FlowRecord, SubscriberSide, app_guess, proto_name, secs, tcp_flags_string,
+    EndReason, FlowRecord, SubscriberSide, app_guess, proto_name, secs, tcp_flags_str,
 };
 
 /// TCP flag bits.
@@ -528,9 +528,12 @@ impl<S: Default> FlowTable<S> {
     fn remove(&mut self, i: usize, reason: EndReason, emit: &mut impl FnMut(FlowRecord, S)) {
         let state = std::mem::take(&mut self.states[i]);
         emit(self.record(i, reason), state);
-        let (hash, id) = (self.slab[i].hash, self.slab[i].id);
-        let slab = &self.slab;
-        if let Ok(e) = self.index.find_entry(hash, |&j| slab[j as usize].id == id) {
+        // The index entry holds the slot number itself: no other flow's entry
+        // is read to find it.
+        if let Ok(e) = self
+            .index
+            .find_entry(self.slab[i].hash, |&j| j as usize == i)
+        {
             e.remove();
         }
         self.slab[i].id = 0;
@@ -603,7 +606,7 @@ impl<S: Default> FlowTable<S> {
             (false, false) => (None, None),
         };
         let is_tcp = f.key.proto == ipproto::TCP;
-        let flags = |s: usize| is_tcp.then(|| tcp_flags_string(f.flags[s]));
+        let flags = |s: usize| is_tcp.then(|| tcp_flags_str(f.flags[s]));
         FlowRecord {
             ts: secs(f.first_ns),
             flow_id: f.id,

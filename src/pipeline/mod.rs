@@ -852,7 +852,6 @@ impl Worker {
 }
 
 fn write_flow_csv(buf: &mut Vec<u8>, r: &FlowRecord) {
-    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     csv_row(
         buf,
         &[
@@ -869,8 +868,8 @@ fn write_flow_csv(buf: &mut Vec<u8>, r: &FlowRecord) {
             r.orig_bytes.to_string(),
             r.resp_pkts.to_string(),
             r.resp_bytes.to_string(),
-            opt(&r.orig_flags),
-            opt(&r.resp_flags),
+            r.orig_flags.unwrap_or_default().to_string(),
+            r.resp_flags.unwrap_or_default().to_string(),
             r.app.to_string(),
             r.subscriber.map(|a| a.to_string()).unwrap_or_default(),
             r.subscriber_side

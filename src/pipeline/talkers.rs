@@ -99,7 +99,8 @@ impl Talkers {
     fn purge(&mut self) {
         let keep = self.capacity / 2;
         self.scratch.clear();
-        self.scratch.extend(self.entries.iter().map(|(_, c)| c.bytes));
+        self.scratch
+            .extend(self.entries.iter().map(|(_, c)| c.bytes));
         let (_, &mut cut, _) = self.scratch.select_nth_unstable_by(keep, |x, y| y.cmp(x));
         // A purge over all-zero counts (flows of no bytes) must still make room.
         let cut = cut.max(1);

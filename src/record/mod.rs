@@ -69,15 +69,37 @@ impl Serialize for ProtoName {
     }
 }
 
+/// The letters of the TCP flag bits, from FIN upwards.
+const FLAG_LETTERS: [u8; 8] = *b"FSRPAUEC";
+
+/// Every flags octet's letters, made at compile time: a flow record names its
+/// flags without allocating (a SYN flood makes one record a packet).
+static FLAG_TEXT: [([u8; 8], u8); 256] = {
+    let mut table = [([0u8; 8], 0u8); 256];
+    let mut flags = 0;
+    while flags < 256 {
+        let (mut bit, mut n) = (0, 0);
+        while bit < 8 {
+            if flags & (1 << bit) != 0 {
+                table[flags].0[n] = FLAG_LETTERS[bit];
+                n += 1;
+            }
+            bit += 1;
+        }
+        table[flags].1 = n as u8;
+        flags += 1;
+    }
+    table
+};
+
 /// TCP flags as letters, in the order of the flag bits from FIN upwards.
-pub fn tcp_flags_string(flags: u8) -> String {
-    const LETTERS: [char; 8] = ['F', 'S', 'R', 'P', 'A', 'U', 'E', 'C'];
-    LETTERS
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| flags & (1 << i) != 0)
-        .map(|(_, c)| *c)
-        .collect()
+pub fn tcp_flags_str(flags: u8) -> &'static str {
+    let (letters, n) = &FLAG_TEXT[usize::from(flags)];
+    // ASCII letters only: the check cannot fail.
+    letters
+        .get(..usize::from(*n))
+        .and_then(|l| std::str::from_utf8(l).ok())
+        .unwrap_or("")
 }
 
 /// Which side of a flow the monitored subscriber is on.
@@ -166,10 +188,10 @@ pub struct FlowRecord {
     pub resp_bytes: u64,
     /// TCP flags seen from the originator.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub orig_flags: Option<String>,
+    pub orig_flags: Option<&'static str>,
     /// TCP flags seen from the responder.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resp_flags: Option<String>,
+    pub resp_flags: Option<&'static str>,
     /// Application guessed from the ports.
     pub app: &'static str,
     /// The monitored subscriber's address, if any.
@@ -316,11 +338,19 @@ mod tests {
 
     #[test]
     fn tcp_flags_letters_follow_bit_order() {
-        assert_eq!(tcp_flags_string(0x02), "S");
-        assert_eq!(tcp_flags_string(0x12), "SA");
-        assert_eq!(tcp_flags_string(0x11), "FA");
-        assert_eq!(tcp_flags_string(0xff), "FSRPAUEC");
-        assert_eq!(tcp_flags_string(0), "");
+        assert_eq!(tcp_flags_str(0x02), "S");
+        assert_eq!(tcp_flags_str(0x12), "SA");
+        assert_eq!(tcp_flags_str(0x11), "FA");
+        assert_eq!(tcp_flags_str(0xff), "FSRPAUEC");
+        assert_eq!(tcp_flags_str(0), "");
+        for f in 0..=u8::MAX {
+            let text = tcp_flags_str(f);
+            let from_bits: String = (0..8)
+                .filter(|bit| f & (1 << bit) != 0)
+                .map(|bit| char::from(b"FSRPAUEC"[bit]))
+                .collect();
+            assert_eq!(text, from_bits, "{f:#04x}");
+        }
     }
 
     #[test]
