@@ -998,7 +998,10 @@ mod tests {
                 check(&m);
             }
         }
-        assert!(checked > 40_000 && claimed > checked / 4, "{claimed} of {checked}");
+        assert!(
+            checked > 40_000 && claimed > checked / 4,
+            "{claimed} of {checked}"
+        );
     }
 
     #[test]
