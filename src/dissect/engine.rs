@@ -38,8 +38,11 @@ enum Claim {
 pub struct FlowApp {
     claim: Claim,
     /// TCP reassembly, by direction (to responder, to originator); allocated on
-    /// the first TCP packet.
+    /// the first TCP segment that carries data.
     streams: Option<Box<[Stream; 2]>>,
+    /// Before that, where each direction's data will start, as a SYN said: a
+    /// handshake alone (a SYN flood is nothing else) allocates no stream.
+    first_seq: [Option<u32>; 2],
     /// Records emitted so far (orders records of the same flow and time).
     seq: u32,
 }
@@ -49,6 +52,7 @@ impl Default for FlowApp {
         FlowApp {
             claim: Claim::Probing { packets: 0 },
             streams: None,
+            first_seq: [None; 2],
             seq: 0,
         }
     }
@@ -115,11 +119,21 @@ impl FlowApp {
         let before = out.records.len();
         match tcp {
             Some(seg) if ends.proto == ipproto::TCP => {
-                let streams = self.streams.get_or_insert_with(Default::default);
+                let syn = seg.flags & tcp_flag::SYN != 0;
+                if payload.is_empty() && self.streams.is_none() {
+                    // What `Stream::push` would note of an empty segment.
+                    let next = if syn { seg.seq.wrapping_add(1) } else { seg.seq };
+                    self.first_seq[dir_index(dir)].get_or_insert(next);
+                    return;
+                }
+                let first = self.first_seq;
+                let streams = self
+                    .streams
+                    .get_or_insert_with(|| Box::new(first.map(Stream::expecting)));
                 let s = &mut streams[dir_index(dir)];
                 s.push(
                     seg.seq,
-                    seg.flags & tcp_flag::SYN != 0,
+                    syn,
                     payload,
                     &mut counter(&mut out.anomalies),
                 );

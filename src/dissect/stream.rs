@@ -47,6 +47,15 @@ fn diff(a: u32, b: u32) -> i64 {
 }
 
 impl Stream {
+    /// A direction whose next expected sequence number is already known (or
+    /// not, with `None`), as if the segments that told it had been pushed.
+    pub fn expecting(next: Option<u32>) -> Stream {
+        Stream {
+            next,
+            ..Stream::default()
+        }
+    }
+
     /// Whether the direction was given up.
     pub fn is_dead(&self) -> bool {
         self.dead
