@@ -1,7 +1,7 @@
 //! SIP dissector: who calls whom (Call-ID, From, To, Contact, CSeq, User-Agent).
 //!
-//! `parser.rs` holds pure functions from bytes to a [`parser::SipMessage`]; it
-//! knows nothing of flows, records or policy. The per-flow state that feeds it
+//! `parser.rs` holds pure functions from bytes to a [`parser::SipMessage`]
+//! that borrows from them; it knows nothing of flows, records or policy. The per-flow state that feeds it
 //! each direction's payload comes next (`state.rs`).
 //!
 //! References:
@@ -46,8 +46,10 @@
 //! - A malformed From/To/Contact/CSeq leaves that field `None` instead of
 //!   invalidating the message.
 //! - The Content-Length cap (1 MiB) is below what RFC 3261 allows.
-//! - Folded values are copied once to join their lines (the only allocation
-//!   beyond the parsed value).
+//! - The parsed value borrows its text from the input; a value is copied
+//!   only when folded (to join its lines), when it holds invalid UTF-8
+//!   (replaced by U+FFFD), or when a datagram's head never ends (read from a
+//!   copy with the missing CRLFs added).
 //! - No multipart or SDP body parsing; no Via, Route or Record-Route.
 //!
 //! No function of `parser` panics on any input: lengths are checked before

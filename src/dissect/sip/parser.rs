@@ -1,10 +1,18 @@
 //! Pure SIP message parser (RFC 3261 §7, §20, §25): bytes in, [`SipMessage`] out.
 //!
+//! The parsed value borrows from the input: its text fields are
+//! [`Cow::Borrowed`] when the octets are valid UTF-8 and on one line (the usual
+//! case), owned only when a value is folded over several lines or holds
+//! invalid UTF-8 (replaced by U+FFFD), and for a datagram whose head never
+//! ends ([`anomaly::HEADER_WITHOUT_CRLF`]). The head is read in one pass.
+//!
 //! No function here panics on any input: every access goes through `get` or a
 //! checked length, and data is never unwrapped. See the module doc of
 //! [`crate::dissect::sip`] for coverage, limits and anomaly names.
 
 use std::borrow::Cow;
+
+use memchr::{memchr, memchr2};
 
 use crate::dissect::Parsed;
 
@@ -29,7 +37,6 @@ pub mod cap {
     /// international and carrier prefixes).
     pub const MAX_NUMBER_DIGITS: usize = 20;
 }
-
 /// Anomaly names returned in [`Parsed::Invalid`] or listed in
 /// [`SipMessage::faults`].
 pub mod anomaly {
@@ -110,51 +117,79 @@ use wire::{CR, HTAB, LF, SP};
 
 /// The first line of a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StartLine {
+pub enum StartLine<'a> {
     /// A request: `Method SP Request-URI SP SIP-Version`.
     Request {
         /// The method token as sent (methods are case-sensitive).
-        method: String,
+        method: Cow<'a, str>,
         /// The Request-URI as sent.
-        uri: String,
+        uri: Cow<'a, str>,
     },
     /// A response: `SIP-Version SP Status-Code SP Reason-Phrase`.
     Response {
         /// The Status-Code, 100 to 699.
         status: u16,
         /// The Reason-Phrase, possibly empty.
-        reason: String,
+        reason: Cow<'a, str>,
     },
+}
+
+impl StartLine<'_> {
+    /// The same line, owning its text.
+    pub fn into_owned(self) -> StartLine<'static> {
+        match self {
+            StartLine::Request { method, uri } => StartLine::Request {
+                method: owned(method),
+                uri: owned(uri),
+            },
+            StartLine::Response { status, reason } => StartLine::Response {
+                status,
+                reason: owned(reason),
+            },
+        }
+    }
 }
 
 /// A From, To or Contact value: `[display-name] <uri>;tag=..` or a bare URI.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NameAddr {
+pub struct NameAddr<'a> {
     /// The display name, unquoted and unescaped; `None` when absent or empty.
-    pub display: Option<String>,
+    pub display: Option<Cow<'a, str>>,
     /// The URI without angle brackets (`*` for a wildcard Contact).
-    pub uri: String,
+    pub uri: Cow<'a, str>,
     /// The `tag` header parameter.
-    pub tag: Option<String>,
+    pub tag: Option<Cow<'a, str>>,
 }
 
-/// What the parser extracts from one SIP message.
+impl NameAddr<'_> {
+    /// The same value, owning its text.
+    pub fn into_owned(self) -> NameAddr<'static> {
+        NameAddr {
+            display: self.display.map(owned),
+            uri: owned(self.uri),
+            tag: self.tag.map(owned),
+        }
+    }
+}
+
+/// What the parser extracts from one SIP message, borrowing from the input
+/// where it can (see the module doc).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SipMessage {
+pub struct SipMessage<'a> {
     /// The request or status line.
-    pub start: StartLine,
+    pub start: StartLine<'a>,
     /// Call-ID (`i`), trimmed; the first one if repeated.
-    pub call_id: Option<String>,
+    pub call_id: Option<Cow<'a, str>>,
     /// From (`f`); `None` when absent or unparseable.
-    pub from: Option<NameAddr>,
+    pub from: Option<NameAddr<'a>>,
     /// To (`t`); `None` when absent or unparseable.
-    pub to: Option<NameAddr>,
+    pub to: Option<NameAddr<'a>>,
     /// CSeq: sequence number and method; `None` when absent or malformed.
-    pub cseq: Option<(u32, String)>,
+    pub cseq: Option<(u32, Cow<'a, str>)>,
     /// The first Contact (`m`) of the first Contact field.
-    pub contact: Option<NameAddr>,
+    pub contact: Option<NameAddr<'a>>,
     /// User-Agent, trimmed.
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Cow<'a, str>>,
     /// Content-Length (`l`) as sent.
     pub content_length: Option<usize>,
     /// Number of header fields (a folded field counts once).
@@ -167,6 +202,24 @@ pub struct SipMessage {
     /// keeps what it has ([`anomaly::BODY_TRUNCATED`]). A box reads what the
     /// wire carries, as Wireshark does; the faults are counted, not hidden.
     pub faults: Vec<&'static str>,
+}
+
+impl SipMessage<'_> {
+    /// The same message, owning its text.
+    pub fn into_owned(self) -> SipMessage<'static> {
+        SipMessage {
+            start: self.start.into_owned(),
+            call_id: self.call_id.map(owned),
+            from: self.from.map(NameAddr::into_owned),
+            to: self.to.map(NameAddr::into_owned),
+            cseq: self.cseq.map(|(seq, method)| (seq, owned(method))),
+            contact: self.contact.map(NameAddr::into_owned),
+            user_agent: self.user_agent.map(owned),
+            content_length: self.content_length,
+            headers: self.headers,
+            faults: self.faults,
+        }
+    }
 }
 
 /// How the end of a message is found.
@@ -182,7 +235,7 @@ enum Framing {
 ///
 /// `consumed` covers any leading CRLFs (RFC 3261 §7.5), the head and
 /// Content-Length body octets; a missing Content-Length means no body.
-pub fn parse_message(buf: &[u8]) -> Parsed<SipMessage> {
+pub fn parse_message(buf: &[u8]) -> Parsed<SipMessage<'_>> {
     parse(buf, Framing::Stream)
 }
 
@@ -191,23 +244,32 @@ pub fn parse_message(buf: &[u8]) -> Parsed<SipMessage> {
 /// A missing Content-Length means the body is the rest of the datagram and
 /// `consumed` is `buf.len()`; with one, `consumed` is head plus Content-Length
 /// (octets after it are ignored, RFC 3261 §18.3).
-pub fn parse_datagram(buf: &[u8]) -> Parsed<SipMessage> {
+pub fn parse_datagram(buf: &[u8]) -> Parsed<SipMessage<'_>> {
     parse(buf, Framing::Datagram)
 }
 
-/// One line: its content (without CR LF) as `start..end`, and where the next
-/// line starts.
+/// One line: its content (without CR LF) as `start..end`, where the next
+/// line starts, and whether the line holds a NUL.
 #[derive(Clone, Copy, Debug)]
 struct Line {
     start: usize,
     end: usize,
     next: usize,
+    nul: bool,
 }
 
-/// The line starting at `pos`, if its LF is inside `buf`.
+/// The line starting at `pos`, if its LF is inside `buf`. One search finds
+/// the LF and tells whether a NUL comes before it (a second search then
+/// finds the LF).
 fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
     let rest = buf.get(pos..)?;
-    let lf = rest.iter().position(|&b| b == LF)?;
+    let stop = memchr2(LF, 0, rest)?;
+    let nul = rest.get(stop) == Some(&0);
+    let lf = if nul {
+        stop + 1 + memchr(LF, rest.get(stop + 1..)?)?
+    } else {
+        stop
+    };
     let mut end = pos + lf;
     if end > pos && buf.get(end - 1) == Some(&CR) {
         end -= 1;
@@ -216,6 +278,7 @@ fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
         start: pos,
         end,
         next: pos + lf + 1,
+        nul,
     })
 }
 
@@ -225,38 +288,68 @@ fn line_bytes(buf: &[u8], line: Line) -> &[u8] {
     buf.get(line.start..line.end).unwrap_or(&[])
 }
 
-/// Where the head is, once it is complete.
-struct Head {
-    start: StartLine,
-    start_line: Line,
-    /// Offset just past the blank line.
-    end: usize,
-    headers: usize,
-}
-
-/// Why the head scan stopped short of a complete head.
+/// A header field being read: its first line and the continuation lines
+/// folded into it so far.
 #[derive(Clone, Copy, Debug)]
-enum Stop {
-    /// A valid beginning: more octets may complete it.
-    NeedMore,
-    /// An anomaly.
-    Invalid(&'static str),
+struct Field {
+    /// Offset of the field name.
+    start: usize,
+    /// End of the last line's content (before its CR LF).
+    end: usize,
+    /// Whether continuation lines follow the first (the value must be unfolded).
+    folded: bool,
+    /// Whether a line of the field holds a NUL.
+    nul: bool,
 }
 
-/// Pass 1: find the end of the head, checking the framing-level anomalies
-/// without building any header value.
-fn scan_head(buf: &[u8], framing: Framing) -> Result<Head, Stop> {
+/// A datagram whose head never ends (no blank line, or a last line without
+/// its LF) is read as if it did end with the datagram, as Wireshark reads it,
+/// and the message says [`anomaly::HEADER_WITHOUT_CRLF`]. Only datagrams:
+/// their framing is the datagram itself. The message owns its text: it was
+/// read from a copy.
+fn parse_unterminated(buf: &[u8]) -> Parsed<SipMessage<'static>> {
+    let mut owned = Vec::with_capacity(buf.len() + 4);
+    owned.extend_from_slice(buf);
+    owned.extend_from_slice(b"\r\n\r\n");
+    match parse_head(&owned, Framing::Datagram) {
+        Parsed::Done { value, .. } => {
+            let mut value = value.into_owned();
+            value.faults.insert(0, anomaly::HEADER_WITHOUT_CRLF);
+            Parsed::Done {
+                value,
+                consumed: buf.len(),
+            }
+        }
+        Parsed::Incomplete { needed } => Parsed::Incomplete { needed },
+        Parsed::Invalid(name) => Parsed::Invalid(name),
+    }
+}
+
+fn parse(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
+    match parse_head(buf, framing) {
+        Parsed::Invalid(anomaly::HEADER_WITHOUT_CRLF) if framing == Framing::Datagram => {
+            parse_unterminated(buf)
+        }
+        other => other,
+    }
+}
+
+/// Reads the head in one pass: framing-level anomalies (head too long, too
+/// many headers, a NUL in a stream, a line not ended) stop it and win over
+/// the faults of the fields read so far, whose values are dropped with the
+/// message.
+fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
     let window = buf.get(..buf.len().min(cap::MAX_HEAD)).unwrap_or(buf);
     let cut_by_cap = buf.len() > cap::MAX_HEAD;
     // What a line missing its LF means: past the cap, too long; in a stream,
     // more bytes to come; in a datagram, a line (or the head) never ended.
     let short = || {
         if cut_by_cap {
-            Stop::Invalid(anomaly::HEAD_TOO_LONG)
+            Parsed::Invalid(anomaly::HEAD_TOO_LONG)
         } else {
             match framing {
-                Framing::Stream => Stop::NeedMore,
-                Framing::Datagram => Stop::Invalid(anomaly::HEADER_WITHOUT_CRLF),
+                Framing::Stream => Parsed::Incomplete { needed: None },
+                Framing::Datagram => Parsed::Invalid(anomaly::HEADER_WITHOUT_CRLF),
             }
         }
     };
@@ -266,94 +359,30 @@ fn scan_head(buf: &[u8], framing: Framing) -> Result<Head, Stop> {
     // start-line" (also the RFC 5626 CRLF keep-alive).
     let skip = window.iter().take_while(|&&b| b == CR || b == LF).count();
     if skip == window.len() {
-        return Err(if cut_by_cap {
-            Stop::Invalid(anomaly::HEAD_TOO_LONG)
+        return if cut_by_cap {
+            Parsed::Invalid(anomaly::HEAD_TOO_LONG)
         } else {
             match framing {
-                Framing::Stream => Stop::NeedMore,
-                Framing::Datagram => Stop::Invalid(anomaly::KEEPALIVE),
+                Framing::Stream => Parsed::Incomplete { needed: None },
+                Framing::Datagram => Parsed::Invalid(anomaly::KEEPALIVE),
             }
-        });
+        };
     }
 
-    let start_line = line_at(window, skip).ok_or_else(short)?;
+    let Some(start_line) = line_at(window, skip) else {
+        return short();
+    };
     let first = line_bytes(window, start_line);
     // A NUL in the start line: not a SIP message (Wireshark's heuristic
     // refuses it too), in either framing.
-    if first.contains(&0) {
-        return Err(Stop::Invalid(anomaly::NUL_IN_HEAD));
+    if start_line.nul {
+        return Parsed::Invalid(anomaly::NUL_IN_HEAD);
     }
-    let start = parse_start_line(first).ok_or(Stop::Invalid(anomaly::BAD_START_LINE))?;
-
-    let mut pos = start_line.next;
-    let mut headers = 0usize;
-    loop {
-        let line = line_at(window, pos).ok_or_else(short)?;
-        let text = line_bytes(window, line);
-        // In a stream a NUL may hide a framing trick: stop. A datagram's
-        // framing is the datagram; its field is skipped in pass 2.
-        if framing == Framing::Stream && text.contains(&0) {
-            return Err(Stop::Invalid(anomaly::NUL_IN_HEAD));
-        }
-        match text.first() {
-            None => {
-                return Ok(Head {
-                    start,
-                    start_line,
-                    end: line.next,
-                    headers,
-                });
-            }
-            // A continuation line with no field before it: skipped in pass 2.
-            Some(&SP | &HTAB) => {}
-            Some(_) => {
-                headers += 1;
-                if headers > cap::MAX_HEADERS {
-                    return Err(Stop::Invalid(anomaly::TOO_MANY_HEADERS));
-                }
-            }
-        }
-        pos = line.next;
-    }
-}
-
-/// A datagram whose head never ends (no blank line, or a last line without
-/// its LF) is read as if it did end with the datagram, as Wireshark reads it,
-/// and the message says [`anomaly::HEADER_WITHOUT_CRLF`]. Only datagrams:
-/// their framing is the datagram itself.
-fn parse_unterminated(buf: &[u8]) -> Parsed<SipMessage> {
-    let mut owned = Vec::with_capacity(buf.len() + 4);
-    owned.extend_from_slice(buf);
-    owned.extend_from_slice(b"\r\n\r\n");
-    match parse_head(&owned, Framing::Datagram) {
-        Parsed::Done { mut value, .. } => {
-            value.faults.insert(0, anomaly::HEADER_WITHOUT_CRLF);
-            Parsed::Done {
-                value,
-                consumed: buf.len(),
-            }
-        }
-        other => other,
-    }
-}
-
-fn parse(buf: &[u8], framing: Framing) -> Parsed<SipMessage> {
-    match parse_head(buf, framing) {
-        Parsed::Invalid(anomaly::HEADER_WITHOUT_CRLF) if framing == Framing::Datagram => {
-            parse_unterminated(buf)
-        }
-        other => other,
-    }
-}
-
-fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage> {
-    let head = match scan_head(buf, framing) {
-        Ok(head) => head,
-        Err(Stop::NeedMore) => return Parsed::Incomplete { needed: None },
-        Err(Stop::Invalid(name)) => return Parsed::Invalid(name),
+    let Some(start) = parse_start_line(first) else {
+        return Parsed::Invalid(anomaly::BAD_START_LINE);
     };
     let mut msg = SipMessage {
-        start: head.start,
+        start,
         call_id: None,
         from: None,
         to: None,
@@ -361,54 +390,69 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage> {
         contact: None,
         user_agent: None,
         content_length: None,
-        headers: head.headers,
+        headers: 0,
         faults: Vec::new(),
     };
 
-    // Pass 2: the head is complete and well framed; group folded lines into
-    // fields and read the ones we keep.
-    let head_bytes = buf.get(..head.end).unwrap_or(&[]);
-    let mut field: Option<(usize, usize)> = None;
-    let mut pos = head.start_line.next;
-    while let Some(line) = line_at(head_bytes, pos) {
-        let text = line_bytes(head_bytes, line);
+    // Folded lines are grouped into fields; a field is read when the next
+    // field (or the blank line) starts.
+    let mut field: Option<Field> = None;
+    let mut pos = start_line.next;
+    let head_end = loop {
+        let Some(line) = line_at(window, pos) else {
+            return short();
+        };
+        let text = line_bytes(window, line);
+        let nul = line.nul;
+        // In a stream a NUL may hide a framing trick: stop. A datagram's
+        // framing is the datagram; its field is skipped.
+        if nul && framing == Framing::Stream {
+            return Parsed::Invalid(anomaly::NUL_IN_HEAD);
+        }
         match text.first() {
-            Some(&SP | &HTAB) => match field {
-                Some((from, _)) => field = Some((from, line.end)),
+            Some(&SP | &HTAB) => match field.as_mut() {
+                Some(f) => {
+                    f.end = line.end;
+                    f.folded = true;
+                    f.nul |= nul;
+                }
+                // A continuation line with no field before it.
                 None => msg.faults.push(anomaly::BAD_HEADER),
             },
             first => {
-                if let Some((from, to)) = field.take() {
-                    let raw = head_bytes.get(from..to).unwrap_or(&[]);
-                    match apply_field(&mut msg, raw) {
-                        Ok(()) => {}
-                        // Content-Length frames a stream: no guessing there.
-                        Err(name)
-                            if framing == Framing::Stream
-                                && name == anomaly::BAD_CONTENT_LENGTH =>
-                        {
-                            return Parsed::Invalid(name);
-                        }
-                        Err(name) => msg.faults.push(name),
-                    }
+                if let Some(f) = field.take() {
+                    read_field(&mut msg, window, f);
                 }
                 if first.is_none() {
-                    break;
+                    break line.next;
                 }
-                field = Some((line.start, line.end));
+                msg.headers += 1;
+                if msg.headers > cap::MAX_HEADERS {
+                    return Parsed::Invalid(anomaly::TOO_MANY_HEADERS);
+                }
+                field = Some(Field {
+                    start: line.start,
+                    end: line.end,
+                    folded: false,
+                    nul,
+                });
             }
         }
         pos = line.next;
-    }
+    };
 
     if msg.faults.contains(&anomaly::BAD_CONTENT_LENGTH) {
+        // Content-Length frames a stream: no guessing there.
+        if framing == Framing::Stream {
+            return Parsed::Invalid(anomaly::BAD_CONTENT_LENGTH);
+        }
         // Two disagreeing lengths: neither is believed.
         msg.content_length = None;
     }
     let consumed = match (framing, msg.content_length) {
         (Framing::Datagram, None) => buf.len(),
         (Framing::Datagram, Some(len)) => {
-            let total = head.end + len;
+            let total = head_end + len;
             if total > buf.len() {
                 msg.faults.push(anomaly::BODY_TRUNCATED);
                 buf.len()
@@ -419,7 +463,7 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage> {
         (Framing::Stream, len) => {
             // RFC 3261 §18.3: Content-Length MUST be used with streams; a
             // missing one is read as 0.
-            let total = head.end + len.unwrap_or(0);
+            let total = head_end + len.unwrap_or(0);
             if total > buf.len() {
                 return Parsed::Incomplete {
                     needed: Some(total),
@@ -440,7 +484,7 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage> {
 // Status-Code   =  3DIGIT   (extension-code; 1xx..6xx, §7.2)
 // Reason-Phrase =  *(reserved / unreserved / escaped / UTF8-NONASCII
 //                  / UTF8-CONT / SP / HTAB)
-fn parse_start_line(line: &[u8]) -> Option<StartLine> {
+fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     if starts_with_ignore_case(line, wire::VERSION_PREFIX) {
         let (version, rest) = split_at_byte(line, SP)?;
         if !is_sip_version(version) {
@@ -464,7 +508,7 @@ fn parse_start_line(line: &[u8]) -> Option<StartLine> {
         };
         return Some(StartLine::Response {
             status,
-            reason: lossy(trim(reason)),
+            reason: text(trim(reason)),
         });
     }
     let (method, rest) = split_at_byte(line, SP)?;
@@ -472,15 +516,15 @@ fn parse_start_line(line: &[u8]) -> Option<StartLine> {
     if method.is_empty() || !method.iter().all(|&b| is_token_char(b)) {
         return None;
     }
-    if uri.is_empty() || uri.iter().any(|&b| b == HTAB || b == CR) {
+    if uri.is_empty() || memchr2(HTAB, CR, uri).is_some() {
         return None;
     }
     if !is_sip_version(version) {
         return None;
     }
     Some(StartLine::Request {
-        method: lossy(method),
-        uri: lossy(uri),
+        method: text(method),
+        uri: text(uri),
     })
 }
 
@@ -523,66 +567,140 @@ enum HeaderName {
 // RFC 3261 §7.3.3 compact forms: i Call-ID, m Contact, e Content-Encoding,
 // l Content-Length, c Content-Type, f From, s Subject, k Supported, t To, v Via.
 // Field names are case-insensitive (§7.3.1).
-const HEADER_NAMES: [(&str, Option<u8>, HeaderName); 12] = [
-    ("Call-ID", Some(b'i'), HeaderName::CallId),
-    ("From", Some(b'f'), HeaderName::From),
-    ("To", Some(b't'), HeaderName::To),
-    ("CSeq", None, HeaderName::CSeq),
-    ("Contact", Some(b'm'), HeaderName::Contact),
-    ("User-Agent", None, HeaderName::UserAgent),
-    ("Content-Length", Some(b'l'), HeaderName::ContentLength),
-    ("Via", Some(b'v'), HeaderName::Via),
-    ("Content-Type", Some(b'c'), HeaderName::ContentType),
-    ("Subject", Some(b's'), HeaderName::Subject),
-    ("Supported", Some(b'k'), HeaderName::Supported),
-    ("Content-Encoding", Some(b'e'), HeaderName::ContentEncoding),
-];
-
+/// Which header `name` is: compact forms by their letter, long forms by their
+/// length, then a case-insensitive comparison.
 fn header_name(name: &[u8]) -> HeaderName {
-    for (long, compact, which) in HEADER_NAMES {
-        let is_compact = matches!((compact, name), (Some(c), [n]) if n.eq_ignore_ascii_case(&c));
-        if is_compact || name.eq_ignore_ascii_case(long.as_bytes()) {
-            return which;
+    use HeaderName::*;
+    let is = |long: &str| name.eq_ignore_ascii_case(long.as_bytes());
+    match name.len() {
+        1 => match name.first().map(u8::to_ascii_lowercase) {
+            Some(b'i') => CallId,
+            Some(b'f') => From,
+            Some(b't') => To,
+            Some(b'm') => Contact,
+            Some(b'l') => ContentLength,
+            Some(b'v') => Via,
+            Some(b'c') => ContentType,
+            Some(b's') => Subject,
+            Some(b'k') => Supported,
+            Some(b'e') => ContentEncoding,
+            _ => Other,
+        },
+        2 if is("To") => To,
+        3 if is("Via") => Via,
+        4 if is("From") => From,
+        4 if is("CSeq") => CSeq,
+        7 if is("Call-ID") => CallId,
+        7 if is("Contact") => Contact,
+        7 if is("Subject") => Subject,
+        9 if is("Supported") => Supported,
+        10 if is("User-Agent") => UserAgent,
+        12 if is("Content-Type") => ContentType,
+        14 if is("Content-Length") => ContentLength,
+        16 if is("Content-Encoding") => ContentEncoding,
+        _ => Other,
+    }
+}
+
+/// Reads one field into `msg`; a field that is not well formed is skipped and
+/// named in [`SipMessage::faults`].
+fn read_field<'a>(msg: &mut SipMessage<'a>, head: &'a [u8], f: Field) {
+    let result = if f.nul {
+        Err(anomaly::NUL_IN_HEAD)
+    } else {
+        apply_field(msg, head.get(f.start..f.end).unwrap_or(&[]), f.folded)
+    };
+    if let Err(name) = result {
+        msg.faults.push(name);
+    }
+}
+
+/// The value of a field we keep, borrowing from the octets it was read from.
+enum Value<'v> {
+    CallId(Cow<'v, str>),
+    From(Option<NameAddr<'v>>),
+    To(Option<NameAddr<'v>>),
+    Contact(Option<NameAddr<'v>>),
+    CSeq(Option<(u32, Cow<'v, str>)>),
+    UserAgent(Cow<'v, str>),
+}
+
+impl Value<'_> {
+    /// The same value, owning its text (read from a copy: a folded field).
+    fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::CallId(s) => Value::CallId(owned(s)),
+            Value::From(n) => Value::From(n.map(NameAddr::into_owned)),
+            Value::To(n) => Value::To(n.map(NameAddr::into_owned)),
+            Value::Contact(n) => Value::Contact(n.map(NameAddr::into_owned)),
+            Value::CSeq(c) => Value::CSeq(c.map(|(seq, method)| (seq, owned(method)))),
+            Value::UserAgent(s) => Value::UserAgent(owned(s)),
         }
     }
-    HeaderName::Other
+}
+
+/// The value of a kept field (`which`), already unfolded and trimmed; `None`
+/// for an empty Call-ID, which does not count as one.
+fn parse_value(which: HeaderName, value: &[u8]) -> Option<Value<'_>> {
+    Some(match which {
+        HeaderName::CallId if !value.is_empty() => Value::CallId(text(value)),
+        HeaderName::From => Value::From(parse_name_addr(value)),
+        HeaderName::To => Value::To(parse_name_addr(value)),
+        HeaderName::Contact => Value::Contact(parse_name_addr(first_element(value))),
+        HeaderName::CSeq => Value::CSeq(parse_cseq(value)),
+        HeaderName::UserAgent => Value::UserAgent(text(value)),
+        _ => return None,
+    })
 }
 
 // message-header  =  field-name HCOLON field-value CRLF  (§7.3)
 // HCOLON          =  *( SP / HTAB ) ":" SWS
 // field-name      =  token
 // Folded lines (LWS = [*WSP CRLF] 1*WSP) are one field.
-fn apply_field(msg: &mut SipMessage, raw: &[u8]) -> Result<(), &'static str> {
-    if raw.contains(&0) {
-        return Err(anomaly::NUL_IN_HEAD);
-    }
+fn apply_field<'a>(msg: &mut SipMessage<'a>, raw: &'a [u8], folded: bool) -> Result<(), &'static str> {
     let (name, value) = split_at_byte(raw, b':').ok_or(anomaly::BAD_HEADER)?;
     let name = trim_end(name);
     if name.is_empty() || !name.iter().all(|&b| is_token_char(b)) {
         return Err(anomaly::BAD_HEADER);
     }
-    let value = unfold(value);
-    let value = trim(&value);
-    match header_name(name) {
-        HeaderName::CallId if msg.call_id.is_none() && !value.is_empty() => {
-            msg.call_id = Some(lossy(value));
-        }
-        HeaderName::From if msg.from.is_none() => msg.from = parse_name_addr(value),
-        HeaderName::To if msg.to.is_none() => msg.to = parse_name_addr(value),
-        HeaderName::Contact if msg.contact.is_none() => {
-            msg.contact = parse_name_addr(first_element(value));
-        }
-        HeaderName::CSeq if msg.cseq.is_none() => msg.cseq = parse_cseq(value),
-        HeaderName::UserAgent if msg.user_agent.is_none() => msg.user_agent = Some(lossy(value)),
+    let which = header_name(name);
+    // The first of each field wins: a repeated one is not even parsed.
+    let wanted = match which {
+        HeaderName::CallId => msg.call_id.is_none(),
+        HeaderName::From => msg.from.is_none(),
+        HeaderName::To => msg.to.is_none(),
+        HeaderName::Contact => msg.contact.is_none(),
+        HeaderName::CSeq => msg.cseq.is_none(),
+        HeaderName::UserAgent => msg.user_agent.is_none(),
         HeaderName::ContentLength => {
-            let len = parse_content_length(value).ok_or(anomaly::BAD_CONTENT_LENGTH)?;
+            let len = parse_content_length(trim(&unfold(value)))
+                .ok_or(anomaly::BAD_CONTENT_LENGTH)?;
             // Two disagreeing lengths frame the message two ways (smuggling).
             if msg.content_length.is_some_and(|seen| seen != len) {
                 return Err(anomaly::BAD_CONTENT_LENGTH);
             }
             msg.content_length = Some(len);
+            return Ok(());
         }
-        _ => {}
+        _ => false,
+    };
+    if !wanted {
+        return Ok(());
+    }
+    let value = if folded {
+        let joined = unfold(value);
+        parse_value(which, trim(&joined)).map(Value::into_owned)
+    } else {
+        parse_value(which, trim(value))
+    };
+    match value {
+        Some(Value::CallId(s)) => msg.call_id = Some(s),
+        Some(Value::From(n)) => msg.from = n,
+        Some(Value::To(n)) => msg.to = n,
+        Some(Value::Contact(n)) => msg.contact = n,
+        Some(Value::CSeq(c)) => msg.cseq = c,
+        Some(Value::UserAgent(s)) => msg.user_agent = Some(s),
+        None => {}
     }
     Ok(())
 }
@@ -602,8 +720,8 @@ fn parse_content_length(value: &[u8]) -> Option<usize> {
 }
 
 // CSeq  =  "CSeq" HCOLON 1*DIGIT LWS Method
-fn parse_cseq(value: &[u8]) -> Option<(u32, String)> {
-    let split = value.iter().position(|&b| b == SP || b == HTAB)?;
+fn parse_cseq(value: &[u8]) -> Option<(u32, Cow<'_, str>)> {
+    let split = memchr2(SP, HTAB, value)?;
     let (num, method) = (value.get(..split)?, trim(value.get(split..)?));
     if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
         return None;
@@ -614,7 +732,7 @@ fn parse_cseq(value: &[u8]) -> Option<(u32, String)> {
     if method.is_empty() || !method.iter().all(|&b| is_token_char(b)) {
         return None;
     }
-    Some((seq, lossy(method)))
+    Some((seq, text(method)))
 }
 
 /// The first element of a comma-separated list, ignoring commas inside
@@ -647,7 +765,7 @@ fn first_element(value: &[u8]) -> &[u8] {
 // tag-param     =  "tag" EQUAL token
 // §20.10: with an addr-spec (no angle brackets), every ';' parameter is a
 // header parameter, not a URI parameter.
-fn parse_name_addr(value: &[u8]) -> Option<NameAddr> {
+fn parse_name_addr(value: &[u8]) -> Option<NameAddr<'_>> {
     let value = trim(value);
     let (display, uri, params) = if let Some(quoted) = value.strip_prefix(b"\"") {
         let (display, after) = unquote(quoted)?;
@@ -657,7 +775,7 @@ fn parse_name_addr(value: &[u8]) -> Option<NameAddr> {
     } else if let Some((before, after)) = split_at_byte(value, b'<') {
         let (uri, params) = split_at_byte(after, b'>')?;
         let display = trim(before);
-        ((!display.is_empty()).then(|| lossy(display)), uri, params)
+        ((!display.is_empty()).then(|| text(display)), uri, params)
     } else {
         match split_at_byte(value, b';') {
             Some((uri, params)) => (None, uri, params),
@@ -670,19 +788,28 @@ fn parse_name_addr(value: &[u8]) -> Option<NameAddr> {
     }
     Some(NameAddr {
         display: display.filter(|d| !d.is_empty()),
-        uri: lossy(uri),
+        uri: text(uri),
         tag: tag_param(params),
     })
 }
 
 /// The text of a quoted string whose opening quote is already removed, with
-/// quoted-pairs unescaped, and what follows the closing quote.
-fn unquote(s: &[u8]) -> Option<(String, &[u8])> {
-    let mut out = Vec::new();
-    let mut i = 0;
+/// quoted-pairs unescaped (borrowed when there are none), and what follows
+/// the closing quote.
+fn unquote(s: &[u8]) -> Option<(Cow<'_, str>, &[u8])> {
+    let stop = memchr2(b'"', b'\\', s)?;
+    if s.get(stop) == Some(&b'"') {
+        return Some((text(s.get(..stop)?), s.get(stop + 1..).unwrap_or(&[])));
+    }
+    let mut out = s.get(..stop)?.to_vec();
+    let mut i = stop;
     while let Some(&b) = s.get(i) {
         match b {
-            b'"' => return Some((lossy(&out), s.get(i + 1..).unwrap_or(&[]))),
+            b'"' => {
+                let out = String::from_utf8(out)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                return Some((Cow::Owned(out), s.get(i + 1..).unwrap_or(&[])));
+            }
             b'\\' => {
                 out.push(*s.get(i + 1)?);
                 i += 2;
@@ -697,11 +824,11 @@ fn unquote(s: &[u8]) -> Option<(String, &[u8])> {
 }
 
 /// The value of the first `tag` parameter in `;name=value;...`.
-fn tag_param(params: &[u8]) -> Option<String> {
+fn tag_param(params: &[u8]) -> Option<Cow<'_, str>> {
     params.split(|&b| b == b';').find_map(|param| {
         let (name, value) = split_at_byte(param, b'=')?;
         (trim(name).eq_ignore_ascii_case(b"tag") && !trim(value).is_empty())
-            .then(|| lossy(trim(value)))
+            .then(|| text(trim(value)))
     })
 }
 
@@ -715,7 +842,7 @@ fn tag_param(params: &[u8]) -> Option<String> {
 /// percent-decoding): `sip:+290123456@pbx.example;user=phone` gives
 /// `+290123456`, `tel:+33-1-23-45;phone-context=x` gives `+33-1-23-45`.
 /// `None` for other schemes and for a URI without a user.
-pub fn user_part(uri: &str) -> Option<String> {
+pub fn user_part(uri: &str) -> Option<&str> {
     let uri = uri.trim();
     let (scheme, rest) = uri.split_once(':')?;
     let user = if scheme.eq_ignore_ascii_case(wire::SCHEME_SIP)
@@ -728,7 +855,7 @@ pub fn user_part(uri: &str) -> Option<String> {
     } else {
         return None;
     };
-    (!user.is_empty()).then(|| user.to_owned())
+    (!user.is_empty()).then_some(user)
 }
 
 // telephone-subscriber (RFC 3966 §3):
@@ -744,25 +871,32 @@ pub fn user_part(uri: &str) -> Option<String> {
 pub fn number(uri: &str) -> Option<String> {
     let user = user_part(uri)?;
     let subscriber = user.split(';').next().unwrap_or("");
-    let mut out = String::new();
+    // Checked first, so that a user that is not a number costs no allocation.
     let mut digits = 0usize;
-    for (i, c) in subscriber.chars().enumerate() {
-        match c {
-            '+' if i == 0 => out.push(c),
-            '0'..='9' => {
+    for (i, b) in subscriber.bytes().enumerate() {
+        match b {
+            b'+' if i == 0 => {}
+            b'0'..=b'9' => {
                 digits += 1;
                 if digits > cap::MAX_NUMBER_DIGITS {
                     return None;
                 }
-                out.push(c);
             }
-            '-' | '.' | '(' | ')' | ' ' => {}
+            b'-' | b'.' | b'(' | b')' | b' ' => {}
             _ => return None,
         }
     }
-    (digits >= cap::MIN_NUMBER_DIGITS).then_some(out)
+    if digits < cap::MIN_NUMBER_DIGITS {
+        return None;
+    }
+    let plus = subscriber.starts_with('+');
+    let mut out = String::with_capacity(digits + usize::from(plus));
+    if plus {
+        out.push('+');
+    }
+    out.extend(subscriber.chars().filter(char::is_ascii_digit));
+    Some(out)
 }
-
 /// Whether `buf` starts like a SIP message: a known method, a space, a
 /// `sip:`/`sips:`/`tel:` URI and `SIP/2.0` on one line, or `SIP/2.0 ` and a
 /// three-digit status. Leading CRLFs are skipped. The request line must end
@@ -804,18 +938,30 @@ pub fn looks_like_sip(buf: &[u8]) -> bool {
 }
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+/// Which octets may appear in a token, by value.
+const TOKEN_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        b += 1;
+    }
+    table
+};
+
 fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    TOKEN_CHARS.get(usize::from(b)).copied().unwrap_or(false)
 }
 
 /// Joins folded lines: each `[CR] LF 1*WSP` becomes one space. Borrows when
 /// the value is on one line (the usual case).
 fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
-    if !value.contains(&LF) {
+    if memchr(LF, value).is_none() {
         return Cow::Borrowed(value);
     }
     let mut out = Vec::with_capacity(value.len());
@@ -840,7 +986,7 @@ fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
 }
 
 fn split_at_byte(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let i = s.iter().position(|&b| b == sep)?;
+    let i = memchr(sep, s)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
@@ -873,8 +1019,20 @@ fn trim(s: &[u8]) -> &[u8] {
     trim_end(trim_start(s))
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+
+/// `b` as text: borrowed when it is valid UTF-8, else with U+FFFD in place of
+/// the invalid sequences.
+fn text(b: &[u8]) -> Cow<'_, str> {
+    // `from_utf8` checks ASCII a word at a time; the lossy decoder does not.
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// `s` owning its text.
+fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
 }
 
 #[cfg(test)]
@@ -1100,7 +1258,7 @@ Content-Length: 0\r\n\
     /// `sip.Content-Length`), plus the header count and sizes.
     struct Expect {
         msg: &'static [u8],
-        start: StartLine,
+        start: StartLine<'static>,
         call_id: &'static str,
         from_user: &'static str,
         from_tag: Option<&'static str>,
@@ -1114,14 +1272,14 @@ Content-Length: 0\r\n\
         headers: usize,
     }
 
-    fn request(method: &str, uri: &str) -> StartLine {
+    fn request(method: &'static str, uri: &'static str) -> StartLine<'static> {
         StartLine::Request {
             method: method.into(),
             uri: uri.into(),
         }
     }
 
-    fn response(status: u16, reason: &str) -> StartLine {
+    fn response(status: u16, reason: &'static str) -> StartLine<'static> {
         StartLine::Response {
             status,
             reason: reason.into(),
@@ -1339,7 +1497,7 @@ Content-Length: 0\r\n\
         ]
     }
 
-    fn user_of(addr: &Option<NameAddr>) -> Option<String> {
+    fn user_of<'m>(addr: &'m Option<NameAddr>) -> Option<&'m str> {
         addr.as_ref().and_then(|a| user_part(&a.uri))
     }
 
@@ -1353,7 +1511,7 @@ Content-Length: 0\r\n\
         assert_eq!(user_of(&m.to).as_deref(), Some(e.to_user));
         assert_eq!(m.to.as_ref().and_then(|t| t.tag.as_deref()), e.to_tag);
         assert_eq!(user_of(&m.contact).as_deref(), e.contact_user);
-        assert_eq!(m.cseq, Some((e.cseq.0, e.cseq.1.to_owned())));
+        assert_eq!(m.cseq, Some((e.cseq.0, e.cseq.1.into())));
         assert_eq!(m.user_agent.as_deref(), e.user_agent);
         assert_eq!(m.content_length, Some(e.content_length));
         assert_eq!(m.headers, e.headers);

@@ -9,15 +9,15 @@
 //! (REGISTER, OPTIONS, MESSAGE, SUBSCRIBE...) give one record each, with their
 //! method and final status, when that status arrives.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 use serde::Serialize;
 
-use super::parser::{
-    NameAddr, SipMessage, StartLine, number, parse_datagram, parse_message, user_part,
-};
+use super::parser::{SipMessage, StartLine, number, parse_datagram, parse_message, user_part};
 use crate::decode::ipproto;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
@@ -129,37 +129,47 @@ impl Dissector for Sip {
 }
 
 struct Call {
+    /// The Call-ID: the table's key, stored once (moved into the record).
+    call_id: String,
     /// Opening number within the flow (see [`SipSession::order`]).
     opened: u64,
     method: String,
     start_ns: i64,
-    from: Option<NameAddr>,
-    to: Option<NameAddr>,
+    /// From URI.
+    from: Option<String>,
+    /// To URI.
+    to: Option<String>,
     user_agent: Option<String>,
     answered_ns: Option<i64>,
     status: Option<u16>,
 }
 
-/// Open dialogs by Call-ID, and their opening order (for eviction and for the
-/// end of the flow). `order` may hold entries of dialogs already ended: an entry
-/// is live while the call under its Call-ID has the same `opened` number.
+/// Open dialogs, found by the hash of their Call-ID, and their opening order
+/// (for eviction and for the end of the flow) as `(opened, hash)` pairs, so
+/// that each Call-ID is stored once. `order` may hold entries of dialogs
+/// already ended: an entry is live while a call with its hash has the same
+/// `opened` number (opening numbers are unique within the flow).
 #[derive(Default)]
 struct SipSession {
-    calls: HashMap<String, Call, FixedState>,
-    order: VecDeque<(u64, String)>,
+    calls: HashTable<Call>,
+    hasher: FixedState,
+    order: VecDeque<(u64, u64)>,
     opened: u64,
 }
 
-fn who(n: &Option<NameAddr>) -> Option<String> {
-    n.as_ref()
-        .and_then(|n| number(&n.uri).or_else(|| user_part(&n.uri)))
+/// The caller's or callee's number, or else the user part, of a URI.
+fn who(uri: &Option<String>) -> Option<String> {
+    let uri = uri.as_deref()?;
+    number(uri).or_else(|| user_part(uri).map(str::to_owned))
 }
 
 impl SipSession {
-    fn end(&mut self, cx: &mut Cx<'_>, call_id: &str, end_ns: Option<i64>, reason: &'static str) {
-        let Some((call_id, c)) = self.calls.remove_entry(call_id) else {
-            return;
-        };
+    fn hash(&self, call_id: &str) -> u64 {
+        self.hasher.hash_one(call_id)
+    }
+
+    /// Writes the record of a call taken out of the table.
+    fn end(cx: &mut Cx<'_>, c: Call, end_ns: Option<i64>, reason: &'static str) {
         let duration = match (c.answered_ns, end_ns) {
             (Some(a), Some(e)) => Some(secs(e - a)),
             _ => None,
@@ -168,9 +178,9 @@ impl SipSession {
             id: cx.key(c.start_ns),
             caller: who(&c.from),
             callee: who(&c.to),
-            from: c.from.map(|n| n.uri),
-            to: c.to.map(|n| n.uri),
-            call_id,
+            from: c.from,
+            to: c.to,
+            call_id: c.call_id,
             method: c.method,
             user_agent: c.user_agent,
             answered: c.answered_ns.is_some(),
@@ -181,65 +191,72 @@ impl SipSession {
         });
     }
 
-    /// The oldest dialog still open, if any (dropping ended ones from `order`).
-    fn oldest(&mut self) -> Option<String> {
-        while let Some((opened, id)) = self.order.pop_front() {
-            if self.calls.get(&id).is_some_and(|c| c.opened == opened) {
-                return Some(id);
+    /// Takes the oldest dialog still open out of the table, if any (dropping
+    /// ended ones from `order`).
+    fn take_oldest(&mut self) -> Option<Call> {
+        while let Some((opened, hash)) = self.order.pop_front() {
+            if let Ok(entry) = self.calls.find_entry(hash, |c| c.opened == opened) {
+                return Some(entry.remove().0);
             }
         }
         None
     }
 
-    fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage) {
+    fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage<'_>) {
         for &fault in &m.faults {
             cx.anomaly(fault);
         }
         let Some(call_id) = m.call_id else { return };
-        let found = self.calls.contains_key(&call_id);
-        let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_str());
+        let hash = self.hash(&call_id);
+        let found = self.calls.find(hash, |c| *c.call_id == *call_id).is_some();
+        let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_ref());
         let invite_cseq = cseq_method == Some("INVITE");
         // A dialog starts with its first message seen: usually the request, but
         // a capture may begin with the response.
         let opening = match (&m.start, found) {
-            (StartLine::Request { method, .. }, false) if method != "ACK" => Some(method.clone()),
-            (StartLine::Response { .. }, false) => cseq_method.map(str::to_string),
+            (StartLine::Request { method, .. }, false) if method != "ACK" => Some(method.as_ref()),
+            (StartLine::Response { .. }, false) => cseq_method,
             _ => None,
         };
-        if let Some(method) = opening {
+        let mut entry = if let Some(method) = opening {
             if self.calls.len() >= MAX_CALLS {
                 // The oldest open dialog gives way: its record is written now,
                 // so a flood of INVITEs loses no call and holds bounded state.
                 cx.anomaly("sip.too_many_calls");
-                if let Some(oldest) = self.oldest() {
-                    self.end(cx, &oldest, None, "evicted");
+                if let Some(oldest) = self.take_oldest() {
+                    Self::end(cx, oldest, None, "evicted");
                 }
             }
             if self.order.len() > 2 * self.calls.len() + 64 {
                 // Ended dialogs leave stale entries behind: keep `order` bounded.
                 let calls = &self.calls;
-                self.order
-                    .retain(|(opened, id)| calls.get(id).is_some_and(|c| c.opened == *opened));
+                self.order.retain(|&(opened, hash)| {
+                    calls.find(hash, |c| c.opened == opened).is_some()
+                });
             }
             self.opened += 1;
-            self.order.push_back((self.opened, call_id.clone()));
-            self.calls.insert(
-                call_id.clone(),
-                Call {
-                    opened: self.opened,
-                    method,
-                    start_ns: cx.ts_ns,
-                    from: m.from.clone(),
-                    to: m.to.clone(),
-                    user_agent: m.user_agent.clone(),
-                    answered_ns: None,
-                    status: None,
-                },
-            );
-        }
-        let Some(c) = self.calls.get_mut(&call_id) else {
-            return;
+            self.order.push_back((self.opened, hash));
+            let call = Call {
+                opened: self.opened,
+                method: method.to_owned(),
+                call_id: call_id.into_owned(),
+                start_ns: cx.ts_ns,
+                from: m.from.map(|n| n.uri.into_owned()),
+                to: m.to.map(|n| n.uri.into_owned()),
+                user_agent: m.user_agent.map(Cow::into_owned),
+                answered_ns: None,
+                status: None,
+            };
+            let hasher = &self.hasher;
+            self.calls
+                .insert_unique(hash, call, |c| hasher.hash_one(c.call_id.as_str()))
+        } else {
+            match self.calls.find_entry(hash, |c| *c.call_id == *call_id) {
+                Ok(entry) => entry,
+                Err(_) => return,
+            }
         };
+        let c = entry.get_mut();
         let is_call = c.method == "INVITE";
         let ended = match &m.start {
             StartLine::Response { status, .. } if !is_call && *status >= 200 => {
@@ -269,7 +286,7 @@ impl SipSession {
             _ => None,
         };
         if let Some(reason) = ended {
-            self.end(cx, &call_id, Some(cx.ts_ns), reason);
+            Self::end(cx, entry.remove().0, Some(cx.ts_ns), reason);
         }
     }
 }
@@ -305,13 +322,13 @@ impl Session for SipSession {
 
     fn finish(&mut self, cx: &mut Cx<'_>) {
         // In the order the dialogs opened.
-        while let Some(id) = self.oldest() {
-            let reason = if self.calls[&id].answered_ns.is_some() {
+        while let Some(c) = self.take_oldest() {
+            let reason = if c.answered_ns.is_some() {
                 "eof"
             } else {
                 "unanswered"
             };
-            self.end(cx, &id, None, reason);
+            Self::end(cx, c, None, reason);
         }
     }
 }
