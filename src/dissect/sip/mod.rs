@@ -24,7 +24,7 @@
 //!   `<uri>`, bare addr-spec (its `;` parameters are header parameters,
 //!   §20.10), `tag`; only the first Contact of the first Contact field.
 //! - [`parser::user_part`] and [`parser::number`] on `sip:`, `sips:`, `tel:`
-//!   URIs; [`parser::looks_like_sip`] to recognise SIP on any port.
+//!   URIs ([`parser::phone_number`] from a user part already cut out); [`parser::looks_like_sip`] to recognise SIP on any port.
 //!
 //! Anomalies ([`crate::dissect::Parsed::Invalid`]), all in [`parser::anomaly`]:
 //! `sip.bad_start_line`, `sip.header_without_crlf` (datagram only: a line or the

@@ -248,28 +248,19 @@ pub fn parse_datagram(buf: &[u8]) -> Parsed<SipMessage<'_>> {
     parse(buf, Framing::Datagram)
 }
 
-/// One line: its content (without CR LF) as `start..end`, where the next
-/// line starts, and whether the line holds a NUL.
+/// One line: its content (without CR LF) as `start..end`, and where the next
+/// line starts.
 #[derive(Clone, Copy, Debug)]
 struct Line {
     start: usize,
     end: usize,
     next: usize,
-    nul: bool,
 }
 
-/// The line starting at `pos`, if its LF is inside `buf`. One search finds
-/// the LF and tells whether a NUL comes before it (a second search then
-/// finds the LF).
+/// The line starting at `pos`, if its LF is inside `buf`.
 fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
     let rest = buf.get(pos..)?;
-    let stop = memchr2(LF, 0, rest)?;
-    let nul = rest.get(stop) == Some(&0);
-    let lf = if nul {
-        stop + 1 + memchr(LF, rest.get(stop + 1..)?)?
-    } else {
-        stop
-    };
+    let lf = memchr(LF, rest)?;
     let mut end = pos + lf;
     if end > pos && buf.get(end - 1) == Some(&CR) {
         end -= 1;
@@ -278,7 +269,6 @@ fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
         start: pos,
         end,
         next: pos + lf + 1,
-        nul,
     })
 }
 
@@ -286,6 +276,39 @@ fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
 /// built by [`line_at`] on the same buffer).
 fn line_bytes(buf: &[u8], line: Line) -> &[u8] {
     buf.get(line.start..line.end).unwrap_or(&[])
+}
+
+/// Finds the NULs of a buffer in order, one search per NUL rather than one
+/// per line: lines are asked about in increasing order.
+struct Nuls<'b> {
+    buf: &'b [u8],
+    /// The first NUL at or after the lines asked about so far, if any.
+    next: Option<usize>,
+}
+
+impl<'b> Nuls<'b> {
+    fn new(buf: &'b [u8]) -> Self {
+        Nuls {
+            buf,
+            next: memchr(0, buf),
+        }
+    }
+
+    /// Whether `line` holds a NUL; lines must come in increasing order.
+    fn in_line(&mut self, line: Line) -> bool {
+        let Some(at) = self.next else { return false };
+        if at >= line.end {
+            return false;
+        }
+        // `at` is inside the line (earlier lines were asked about and moved
+        // `next` past them): look for the next one after this line.
+        self.next = self
+            .buf
+            .get(line.next..)
+            .and_then(|rest| memchr(0, rest))
+            .map(|i| line.next + i);
+        at >= line.start
+    }
 }
 
 /// A header field being read: its first line and the continuation lines
@@ -373,9 +396,10 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
         return short();
     };
     let first = line_bytes(window, start_line);
+    let mut nuls = Nuls::new(window);
     // A NUL in the start line: not a SIP message (Wireshark's heuristic
     // refuses it too), in either framing.
-    if start_line.nul {
+    if nuls.in_line(start_line) {
         return Parsed::Invalid(anomaly::NUL_IN_HEAD);
     }
     let Some(start) = parse_start_line(first) else {
@@ -403,7 +427,7 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
             return short();
         };
         let text = line_bytes(window, line);
-        let nul = line.nul;
+        let nul = nuls.in_line(line);
         // In a stream a NUL may hide a framing trick: stop. A datagram's
         // framing is the datagram; its field is skipped.
         if nul && framing == Framing::Stream {
@@ -516,7 +540,7 @@ fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     if method.is_empty() || !method.iter().all(|&b| is_token_char(b)) {
         return None;
     }
-    if uri.is_empty() || memchr2(HTAB, CR, uri).is_some() {
+    if uri.is_empty() || uri.iter().any(|&b| b == HTAB || b == CR) {
         return None;
     }
     if !is_sip_version(version) {
@@ -658,11 +682,15 @@ fn parse_value(which: HeaderName, value: &[u8]) -> Option<Value<'_>> {
 // field-name      =  token
 // Folded lines (LWS = [*WSP CRLF] 1*WSP) are one field.
 fn apply_field<'a>(msg: &mut SipMessage<'a>, raw: &'a [u8], folded: bool) -> Result<(), &'static str> {
-    let (name, value) = split_at_byte(raw, b':').ok_or(anomaly::BAD_HEADER)?;
-    let name = trim_end(name);
-    if name.is_empty() || !name.iter().all(|&b| is_token_char(b)) {
+    // One scan: the token, the white space (possibly folded) before the colon.
+    let name_len = raw.iter().take_while(|&&b| is_token_char(b)).count();
+    let after_name = raw.get(name_len..).unwrap_or(&[]);
+    let colon = name_len + after_name.iter().take_while(|b| is_wsp(b)).count();
+    if name_len == 0 || raw.get(colon) != Some(&b':') {
         return Err(anomaly::BAD_HEADER);
     }
+    let name = raw.get(..name_len).unwrap_or(&[]);
+    let value = raw.get(colon + 1..).unwrap_or(&[]);
     let which = header_name(name);
     // The first of each field wins: a repeated one is not even parsed.
     let wanted = match which {
@@ -721,7 +749,7 @@ fn parse_content_length(value: &[u8]) -> Option<usize> {
 
 // CSeq  =  "CSeq" HCOLON 1*DIGIT LWS Method
 fn parse_cseq(value: &[u8]) -> Option<(u32, Cow<'_, str>)> {
-    let split = memchr2(SP, HTAB, value)?;
+    let split = value.iter().position(|&b| b == SP || b == HTAB)?;
     let (num, method) = (value.get(..split)?, trim(value.get(split..)?));
     if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
         return None;
@@ -843,19 +871,26 @@ fn tag_param(params: &[u8]) -> Option<Cow<'_, str>> {
 /// `+290123456`, `tel:+33-1-23-45;phone-context=x` gives `+33-1-23-45`.
 /// `None` for other schemes and for a URI without a user.
 pub fn user_part(uri: &str) -> Option<&str> {
+    // The separators are ASCII: cutting at them keeps char boundaries.
     let uri = uri.trim();
-    let (scheme, rest) = uri.split_once(':')?;
+    let (scheme, rest) = split_str_at(uri, b':')?;
     let user = if scheme.eq_ignore_ascii_case(wire::SCHEME_SIP)
         || scheme.eq_ignore_ascii_case(wire::SCHEME_SIPS)
     {
-        let (userinfo, _host) = rest.split_once('@')?;
-        userinfo.split(':').next().unwrap_or("")
+        let (userinfo, _host) = split_str_at(rest, b'@')?;
+        split_str_at(userinfo, b':').map_or(userinfo, |(user, _password)| user)
     } else if scheme.eq_ignore_ascii_case(wire::SCHEME_TEL) {
-        rest.split(';').next().unwrap_or("")
+        split_str_at(rest, b';').map_or(rest, |(user, _params)| user)
     } else {
         return None;
     };
     (!user.is_empty()).then_some(user)
+}
+
+/// `s` cut at the first `sep` (an ASCII octet), which is left out.
+fn split_str_at(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 // telephone-subscriber (RFC 3966 §3):
@@ -869,8 +904,12 @@ pub fn user_part(uri: &str) -> Option<&str> {
 /// Parameters after `;` in the user (`;phone-context=`, `;isub=`) are
 /// dropped. Returns the digits only, `+` kept: `+33-1-23-45` gives `+3312345`.
 pub fn number(uri: &str) -> Option<String> {
-    let user = user_part(uri)?;
-    let subscriber = user.split(';').next().unwrap_or("");
+    phone_number(user_part(uri)?)
+}
+
+/// [`number`] from the user part of a URI.
+pub fn phone_number(user: &str) -> Option<String> {
+    let subscriber = split_str_at(user, b';').map_or(user, |(subscriber, _params)| subscriber);
     // Checked first, so that a user that is not a number costs no allocation.
     let mut digits = 0usize;
     for (i, b) in subscriber.bytes().enumerate() {
@@ -986,7 +1025,9 @@ fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
 }
 
 fn split_at_byte(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let i = memchr(sep, s)?;
+    // The separators searched are near (a few octets into a field value): a
+    // plain loop beats the setup of a vector search.
+    let i = s.iter().position(|&b| b == sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 

@@ -17,7 +17,9 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use serde::Serialize;
 
-use super::parser::{SipMessage, StartLine, number, parse_datagram, parse_message, user_part};
+use super::parser::{
+    SipMessage, StartLine, parse_datagram, parse_message, phone_number, user_part,
+};
 use crate::decode::ipproto;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
@@ -159,8 +161,8 @@ struct SipSession {
 
 /// The caller's or callee's number, or else the user part, of a URI.
 fn who(uri: &Option<String>) -> Option<String> {
-    let uri = uri.as_deref()?;
-    number(uri).or_else(|| user_part(uri).map(str::to_owned))
+    let user = user_part(uri.as_deref()?)?;
+    phone_number(user).or_else(|| Some(user.to_owned()))
 }
 
 impl SipSession {
