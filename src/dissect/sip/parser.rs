@@ -855,8 +855,8 @@ fn unquote(s: &[u8]) -> Option<(Cow<'_, str>, &[u8])> {
 fn tag_param(params: &[u8]) -> Option<Cow<'_, str>> {
     params.split(|&b| b == b';').find_map(|param| {
         let (name, value) = split_at_byte(param, b'=')?;
-        (trim(name).eq_ignore_ascii_case(b"tag") && !trim(value).is_empty())
-            .then(|| text(trim(value)))
+        let value = trim(value);
+        (trim(name).eq_ignore_ascii_case(b"tag") && !value.is_empty()).then(|| text(value))
     })
 }
 
@@ -872,7 +872,15 @@ fn tag_param(params: &[u8]) -> Option<Cow<'_, str>> {
 /// `None` for other schemes and for a URI without a user.
 pub fn user_part(uri: &str) -> Option<&str> {
     // The separators are ASCII: cutting at them keeps char boundaries.
-    let uri = uri.trim();
+    let ends_graphic = |b: &[u8]| {
+        b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic)
+    };
+    // `trim` decodes chars; the usual URI has nothing to trim.
+    let uri = if ends_graphic(uri.as_bytes()) {
+        uri
+    } else {
+        uri.trim()
+    };
     let (scheme, rest) = split_str_at(uri, b':')?;
     let user = if scheme.eq_ignore_ascii_case(wire::SCHEME_SIP)
         || scheme.eq_ignore_ascii_case(wire::SCHEME_SIPS)
@@ -912,6 +920,7 @@ pub fn phone_number(user: &str) -> Option<String> {
     let subscriber = split_str_at(user, b';').map_or(user, |(subscriber, _params)| subscriber);
     // Checked first, so that a user that is not a number costs no allocation.
     let mut digits = 0usize;
+    let mut separators = false;
     for (i, b) in subscriber.bytes().enumerate() {
         match b {
             b'+' if i == 0 => {}
@@ -921,21 +930,26 @@ pub fn phone_number(user: &str) -> Option<String> {
                     return None;
                 }
             }
-            b'-' | b'.' | b'(' | b')' | b' ' => {}
+            b'-' | b'.' | b'(' | b')' | b' ' => separators = true,
             _ => return None,
         }
     }
     if digits < cap::MIN_NUMBER_DIGITS {
         return None;
     }
-    let plus = subscriber.starts_with('+');
-    let mut out = String::with_capacity(digits + usize::from(plus));
-    if plus {
-        out.push('+');
+    if !separators {
+        return Some(subscriber.to_owned());
     }
-    out.extend(subscriber.chars().filter(char::is_ascii_digit));
+    // Only a leading '+' got through the check above.
+    let mut out = String::with_capacity(digits + 1);
+    for b in subscriber.bytes() {
+        if b == b'+' || b.is_ascii_digit() {
+            out.push(char::from(b));
+        }
+    }
     Some(out)
 }
+
 /// Whether `buf` starts like a SIP message: a known method, a space, a
 /// `sip:`/`sips:`/`tel:` URI and `SIP/2.0` on one line, or `SIP/2.0 ` and a
 /// three-digit status. Leading CRLFs are skipped. The request line must end
