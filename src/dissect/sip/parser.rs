@@ -681,7 +681,11 @@ fn parse_value(which: HeaderName, value: &[u8]) -> Option<Value<'_>> {
 // HCOLON          =  *( SP / HTAB ) ":" SWS
 // field-name      =  token
 // Folded lines (LWS = [*WSP CRLF] 1*WSP) are one field.
-fn apply_field<'a>(msg: &mut SipMessage<'a>, raw: &'a [u8], folded: bool) -> Result<(), &'static str> {
+fn apply_field<'a>(
+    msg: &mut SipMessage<'a>,
+    raw: &'a [u8],
+    folded: bool,
+) -> Result<(), &'static str> {
     // One scan: the token, the white space (possibly folded) before the colon.
     let name_len = raw.iter().take_while(|&&b| is_token_char(b)).count();
     let after_name = raw.get(name_len..).unwrap_or(&[]);
@@ -701,8 +705,8 @@ fn apply_field<'a>(msg: &mut SipMessage<'a>, raw: &'a [u8], folded: bool) -> Res
         HeaderName::CSeq => msg.cseq.is_none(),
         HeaderName::UserAgent => msg.user_agent.is_none(),
         HeaderName::ContentLength => {
-            let len = parse_content_length(trim(&unfold(value)))
-                .ok_or(anomaly::BAD_CONTENT_LENGTH)?;
+            let len =
+                parse_content_length(trim(&unfold(value))).ok_or(anomaly::BAD_CONTENT_LENGTH)?;
             // Two disagreeing lengths frame the message two ways (smuggling).
             if msg.content_length.is_some_and(|seen| seen != len) {
                 return Err(anomaly::BAD_CONTENT_LENGTH);
@@ -1073,7 +1077,6 @@ fn trim_end(s: &[u8]) -> &[u8] {
 fn trim(s: &[u8]) -> &[u8] {
     trim_end(trim_start(s))
 }
-
 
 /// `b` as text: borrowed when it is valid UTF-8, else with U+FFFD in place of
 /// the invalid sequences.

@@ -232,9 +232,8 @@ impl SipSession {
             if self.order.len() > 2 * self.calls.len() + 64 {
                 // Ended dialogs leave stale entries behind: keep `order` bounded.
                 let calls = &self.calls;
-                self.order.retain(|&(opened, hash)| {
-                    calls.find(hash, |c| c.opened == opened).is_some()
-                });
+                self.order
+                    .retain(|&(opened, hash)| calls.find(hash, |c| c.opened == opened).is_some());
             }
             self.opened += 1;
             self.order.push_back((self.opened, hash));
