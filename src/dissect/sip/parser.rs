@@ -916,11 +916,12 @@ fn split_str_at(s: &str, sep: u8) -> Option<(&str, &str)> {
 /// Parameters after `;` in the user (`;phone-context=`, `;isub=`) are
 /// dropped. Returns the digits only, `+` kept: `+33-1-23-45` gives `+3312345`.
 pub fn number(uri: &str) -> Option<String> {
-    phone_number(user_part(uri)?)
+    phone_number(user_part(uri)?).map(Cow::into_owned)
 }
 
-/// [`number`] from the user part of a URI.
-pub fn phone_number(user: &str) -> Option<String> {
+/// [`number`] from the user part of a URI, borrowed when it has no
+/// separators to drop.
+pub fn phone_number(user: &str) -> Option<Cow<'_, str>> {
     let subscriber = split_str_at(user, b';').map_or(user, |(subscriber, _params)| subscriber);
     // Checked first, so that a user that is not a number costs no allocation.
     let mut digits = 0usize;
@@ -942,7 +943,7 @@ pub fn phone_number(user: &str) -> Option<String> {
         return None;
     }
     if !separators {
-        return Some(subscriber.to_owned());
+        return Some(Cow::Borrowed(subscriber));
     }
     // Only a leading '+' got through the check above.
     let mut out = String::with_capacity(digits + 1);
@@ -951,7 +952,7 @@ pub fn phone_number(user: &str) -> Option<String> {
             out.push(char::from(b));
         }
     }
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 /// Whether `buf` starts like a SIP message: a known method, a space, a

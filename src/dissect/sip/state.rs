@@ -29,46 +29,135 @@ use crate::record::secs;
 /// Most calls open at once in one flow.
 pub const MAX_CALLS: usize = 1024;
 
-/// One call, as in an operator's call detail record.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One call, as in an operator's call detail record. Its text fields live in
+/// one allocation made when the call opens (a flood of INVITEs writes a
+/// record a packet); it is written as the JSON object of
+/// [`SipRecordFields`].
+#[derive(Clone, Debug, PartialEq)]
 pub struct SipRecord {
     /// Join key; `ts` is the INVITE's time.
-    #[serde(flatten)]
     pub id: JoinKey,
-    /// Call-ID.
-    pub call_id: String,
-    /// The dialog's first method: `INVITE` for a call, else `REGISTER`, `OPTIONS`...
-    pub method: String,
-    /// From URI (the caller).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// To URI (the callee).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
-    /// Caller's number (or user part) from the From URI.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub caller: Option<String>,
-    /// Callee's number (or user part) from the To URI.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub callee: Option<String>,
-    /// User-Agent of the INVITE.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
+    text: CallText,
     /// Whether the call was answered (a 2xx to the INVITE).
     pub answered: bool,
     /// Final status code of the INVITE, if seen.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// Seconds from INVITE to answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub setup: Option<f64>,
     /// Seconds from answer to hang-up (answered calls that ended within the capture).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// Calls: `bye`, `cancel`, `rejected`, `unanswered`, `eof` (still up at
     /// the end) or `evicted` (pushed out by [`MAX_CALLS`] newer dialogs). Other
     /// methods: `answered` (a final status), `eof` or `evicted`.
     pub end_reason: &'static str,
+}
+
+/// A [`SipRecord`] as it is written, field by field.
+#[derive(Serialize)]
+pub struct SipRecordFields<'r> {
+    /// Join key; `ts` is the INVITE's time.
+    #[serde(flatten)]
+    pub id: &'r JoinKey,
+    /// Call-ID.
+    pub call_id: &'r str,
+    /// The dialog's first method: `INVITE` for a call, else `REGISTER`, `OPTIONS`...
+    pub method: &'r str,
+    /// From URI (the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<&'r str>,
+    /// To URI (the callee).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<&'r str>,
+    /// Caller's number (or user part) from the From URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<&'r str>,
+    /// Callee's number (or user part) from the To URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callee: Option<&'r str>,
+    /// User-Agent of the INVITE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<&'r str>,
+    /// See [`SipRecord::answered`].
+    pub answered: bool,
+    /// See [`SipRecord::status`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// See [`SipRecord::setup`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup: Option<f64>,
+    /// See [`SipRecord::duration`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// See [`SipRecord::end_reason`].
+    pub end_reason: &'static str,
+}
+
+impl SipRecord {
+    /// The record's fields, text included.
+    pub fn fields(&self) -> SipRecordFields<'_> {
+        let t = &self.text;
+        SipRecordFields {
+            id: &self.id,
+            call_id: t.get(CALL_ID).unwrap_or(""),
+            method: t.get(METHOD).unwrap_or(""),
+            from: t.get(FROM),
+            to: t.get(TO),
+            caller: t.get(CALLER),
+            callee: t.get(CALLEE),
+            user_agent: t.get(USER_AGENT),
+            answered: self.answered,
+            status: self.status,
+            setup: self.setup,
+            duration: self.duration,
+            end_reason: self.end_reason,
+        }
+    }
+}
+
+impl Serialize for SipRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.fields().serialize(s)
+    }
+}
+
+/// Where each text field of a call sits in [`CallText`].
+const CALL_ID: usize = 0;
+const METHOD: usize = 1;
+const FROM: usize = 2;
+const TO: usize = 3;
+const CALLER: usize = 4;
+const CALLEE: usize = 5;
+const USER_AGENT: usize = 6;
+const TEXT_FIELDS: usize = 7;
+
+/// The text fields of a call, one after another in one string.
+#[derive(Clone, Debug, PartialEq)]
+struct CallText {
+    text: String,
+    /// Each field's `start..end` in `text`; `None` when absent.
+    spans: [Option<(u32, u32)>; TEXT_FIELDS],
+}
+
+impl CallText {
+    fn new(fields: [Option<&str>; TEXT_FIELDS]) -> CallText {
+        let len = fields.iter().flatten().map(|f| f.len()).sum();
+        let mut text = String::with_capacity(len);
+        let mut spans = [None; TEXT_FIELDS];
+        for (span, field) in spans.iter_mut().zip(fields) {
+            if let Some(f) = field {
+                let start = text.len();
+                text.push_str(f);
+                // A message head is at most 16 KiB: offsets fit in 32 bits.
+                *span = Some((start as u32, text.len() as u32));
+            }
+        }
+        CallText { text, spans }
+    }
+
+    fn get(&self, field: usize) -> Option<&str> {
+        let (start, end) = (*self.spans.get(field)?)?;
+        self.text.get(start as usize..end as usize)
+    }
 }
 
 impl Record for SipRecord {
@@ -131,19 +220,24 @@ impl Dissector for Sip {
 }
 
 struct Call {
-    /// The Call-ID: the table's key, stored once (moved into the record).
-    call_id: String,
+    /// Call-ID (the table's key), method, From and To URIs, caller, callee,
+    /// User-Agent: moved into the record when the call ends.
+    text: CallText,
     /// Opening number within the flow (see [`SipSession::order`]).
     opened: u64,
-    method: String,
     start_ns: i64,
-    /// From URI.
-    from: Option<String>,
-    /// To URI.
-    to: Option<String>,
-    user_agent: Option<String>,
     answered_ns: Option<i64>,
     status: Option<u16>,
+}
+
+impl Call {
+    fn call_id(&self) -> &str {
+        self.text.get(CALL_ID).unwrap_or("")
+    }
+
+    fn is_invite(&self) -> bool {
+        self.text.get(METHOD) == Some("INVITE")
+    }
 }
 
 /// Open dialogs, found by the hash of their Call-ID, and their opening order
@@ -160,9 +254,9 @@ struct SipSession {
 }
 
 /// The caller's or callee's number, or else the user part, of a URI.
-fn who(uri: &Option<String>) -> Option<String> {
-    let user = user_part(uri.as_deref()?)?;
-    phone_number(user).or_else(|| Some(user.to_owned()))
+fn who(uri: Option<&str>) -> Option<Cow<'_, str>> {
+    let user = user_part(uri?)?;
+    phone_number(user).or(Some(Cow::Borrowed(user)))
 }
 
 impl SipSession {
@@ -178,13 +272,7 @@ impl SipSession {
         };
         cx.emit(SipRecord {
             id: cx.key(c.start_ns),
-            caller: who(&c.from),
-            callee: who(&c.to),
-            from: c.from,
-            to: c.to,
-            call_id: c.call_id,
-            method: c.method,
-            user_agent: c.user_agent,
+            text: c.text,
             answered: c.answered_ns.is_some(),
             status: c.status,
             setup: c.answered_ns.map(|a| secs(a - c.start_ns)),
@@ -210,7 +298,7 @@ impl SipSession {
         }
         let Some(call_id) = m.call_id else { return };
         let hash = self.hash(&call_id);
-        let found = self.calls.find(hash, |c| *c.call_id == *call_id).is_some();
+        let found = self.calls.find(hash, |c| c.call_id() == call_id).is_some();
         let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_ref());
         let invite_cseq = cseq_method == Some("INVITE");
         // A dialog starts with its first message seen: usually the request, but
@@ -237,28 +325,35 @@ impl SipSession {
             }
             self.opened += 1;
             self.order.push_back((self.opened, hash));
+            let from = m.from.as_ref().map(|n| n.uri.as_ref());
+            let to = m.to.as_ref().map(|n| n.uri.as_ref());
+            let (caller, callee) = (who(from), who(to));
             let call = Call {
+                text: CallText::new([
+                    Some(&call_id),
+                    Some(method),
+                    from,
+                    to,
+                    caller.as_deref(),
+                    callee.as_deref(),
+                    m.user_agent.as_deref(),
+                ]),
                 opened: self.opened,
-                method: method.to_owned(),
-                call_id: call_id.into_owned(),
                 start_ns: cx.ts_ns,
-                from: m.from.map(|n| n.uri.into_owned()),
-                to: m.to.map(|n| n.uri.into_owned()),
-                user_agent: m.user_agent.map(Cow::into_owned),
                 answered_ns: None,
                 status: None,
             };
             let hasher = &self.hasher;
             self.calls
-                .insert_unique(hash, call, |c| hasher.hash_one(c.call_id.as_str()))
+                .insert_unique(hash, call, |c| hasher.hash_one(c.call_id()))
         } else {
-            match self.calls.find_entry(hash, |c| *c.call_id == *call_id) {
+            match self.calls.find_entry(hash, |c| c.call_id() == call_id) {
                 Ok(entry) => entry,
                 Err(_) => return,
             }
         };
         let c = entry.get_mut();
-        let is_call = c.method == "INVITE";
+        let is_call = c.is_invite();
         let ended = match &m.start {
             StartLine::Response { status, .. } if !is_call && *status >= 200 => {
                 c.status = Some(*status);
