@@ -540,7 +540,7 @@ fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     if method.is_empty() || !method.iter().all(|&b| is_token_char(b)) {
         return None;
     }
-    if uri.is_empty() || uri.iter().any(|&b| b == HTAB || b == CR) {
+    if uri.is_empty() || memchr2(HTAB, CR, uri).is_some() {
         return None;
     }
     if !is_sip_version(version) {
@@ -1044,9 +1044,7 @@ fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
 }
 
 fn split_at_byte(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    // The separators searched are near (a few octets into a field value): a
-    // plain loop beats the setup of a vector search.
-    let i = s.iter().position(|&b| b == sep)?;
+    let i = memchr(sep, s)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
