@@ -901,7 +901,7 @@ pub fn user_part(uri: &str) -> Option<&str> {
 
 /// `s` cut at the first `sep` (an ASCII octet), which is left out.
 fn split_str_at(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == sep)?;
+    let i = memchr(sep, s.as_bytes())?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 

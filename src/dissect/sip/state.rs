@@ -292,12 +292,16 @@ impl SipSession {
         None
     }
 
-    fn on_message(&mut self, cx: &mut Cx<'_>, m: SipMessage<'_>) {
+    /// Applies one message. It is borrowed, not moved: a parsed message is a
+    /// few hundred bytes, and what a call keeps is copied into its text anyway.
+    fn on_message(&mut self, cx: &mut Cx<'_>, m: &SipMessage<'_>) {
         for &fault in &m.faults {
             cx.anomaly(fault);
         }
-        let Some(call_id) = m.call_id else { return };
-        let hash = self.hash(&call_id);
+        let Some(call_id) = m.call_id.as_deref() else {
+            return;
+        };
+        let hash = self.hash(call_id);
         let found = self.calls.find(hash, |c| c.call_id() == call_id).is_some();
         let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_ref());
         let invite_cseq = cseq_method == Some("INVITE");
@@ -391,7 +395,7 @@ impl Session for SipSession {
     fn feed(&mut self, cx: &mut Cx<'_>, _dir: Direction, data: &[u8]) -> Progress {
         if cx.ends.proto != ipproto::TCP {
             match parse_datagram(data) {
-                Parsed::Done { value, .. } => self.on_message(cx, value),
+                Parsed::Done { value, .. } => self.on_message(cx, &value),
                 Parsed::Invalid("sip.keepalive") => {}
                 Parsed::Invalid(a) => cx.anomaly(a),
                 Parsed::Incomplete { .. } => cx.anomaly("sip.truncated"),
@@ -403,7 +407,7 @@ impl Session for SipSession {
             match parse_message(&data[used..]) {
                 Parsed::Done { value, consumed } => {
                     used += consumed.max(1);
-                    self.on_message(cx, value);
+                    self.on_message(cx, &value);
                 }
                 Parsed::Incomplete { .. } => return Progress::Consumed(used as u64),
                 Parsed::Invalid(a) => {
