@@ -260,7 +260,9 @@ impl Batch {
 struct WorkerOut {
     flows: u64,
     stats: FlowStats,
-    apps: HashMap<&'static str, u64>,
+    /// Flows per application; counted once a flow, so hashed with foldhash,
+    /// not the standard library's SipHash.
+    apps: hashbrown::HashMap<&'static str, u64, foldhash::fast::FixedState>,
     subscribers: distinct::Distinct,
     talkers: talkers::Talkers,
     runs: Option<Runs>,
