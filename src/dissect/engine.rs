@@ -122,7 +122,7 @@ impl FlowApp {
                 let syn = seg.flags & tcp_flag::SYN != 0;
                 if payload.is_empty() && self.streams.is_none() {
                     // What `Stream::push` would note of an empty segment.
-                    let next = if syn { seg.seq.wrapping_add(1) } else { seg.seq };
+                    let next = Stream::data_start(seg.seq, syn);
                     self.first_seq[dir_index(dir)].get_or_insert(next);
                     return;
                 }
@@ -131,12 +131,7 @@ impl FlowApp {
                     .streams
                     .get_or_insert_with(|| Box::new(first.map(Stream::expecting)));
                 let s = &mut streams[dir_index(dir)];
-                s.push(
-                    seg.seq,
-                    syn,
-                    payload,
-                    &mut counter(&mut out.anomalies),
-                );
+                s.push(seg.seq, syn, payload, &mut counter(&mut out.anomalies));
                 if !payload.is_empty() {
                     self.drive_stream(ends, dir, ts_ns, out);
                 }

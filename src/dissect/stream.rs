@@ -56,6 +56,12 @@ impl Stream {
         }
     }
 
+    /// The sequence number of a segment's first data octet: a SYN takes one
+    /// number before the data.
+    pub fn data_start(seq: u32, syn: bool) -> u32 {
+        if syn { seq.wrapping_add(1) } else { seq }
+    }
+
     /// Whether the direction was given up.
     pub fn is_dead(&self) -> bool {
         self.dead
@@ -97,7 +103,7 @@ impl Stream {
         if self.dead {
             return;
         }
-        let seq = if syn { seq.wrapping_add(1) } else { seq };
+        let seq = Stream::data_start(seq, syn);
         let next = *self.next.get_or_insert(seq);
         if data.is_empty() {
             return;

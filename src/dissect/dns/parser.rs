@@ -355,9 +355,9 @@ pub fn claims(msg: &[u8]) -> bool {
     let pos = field::HEADER_LEN;
     if header.qdcount > 0 {
         // MAX_QUESTIONS >= 1: the first question is read, not skipped.
-        return walk_name(msg, pos, None).is_ok_and(|after| {
-            be16(msg, after + field::QTYPE).is_some() && be16(msg, after + field::QCLASS).is_some()
-        });
+        return walk_name(msg, pos, None)
+            .and_then(|after| question_fixed(msg, after))
+            .is_ok();
     }
     if header.flags & flag::QR == 0 {
         return false;
@@ -438,18 +438,24 @@ fn read_sections(
 // | QNAME (variable) | QTYPE (16) | QCLASS (16) |
 fn read_question(msg: &[u8], pos: usize) -> Result<(Question, usize), &'static str> {
     let (name, after_name) = read_name(msg, pos)?;
-    let (Some(qtype), Some(qclass)) = (
-        be16(msg, after_name + field::QTYPE),
-        be16(msg, after_name + field::QCLASS),
-    ) else {
-        return Err(anomaly::TRUNCATED);
-    };
+    let (qtype, qclass) = question_fixed(msg, after_name)?;
     let question = Question {
         name,
         qtype,
         qclass,
     };
     Ok((question, after_name + field::QUESTION_FIXED_LEN))
+}
+
+/// QTYPE and QCLASS, after a question's name.
+fn question_fixed(msg: &[u8], after_name: usize) -> Result<(u16, u16), &'static str> {
+    match (
+        be16(msg, after_name + field::QTYPE),
+        be16(msg, after_name + field::QCLASS),
+    ) {
+        (Some(qtype), Some(qclass)) => Ok((qtype, qclass)),
+        _ => Err(anomaly::TRUNCATED),
+    }
 }
 
 fn skip_question(msg: &[u8], pos: usize) -> Result<usize, &'static str> {
