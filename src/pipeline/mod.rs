@@ -135,6 +135,9 @@ pub enum PipelineError {
         /// The operating system's error.
         source: io::Error,
     },
+    /// The operating system would not start a worker thread.
+    #[error("starting a worker thread: {0}")]
+    Thread(io::Error),
 }
 
 /// Counts of what was read, kept by the reader.
@@ -346,19 +349,24 @@ pub fn run_source_observed<S: FrameSource>(
     #[cfg(not(feature = "live"))]
     let mut filter: Option<NoFilter> = None;
 
-    let (traffic, outs) = std::thread::scope(|scope| {
+    let (traffic, outs) = std::thread::scope(|scope| -> Result<_, PipelineError> {
         let mut senders = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
-        for _ in 0..threads {
+        for i in 0..threads {
             let (tx, rx) = bounded::<Batch>(QUEUE);
             senders.push(tx);
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
             let keep = cfg.keep.then(|| cfg.subscribers.clone());
-            handles.push(
-                scope.spawn(move || worker(rx, flow_cfg, per_worker_cap, output, dissect, keep)),
-            );
+            // Named, so that `top -H` and `perf` tell the workers apart.
+            let spawned = std::thread::Builder::new()
+                .name(format!("ivraie-worker-{i}"))
+                .spawn_scoped(scope, move || {
+                    worker(rx, flow_cfg, per_worker_cap, output, dissect, keep)
+                })
+                .map_err(PipelineError::Thread)?;
+            handles.push(spawned);
         }
         let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
         drop(senders);
@@ -366,8 +374,8 @@ pub fn run_source_observed<S: FrameSource>(
             .into_iter()
             .map(|h| h.join().expect("worker panicked"))
             .collect();
-        (traffic, outs)
-    });
+        Ok((traffic, outs))
+    })?;
 
     let mut summary = Summary {
         inputs: input_names,
