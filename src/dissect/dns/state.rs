@@ -136,7 +136,51 @@ impl Dissector for Dns {
 
 #[derive(Default)]
 struct DnsSession {
-    pending: VecDeque<(i64, DnsMessage)>,
+    pending: Pending,
+}
+
+/// A query waiting for its response, with when it was seen.
+type Query = (i64, DnsMessage);
+
+/// The queries of a flow waiting for their responses, oldest first.
+///
+/// Most flows ask one question at a time: that query lives in the session
+/// itself, and a queue is allocated only for the ones behind it. Under a
+/// flood of one-query flows this saves an allocation a flow, and a cache miss
+/// when the flow's cold state is read back at its end.
+#[derive(Default)]
+struct Pending {
+    /// The oldest; `None` only when `rest` is empty too.
+    first: Option<Query>,
+    rest: VecDeque<Query>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn push_back(&mut self, q: Query) {
+        match self.first {
+            None => self.first = Some(q),
+            Some(_) => self.rest.push_back(q),
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Query> {
+        let q = self.first.take()?;
+        self.first = self.rest.pop_front();
+        Some(q)
+    }
+
+    /// Takes out the oldest query `is_it` picks.
+    fn take(&mut self, is_it: impl Fn(&DnsMessage) -> bool) -> Option<Query> {
+        if self.first.as_ref().is_some_and(|(_, q)| is_it(q)) {
+            return self.pop_front();
+        }
+        let i = self.rest.iter().position(|(_, q)| is_it(q))?;
+        self.rest.remove(i)
+    }
 }
 
 fn answer_text(d: &RData) -> Option<String> {
@@ -211,11 +255,7 @@ impl DnsSession {
             q.id == m.id
                 && q.questions.first().map(|x| &x.name) == m.questions.first().map(|x| &x.name)
         };
-        let query = self
-            .pending
-            .iter()
-            .position(|(_, q)| same_question(q))
-            .and_then(|i| self.pending.remove(i));
+        let query = self.pending.take(same_question);
         let r = record(cx, query, Some(m));
         cx.emit(r);
     }
@@ -252,5 +292,103 @@ impl Session for DnsSession {
             let r = record(cx, Some(q), None);
             cx.emit(r);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use crate::decode::{Addr, ipproto};
+    use crate::dissect::engine::{Collect, FlowApp};
+    use crate::flow::FlowEnds;
+
+    /// A query (or, with `response`, its empty NOERROR answer) for `name`.
+    fn message(id: u16, name: &str, response: bool) -> Vec<u8> {
+        let flags: [u8; 2] = if response { [0x81, 0x80] } else { [0x01, 0x00] };
+        let mut m = id.to_be_bytes().to_vec();
+        m.extend_from_slice(&flags);
+        m.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+        for label in name.split('.') {
+            m.push(label.len() as u8);
+            m.extend_from_slice(label.as_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        m
+    }
+
+    /// Queries wait in order; a response takes its own query from the middle
+    /// of the queue; the flow's end writes the unanswered ones, oldest first.
+    #[test]
+    fn responses_take_their_query_and_the_rest_end_in_order() {
+        let ends = FlowEnds {
+            flow_id: 7,
+            orig_h: Addr::v4(Ipv4Addr::new(10, 0, 0, 1)),
+            orig_p: 40_000,
+            resp_h: Addr::v4(Ipv4Addr::new(192, 0, 2, 53)),
+            resp_p: 53,
+            proto: ipproto::UDP,
+        };
+        let mut app = FlowApp::default();
+        let mut out = Collect::default();
+        let names = ["one.example", "two.example", "three.example"];
+        for (k, name) in names.iter().enumerate() {
+            let q = message(k as u16 + 1, name, false);
+            app.on_packet(ends, true, 1_000 * k as i64, None, &q, &mut out);
+        }
+        assert!(out.records.is_empty(), "queries wait for their answer");
+        let answer = message(2, "two.example", true);
+        app.on_packet(ends, false, 5_000, None, &answer, &mut out);
+        // The first query again: a second response to it, not waiting any more.
+        let again = message(1, "one.example", false);
+        app.on_packet(ends, true, 6_000, None, &again, &mut out);
+        app.finish(ends, 9_000, &mut out);
+        let got: Vec<(u64, String, bool)> = out
+            .records
+            .iter()
+            .map(|r| {
+                let v = r.value();
+                (
+                    v["trans_id"].as_u64().unwrap(),
+                    v["query"].as_str().unwrap().to_owned(),
+                    v.get("rtt").is_some(),
+                )
+            })
+            .collect();
+        let want = [
+            (2, "two.example", true),
+            (1, "one.example", false),
+            (3, "three.example", false),
+            (1, "one.example", false),
+        ];
+        let want: Vec<(u64, String, bool)> = want
+            .iter()
+            .map(|&(id, n, rtt)| (id, n.to_owned(), rtt))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_full_queue_writes_out_its_oldest_query() {
+        let ends = FlowEnds {
+            flow_id: 8,
+            orig_h: Addr::v4(Ipv4Addr::new(10, 0, 0, 2)),
+            orig_p: 40_001,
+            resp_h: Addr::v4(Ipv4Addr::new(192, 0, 2, 53)),
+            resp_p: 53,
+            proto: ipproto::UDP,
+        };
+        let mut app = FlowApp::default();
+        let mut out = Collect::default();
+        for id in 0..=super::MAX_PENDING as u16 + 1 {
+            let q = message(id, "flood.example", false);
+            app.on_packet(ends, true, i64::from(id), None, &q, &mut out);
+        }
+        let ids: Vec<u64> = out
+            .records
+            .iter()
+            .map(|r| r.value()["trans_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, [0, 1], "the two oldest make room");
     }
 }
