@@ -9,6 +9,9 @@
 //! - `dns/parse`: one query through the DNS [`parse_message`].
 //! - `dns/query-flood`: a new flow per query (random source ports), probed,
 //!   parsed, ended and recorded.
+//! - `dns/query-flood-table`: the same through a flow table holding 100,000
+//!   flows, as a flood test worker holds them: each query evicts a flow whose
+//!   state is no longer in cache.
 //!
 //! `cargo bench --bench dissect`
 
@@ -21,10 +24,14 @@ use ivraie::decode::{Addr, ipproto};
 use ivraie::dissect::dns::parser::parse_message;
 use ivraie::dissect::engine::{Collect, FlowApp};
 use ivraie::dissect::sip::parser::parse_datagram;
-use ivraie::flow::FlowEnds;
+use ivraie::flow::{FlowConfig, FlowEnds, FlowTable};
+use ivraie::record::FlowRecord;
 
 #[path = "../tests/support/flood_payloads.rs"]
 mod flood_payloads;
+
+#[path = "support/churn.rs"]
+mod churn;
 
 /// Distinct messages per bench, more than the SIP session's open-call cap.
 const MESSAGES: usize = 4096;
@@ -105,6 +112,31 @@ fn bench_dns(c: &mut Criterion) {
             app.on_packet(e, true, ts, None, &queries[k], &mut out);
             black_box(app.finish(e, ts, &mut out));
             assert_eq!(out.records.len(), 1, "one record per query");
+            out.records.clear();
+        });
+    });
+    g.bench_function("query-flood-table", |b| {
+        // As a worker under the flood: a table of 100,000 flows, each packet
+        // a new flow whose query waits; the flow it evicts is ended, its
+        // query recorded. Unlike `query-flood`, the evicted flow's state is
+        // cold, as it is in a run.
+        let pkts = churn::churn_packets(1 << 20);
+        let mut table: FlowTable<FlowApp> = FlowTable::new(FlowConfig::default(), churn::CHURN_CAP);
+        let mut out = Collect::default();
+        let mut ended = Vec::new();
+        let mut k = 0;
+        b.iter(|| {
+            k = (k + 1) % pkts.len();
+            let p = &pkts[k];
+            let t = table.update(p, &mut |r, a| ended.push((r, a)));
+            for (r, mut app) in ended.drain(..) {
+                black_box(app.finish(FlowRecord::ends(&r), r.last_ns, &mut out));
+            }
+            let ends = table.ends(t.slot);
+            let q = &queries[k % queries.len()];
+            table
+                .state_mut(t.slot)
+                .on_packet(ends, t.from_orig, p.ts_ns, None, q, &mut out);
             out.records.clear();
         });
     });

@@ -21,6 +21,10 @@ use ivraie::record::FlowRecord;
 #[path = "../examples/bench_capture/synth.rs"]
 mod synth;
 
+#[path = "support/churn.rs"]
+mod churn;
+use churn::{CHURN_CAP, churn_packets};
+
 const PACKETS: usize = 1_000_000;
 const CAP: usize = 1_000_000;
 /// Packets between sweeps (the pipeline's batch size).
@@ -104,12 +108,39 @@ fn bench_flow_table(c: &mut Criterion) {
     g.finish();
 }
 
+/// Under a flood: every packet misses, evicts the stalest of a sample and
+/// inserts.
+fn bench_flow_churn(c: &mut Criterion) {
+    let pkts = churn_packets(PACKETS);
+    let mut g = c.benchmark_group("flow");
+    g.throughput(Throughput::Elements(pkts.len() as u64));
+    g.bench_function("churn_1m_new_flows", |b| {
+        b.iter(|| {
+            let mut table = FlowTable::new(FlowConfig::default(), CHURN_CAP);
+            let mut ended = 0u64;
+            let mut emit = |r: FlowRecord, _: ()| {
+                black_box(&r);
+                ended += 1;
+            };
+            for (k, p) in pkts.iter().enumerate() {
+                table.update(black_box(p), &mut emit);
+                if k % SWEEP_EVERY == SWEEP_EVERY - 1 {
+                    table.sweep(&mut emit);
+                }
+            }
+            assert!(table.stats().evicted > 800_000, "{:?}", table.stats());
+            (table.len(), ended)
+        });
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = bench_flow_table
+    targets = bench_flow_table, bench_flow_churn
 }
 criterion_main!(benches);

@@ -140,7 +140,7 @@ struct DnsSession {
 }
 
 /// A query waiting for its response, with when it was seen.
-type Query = (i64, DnsMessage);
+type Query = (i64, Asked);
 
 /// The queries of a flow waiting for their responses, oldest first.
 ///
@@ -174,7 +174,7 @@ impl Pending {
     }
 
     /// Takes out the oldest query `is_it` picks.
-    fn take(&mut self, is_it: impl Fn(&DnsMessage) -> bool) -> Option<Query> {
+    fn take(&mut self, is_it: impl Fn(&Asked) -> bool) -> Option<Query> {
         if self.first.as_ref().is_some_and(|(_, q)| is_it(q)) {
             return self.pop_front();
         }
@@ -192,11 +192,36 @@ fn answer_text(d: &RData) -> Option<String> {
     }
 }
 
-fn record(
-    cx: &Cx<'_>,
-    query: Option<(i64, DnsMessage)>,
-    response: Option<DnsMessage>,
-) -> DnsRecord {
+/// What a record keeps of the message that asked (the query, or the response
+/// when no query was seen): the names move out of it, the rest is dropped.
+/// A query waits for its response in this form, so that a flow's pending
+/// state is its session and its names, with no list of questions to read
+/// back cold when the flow ends.
+struct Asked {
+    id: u16,
+    /// Query type of the first question.
+    qtype: Option<u16>,
+    /// The first question's name.
+    name: Option<String>,
+    /// The other questions' names (none for nearly every message).
+    extra: Vec<String>,
+}
+
+impl Asked {
+    fn of(m: DnsMessage) -> Asked {
+        let qtype = m.questions.first().map(|q| q.qtype);
+        let mut names = m.questions.into_iter().map(|q| q.name);
+        Asked {
+            id: m.id,
+            qtype,
+            name: names.next(),
+            extra: names.collect(),
+        }
+    }
+}
+
+/// The record of a query seen at `ts` (if any) and of its response (if any).
+fn record(cx: &Cx<'_>, query: Option<(i64, Asked)>, response: Option<DnsMessage>) -> DnsRecord {
     let ts = query.as_ref().map_or(cx.ts_ns, |(t, _)| *t);
     let rtt = query
         .as_ref()
@@ -209,26 +234,20 @@ fn record(
             .unzip()
     });
     let rcode = response.as_ref().map(|r| rcode_name(r.rcode));
-    // Names come from the query when there is one, else from the response;
-    // they move into the record.
+    // Names come from the query when there is one, else from the response.
     let asked = match (query, response) {
         (Some((_, q)), _) => Some(q),
-        (None, r) => r,
+        (None, r) => r.map(Asked::of),
     };
-    let trans_id = asked.as_ref().map_or(0, |m| m.id);
-    let qtype = asked
-        .as_ref()
-        .and_then(|m| m.questions.first())
-        .map(|q| qtype_name(q.qtype));
-    let mut names = asked
-        .map(|m| m.questions.into_iter().map(|q| q.name))
-        .into_iter()
-        .flatten();
+    let (trans_id, qtype, query, extra_queries) = match asked {
+        Some(a) => (a.id, a.qtype.map(qtype_name), a.name, a.extra),
+        None => (0, None, None, Vec::new()),
+    };
     DnsRecord {
         id: cx.key(ts),
         trans_id,
-        query: names.next(),
-        extra_queries: names.collect(),
+        query,
+        extra_queries,
         qtype,
         rcode,
         answers,
@@ -248,13 +267,11 @@ impl DnsSession {
                 let r = record(cx, old, None);
                 cx.emit(r);
             }
-            self.pending.push_back((cx.ts_ns, m));
+            self.pending.push_back((cx.ts_ns, Asked::of(m)));
             return;
         }
-        let same_question = |q: &DnsMessage| {
-            q.id == m.id
-                && q.questions.first().map(|x| &x.name) == m.questions.first().map(|x| &x.name)
-        };
+        let same_question =
+            |q: &Asked| q.id == m.id && q.name.as_ref() == m.questions.first().map(|x| &x.name);
         let query = self.pending.take(same_question);
         let r = record(cx, query, Some(m));
         cx.emit(r);
