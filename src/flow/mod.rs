@@ -316,7 +316,11 @@ pub struct FlowTable<S = ()> {
     slab: Vec<Flow>,
     states: Vec<S>,
     free: Vec<u32>,
+    /// From a flow's hash to its slot. Entries of ended flows are left
+    /// behind (see [`FlowTable::remove`]); a lookup checks the slot it finds.
     index: HashTable<u32>,
+    /// Flows held.
+    live: usize,
     cursor: usize,
     now_ns: i64,
     stats: FlowStats,
@@ -330,6 +334,9 @@ const SWEEP_STEP: usize = 256;
 /// LRU samples 5; under a flood this check runs once per packet, so it must
 /// stay a few cache lines.
 const EVICT_SAMPLE: usize = 16;
+/// Index entries left behind by ended flows that never cause a rebuild of the
+/// index: a small table is not rebuilt every few flows.
+const STALE_MIN: usize = 4096;
 
 impl<S: Default> FlowTable<S> {
     /// A table holding at most `cap` flows (at least 1).
@@ -342,6 +349,7 @@ impl<S: Default> FlowTable<S> {
             states: Vec::new(),
             free: Vec::new(),
             index: HashTable::new(),
+            live: 0,
             cursor: 0,
             now_ns: i64::MIN,
             stats: FlowStats::default(),
@@ -350,12 +358,12 @@ impl<S: Default> FlowTable<S> {
 
     /// Flows currently held.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.live
     }
 
     /// Whether no flow is held.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.live == 0
     }
 
     /// Counters so far.
@@ -400,9 +408,14 @@ impl<S: Default> FlowTable<S> {
     pub fn update(&mut self, p: &FlowPacket, emit: &mut impl FnMut(FlowRecord, S)) -> Touched {
         self.now_ns = self.now_ns.max(p.now_ns);
         let slab = &self.slab;
+        // An entry left behind by an ended flow points at a free slot, or at
+        // a slot another flow took since: both fail this check.
         let found = self
             .index
-            .find(p.hash, |&i| slab[i as usize].key == p.key)
+            .find(p.hash, |&i| {
+                let f = &slab[i as usize];
+                f.id != 0 && f.key == p.key
+            })
             .copied();
         let idx = match found {
             Some(i) => {
@@ -415,8 +428,11 @@ impl<S: Default> FlowTable<S> {
                 i as usize
             }
             None => {
-                if self.index.len() >= self.cap {
+                if self.live >= self.cap {
                     self.make_room(emit);
+                }
+                if self.index.len() - self.live > self.live.max(STALE_MIN) {
+                    self.rebuild_index();
                 }
                 let i = match self.free.pop() {
                     Some(i) => i as usize,
@@ -430,7 +446,8 @@ impl<S: Default> FlowTable<S> {
                 let slab = &self.slab;
                 self.index
                     .insert_unique(p.hash, i as u32, |&j| slab[j as usize].hash);
-                self.stats.peak = self.stats.peak.max(self.index.len() as u64);
+                self.live += 1;
+                self.stats.peak = self.stats.peak.max(self.live as u64);
                 i
             }
         };
@@ -528,16 +545,30 @@ impl<S: Default> FlowTable<S> {
     fn remove(&mut self, i: usize, reason: EndReason, emit: &mut impl FnMut(FlowRecord, S)) {
         let state = std::mem::take(&mut self.states[i]);
         emit(self.record(i, reason), state);
-        // The index entry holds the slot number itself: no other flow's entry
-        // is read to find it.
-        if let Ok(e) = self
-            .index
-            .find_entry(self.slab[i].hash, |&j| j as usize == i)
-        {
-            e.remove();
-        }
+        // The flow's index entry stays behind: finding it again would read
+        // two cold cache lines (the entry's control byte and its value), the
+        // largest cost of a flood, where every packet evicts a flow. Lookups
+        // skip it; `rebuild_index` drops it with the others.
         self.slab[i].id = 0;
         self.free.push(i as u32);
+        self.live -= 1;
+    }
+
+    /// Rebuilds the index from the live flows, dropping the entries ended
+    /// flows left behind. Called when those outnumber the live flows (and
+    /// [`STALE_MIN`]), so that its cost, one insertion per live flow, is
+    /// less than one per flow ended since the last rebuild; and the
+    /// insertions do not depend on each other, so their cache misses overlap,
+    /// where removals one at a time each waited for theirs.
+    fn rebuild_index(&mut self) {
+        self.index.clear();
+        let slab = &self.slab;
+        for (i, f) in slab.iter().enumerate() {
+            if f.id != 0 {
+                self.index
+                    .insert_unique(f.hash, i as u32, |&j| slab[j as usize].hash);
+            }
+        }
     }
 
     /// Advances the clock without a packet (e.g. to the run's clock at the end of
@@ -590,6 +621,7 @@ impl<S: Default> FlowTable<S> {
         self.slab.clear();
         self.states.clear();
         self.free.clear();
+        self.index.clear();
         self.cursor = 0;
     }
 

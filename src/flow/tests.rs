@@ -4,6 +4,7 @@
 //! [`FlowKey::of`] and [`FlowKey::hash`]. Addresses come from the documentation
 //! ranges (RFC 5737) for outside hosts and the private ranges for subscribers.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::*;
@@ -858,4 +859,49 @@ fn default_private_ranges_cover_rfc1918_cgnat_and_ula() {
             net("fc00::/7"),
         ]
     );
+}
+
+/// Under churn, with keys that come back after their flow was evicted: a
+/// packet of a held flow lands on that flow, any other packet starts a new
+/// one, and the entries ended flows leave in the index stay bounded.
+#[test]
+fn churn_with_returning_keys_finds_exactly_the_held_flows() {
+    let subs = Subscribers::private();
+    let conv = |k: u32| Conv {
+        client: (ip(10, 9, (k >> 8) as u8, k as u8), 1000 + k as u16),
+        ..UDP
+    };
+    let mut t = FlowTable::new(FlowConfig::default(), 64);
+    // flow id -> key number, for the flows the table holds.
+    let mut held: HashMap<u64, u32> = HashMap::new();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for index in 1..=60_000u64 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let k = (state % 300) as u32;
+        let p = conv(k).packet(true, index, T0 + index as i64 * 100_000, 0, 10, &subs);
+        let was_held = held.values().any(|&h| h == k);
+        let created = t.stats().created;
+        let mut ended = Vec::new();
+        let touched = t.update(&p, &mut |r, _| ended.push(r));
+        for r in &ended {
+            assert!(held.remove(&r.flow_id).is_some(), "ended a flow not held");
+        }
+        let ends = t.ends(touched.slot);
+        assert_eq!(ends.orig_p, 1000 + k as u16, "landed on another flow");
+        if was_held {
+            assert_eq!(t.stats().created, created, "a held flow was not found");
+        } else {
+            assert_eq!(t.stats().created, created + 1);
+            held.insert(ends.flow_id, k);
+        }
+        assert_eq!(t.len(), held.len());
+        assert!(t.index.len() <= 2 * t.len() + STALE_MIN + 1, "{}", t.index.len());
+    }
+    // Enough evictions for the index to have been rebuilt several times.
+    assert!(t.stats().evicted > 10 * STALE_MIN as u64, "{:?}", t.stats());
+    let rest = drain(&mut t);
+    assert_eq!(rest.len(), held.len());
+    assert!(t.is_empty() && t.index.is_empty());
 }
