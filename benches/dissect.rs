@@ -38,13 +38,7 @@ const MESSAGES: usize = 4096;
 
 /// `n` payloads from `make`, on the flood's random words.
 fn payloads(n: usize, make: fn(u64, u64) -> Vec<u8>) -> Vec<Vec<u8>> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rand = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
+    let mut rand = churn::xorshift();
     (0..n)
         .map(|_| {
             let (r, r2) = (rand(), rand());

@@ -62,19 +62,30 @@ fn flow_packets() -> Vec<FlowPacket> {
     out
 }
 
+/// Feeds `pkts` to a fresh table holding at most `cap` flows, sweeping once
+/// per [`SWEEP_EVERY`] packets as a worker does per batch; returns the table
+/// and how many flows ended.
+fn run_table(pkts: &[FlowPacket], cap: usize) -> (FlowTable, u64) {
+    let mut table = FlowTable::new(FlowConfig::default(), cap);
+    let mut ended = 0u64;
+    let mut emit = |r: FlowRecord, _: ()| {
+        black_box(&r);
+        ended += 1;
+    };
+    for (k, p) in pkts.iter().enumerate() {
+        table.update(black_box(p), &mut emit);
+        if k % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            table.sweep(&mut emit);
+        }
+    }
+    (table, ended)
+}
+
 fn bench_flow_table(c: &mut Criterion) {
     let pkts = flow_packets();
     {
         // What the stream does to a table, for the record.
-        let mut table = FlowTable::new(FlowConfig::default(), CAP);
-        let mut ended = 0u64;
-        let mut emit = |_, _: ()| ended += 1;
-        for (k, p) in pkts.iter().enumerate() {
-            table.update(p, &mut emit);
-            if k % SWEEP_EVERY == SWEEP_EVERY - 1 {
-                table.sweep(&mut emit);
-            }
-        }
+        let (table, ended) = run_table(&pkts, CAP);
         let s = table.stats();
         eprintln!(
             "flow stream: {} packets, {} flows created, {} ended before the end \
@@ -89,21 +100,7 @@ fn bench_flow_table(c: &mut Criterion) {
     let mut g = c.benchmark_group("flow");
     g.throughput(Throughput::Elements(pkts.len() as u64));
     g.bench_function("update_1m_packets", |b| {
-        b.iter(|| {
-            let mut table = FlowTable::new(FlowConfig::default(), CAP);
-            let mut ended = 0u64;
-            let mut emit = |r: FlowRecord, _: ()| {
-                black_box(&r);
-                ended += 1;
-            };
-            for (k, p) in pkts.iter().enumerate() {
-                table.update(black_box(p), &mut emit);
-                if k % SWEEP_EVERY == SWEEP_EVERY - 1 {
-                    table.sweep(&mut emit);
-                }
-            }
-            (table.len(), ended)
-        });
+        b.iter(|| run_table(&pkts, CAP));
     });
     g.finish();
 }
@@ -116,18 +113,7 @@ fn bench_flow_churn(c: &mut Criterion) {
     g.throughput(Throughput::Elements(pkts.len() as u64));
     g.bench_function("churn_1m_new_flows", |b| {
         b.iter(|| {
-            let mut table = FlowTable::new(FlowConfig::default(), CHURN_CAP);
-            let mut ended = 0u64;
-            let mut emit = |r: FlowRecord, _: ()| {
-                black_box(&r);
-                ended += 1;
-            };
-            for (k, p) in pkts.iter().enumerate() {
-                table.update(black_box(p), &mut emit);
-                if k % SWEEP_EVERY == SWEEP_EVERY - 1 {
-                    table.sweep(&mut emit);
-                }
-            }
+            let (table, ended) = run_table(&pkts, CHURN_CAP);
             assert!(table.stats().evicted > 800_000, "{:?}", table.stats());
             (table.len(), ended)
         });

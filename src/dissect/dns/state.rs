@@ -334,18 +334,23 @@ mod tests {
         m
     }
 
-    /// Queries wait in order; a response takes its own query from the middle
-    /// of the queue; the flow's end writes the unanswered ones, oldest first.
-    #[test]
-    fn responses_take_their_query_and_the_rest_end_in_order() {
-        let ends = FlowEnds {
-            flow_id: 7,
+    /// A UDP flow from a subscriber to a resolver.
+    fn udp_flow(flow_id: u64) -> FlowEnds {
+        FlowEnds {
+            flow_id,
             orig_h: Addr::v4(Ipv4Addr::new(10, 0, 0, 1)),
             orig_p: 40_000,
             resp_h: Addr::v4(Ipv4Addr::new(192, 0, 2, 53)),
             resp_p: 53,
             proto: ipproto::UDP,
-        };
+        }
+    }
+
+    /// Queries wait in order; a response takes its own query from the middle
+    /// of the queue; the flow's end writes the unanswered ones, oldest first.
+    #[test]
+    fn responses_take_their_query_and_the_rest_end_in_order() {
+        let ends = udp_flow(7);
         let mut app = FlowApp::default();
         let mut out = Collect::default();
         let names = ["one.example", "two.example", "three.example"];
@@ -387,14 +392,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_writes_out_its_oldest_query() {
-        let ends = FlowEnds {
-            flow_id: 8,
-            orig_h: Addr::v4(Ipv4Addr::new(10, 0, 0, 2)),
-            orig_p: 40_001,
-            resp_h: Addr::v4(Ipv4Addr::new(192, 0, 2, 53)),
-            resp_p: 53,
-            proto: ipproto::UDP,
-        };
+        let ends = udp_flow(8);
         let mut app = FlowApp::default();
         let mut out = Collect::default();
         for id in 0..=super::MAX_PENDING as u16 + 1 {
