@@ -897,7 +897,11 @@ fn churn_with_returning_keys_finds_exactly_the_held_flows() {
             held.insert(ends.flow_id, k);
         }
         assert_eq!(t.len(), held.len());
-        assert!(t.index.len() <= 2 * t.len() + STALE_MIN + 1, "{}", t.index.len());
+        assert!(
+            t.index.len() <= 2 * t.len() + STALE_MIN + 1,
+            "{}",
+            t.index.len()
+        );
     }
     // Enough evictions for the index to have been rebuilt several times.
     assert!(t.stats().evicted > 10 * STALE_MIN as u64, "{:?}", t.stats());
