@@ -320,17 +320,11 @@ mod tests {
     use crate::dissect::engine::{Collect, FlowApp};
     use crate::flow::FlowEnds;
 
-    /// A query (or, with `response`, its empty NOERROR answer) for `name`.
+    /// A query for `name` or, with `response`, its answer: the generator's
+    /// DNS message.
     fn message(id: u16, name: &str, response: bool) -> Vec<u8> {
-        let flags: [u8; 2] = if response { [0x81, 0x80] } else { [0x01, 0x00] };
-        let mut m = id.to_be_bytes().to_vec();
-        m.extend_from_slice(&flags);
-        m.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
-        for label in name.split('.') {
-            m.push(label.len() as u8);
-            m.extend_from_slice(label.as_bytes());
-        }
-        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        let mut m = Vec::new();
+        crate::generate::msg::dns(&mut m, id, name, response.then_some(([192, 0, 2, 1], 60)));
         m
     }
 
