@@ -219,17 +219,20 @@ fn rate(s: &Summary) -> f64 {
     s.traffic.packets as f64 / s.wall_s
 }
 
-/// Packets/s of normal traffic read the same way: a generated population
-/// (web, mail, calls, torrents; flows of many packets) written to a file first.
-fn normal_rate() -> f64 {
+/// Normal traffic: a generated population (web, mail, calls, torrents; flows
+/// of many packets) written to a file, made once and read as often as needed.
+fn normal_capture() -> tempfile::NamedTempFile {
     let p = Population {
         population: 2_000,
         days: 2,
         ..Population::default()
     };
-    let file = to_file(Generator::new(&p).unwrap());
-    let s = read(&file, "normal");
-    rate(&s)
+    to_file(Generator::new(&p).unwrap())
+}
+
+/// Packets/s of normal traffic, read the same way as the floods.
+fn normal_rate(file: &tempfile::NamedTempFile) -> f64 {
+    rate(&read(file, "normal"))
 }
 
 /// Packets/s at which a flood source alone makes its frames.
@@ -268,7 +271,8 @@ fn floods_stay_within_the_flow_cap() {
     // Normal traffic is read before and after the floods, and the faster of
     // the two is the reference: a machine that slowed down meanwhile does not
     // flatter the floods.
-    let normal_before = normal_rate();
+    let normal = normal_capture();
+    let normal_before = normal_rate(&normal);
     let mut rates = Vec::new();
     if selected("syn") {
         let (syn, r) = run(Flood::Syn, "syn-flood");
@@ -319,7 +323,7 @@ fn floods_stay_within_the_flow_cap() {
         assert!(peak_rss() < budget(), "{} MB", peak_rss() >> 20);
     }
 
-    let normal = normal_before.max(normal_rate());
+    let normal = normal_before.max(normal_rate(&normal));
     for (kind, name, r) in rates {
         eprintln!(
             "{name}: {:.2} M packets/s, normal traffic {:.2} M packets/s: {:.2}× slower \

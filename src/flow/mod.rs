@@ -444,6 +444,9 @@ impl<S: Default> FlowTable<S> {
                 };
                 self.start(i, p);
                 let slab = &self.slab;
+                // When the index grows, an entry left behind is rehashed with
+                // the hash of whatever flow now holds its slot (or its old
+                // one, if none): it still points only at that slot.
                 self.index
                     .insert_unique(p.hash, i as u32, |&j| slab[j as usize].hash);
                 self.live += 1;
