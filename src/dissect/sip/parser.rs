@@ -402,7 +402,8 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
     if nuls.in_line(start_line) {
         return Parsed::Invalid(anomaly::NUL_IN_HEAD);
     }
-    let Some(start) = parse_start_line(first) else {
+    let t = Text::new(window);
+    let Some(start) = parse_start_line(t, first) else {
         return Parsed::Invalid(anomaly::BAD_START_LINE);
     };
     let mut msg = SipMessage {
@@ -445,7 +446,7 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
             },
             first => {
                 if let Some(f) = field.take() {
-                    read_field(&mut msg, window, f);
+                    read_field(&mut msg, t, window, f);
                 }
                 if first.is_none() {
                     break line.next;
@@ -508,7 +509,7 @@ fn parse_head(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
 // Status-Code   =  3DIGIT   (extension-code; 1xx..6xx, §7.2)
 // Reason-Phrase =  *(reserved / unreserved / escaped / UTF8-NONASCII
 //                  / UTF8-CONT / SP / HTAB)
-fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
+fn parse_start_line<'a>(t: Text<'a>, line: &'a [u8]) -> Option<StartLine<'a>> {
     if starts_with_ignore_case(line, wire::VERSION_PREFIX) {
         let (version, rest) = split_at_byte(line, SP)?;
         if !is_sip_version(version) {
@@ -532,7 +533,7 @@ fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
         };
         return Some(StartLine::Response {
             status,
-            reason: text(trim(reason)),
+            reason: t.of(trim(reason)),
         });
     }
     let (method, rest) = split_at_byte(line, SP)?;
@@ -547,8 +548,8 @@ fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
         return None;
     }
     Some(StartLine::Request {
-        method: text(method),
-        uri: text(uri),
+        method: t.of(method),
+        uri: t.of(uri),
     })
 }
 
@@ -628,11 +629,11 @@ fn header_name(name: &[u8]) -> HeaderName {
 
 /// Reads one field into `msg`; a field that is not well formed is skipped and
 /// named in [`SipMessage::faults`].
-fn read_field<'a>(msg: &mut SipMessage<'a>, head: &'a [u8], f: Field) {
+fn read_field<'a>(msg: &mut SipMessage<'a>, t: Text<'a>, head: &'a [u8], f: Field) {
     let result = if f.nul {
         Err(anomaly::NUL_IN_HEAD)
     } else {
-        apply_field(msg, head.get(f.start..f.end).unwrap_or(&[]), f.folded)
+        apply_field(msg, t, head.get(f.start..f.end).unwrap_or(&[]), f.folded)
     };
     if let Err(name) = result {
         msg.faults.push(name);
@@ -665,14 +666,14 @@ impl Value<'_> {
 
 /// The value of a kept field (`which`), already unfolded and trimmed; `None`
 /// for an empty Call-ID, which does not count as one.
-fn parse_value(which: HeaderName, value: &[u8]) -> Option<Value<'_>> {
+fn parse_value<'v>(t: Text<'v>, which: HeaderName, value: &'v [u8]) -> Option<Value<'v>> {
     Some(match which {
-        HeaderName::CallId if !value.is_empty() => Value::CallId(text(value)),
-        HeaderName::From => Value::From(parse_name_addr(value)),
-        HeaderName::To => Value::To(parse_name_addr(value)),
-        HeaderName::Contact => Value::Contact(parse_name_addr(first_element(value))),
-        HeaderName::CSeq => Value::CSeq(parse_cseq(value)),
-        HeaderName::UserAgent => Value::UserAgent(text(value)),
+        HeaderName::CallId if !value.is_empty() => Value::CallId(t.of(value)),
+        HeaderName::From => Value::From(parse_name_addr(t, value)),
+        HeaderName::To => Value::To(parse_name_addr(t, value)),
+        HeaderName::Contact => Value::Contact(parse_name_addr(t, first_element(value))),
+        HeaderName::CSeq => Value::CSeq(parse_cseq(t, value)),
+        HeaderName::UserAgent => Value::UserAgent(t.of(value)),
         _ => return None,
     })
 }
@@ -683,6 +684,7 @@ fn parse_value(which: HeaderName, value: &[u8]) -> Option<Value<'_>> {
 // Folded lines (LWS = [*WSP CRLF] 1*WSP) are one field.
 fn apply_field<'a>(
     msg: &mut SipMessage<'a>,
+    t: Text<'a>,
     raw: &'a [u8],
     folded: bool,
 ) -> Result<(), &'static str> {
@@ -721,9 +723,9 @@ fn apply_field<'a>(
     }
     let value = if folded {
         let joined = unfold(value);
-        parse_value(which, trim(&joined)).map(Value::into_owned)
+        parse_value(t, which, trim(&joined)).map(Value::into_owned)
     } else {
-        parse_value(which, trim(value))
+        parse_value(t, which, trim(value))
     };
     match value {
         Some(Value::CallId(s)) => msg.call_id = Some(s),
@@ -752,7 +754,7 @@ fn parse_content_length(value: &[u8]) -> Option<usize> {
 }
 
 // CSeq  =  "CSeq" HCOLON 1*DIGIT LWS Method
-fn parse_cseq(value: &[u8]) -> Option<(u32, Cow<'_, str>)> {
+fn parse_cseq<'a>(t: Text<'a>, value: &'a [u8]) -> Option<(u32, Cow<'a, str>)> {
     let split = value.iter().position(|&b| b == SP || b == HTAB)?;
     let (num, method) = (value.get(..split)?, trim(value.get(split..)?));
     if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
@@ -764,7 +766,7 @@ fn parse_cseq(value: &[u8]) -> Option<(u32, Cow<'_, str>)> {
     if method.is_empty() || !method.iter().all(|&b| is_token_char(b)) {
         return None;
     }
-    Some((seq, text(method)))
+    Some((seq, t.of(method)))
 }
 
 /// The first element of a comma-separated list, ignoring commas inside
@@ -797,17 +799,17 @@ fn first_element(value: &[u8]) -> &[u8] {
 // tag-param     =  "tag" EQUAL token
 // §20.10: with an addr-spec (no angle brackets), every ';' parameter is a
 // header parameter, not a URI parameter.
-fn parse_name_addr(value: &[u8]) -> Option<NameAddr<'_>> {
+fn parse_name_addr<'a>(t: Text<'a>, value: &'a [u8]) -> Option<NameAddr<'a>> {
     let value = trim(value);
     let (display, uri, params) = if let Some(quoted) = value.strip_prefix(b"\"") {
-        let (display, after) = unquote(quoted)?;
+        let (display, after) = unquote(t, quoted)?;
         let after = trim_start(after).strip_prefix(b"<")?;
         let (uri, params) = split_at_byte(after, b'>')?;
         (Some(display), uri, params)
     } else if let Some((before, after)) = split_at_byte(value, b'<') {
         let (uri, params) = split_at_byte(after, b'>')?;
         let display = trim(before);
-        ((!display.is_empty()).then(|| text(display)), uri, params)
+        ((!display.is_empty()).then(|| t.of(display)), uri, params)
     } else {
         match split_at_byte(value, b';') {
             Some((uri, params)) => (None, uri, params),
@@ -820,18 +822,18 @@ fn parse_name_addr(value: &[u8]) -> Option<NameAddr<'_>> {
     }
     Some(NameAddr {
         display: display.filter(|d| !d.is_empty()),
-        uri: text(uri),
-        tag: tag_param(params),
+        uri: t.of(uri),
+        tag: tag_param(t, params),
     })
 }
 
 /// The text of a quoted string whose opening quote is already removed, with
 /// quoted-pairs unescaped (borrowed when there are none), and what follows
 /// the closing quote.
-fn unquote(s: &[u8]) -> Option<(Cow<'_, str>, &[u8])> {
+fn unquote<'a>(t: Text<'a>, s: &'a [u8]) -> Option<(Cow<'a, str>, &'a [u8])> {
     let stop = memchr2(b'"', b'\\', s)?;
     if s.get(stop) == Some(&b'"') {
-        return Some((text(s.get(..stop)?), s.get(stop + 1..).unwrap_or(&[])));
+        return Some((t.of(s.get(..stop)?), s.get(stop + 1..).unwrap_or(&[])));
     }
     let mut out = s.get(..stop)?.to_vec();
     let mut i = stop;
@@ -856,11 +858,11 @@ fn unquote(s: &[u8]) -> Option<(Cow<'_, str>, &[u8])> {
 }
 
 /// The value of the first `tag` parameter in `;name=value;...`.
-fn tag_param(params: &[u8]) -> Option<Cow<'_, str>> {
+fn tag_param<'a>(t: Text<'a>, params: &'a [u8]) -> Option<Cow<'a, str>> {
     params.split(|&b| b == b';').find_map(|param| {
         let (name, value) = split_at_byte(param, b'=')?;
         let value = trim(value);
-        (trim(name).eq_ignore_ascii_case(b"tag") && !value.is_empty()).then(|| text(value))
+        (trim(name).eq_ignore_ascii_case(b"tag") && !value.is_empty()).then(|| t.of(value))
     })
 }
 
@@ -1084,6 +1086,50 @@ fn text(b: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// How much of a message is validated as UTF-8 at once: a usual head (an
+/// INVITE without its SDP is 300 to 900 octets) fits, and a large stream
+/// buffer is not read past its first message.
+const TEXT_PREFIX: usize = 1024;
+
+/// The front of a message as far as it is valid UTF-8, validated once, so
+/// that each field read from it is a slice of it rather than validated again
+/// (a head has a dozen fields; validating each was a tenth of the parse).
+#[derive(Clone, Copy)]
+struct Text<'a> {
+    valid: &'a str,
+}
+
+impl<'a> Text<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        let front = buf.get(..buf.len().min(TEXT_PREFIX)).unwrap_or(buf);
+        let valid = match std::str::from_utf8(front) {
+            Ok(s) => s,
+            Err(e) => front
+                .get(..e.valid_up_to())
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .unwrap_or(""),
+        };
+        Text { valid }
+    }
+
+    /// `b` as text: a slice of the validated front when `b` lies inside it,
+    /// else [`text`] (a copy made by unfolding or unquoting, a field past
+    /// the front, invalid UTF-8).
+    fn of(self, b: &'a [u8]) -> Cow<'a, str> {
+        // Where `b` starts in the front; out of range (wrapping) when `b`
+        // is not part of it. Two live borrows cannot overlap without being
+        // the same bytes, so an offset inside the front is `b` itself.
+        let start = (b.as_ptr() as usize).wrapping_sub(self.valid.as_ptr() as usize);
+        match start
+            .checked_add(b.len())
+            .and_then(|end| self.valid.get(start..end))
+        {
+            Some(s) => Cow::Borrowed(s),
+            None => text(b),
+        }
     }
 }
 
@@ -1916,6 +1962,40 @@ Content-Length: 0\r\n\
         }
     }
 
+    /// Fields are sliced from the front validated once ([`Text`]); a field
+    /// past it, after invalid UTF-8 or straddling its end reads the same as
+    /// one validated on its own.
+    #[test]
+    fn fields_read_the_same_inside_and_past_the_validated_front() {
+        let mut m = b"INVITE sip:a@b SIP/2.0\r\nFrom: <sip:caf\xc3\xa9@x>;tag=t1\r\n".to_vec();
+        // Puts the 'é' of the User-Agent across TEXT_PREFIX: its first octet
+        // is the last one validated at once.
+        let pad = TEXT_PREFIX - m.len() - "X-Pad: \r\nUser-Agent: ph".len() - 1;
+        m.extend_from_slice(b"X-Pad: ");
+        m.extend(std::iter::repeat_n(b'a', pad));
+        m.extend_from_slice(b"\r\nUser-Agent: ph\xc3\xa9\r\n");
+        m.extend_from_slice(b"To: <sip:b@y>\r\nSubject: bad\xff\r\ni: c1\r\n\r\n");
+        assert!(Text::new(&m).valid.len() < TEXT_PREFIX, "the 'é' is cut");
+        let Parsed::Done { value, .. } = parse_datagram(&m) else {
+            panic!("not read");
+        };
+        let from = value.from.unwrap();
+        assert!(matches!(from.uri, Cow::Borrowed("sip:café@x")));
+        assert_eq!(from.tag.as_deref(), Some("t1"));
+        assert!(matches!(value.user_agent, Some(Cow::Borrowed("phé"))));
+        assert!(matches!(value.to.unwrap().uri, Cow::Borrowed("sip:b@y")));
+        assert_eq!(value.call_id.as_deref(), Some("c1"));
+
+        // Invalid UTF-8 early: the front stops there, later fields still read.
+        let m = b"OPTIONS sip:a@b SIP/2.0\r\nUser-Agent: x\xff\r\nFrom: <sip:c@d>\r\ni: c2\r\n\r\n";
+        let Parsed::Done { value, .. } = parse_datagram(m) else {
+            panic!("not read");
+        };
+        assert_eq!(value.user_agent.as_deref(), Some("x\u{fffd}"));
+        assert_eq!(value.from.unwrap().uri, "sip:c@d");
+        assert_eq!(value.call_id.as_deref(), Some("c2"));
+    }
+
     #[test]
     fn name_addr_forms() {
         // (value, Some((display, uri, tag)) or None when unparseable)
@@ -1943,7 +2023,7 @@ Content-Length: 0\r\n\
             (b"<>", None),
         ];
         for (input, want) in cases {
-            let got = parse_name_addr(input);
+            let got = parse_name_addr(Text::new(input), input);
             let want = want.map(|(d, u, t)| NameAddr {
                 display: d.map(Into::into),
                 uri: u.into(),
