@@ -38,10 +38,10 @@ const MESSAGES: usize = 4096;
 
 /// `n` payloads from `make`, on the flood's random words.
 fn payloads(n: usize, make: fn(u64, u64) -> Vec<u8>) -> Vec<Vec<u8>> {
-    let mut rand = churn::xorshift();
+    let mut words = churn::flood_words::FloodWords::new();
     (0..n)
         .map(|_| {
-            let (r, r2) = (rand(), rand());
+            let (r, r2) = (words.next(), words.next());
             make(r, r2)
         })
         .collect()

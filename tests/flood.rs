@@ -20,6 +20,8 @@ use std::io::Read;
 
 #[path = "support/flood_payloads.rs"]
 mod flood_payloads;
+#[path = "support/flood_words.rs"]
+mod flood_words;
 
 use ivraie::capture::{CaptureReader, MergedSource};
 use ivraie::flow::FlowConfig;
@@ -41,7 +43,7 @@ enum Flood {
 struct FloodSource {
     kind: Flood,
     left: u64,
-    state: u64,
+    words: flood_words::FloodWords,
     ts_us: u64,
     buf: Vec<u8>,
     pos: usize,
@@ -53,7 +55,7 @@ impl FloodSource {
         FloodSource {
             kind,
             left: n,
-            state: 0x9e37_79b9_7f4a_7c15,
+            words: flood_words::FloodWords::new(),
             ts_us: 1_767_225_600_000_000,
             buf: Vec::with_capacity(1 << 16),
             pos: 0,
@@ -61,17 +63,9 @@ impl FloodSource {
         }
     }
 
-    fn rand(&mut self) -> u64 {
-        // xorshift64*
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
     fn frame(&mut self, out: &mut Vec<u8>) {
-        let r = self.rand();
-        let r2 = self.rand();
+        let r = self.words.next();
+        let r2 = self.words.next();
         let sub = [10, (r >> 8) as u8, (r >> 16) as u8, (r >> 24) as u8];
         let far = [198, 18 + (r2 as u8 & 1), (r2 >> 8) as u8, (r2 >> 16) as u8];
         let (proto, src, dst, sport, dport, payload): (u8, _, _, u16, u16, Vec<u8>) =

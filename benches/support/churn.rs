@@ -7,16 +7,8 @@ use std::net::Ipv4Addr;
 use ivraie::decode::{Addr, ipproto};
 use ivraie::flow::{FlowKey, FlowPacket, Subscribers};
 
-/// The floods' random words: xorshift64* from the seed `tests/flood.rs` uses.
-pub fn xorshift() -> impl FnMut() -> u64 {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
+#[path = "../../tests/support/flood_words.rs"]
+pub mod flood_words;
 
 /// Flows held by the churn bench's table: a flood test worker's share of its cap.
 pub const CHURN_CAP: usize = 100_000;
@@ -24,11 +16,11 @@ pub const CHURN_CAP: usize = 100_000;
 /// A flood's packets: each one a new UDP flow from a random subscriber
 /// address and port, as `tests/flood.rs` makes them.
 pub fn churn_packets(n: usize) -> Vec<FlowPacket> {
-    let mut rand = xorshift();
+    let mut words = flood_words::FloodWords::new();
     let subs = Subscribers::private();
     (0..n as u64)
         .map(|index| {
-            let r = rand();
+            let r = words.next();
             let a = Addr::v4(Ipv4Addr::from((10 << 24) | (r as u32 & 0x00ff_ffff)));
             let b = Addr::v4(Ipv4Addr::new(192, 0, 2, 53));
             // 10/8 sorts below 192.0.2/24: the subscriber is endpoint `a`.
