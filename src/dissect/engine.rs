@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use super::prefix;
 use super::stream::{Stream, counter};
-use super::{AnyRecord, Cx, Direction, Dissector, Probe, ProbeCtx, Progress, Session, registry};
+use super::{
+    AnyRecord, Cx, Direction, Dissector, Prepared, Probe, ProbeCtx, Progress, Session, registry,
+};
 use crate::decode::ipproto;
 use crate::flow::FlowEnds;
 use crate::flow::tcp_flag;
@@ -92,6 +94,19 @@ impl FlowApp {
         }
     }
 
+    /// The dissector whose session reads this flow's datagrams, if one claimed
+    /// it and still wants them: the one to [`Dissector::prepare`] them ahead.
+    pub fn preparer(&self) -> Option<&'static dyn Dissector> {
+        match &self.claim {
+            Claim::Claimed {
+                dissector,
+                done: false,
+                ..
+            } => Some(*dissector),
+            _ => None,
+        }
+    }
+
     /// Whether nothing more will be done for this flow.
     pub fn is_off(&self) -> bool {
         matches!(self.claim, Claim::Off | Claim::Claimed { done: true, .. })
@@ -111,11 +126,7 @@ impl FlowApp {
         if self.is_off() {
             return;
         }
-        let dir = if from_orig {
-            Direction::ToResponder
-        } else {
-            Direction::ToOriginator
-        };
+        let dir = Direction::from_orig(from_orig);
         let before = out.records.len();
         match tcp {
             Some(seg) if ends.proto == ipproto::TCP => {
@@ -136,9 +147,30 @@ impl FlowApp {
                     self.drive_stream(ends, dir, ts_ns, out);
                 }
             }
-            _ if !payload.is_empty() => self.datagram(ends, dir, ts_ns, payload, out),
+            _ if !payload.is_empty() => self.datagram(ends, dir, ts_ns, payload, None, out),
             _ => {}
         }
+        self.number(&mut out.records[before..]);
+    }
+
+    /// One datagram (non-empty, not TCP) with what the claiming dissector's
+    /// [`Dissector::prepare`] read of it ahead: the same as
+    /// [`FlowApp::on_packet`], without reading it again.
+    pub fn on_prepared(
+        &mut self,
+        ends: FlowEnds,
+        from_orig: bool,
+        ts_ns: i64,
+        payload: &[u8],
+        prepared: Prepared,
+        out: &mut Collect,
+    ) {
+        if self.is_off() {
+            return;
+        }
+        let dir = Direction::from_orig(from_orig);
+        let before = out.records.len();
+        self.datagram(ends, dir, ts_ns, payload, Some(prepared), out);
         self.number(&mut out.records[before..]);
     }
 
@@ -191,12 +223,17 @@ impl FlowApp {
         dir: Direction,
         ts_ns: i64,
         data: &[u8],
+        prepared: Option<Prepared>,
         out: &mut Collect,
     ) {
         Self::probe(&mut self.claim, ends, dir, data);
         if let Claim::Claimed { session, done, .. } = &mut self.claim {
             let mut cx = Cx::new(ends, ts_ns, &mut out.records, &mut out.anomalies);
-            if session.feed(&mut cx, dir, data) == Progress::Done {
+            let progress = match prepared {
+                Some(p) => session.feed_prepared(&mut cx, dir, data, p),
+                None => session.feed(&mut cx, dir, data),
+            };
+            if progress == Progress::Done {
                 *done = true;
             }
         }

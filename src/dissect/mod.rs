@@ -80,6 +80,17 @@ pub enum Direction {
     ToOriginator,
 }
 
+impl Direction {
+    /// The direction of a packet sent by the originator or not.
+    pub fn from_orig(from_orig: bool) -> Direction {
+        if from_orig {
+            Direction::ToResponder
+        } else {
+            Direction::ToOriginator
+        }
+    }
+}
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -159,6 +170,26 @@ pub trait Dissector: Sync {
     fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe;
     /// A session for a flow this dissector claimed.
     fn start(&self) -> Box<dyn Session>;
+    /// Reads one datagram of a flow this dissector claimed without the
+    /// session's state, so that it can be done ahead, on another thread: a
+    /// worker holding a hot flow hands its datagrams to idle workers, then
+    /// gives each result to [`Session::feed_prepared`]. Must be a pure
+    /// function of `data`. `None` (the default): nothing to do ahead.
+    fn prepare(&self, data: &[u8]) -> Option<Prepared> {
+        let _ = data;
+        None
+    }
+    /// Whether [`Dissector::prepare`] does anything (false by default).
+    fn prepares(&self) -> bool {
+        false
+    }
+}
+
+/// What [`Dissector::prepare`] read of a datagram.
+#[derive(Debug, PartialEq)]
+pub enum Prepared {
+    /// A SIP message's digest.
+    Sip(sip::state::Digest),
 }
 
 /// Per-flow state of a claimed flow. All collections it keeps are bounded.
@@ -166,6 +197,19 @@ pub trait Session: Send {
     /// New bytes: the in-order stream of one direction (TCP, from the first
     /// unconsumed byte) or one datagram (UDP).
     fn feed(&mut self, cx: &mut Cx<'_>, dir: Direction, data: &[u8]) -> Progress;
+    /// One datagram and what [`Dissector::prepare`] read of it: does exactly
+    /// what [`Session::feed`] would, without reading the datagram again. The
+    /// default ignores `prepared`.
+    fn feed_prepared(
+        &mut self,
+        cx: &mut Cx<'_>,
+        dir: Direction,
+        data: &[u8],
+        prepared: Prepared,
+    ) -> Progress {
+        let _ = prepared;
+        self.feed(cx, dir, data)
+    }
     /// The flow ended: emit what is still pending (e.g. an unanswered call).
     fn finish(&mut self, cx: &mut Cx<'_>) {
         let _ = cx;

@@ -407,17 +407,7 @@ impl<S: Default> FlowTable<S> {
     /// Returns where the packet landed, so the caller can reach the flow's state.
     pub fn update(&mut self, p: &FlowPacket, emit: &mut impl FnMut(FlowRecord, S)) -> Touched {
         self.now_ns = self.now_ns.max(p.now_ns);
-        let slab = &self.slab;
-        // An entry left behind by an ended flow points at a free slot, or at
-        // a slot another flow took since: both fail this check.
-        let found = self
-            .index
-            .find(p.hash, |&i| {
-                let f = &slab[i as usize];
-                f.id != 0 && f.key == p.key
-            })
-            .copied();
-        let idx = match found {
+        let idx = match self.find(&p.key, p.hash) {
             Some(i) => {
                 let f = &self.slab[i as usize];
                 if let Some(reason) = self.over(f, self.now_ns, p.tcp_flags) {
@@ -472,6 +462,25 @@ impl<S: Default> FlowTable<S> {
             slot: idx,
             from_orig: side == f.orig as usize,
         }
+    }
+
+    /// The slot of the flow `key` (hashed `hash`), if it is held.
+    fn find(&self, key: &FlowKey, hash: u64) -> Option<u32> {
+        let slab = &self.slab;
+        // An entry left behind by an ended flow points at a free slot, or at
+        // a slot another flow took since: both fail this check.
+        self.index
+            .find(hash, |&i| {
+                let f = &slab[i as usize];
+                f.id != 0 && f.key == *key
+            })
+            .copied()
+    }
+
+    /// The state of the flow `key` (hashed `hash`), if it is held; the table
+    /// is not changed.
+    pub fn get(&self, key: &FlowKey, hash: u64) -> Option<&S> {
+        self.find(key, hash).map(|i| &self.states[i as usize])
     }
 
     /// The state of the flow in `slot` (see [`Touched`]).

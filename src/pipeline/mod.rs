@@ -10,10 +10,14 @@
 //! Workers own a [`FlowTable`] each (the flow cap is split between them), format
 //! the records of ended flows in parallel, and hand them to a [`sink::RunBuffer`];
 //! the outputs are merged in flow-id order at the end, so they are the same for
-//! any thread count.
+//! any thread count. A flow's state changes on one worker only; when one flow
+//! fills a worker's batches (a SIP INVITE flood on one 5-tuple), idle workers
+//! read its datagrams for it, and it applies what they read in order
+//! (`assist`).
 //!
 //! This module knows nothing of protocol details beyond what it passes along.
 
+mod assist;
 pub mod distinct;
 pub mod sink;
 pub mod talkers;
@@ -24,7 +28,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use serde::Serialize;
 
 use crate::capture::{CaptureError, Chunk, FrameSource, InputSpec, LinkType, MergedSource};
@@ -224,6 +228,11 @@ pub struct Summary {
     pub outputs: Vec<PathBuf>,
     /// Wall-clock seconds of the run.
     pub wall_s: f64,
+    /// Datagrams of a hot flow that idle workers read for the worker holding
+    /// it (see `pipeline::assist`). It depends on timing, not on the traffic,
+    /// so it is left out of the JSON summary.
+    #[serde(skip)]
+    pub datagrams_helped: u64,
 }
 
 /// A packet handed to a worker, with where its payload sits.
@@ -274,6 +283,8 @@ struct WorkerOut {
     anomalies: BTreeMap<&'static str, u64>,
     error: Option<io::Error>,
     kept: Vec<Observation>,
+    /// Datagrams other workers read for this one.
+    helped: u64,
 }
 
 /// Protocol-mix slots counted by the reader.
@@ -352,6 +363,8 @@ pub fn run_source_observed<S: FrameSource>(
     let (traffic, outs) = std::thread::scope(|scope| -> Result<_, PipelineError> {
         let mut senders = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
+        // With one worker there is nobody to help.
+        let jobs = (threads > 1).then(assist::queue);
         for i in 0..threads {
             let (tx, rx) = bounded::<Batch>(QUEUE);
             senders.push(tx);
@@ -359,15 +372,17 @@ pub fn run_source_observed<S: FrameSource>(
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
             let keep = cfg.keep.then(|| cfg.subscribers.clone());
+            let jobs = jobs.clone();
             // Named, so that `top -H` and `perf` tell the workers apart.
             let spawned = std::thread::Builder::new()
                 .name(format!("ivraie-worker-{i}"))
                 .spawn_scoped(scope, move || {
-                    worker(rx, flow_cfg, per_worker_cap, output, dissect, keep)
+                    worker(rx, jobs, flow_cfg, per_worker_cap, output, dissect, keep)
                 })
                 .map_err(PipelineError::Thread)?;
             handles.push(spawned);
         }
+        drop(jobs);
         let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
         drop(senders);
         let outs: Vec<WorkerOut> = handles
@@ -393,6 +408,7 @@ pub fn run_source_observed<S: FrameSource>(
         errors: source.take_errors().iter().map(problem).collect(),
         outputs: Vec::new(),
         wall_s: 0.0,
+        datagrams_helped: 0,
     };
     let mut subscribers = Vec::new();
     let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
@@ -408,6 +424,7 @@ pub fn run_source_observed<S: FrameSource>(
             });
         }
         summary.flows += o.flows;
+        summary.datagrams_helped += o.helped;
         summary.flows_evicted += o.stats.evicted;
         summary.flows_peak += o.stats.peak;
         for (k, v) in o.apps {
@@ -702,8 +719,29 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     stats
 }
 
+/// The next batch for a worker; meanwhile, it helps others with their jobs.
+fn next_batch(
+    rx: &Receiver<Batch>,
+    jobs: &Option<(Sender<assist::Job>, Receiver<assist::Job>)>,
+) -> Option<Batch> {
+    let Some((_, queue)) = jobs else {
+        return rx.recv().ok();
+    };
+    loop {
+        crossbeam_channel::select! {
+            recv(rx) -> batch => return batch.ok(),
+            recv(queue) -> job => {
+                if let Ok(job) = job {
+                    job.run();
+                }
+            }
+        }
+    }
+}
+
 fn worker(
     rx: Receiver<Batch>,
+    jobs: Option<(Sender<assist::Job>, Receiver<assist::Job>)>,
     cfg: FlowConfig,
     cap: usize,
     output: Option<Output>,
@@ -728,8 +766,12 @@ fn worker(
         keep,
     };
     let mut ended: Vec<(FlowRecord, FlowApp)> = Vec::new();
-    for batch in rx {
-        for p in &batch.pkts {
+    while let Some(batch) = next_batch(&rx, &jobs) {
+        let mut assist = match &jobs {
+            Some((queue, _)) if dissect => assist::Assist::plan(&batch, &table, queue),
+            _ => assist::Assist::default(),
+        };
+        for (i, p) in batch.pkts.iter().enumerate() {
             let t = table.update(&p.flow, &mut |r, a| ended.push((r, a)));
             for (r, a) in ended.drain(..) {
                 w.flow_ended(r, a);
@@ -744,20 +786,34 @@ fn worker(
             let payload = batch.chunks[p.chunk as usize]
                 .get(start..start + p.payload_len as usize)
                 .unwrap_or(&[]);
-            let seg = tcp.then_some(TcpSeg {
-                seq: p.tcp_seq,
-                flags: p.flow.tcp_flags,
-            });
-            table.state_mut(t.slot).on_packet(
-                ends,
-                t.from_orig,
-                p.flow.ts_ns,
-                seg,
-                payload,
-                &mut w.collect,
-            );
+            let app = table.state_mut(t.slot);
+            match assist.take(i) {
+                Some(prepared) if !tcp && !payload.is_empty() => app.on_prepared(
+                    ends,
+                    t.from_orig,
+                    p.flow.ts_ns,
+                    payload,
+                    prepared,
+                    &mut w.collect,
+                ),
+                _ => {
+                    let seg = tcp.then_some(TcpSeg {
+                        seq: p.tcp_seq,
+                        flags: p.flow.tcp_flags,
+                    });
+                    app.on_packet(
+                        ends,
+                        t.from_orig,
+                        p.flow.ts_ns,
+                        seg,
+                        payload,
+                        &mut w.collect,
+                    )
+                }
+            }
             w.write_records();
         }
+        w.out.helped += assist.helped();
         table.advance(batch.now_ns);
         table.sweep(&mut |r, a| ended.push((r, a)));
         for (r, a) in ended.drain(..) {

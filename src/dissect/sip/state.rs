@@ -22,7 +22,7 @@ use super::parser::{
 };
 use crate::decode::ipproto;
 use crate::dissect::{
-    Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
+    Cx, Direction, Dissector, JoinKey, Parsed, Prepared, Probe, ProbeCtx, Progress, Record, Session,
 };
 use crate::record::secs;
 
@@ -217,6 +217,14 @@ impl Dissector for Sip {
     fn start(&self) -> Box<dyn Session> {
         Box::<SipSession>::default()
     }
+
+    fn prepare(&self, data: &[u8]) -> Option<Prepared> {
+        Some(Prepared::Sip(Digest::of_datagram(data)))
+    }
+
+    fn prepares(&self) -> bool {
+        true
+    }
 }
 
 struct Call {
@@ -248,7 +256,6 @@ impl Call {
 #[derive(Default)]
 struct SipSession {
     calls: HashTable<Call>,
-    hasher: FixedState,
     order: VecDeque<(u64, u64)>,
     opened: u64,
 }
@@ -259,11 +266,13 @@ fn who(uri: Option<&str>) -> Option<Cow<'_, str>> {
     phone_number(user).or(Some(Cow::Borrowed(user)))
 }
 
-impl SipSession {
-    fn hash(&self, call_id: &str) -> u64 {
-        self.hasher.hash_one(call_id)
-    }
+/// The hash of a Call-ID in a session's table: fixed (foldhash's fixed seed),
+/// so that a [`Digest`] made on any thread carries the same one.
+fn call_hash(call_id: &str) -> u64 {
+    FixedState::default().hash_one(call_id)
+}
 
+impl SipSession {
     /// Writes the record of a call taken out of the table.
     fn end(cx: &mut Cx<'_>, c: Call, end_ns: Option<i64>, reason: &'static str) {
         let duration = match (c.answered_ns, end_ns) {
@@ -292,27 +301,28 @@ impl SipSession {
         None
     }
 
-    /// Applies one message. It is borrowed, not moved: a parsed message is a
-    /// few hundred bytes, and what a call keeps is copied into its text anyway.
-    fn on_message(&mut self, cx: &mut Cx<'_>, m: &SipMessage<'_>) {
-        for &fault in &m.faults {
+    /// Applies one message's digest: what the message says, then the call
+    /// state it changes.
+    fn on_digest(&mut self, cx: &mut Cx<'_>, d: Digest) {
+        for &fault in &d.faults {
             cx.anomaly(fault);
         }
-        let Some(call_id) = m.call_id.as_deref() else {
+        let Some(m) = d.call else {
             return;
         };
-        let hash = self.hash(call_id);
+        let call_id = m.text.get(CALL_ID).unwrap_or("");
+        let hash = m.hash;
         let found = self.calls.find(hash, |c| c.call_id() == call_id).is_some();
-        let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_ref());
-        let invite_cseq = cseq_method == Some("INVITE");
+        let method = m.text.get(METHOD);
+        let (bye, cancel) = (method == Some("BYE"), method == Some("CANCEL"));
         // A dialog starts with its first message seen: usually the request, but
-        // a capture may begin with the response.
-        let opening = match (&m.start, found) {
-            (StartLine::Request { method, .. }, false) if method != "ACK" => Some(method.as_ref()),
-            (StartLine::Response { .. }, false) => cseq_method,
-            _ => None,
-        };
-        let mut entry = if let Some(method) = opening {
+        // a capture may begin with the response (whose CSeq names the method).
+        let opening = !found
+            && match m.start {
+                Kind::Request => method != Some("ACK"),
+                Kind::Response(_) => method.is_some(),
+            };
+        let mut entry = if opening {
             if self.calls.len() >= MAX_CALLS {
                 // The oldest open dialog gives way: its record is written now,
                 // so a flood of INVITEs loses no call and holds bounded state.
@@ -329,27 +339,15 @@ impl SipSession {
             }
             self.opened += 1;
             self.order.push_back((self.opened, hash));
-            let from = m.from.as_ref().map(|n| n.uri.as_ref());
-            let to = m.to.as_ref().map(|n| n.uri.as_ref());
-            let (caller, callee) = (who(from), who(to));
             let call = Call {
-                text: CallText::new([
-                    Some(&call_id),
-                    Some(method),
-                    from,
-                    to,
-                    caller.as_deref(),
-                    callee.as_deref(),
-                    m.user_agent.as_deref(),
-                ]),
+                text: m.text,
                 opened: self.opened,
                 start_ns: cx.ts_ns,
                 answered_ns: None,
                 status: None,
             };
-            let hasher = &self.hasher;
             self.calls
-                .insert_unique(hash, call, |c| hasher.hash_one(c.call_id()))
+                .insert_unique(hash, call, |c| call_hash(c.call_id()))
         } else {
             match self.calls.find_entry(hash, |c| c.call_id() == call_id) {
                 Ok(entry) => entry,
@@ -358,22 +356,18 @@ impl SipSession {
         };
         let c = entry.get_mut();
         let is_call = c.is_invite();
-        let ended = match &m.start {
-            StartLine::Response { status, .. } if !is_call && *status >= 200 => {
-                c.status = Some(*status);
+        let ended = match m.start {
+            Kind::Response(status) if !is_call && status >= 200 => {
+                c.status = Some(status);
                 Some("answered")
             }
-            StartLine::Request { method, .. } if is_call && method == "BYE" => Some("bye"),
-            StartLine::Request { method, .. }
-                if is_call && method == "CANCEL" && c.answered_ns.is_none() =>
-            {
-                Some("cancel")
-            }
-            StartLine::Response { status, .. } if is_call && invite_cseq && *status >= 200 => {
+            Kind::Request if is_call && bye => Some("bye"),
+            Kind::Request if is_call && cancel && c.answered_ns.is_none() => Some("cancel"),
+            Kind::Response(status) if is_call && m.invite_cseq && status >= 200 => {
                 if c.status.is_none() {
-                    c.status = Some(*status);
+                    c.status = Some(status);
                 }
-                if *status < 300 {
+                if status < 300 {
                     c.answered_ns.get_or_insert(cx.ts_ns);
                     None
                 } else if c.answered_ns.is_none() {
@@ -391,15 +385,94 @@ impl SipSession {
     }
 }
 
+/// Whether a message is a request or a response (and its status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Request,
+    Response(u16),
+}
+
+/// What the call state reads of one message, worked out from the message
+/// alone: the text a call it opens would keep, already in one buffer, and the
+/// Call-ID's hash. A datagram's digest needs no flow state, so it can be made
+/// ahead, on another thread ([`Dissector::prepare`]); the state then only
+/// looks the call up and moves the text in.
+#[derive(Debug, PartialEq)]
+pub struct Digest {
+    /// Anomalies to count: the message's faults, or why it was not read.
+    faults: Vec<&'static str>,
+    /// Nothing when the message has no Call-ID.
+    call: Option<CallDigest>,
+}
+
+#[derive(Debug, PartialEq)]
+struct CallDigest {
+    /// The Call-ID's hash, as the session's table hashes it.
+    hash: u64,
+    /// Call-ID, method, From and To URIs, caller, callee, User-Agent. The
+    /// method is the request's, or for a response its CSeq's (the method of
+    /// a dialog seen from its response on).
+    text: CallText,
+    start: Kind,
+    /// Whether the CSeq method is INVITE.
+    invite_cseq: bool,
+}
+
+impl Digest {
+    /// The digest of a parsed message.
+    fn of(m: &SipMessage<'_>) -> Digest {
+        let faults = m.faults.clone();
+        let Some(call_id) = m.call_id.as_deref() else {
+            return Digest { faults, call: None };
+        };
+        let cseq_method = m.cseq.as_ref().map(|(_, method)| method.as_ref());
+        let (start, method) = match &m.start {
+            StartLine::Request { method, .. } => (Kind::Request, Some(method.as_ref())),
+            StartLine::Response { status, .. } => (Kind::Response(*status), cseq_method),
+        };
+        let from = m.from.as_ref().map(|n| n.uri.as_ref());
+        let to = m.to.as_ref().map(|n| n.uri.as_ref());
+        let (caller, callee) = (who(from), who(to));
+        let text = CallText::new([
+            Some(call_id),
+            method,
+            from,
+            to,
+            caller.as_deref(),
+            callee.as_deref(),
+            m.user_agent.as_deref(),
+        ]);
+        Digest {
+            faults,
+            call: Some(CallDigest {
+                hash: call_hash(call_id),
+                text,
+                start,
+                invite_cseq: cseq_method == Some("INVITE"),
+            }),
+        }
+    }
+
+    /// The digest of one datagram (UDP): its message's, or the anomaly that
+    /// stopped the parse (none for a keep-alive).
+    pub fn of_datagram(data: &[u8]) -> Digest {
+        let fault = match parse_datagram(data) {
+            Parsed::Done { value, .. } => return Digest::of(&value),
+            Parsed::Invalid("sip.keepalive") => None,
+            Parsed::Invalid(a) => Some(a),
+            Parsed::Incomplete { .. } => Some("sip.truncated"),
+        };
+        Digest {
+            faults: fault.into_iter().collect(),
+            call: None,
+        }
+    }
+}
+
 impl Session for SipSession {
     fn feed(&mut self, cx: &mut Cx<'_>, _dir: Direction, data: &[u8]) -> Progress {
         if cx.ends.proto != ipproto::TCP {
-            match parse_datagram(data) {
-                Parsed::Done { value, .. } => self.on_message(cx, &value),
-                Parsed::Invalid("sip.keepalive") => {}
-                Parsed::Invalid(a) => cx.anomaly(a),
-                Parsed::Incomplete { .. } => cx.anomaly("sip.truncated"),
-            }
+            self.on_digest(cx, Digest::of_datagram(data));
             return Progress::Consumed(data.len() as u64);
         }
         let mut used = 0;
@@ -407,7 +480,7 @@ impl Session for SipSession {
             match parse_message(&data[used..]) {
                 Parsed::Done { value, consumed } => {
                     used += consumed.max(1);
-                    self.on_message(cx, &value);
+                    self.on_digest(cx, Digest::of(&value));
                 }
                 Parsed::Incomplete { .. } => return Progress::Consumed(used as u64),
                 Parsed::Invalid(a) => {
@@ -417,6 +490,22 @@ impl Session for SipSession {
                     return Progress::Done;
                 }
             }
+        }
+    }
+
+    fn feed_prepared(
+        &mut self,
+        cx: &mut Cx<'_>,
+        dir: Direction,
+        data: &[u8],
+        prepared: Prepared,
+    ) -> Progress {
+        match prepared {
+            Prepared::Sip(digest) if cx.ends.proto != ipproto::TCP => {
+                self.on_digest(cx, digest);
+                Progress::Consumed(data.len() as u64)
+            }
+            _ => self.feed(cx, dir, data),
         }
     }
 

@@ -1,0 +1,233 @@
+//! Help for a hot flow.
+//!
+//! A flow belongs to one worker: its state changes in packet order there.
+//! When most of a worker's batch is the datagrams of one flow (a SIP INVITE
+//! flood from one PBX: one 5-tuple, a new call every packet), that worker
+//! sets the pace of the whole run while the others idle. The part of
+//! dissecting a datagram that needs no flow state, [`Dissector::prepare`]
+//! (reading the message), is then cut into [`Job`]s that idle workers take
+//! from a shared queue. The owner does the jobs nobody started yet itself, as
+//! it would have without help, and applies every result in packet order.
+//!
+//! The outputs do not depend on who did a job, nor on the thread count:
+//! `prepare` is a pure function of the datagram, and
+//! [`crate::dissect::Session::feed_prepared`] does what `feed` would.
+//!
+//! Posted last job first, so that helpers start from the end of the batch
+//! while the owner starts from its front. The queue is bounded: when it is
+//! full, the owner keeps the work.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use super::Batch;
+use crate::capture::Chunk;
+use crate::decode::ipproto;
+use crate::dissect::engine::FlowApp;
+use crate::dissect::{Dissector, Prepared};
+use crate::flow::FlowTable;
+
+/// Datagrams per job: a few tens of microseconds of work, so that a job
+/// pays for its hand-over and the owner seldom waits on one long.
+pub const JOB: usize = 64;
+/// Datagrams of one flow a batch must hold before they are handed out.
+pub const HOT: usize = 2 * JOB;
+/// Jobs the queue holds, for all workers: a batch's each, twice over. A stale job (one its owner did
+/// itself meanwhile) keeps its chunks alive until a worker drops it, so the
+/// queue stays short.
+pub const QUEUED: usize = 2 * super::BATCH / JOB;
+
+/// The shared queue of jobs.
+pub fn queue() -> (Sender<Job>, Receiver<Job>) {
+    bounded(QUEUED)
+}
+
+/// Datagrams of one flow to prepare.
+pub struct Job {
+    dissector: &'static dyn Dissector,
+    /// The batch's chunks the datagrams lie in.
+    chunks: Vec<Chunk>,
+    /// Each datagram: index in `chunks`, offset, length.
+    items: Vec<(u16, u32, u32)>,
+    /// Set by whoever does the job: a helper, or the owner taking it back.
+    taken: Arc<AtomicBool>,
+    done: Sender<Vec<Option<Prepared>>>,
+}
+
+impl Job {
+    /// Does the job, unless its owner already took it back.
+    pub fn run(self) {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let out = self
+            .items
+            .iter()
+            .map(|&(c, off, len)| {
+                let data = self.chunks.get(c as usize)?;
+                let data = data.get(off as usize..off as usize + len as usize)?;
+                self.dissector.prepare(data)
+            })
+            .collect();
+        // The owner waits for this (capacity 1: never blocks); gone only if
+        // it panicked.
+        let _ = self.done.send(out);
+    }
+}
+
+/// The owner's side of one job.
+struct Pending {
+    /// Indices in the batch of the job's packets, increasing.
+    packets: Vec<u16>,
+    taken: Arc<AtomicBool>,
+    done: Receiver<Vec<Option<Prepared>>>,
+    /// Whether the job is in the queue (it may not be, if the queue was full).
+    posted: bool,
+    /// Once known: a helper's results, or `None` if the owner does the job.
+    results: Option<Option<Vec<Option<Prepared>>>>,
+}
+
+impl Pending {
+    /// The job's results; `None` if the owner must do the job itself.
+    fn resolve(&mut self) -> Option<&mut Vec<Option<Prepared>>> {
+        let results = self.results.get_or_insert_with(|| {
+            if !self.posted || !self.taken.swap(true, Ordering::AcqRel) {
+                // Nobody started it: the owner does it.
+                return None;
+            }
+            // A helper is on it: a few tens of microseconds at most.
+            self.done.recv().ok()
+        });
+        results.as_mut()
+    }
+}
+
+/// The jobs of one batch, as its owner goes through it.
+#[derive(Default)]
+pub struct Assist {
+    jobs: Vec<Pending>,
+    /// The job, and the position in it, of the next packet to look for.
+    job: usize,
+    pos: usize,
+}
+
+impl Assist {
+    /// Hands out the datagrams of the batch's hot flow, if it has one that a
+    /// dissector claimed (a flow only just starting gets help from its next
+    /// batch on). Costs one pass over the batch otherwise.
+    pub fn plan(batch: &Batch, table: &FlowTable<FlowApp>, queue: &Sender<Job>) -> Assist {
+        let Some((key, hash)) = hot_flow(batch) else {
+            return Assist::default();
+        };
+        if key.proto == ipproto::TCP {
+            return Assist::default();
+        }
+        let packets: Vec<u16> = batch
+            .pkts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.flow.hash == hash && p.flow.key == key && p.payload_len > 0)
+            .map(|(i, _)| i as u16)
+            .collect();
+        if packets.len() < HOT {
+            return Assist::default();
+        }
+        let Some(dissector) = table.get(&key, hash).and_then(FlowApp::preparer) else {
+            return Assist::default();
+        };
+        if !dissector.prepares() {
+            return Assist::default();
+        }
+        let mut jobs = Vec::with_capacity(packets.len().div_ceil(JOB));
+        let mut posts = Vec::with_capacity(jobs.capacity());
+        for part in packets.chunks(JOB) {
+            let first = batch.pkts[part[0] as usize].chunk;
+            let last = batch.pkts[part[part.len() - 1] as usize].chunk;
+            let items = part
+                .iter()
+                .map(|&i| {
+                    let p = &batch.pkts[i as usize];
+                    (p.chunk - first, p.payload_off, p.payload_len)
+                })
+                .collect();
+            let taken = Arc::new(AtomicBool::new(false));
+            let (done_tx, done_rx) = bounded(1);
+            posts.push(Job {
+                dissector,
+                chunks: batch.chunks[first as usize..=last as usize].to_vec(),
+                items,
+                taken: taken.clone(),
+                done: done_tx,
+            });
+            jobs.push(Pending {
+                packets: part.to_vec(),
+                taken,
+                done: done_rx,
+                posted: false,
+                results: None,
+            });
+        }
+        for (job, pending) in posts.into_iter().zip(jobs.iter_mut()).rev() {
+            if queue.try_send(job).is_err() {
+                break;
+            }
+            pending.posted = true;
+        }
+        Assist {
+            jobs,
+            job: 0,
+            pos: 0,
+        }
+    }
+
+    /// What a helper prepared for packet `i` of the batch, if anything.
+    /// Packets are asked for in increasing order (some may be skipped).
+    pub fn take(&mut self, i: usize) -> Option<Prepared> {
+        loop {
+            let pending = self.jobs.get_mut(self.job)?;
+            let Some(&at) = pending.packets.get(self.pos) else {
+                self.job += 1;
+                self.pos = 0;
+                continue;
+            };
+            let at = at as usize;
+            if at > i {
+                return None;
+            }
+            let pos = self.pos;
+            self.pos += 1;
+            if at == i {
+                return pending.resolve()?.get_mut(pos)?.take();
+            }
+        }
+    }
+
+    /// Datagrams helpers read so far.
+    pub fn helped(&self) -> u64 {
+        self.jobs
+            .iter()
+            .filter(|j| matches!(j.results, Some(Some(_))))
+            .map(|j| j.packets.len() as u64)
+            .sum()
+    }
+}
+
+/// The flow holding more than half of the batch's packets, if one does
+/// (Boyer and Moore's majority vote: one pass, no table).
+fn hot_flow(batch: &Batch) -> Option<(crate::flow::FlowKey, u64)> {
+    let mut lead: Option<&super::WorkPacket> = None;
+    let mut votes = 0usize;
+    for p in &batch.pkts {
+        match lead {
+            Some(l) if l.flow.hash == p.flow.hash && l.flow.key == p.flow.key => votes += 1,
+            _ if votes == 0 => {
+                lead = Some(p);
+                votes = 1;
+            }
+            _ => votes -= 1,
+        }
+    }
+    lead.map(|l| (l.flow.key, l.flow.hash))
+}
