@@ -197,13 +197,14 @@ fn read(file: &tempfile::NamedTempFile, name: &str) -> Summary {
     )
     .unwrap();
     eprintln!(
-        "{name}: {} packets in {:.2} s = {:.2} M packets/s; {} flows, {} evicted, peak {} held; peak RSS {} MB",
+        "{name}: {} packets in {:.2} s = {:.2} M packets/s; {} flows, {} evicted, peak {} held; {} read by helpers; peak RSS {} MB",
         s.traffic.packets,
         s.wall_s,
         rate(&s) / 1e6,
         s.flows,
         s.flows_evicted,
         s.flows_peak,
+        s.datagrams_helped,
         peak_rss() >> 20
     );
     s

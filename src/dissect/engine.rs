@@ -162,7 +162,7 @@ impl FlowApp {
         from_orig: bool,
         ts_ns: i64,
         payload: &[u8],
-        prepared: Prepared,
+        prepared: &Prepared,
         out: &mut Collect,
     ) {
         if self.is_off() {
@@ -223,7 +223,7 @@ impl FlowApp {
         dir: Direction,
         ts_ns: i64,
         data: &[u8],
-        prepared: Option<Prepared>,
+        prepared: Option<&Prepared>,
         out: &mut Collect,
     ) {
         Self::probe(&mut self.claim, ends, dir, data);

@@ -205,7 +205,7 @@ pub trait Session: Send {
         cx: &mut Cx<'_>,
         dir: Direction,
         data: &[u8],
-        prepared: Prepared,
+        prepared: &Prepared,
     ) -> Progress {
         let _ = prepared;
         self.feed(cx, dir, data)

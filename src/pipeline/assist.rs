@@ -37,7 +37,9 @@ pub const HOT: usize = 2 * JOB;
 /// Jobs the queue holds, for all workers: a batch's each, twice over. A stale job (one its owner did
 /// itself meanwhile) keeps its chunks alive until a worker drops it, so the
 /// queue stays short.
-pub const QUEUED: usize = 2 * super::BATCH / JOB;
+pub const QUEUED: usize = 2 * (AHEAD + 1) * super::BATCH / JOB;
+/// Batches a worker plans ahead of the one it is on, when they are queued.
+pub const AHEAD: usize = 2;
 
 /// The shared queue of jobs.
 pub fn queue() -> (Sender<Job>, Receiver<Job>) {
@@ -91,7 +93,7 @@ struct Pending {
 
 impl Pending {
     /// The job's results; `None` if the owner must do the job itself.
-    fn resolve(&mut self) -> Option<&mut Vec<Option<Prepared>>> {
+    fn resolve(&mut self) -> Option<&Vec<Option<Prepared>>> {
         let results = self.results.get_or_insert_with(|| {
             if !self.posted || !self.taken.swap(true, Ordering::AcqRel) {
                 // Nobody started it: the owner does it.
@@ -100,7 +102,7 @@ impl Pending {
             // A helper is on it: a few tens of microseconds at most.
             self.done.recv().ok()
         });
-        results.as_mut()
+        results.as_ref()
     }
 }
 
@@ -169,7 +171,7 @@ impl Assist {
                 results: None,
             });
         }
-        for (job, pending) in posts.into_iter().zip(jobs.iter_mut()).rev() {
+        for (job, pending) in posts.into_iter().zip(jobs.iter_mut()) {
             if queue.try_send(job).is_err() {
                 break;
             }
@@ -184,9 +186,9 @@ impl Assist {
 
     /// What a helper prepared for packet `i` of the batch, if anything.
     /// Packets are asked for in increasing order (some may be skipped).
-    pub fn take(&mut self, i: usize) -> Option<Prepared> {
-        loop {
-            let pending = self.jobs.get_mut(self.job)?;
+    pub fn take(&mut self, i: usize) -> Option<&Prepared> {
+        let (job, pos) = loop {
+            let pending = self.jobs.get(self.job)?;
             let Some(&at) = pending.packets.get(self.pos) else {
                 self.job += 1;
                 self.pos = 0;
@@ -196,12 +198,12 @@ impl Assist {
             if at > i {
                 return None;
             }
-            let pos = self.pos;
             self.pos += 1;
             if at == i {
-                return pending.resolve()?.get_mut(pos)?.take();
+                break (self.job, self.pos - 1);
             }
-        }
+        };
+        self.jobs[job].resolve()?.get(pos)?.as_ref()
     }
 
     /// Datagrams helpers read so far.

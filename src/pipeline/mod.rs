@@ -766,10 +766,31 @@ fn worker(
         keep,
     };
     let mut ended: Vec<(FlowRecord, FlowApp)> = Vec::new();
-    while let Some(batch) = next_batch(&rx, &jobs) {
-        let mut assist = match &jobs {
-            Some((queue, _)) if dissect => assist::Assist::plan(&batch, &table, queue),
+    let plan = |batch: Batch, table: &FlowTable<FlowApp>| {
+        let assist = match &jobs {
+            Some((queue, _)) if dissect => assist::Assist::plan(&batch, table, queue),
             _ => assist::Assist::default(),
+        };
+        (batch, assist)
+    };
+    let mut ahead = std::collections::VecDeque::new();
+    loop {
+        if ahead.is_empty() {
+            match next_batch(&rx, &jobs) {
+                Some(b) => ahead.push_back(plan(b, &table)),
+                None => break,
+            }
+        }
+        if jobs.is_some() {
+            while ahead.len() <= assist::AHEAD {
+                match rx.try_recv() {
+                    Ok(b) => ahead.push_back(plan(b, &table)),
+                    Err(_) => break,
+                }
+            }
+        }
+        let Some((batch, mut assist)) = ahead.pop_front() else {
+            break;
         };
         for (i, p) in batch.pkts.iter().enumerate() {
             let t = table.update(&p.flow, &mut |r, a| ended.push((r, a)));

@@ -303,17 +303,18 @@ impl SipSession {
 
     /// Applies one message's digest: what the message says, then the call
     /// state it changes.
-    fn on_digest(&mut self, cx: &mut Cx<'_>, d: Digest) {
+    fn on_digest(&mut self, cx: &mut Cx<'_>, d: &Digest, data: &[u8]) {
         for &fault in &d.faults {
             cx.anomaly(fault);
         }
-        let Some(m) = d.call else {
+        let Some(m) = &d.call else {
             return;
         };
-        let call_id = m.text.get(CALL_ID).unwrap_or("");
+        let fields = m.fields(data);
+        let call_id = fields[CALL_ID].unwrap_or("");
         let hash = m.hash;
         let found = self.calls.find(hash, |c| c.call_id() == call_id).is_some();
-        let method = m.text.get(METHOD);
+        let method = fields[METHOD];
         let (bye, cancel) = (method == Some("BYE"), method == Some("CANCEL"));
         // A dialog starts with its first message seen: usually the request, but
         // a capture may begin with the response (whose CSeq names the method).
@@ -340,7 +341,7 @@ impl SipSession {
             self.opened += 1;
             self.order.push_back((self.opened, hash));
             let call = Call {
-                text: m.text,
+                text: CallText::new(fields),
                 opened: self.opened,
                 start_ns: cx.ts_ns,
                 answered_ns: None,
@@ -393,10 +394,13 @@ enum Kind {
 }
 
 /// What the call state reads of one message, worked out from the message
-/// alone: the text a call it opens would keep, already in one buffer, and the
-/// Call-ID's hash. A datagram's digest needs no flow state, so it can be made
-/// ahead, on another thread ([`Dissector::prepare`]); the state then only
-/// looks the call up and moves the text in.
+/// alone: where each text field the call keeps lies in the message's bytes,
+/// and the Call-ID's hash. A datagram's digest needs no flow state, so it can
+/// be made ahead, on another thread ([`Dissector::prepare`]); the state then
+/// only looks the call up and copies the fields out of the same bytes. It
+/// allocates nothing unless a field is not a slice of the bytes (a folded or
+/// quoted value, a number written with separators): memory taken on one
+/// thread and given back on another is what slows a helped flow most.
 #[derive(Debug, PartialEq)]
 pub struct Digest {
     /// Anomalies to count: the message's faults, or why it was not read.
@@ -409,18 +413,70 @@ pub struct Digest {
 struct CallDigest {
     /// The Call-ID's hash, as the session's table hashes it.
     hash: u64,
-    /// Call-ID, method, From and To URIs, caller, callee, User-Agent. The
-    /// method is the request's, or for a response its CSeq's (the method of
-    /// a dialog seen from its response on).
-    text: CallText,
+    /// Call-ID, method, From and To URIs, caller, callee, User-Agent, as
+    /// [`CallText`] orders them. The method is the request's, or for a
+    /// response its CSeq's (the method of a dialog seen from its response on).
+    fields: [Option<Piece>; TEXT_FIELDS],
     start: Kind,
     /// Whether the CSeq method is INVITE.
     invite_cseq: bool,
 }
 
+/// Where a field's text is.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    /// These octets of the message's bytes (UTF-8).
+    Span(u32, u32),
+    /// Text the parser made: not in the bytes as such.
+    Made(Box<str>),
+}
+
+impl Piece {
+    fn of(s: &str, data: &[u8]) -> Piece {
+        // Where `s` starts in `data`; out of range (wrapping) when it is not
+        // a slice of it (see `parser::Text::of`).
+        let start = (s.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+        match start.checked_add(s.len()) {
+            Some(end) if end <= data.len() => Piece::Span(start as u32, end as u32),
+            _ => Piece::Made(s.into()),
+        }
+    }
+}
+
+impl CallDigest {
+    /// The fields' text, read from the bytes the digest was made of.
+    fn fields<'d>(&'d self, data: &'d [u8]) -> [Option<&'d str>; TEXT_FIELDS] {
+        // One validation of the front that holds the spans; a span past an
+        // invalid octet (in some other field) is checked alone.
+        let end = self
+            .fields
+            .iter()
+            .filter_map(|p| match p {
+                Some(Piece::Span(_, end)) => Some(*end as usize),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+            .min(data.len());
+        let front = match std::str::from_utf8(&data[..end]) {
+            Ok(front) => front,
+            Err(e) => std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        self.fields.each_ref().map(|p| match p.as_ref()? {
+            Piece::Span(start, end) => {
+                let (start, end) = (*start as usize, *end as usize);
+                front
+                    .get(start..end)
+                    .or_else(|| std::str::from_utf8(data.get(start..end)?).ok())
+            }
+            Piece::Made(text) => Some(&**text),
+        })
+    }
+}
+
 impl Digest {
-    /// The digest of a parsed message.
-    fn of(m: &SipMessage<'_>) -> Digest {
+    /// The digest of a message parsed from `data`.
+    fn of(m: &SipMessage<'_>, data: &[u8]) -> Digest {
         let faults = m.faults.clone();
         let Some(call_id) = m.call_id.as_deref() else {
             return Digest { faults, call: None };
@@ -433,7 +489,7 @@ impl Digest {
         let from = m.from.as_ref().map(|n| n.uri.as_ref());
         let to = m.to.as_ref().map(|n| n.uri.as_ref());
         let (caller, callee) = (who(from), who(to));
-        let text = CallText::new([
+        let fields = [
             Some(call_id),
             method,
             from,
@@ -441,12 +497,12 @@ impl Digest {
             caller.as_deref(),
             callee.as_deref(),
             m.user_agent.as_deref(),
-        ]);
+        ];
         Digest {
             faults,
             call: Some(CallDigest {
                 hash: call_hash(call_id),
-                text,
+                fields: fields.map(|f| f.map(|f| Piece::of(f, data))),
                 start,
                 invite_cseq: cseq_method == Some("INVITE"),
             }),
@@ -457,7 +513,7 @@ impl Digest {
     /// stopped the parse (none for a keep-alive).
     pub fn of_datagram(data: &[u8]) -> Digest {
         let fault = match parse_datagram(data) {
-            Parsed::Done { value, .. } => return Digest::of(&value),
+            Parsed::Done { value, .. } => return Digest::of(&value, data),
             Parsed::Invalid("sip.keepalive") => None,
             Parsed::Invalid(a) => Some(a),
             Parsed::Incomplete { .. } => Some("sip.truncated"),
@@ -472,15 +528,16 @@ impl Digest {
 impl Session for SipSession {
     fn feed(&mut self, cx: &mut Cx<'_>, _dir: Direction, data: &[u8]) -> Progress {
         if cx.ends.proto != ipproto::TCP {
-            self.on_digest(cx, Digest::of_datagram(data));
+            self.on_digest(cx, &Digest::of_datagram(data), data);
             return Progress::Consumed(data.len() as u64);
         }
         let mut used = 0;
         loop {
             match parse_message(&data[used..]) {
                 Parsed::Done { value, consumed } => {
+                    let message = &data[used..];
+                    self.on_digest(cx, &Digest::of(&value, message), message);
                     used += consumed.max(1);
-                    self.on_digest(cx, Digest::of(&value));
                 }
                 Parsed::Incomplete { .. } => return Progress::Consumed(used as u64),
                 Parsed::Invalid(a) => {
@@ -498,11 +555,11 @@ impl Session for SipSession {
         cx: &mut Cx<'_>,
         dir: Direction,
         data: &[u8],
-        prepared: Prepared,
+        prepared: &Prepared,
     ) -> Progress {
         match prepared {
             Prepared::Sip(digest) if cx.ends.proto != ipproto::TCP => {
-                self.on_digest(cx, digest);
+                self.on_digest(cx, digest, data);
                 Progress::Consumed(data.len() as u64)
             }
             _ => self.feed(cx, dir, data),
