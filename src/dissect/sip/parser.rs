@@ -349,12 +349,15 @@ fn parse_unterminated(buf: &[u8]) -> Parsed<SipMessage<'static>> {
 }
 
 fn parse(buf: &[u8], framing: Framing) -> Parsed<SipMessage<'_>> {
-    match parse_head(buf, framing) {
-        Parsed::Invalid(anomaly::HEADER_WITHOUT_CRLF) if framing == Framing::Datagram => {
-            parse_unterminated(buf)
-        }
-        other => other,
+    let head = parse_head(buf, framing);
+    // Checked through a reference: a message is a few hundred bytes, and
+    // moving it out of a match would copy it.
+    if framing == Framing::Datagram
+        && matches!(&head, Parsed::Invalid(a) if *a == anomaly::HEADER_WITHOUT_CRLF)
+    {
+        return parse_unterminated(buf);
     }
+    head
 }
 
 /// Reads the head in one pass: framing-level anomalies (head too long, too

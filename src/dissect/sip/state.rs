@@ -139,19 +139,29 @@ struct CallText {
 }
 
 impl CallText {
-    fn new(fields: [Option<&str>; TEXT_FIELDS]) -> CallText {
+    /// The fields, each UTF-8 (a [`Digest`]'s spans are slices of text).
+    fn new(fields: [Option<&[u8]>; TEXT_FIELDS]) -> CallText {
         let len = fields.iter().flatten().map(|f| f.len()).sum();
-        let mut text = String::with_capacity(len);
+        let mut text = Vec::with_capacity(len);
         let mut spans = [None; TEXT_FIELDS];
         for (span, field) in spans.iter_mut().zip(fields) {
             if let Some(f) = field {
                 let start = text.len();
-                text.push_str(f);
+                text.extend_from_slice(f);
                 // A message head is at most 16 KiB: offsets fit in 32 bits.
                 *span = Some((start as u32, text.len() as u32));
             }
         }
-        CallText { text, spans }
+        // One check of the whole: fields of valid UTF-8 joined are valid.
+        match String::from_utf8(text) {
+            Ok(text) => CallText { text, spans },
+            Err(_) => {
+                // Not reached by spans of text; kept total all the same.
+                let lossy = fields.map(|f| f.map(String::from_utf8_lossy));
+                let lossy = lossy.each_ref().map(|f| f.as_deref().map(str::as_bytes));
+                CallText::new(lossy)
+            }
+        }
     }
 
     fn get(&self, field: usize) -> Option<&str> {
@@ -311,16 +321,18 @@ impl SipSession {
             return;
         };
         let fields = m.fields(data);
-        let call_id = fields[CALL_ID].unwrap_or("");
+        let call_id = fields[CALL_ID].unwrap_or_default();
         let hash = m.hash;
-        let found = self.calls.find(hash, |c| c.call_id() == call_id).is_some();
+        let found = self.calls.find(hash, |c| c.call_id().as_bytes() == call_id);
+        let found = found.is_some();
         let method = fields[METHOD];
-        let (bye, cancel) = (method == Some("BYE"), method == Some("CANCEL"));
+        let is = |name: &str| method == Some(name.as_bytes());
+        let (ack, bye, cancel) = (is("ACK"), is("BYE"), is("CANCEL"));
         // A dialog starts with its first message seen: usually the request, but
         // a capture may begin with the response (whose CSeq names the method).
         let opening = !found
             && match m.start {
-                Kind::Request => method != Some("ACK"),
+                Kind::Request => !ack,
                 Kind::Response(_) => method.is_some(),
             };
         let mut entry = if opening {
@@ -350,7 +362,10 @@ impl SipSession {
             self.calls
                 .insert_unique(hash, call, |c| call_hash(c.call_id()))
         } else {
-            match self.calls.find_entry(hash, |c| c.call_id() == call_id) {
+            match self
+                .calls
+                .find_entry(hash, |c| c.call_id().as_bytes() == call_id)
+            {
                 Ok(entry) => entry,
                 Err(_) => return,
             }
@@ -416,61 +431,55 @@ struct CallDigest {
     /// Call-ID, method, From and To URIs, caller, callee, User-Agent, as
     /// [`CallText`] orders them. The method is the request's, or for a
     /// response its CSeq's (the method of a dialog seen from its response on).
-    fields: [Option<Piece>; TEXT_FIELDS],
+    fields: [Piece; TEXT_FIELDS],
+    /// The text of the pieces the parser made, one after another (empty,
+    /// unallocated, when all are slices of the bytes).
+    made: String,
     start: Kind,
     /// Whether the CSeq method is INVITE.
     invite_cseq: bool,
 }
 
-/// Where a field's text is.
-#[derive(Debug, PartialEq)]
+/// Where a field's text is: a few octets, so that a digest moves cheaply.
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Piece {
+    Absent,
     /// These octets of the message's bytes (UTF-8).
-    Span(u32, u32),
-    /// Text the parser made: not in the bytes as such.
-    Made(Box<str>),
+    Data(u32, u32),
+    /// These octets of [`CallDigest::made`]: text the parser made, not in
+    /// the bytes as such.
+    Made(u32, u32),
 }
 
 impl Piece {
-    fn of(s: &str, data: &[u8]) -> Piece {
+    fn of(s: &str, data: &[u8], made: &mut String) -> Piece {
         // Where `s` starts in `data`; out of range (wrapping) when it is not
         // a slice of it (see `parser::Text::of`).
         let start = (s.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
         match start.checked_add(s.len()) {
-            Some(end) if end <= data.len() => Piece::Span(start as u32, end as u32),
-            _ => Piece::Made(s.into()),
+            Some(end) if end <= data.len() => Piece::Data(start as u32, end as u32),
+            _ => {
+                let start = made.len();
+                made.push_str(s);
+                Piece::Made(start as u32, made.len() as u32)
+            }
         }
     }
 }
 
 impl CallDigest {
-    /// The fields' text, read from the bytes the digest was made of.
-    fn fields<'d>(&'d self, data: &'d [u8]) -> [Option<&'d str>; TEXT_FIELDS] {
-        // One validation of the front that holds the spans; a span past an
-        // invalid octet (in some other field) is checked alone.
-        let end = self
-            .fields
-            .iter()
-            .filter_map(|p| match p {
-                Some(Piece::Span(_, end)) => Some(*end as usize),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0)
-            .min(data.len());
-        let front = match std::str::from_utf8(&data[..end]) {
-            Ok(front) => front,
-            Err(e) => std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or_default(),
-        };
-        self.fields.each_ref().map(|p| match p.as_ref()? {
-            Piece::Span(start, end) => {
-                let (start, end) = (*start as usize, *end as usize);
-                front
-                    .get(start..end)
-                    .or_else(|| std::str::from_utf8(data.get(start..end)?).ok())
-            }
-            Piece::Made(text) => Some(&**text),
-        })
+    /// The fields, read from the bytes the digest was made of: UTF-8, as
+    /// the text they were cut from.
+    fn fields<'d>(&'d self, data: &'d [u8]) -> [Option<&'d [u8]>; TEXT_FIELDS] {
+        let mut out = [None; TEXT_FIELDS];
+        for (field, piece) in out.iter_mut().zip(&self.fields) {
+            *field = match *piece {
+                Piece::Absent => None,
+                Piece::Data(start, end) => data.get(start as usize..end as usize),
+                Piece::Made(start, end) => self.made.as_bytes().get(start as usize..end as usize),
+            };
+        }
+        out
     }
 }
 
@@ -498,14 +507,21 @@ impl Digest {
             callee.as_deref(),
             m.user_agent.as_deref(),
         ];
+        let mut call = CallDigest {
+            hash: call_hash(call_id),
+            fields: [Piece::Absent; TEXT_FIELDS],
+            made: String::new(),
+            start,
+            invite_cseq: cseq_method == Some("INVITE"),
+        };
+        for (piece, field) in call.fields.iter_mut().zip(fields) {
+            if let Some(f) = field {
+                *piece = Piece::of(f, data, &mut call.made);
+            }
+        }
         Digest {
             faults,
-            call: Some(CallDigest {
-                hash: call_hash(call_id),
-                fields: fields.map(|f| f.map(|f| Piece::of(f, data))),
-                start,
-                invite_cseq: cseq_method == Some("INVITE"),
-            }),
+            call: Some(call),
         }
     }
 
