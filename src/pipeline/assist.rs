@@ -20,7 +20,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 
 use super::Batch;
 use crate::capture::Chunk;
@@ -46,36 +46,49 @@ pub fn queue() -> (Sender<Job>, Receiver<Job>) {
     bounded(QUEUED)
 }
 
-/// Datagrams of one flow to prepare.
-pub struct Job {
+/// Datagrams of one flow to prepare, and who took them.
+struct Work {
     dissector: &'static dyn Dissector,
     /// The batch's chunks the datagrams lie in.
     chunks: Vec<Chunk>,
     /// Each datagram: index in `chunks`, offset, length.
     items: Vec<(u16, u32, u32)>,
-    /// Set by whoever does the job: a helper, or the owner taking it back.
-    taken: Arc<AtomicBool>,
-    done: Sender<Vec<Option<Prepared>>>,
+    /// Set by whoever does the work: a helper, or the owner.
+    taken: AtomicBool,
 }
 
-impl Job {
-    /// Does the job, unless its owner already took it back.
-    pub fn run(self) {
-        if self.taken.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let out = self
-            .items
+impl Work {
+    /// Claims the work; false if someone already did.
+    fn claim(&self) -> bool {
+        !self.taken.swap(true, Ordering::AcqRel)
+    }
+
+    fn run(&self) -> Vec<Option<Prepared>> {
+        self.items
             .iter()
             .map(|&(c, off, len)| {
                 let data = self.chunks.get(c as usize)?;
                 let data = data.get(off as usize..off as usize + len as usize)?;
                 self.dissector.prepare(data)
             })
-            .collect();
-        // The owner waits for this (capacity 1: never blocks); gone only if
-        // it panicked.
-        let _ = self.done.send(out);
+            .collect()
+    }
+}
+
+/// A job in the queue.
+pub struct Job {
+    work: Arc<Work>,
+    done: Sender<Vec<Option<Prepared>>>,
+}
+
+impl Job {
+    /// Does the job, unless its owner already took it.
+    pub fn run(self) {
+        if self.work.claim() {
+            // The owner waits for this (capacity 1: never blocks); gone only
+            // if it panicked.
+            let _ = self.done.send(self.work.run());
+        }
     }
 }
 
@@ -83,27 +96,15 @@ impl Job {
 struct Pending {
     /// Indices in the batch of the job's packets, increasing.
     packets: Vec<u16>,
-    taken: Arc<AtomicBool>,
+    work: Arc<Work>,
     done: Receiver<Vec<Option<Prepared>>>,
     /// Whether the job is in the queue (it may not be, if the queue was full).
     posted: bool,
-    /// Once known: a helper's results, or `None` if the owner does the job.
+    /// Once known: the results, or `None` if the owner reads the datagrams
+    /// as they come.
     results: Option<Option<Vec<Option<Prepared>>>>,
-}
-
-impl Pending {
-    /// The job's results; `None` if the owner must do the job itself.
-    fn resolve(&mut self) -> Option<&Vec<Option<Prepared>>> {
-        let results = self.results.get_or_insert_with(|| {
-            if !self.posted || !self.taken.swap(true, Ordering::AcqRel) {
-                // Nobody started it: the owner does it.
-                return None;
-            }
-            // A helper is on it: a few tens of microseconds at most.
-            self.done.recv().ok()
-        });
-        results.as_ref()
-    }
+    /// Whether a helper did the job (not the owner, meanwhile).
+    helped: bool,
 }
 
 /// The jobs of one batch, as its owner goes through it.
@@ -154,21 +155,24 @@ impl Assist {
                     (p.chunk - first, p.payload_off, p.payload_len)
                 })
                 .collect();
-            let taken = Arc::new(AtomicBool::new(false));
-            let (done_tx, done_rx) = bounded(1);
-            posts.push(Job {
+            let work = Arc::new(Work {
                 dissector,
                 chunks: batch.chunks[first as usize..=last as usize].to_vec(),
                 items,
-                taken: taken.clone(),
+                taken: AtomicBool::new(false),
+            });
+            let (done_tx, done_rx) = bounded(1);
+            posts.push(Job {
+                work: work.clone(),
                 done: done_tx,
             });
             jobs.push(Pending {
                 packets: part.to_vec(),
-                taken,
+                work,
                 done: done_rx,
                 posted: false,
                 results: None,
+                helped: false,
             });
         }
         for (job, pending) in posts.into_iter().zip(jobs.iter_mut()) {
@@ -203,14 +207,62 @@ impl Assist {
                 break (self.job, self.pos - 1);
             }
         };
-        self.jobs[job].resolve()?.get(pos)?.as_ref()
+        self.resolve(job);
+        self.jobs[job]
+            .results
+            .as_ref()?
+            .as_ref()?
+            .get(pos)?
+            .as_ref()
+    }
+
+    /// Settles who does job `j`: if nobody started it, the owner, as its
+    /// datagrams come; else the helper's results, waited for. While a helper
+    /// is still on it, the owner does a later job nobody took (the last
+    /// one), rather than sleep and wake.
+    fn resolve(&mut self, j: usize) {
+        loop {
+            let pending = &mut self.jobs[j];
+            if pending.results.is_some() {
+                return;
+            }
+            if !pending.posted || pending.work.claim() {
+                pending.results = Some(None);
+                return;
+            }
+            match pending.done.try_recv() {
+                Ok(results) => {
+                    pending.results = Some(Some(results));
+                    pending.helped = true;
+                    return;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    pending.results = Some(None);
+                    return;
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+            let later = self.jobs[j + 1..]
+                .iter_mut()
+                .rev()
+                .find(|p| p.results.is_none() && p.posted && p.work.claim());
+            match later {
+                Some(p) => p.results = Some(Some(p.work.run())),
+                None => {
+                    let pending = &mut self.jobs[j];
+                    pending.results = Some(pending.done.recv().ok());
+                    pending.helped = true;
+                    return;
+                }
+            }
+        }
     }
 
     /// Datagrams helpers read so far.
     pub fn helped(&self) -> u64 {
         self.jobs
             .iter()
-            .filter(|j| matches!(j.results, Some(Some(_))))
+            .filter(|j| j.helped && matches!(j.results, Some(Some(_))))
             .map(|j| j.packets.len() as u64)
             .sum()
     }
