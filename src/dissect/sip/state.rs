@@ -130,16 +130,18 @@ const CALLEE: usize = 5;
 const USER_AGENT: usize = 6;
 const TEXT_FIELDS: usize = 7;
 
-/// The text fields of a call, one after another in one string.
+/// The text fields of a call, one after another in one buffer. Each field
+/// is UTF-8 (a [`Digest`]'s spans are slices of text the parser checked); it
+/// is checked again only when read as text, for a record, not on the way in:
+/// the call state compares fields as bytes.
 #[derive(Clone, Debug, PartialEq)]
 struct CallText {
-    text: String,
+    text: Box<[u8]>,
     /// Each field's `start..end` in `text`; `None` when absent.
     spans: [Option<(u32, u32)>; TEXT_FIELDS],
 }
 
 impl CallText {
-    /// The fields, each UTF-8 (a [`Digest`]'s spans are slices of text).
     fn new(fields: [Option<&[u8]>; TEXT_FIELDS]) -> CallText {
         let len = fields.iter().flatten().map(|f| f.len()).sum();
         let mut text = Vec::with_capacity(len);
@@ -152,21 +154,21 @@ impl CallText {
                 *span = Some((start as u32, text.len() as u32));
             }
         }
-        // One check of the whole: fields of valid UTF-8 joined are valid.
-        match String::from_utf8(text) {
-            Ok(text) => CallText { text, spans },
-            Err(_) => {
-                // Not reached by spans of text; kept total all the same.
-                let lossy = fields.map(|f| f.map(String::from_utf8_lossy));
-                let lossy = lossy.each_ref().map(|f| f.as_deref().map(str::as_bytes));
-                CallText::new(lossy)
-            }
+        CallText {
+            text: text.into_boxed_slice(),
+            spans,
         }
     }
 
-    fn get(&self, field: usize) -> Option<&str> {
+    fn bytes(&self, field: usize) -> Option<&[u8]> {
         let (start, end) = (*self.spans.get(field)?)?;
         self.text.get(start as usize..end as usize)
+    }
+
+    /// A field as text (`None` if absent, or if it were not UTF-8, which a
+    /// field cut from text cannot be).
+    fn get(&self, field: usize) -> Option<&str> {
+        std::str::from_utf8(self.bytes(field)?).ok()
     }
 }
 
@@ -249,12 +251,12 @@ struct Call {
 }
 
 impl Call {
-    fn call_id(&self) -> &str {
-        self.text.get(CALL_ID).unwrap_or("")
+    fn call_id(&self) -> &[u8] {
+        self.text.bytes(CALL_ID).unwrap_or_default()
     }
 
     fn is_invite(&self) -> bool {
-        self.text.get(METHOD) == Some("INVITE")
+        self.text.bytes(METHOD) == Some(b"INVITE")
     }
 }
 
@@ -278,7 +280,7 @@ fn who(uri: Option<&str>) -> Option<Cow<'_, str>> {
 
 /// The hash of a Call-ID in a session's table: fixed (foldhash's fixed seed),
 /// so that a [`Digest`] made on any thread carries the same one.
-fn call_hash(call_id: &str) -> u64 {
+fn call_hash(call_id: &[u8]) -> u64 {
     FixedState::default().hash_one(call_id)
 }
 
@@ -323,7 +325,7 @@ impl SipSession {
         let fields = m.fields(data);
         let call_id = fields[CALL_ID].unwrap_or_default();
         let hash = m.hash;
-        let found = self.calls.find(hash, |c| c.call_id().as_bytes() == call_id);
+        let found = self.calls.find(hash, |c| c.call_id() == call_id);
         let found = found.is_some();
         let method = fields[METHOD];
         let is = |name: &str| method == Some(name.as_bytes());
@@ -362,10 +364,7 @@ impl SipSession {
             self.calls
                 .insert_unique(hash, call, |c| call_hash(c.call_id()))
         } else {
-            match self
-                .calls
-                .find_entry(hash, |c| c.call_id().as_bytes() == call_id)
-            {
+            match self.calls.find_entry(hash, |c| c.call_id() == call_id) {
                 Ok(entry) => entry,
                 Err(_) => return,
             }
@@ -508,7 +507,7 @@ impl Digest {
             m.user_agent.as_deref(),
         ];
         let mut call = CallDigest {
-            hash: call_hash(call_id),
+            hash: call_hash(call_id.as_bytes()),
             fields: [Piece::Absent; TEXT_FIELDS],
             made: String::new(),
             start,
