@@ -418,7 +418,11 @@ pub fn flow(target: &FlowTarget, data: &[u8]) -> bool {
                 })
                 .collect()
         };
-        assert_eq!(json(&out), json(&twin_out), "read ahead or not, the same records");
+        assert_eq!(
+            json(&out),
+            json(&twin_out),
+            "read ahead or not, the same records"
+        );
         assert_eq!(out.anomalies, twin_out.anomalies);
     }
     let subs = Subscribers::private();

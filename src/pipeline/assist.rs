@@ -13,9 +13,11 @@
 //! `prepare` is a pure function of the datagram, and
 //! [`crate::dissect::Session::feed_prepared`] does what `feed` would.
 //!
-//! Posted last job first, so that helpers start from the end of the batch
-//! while the owner starts from its front. The queue is bounded: when it is
-//! full, the owner keeps the work.
+//! A worker plans the batches already queued for it, not only the one it is
+//! on, and posts their jobs in packet order: helpers work ahead of the owner.
+//! When the owner reaches a job a helper is still on, it does a later job
+//! nobody took rather than sleep. The queue is bounded: when it is full, the
+//! owner keeps the work.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,9 +36,9 @@ use crate::flow::FlowTable;
 pub const JOB: usize = 64;
 /// Datagrams of one flow a batch must hold before they are handed out.
 pub const HOT: usize = 2 * JOB;
-/// Jobs the queue holds, for all workers: a batch's each, twice over. A stale job (one its owner did
-/// itself meanwhile) keeps its chunks alive until a worker drops it, so the
-/// queue stays short.
+/// Jobs the queue holds, for all workers: those of the batches a worker
+/// plans, twice over. A stale job (one its owner did itself meanwhile) keeps
+/// its chunks alive until a worker drops it, so the queue stays bounded.
 pub const QUEUED: usize = 2 * (AHEAD + 1) * super::BATCH / JOB;
 /// Batches a worker plans ahead of the one it is on, when they are queued:
 /// as many as its queue holds, with the one it is on. Helpers then always
@@ -262,6 +264,11 @@ impl Assist {
         }
     }
 
+    /// Whether some of the batch's datagrams were handed out.
+    pub fn helps(&self) -> bool {
+        self.jobs.iter().any(|j| j.posted)
+    }
+
     /// Datagrams helpers read so far.
     pub fn helped(&self) -> u64 {
         self.jobs
@@ -272,8 +279,9 @@ impl Assist {
     }
 }
 
-/// The flow holding more than half of the batch's packets, if one does
-/// (Boyer and Moore's majority vote: one pass, no table).
+/// The only flow that can hold more than half of the batch's packets
+/// (Boyer and Moore's majority vote: one pass, no table); the caller counts
+/// its packets.
 fn hot_flow(batch: &Batch) -> Option<(crate::flow::FlowKey, u64)> {
     let mut lead: Option<&super::WorkPacket> = None;
     let mut votes = 0usize;

@@ -22,7 +22,7 @@ pub mod distinct;
 pub mod sink;
 pub mod talkers;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -773,7 +773,7 @@ fn worker(
         };
         (batch, assist)
     };
-    let mut ahead = std::collections::VecDeque::new();
+    let mut ahead = VecDeque::new();
     loop {
         if ahead.is_empty() {
             match next_batch(&rx, &jobs) {
@@ -781,8 +781,12 @@ fn worker(
                 None => break,
             }
         }
-        if jobs.is_some() {
-            while ahead.len() <= assist::AHEAD {
+        // While a hot flow is being helped, the batches queued behind this
+        // one are planned now, so that helpers have its jobs early. Other
+        // traffic is not read ahead: no more batches are held than before.
+        let hot = |a: &VecDeque<(Batch, assist::Assist)>| a.back().is_some_and(|b| b.1.helps());
+        if jobs.is_some() && hot(&ahead) {
+            while ahead.len() <= assist::AHEAD && hot(&ahead) {
                 match rx.try_recv() {
                     Ok(b) => ahead.push_back(plan(b, &table)),
                     Err(_) => break,
