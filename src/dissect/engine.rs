@@ -165,7 +165,8 @@ impl FlowApp {
         prepared: &Prepared,
         out: &mut Collect,
     ) {
-        if self.is_off() {
+        // An empty datagram is nothing to a session, as in `on_packet`.
+        if self.is_off() || payload.is_empty() {
             return;
         }
         let dir = Direction::from_orig(from_orig);
