@@ -372,11 +372,7 @@ pub fn flow(target: &FlowTarget, data: &[u8]) -> bool {
                 _ => msg,
             };
             app.on_packet(ends, from_orig, ts, None, datagram, &mut out);
-            let prepared = twin
-                .preparer()
-                .filter(|d| d.prepares() && !datagram.is_empty())
-                .and_then(|d| d.prepare(datagram));
-            match prepared {
+            match twin.preparer().map(|prepare| prepare(datagram)) {
                 Some(p) => twin.on_prepared(ends, from_orig, ts, datagram, &p, &mut twin_out),
                 None => twin.on_packet(ends, from_orig, ts, None, datagram, &mut twin_out),
             }

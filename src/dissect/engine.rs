@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use super::prefix;
 use super::stream::{Stream, counter};
 use super::{
-    AnyRecord, Cx, Direction, Dissector, Prepared, Probe, ProbeCtx, Progress, Session, registry,
+    AnyRecord, Cx, Direction, Dissector, Prepared, Preparer, Probe, ProbeCtx, Progress, Session,
+    registry,
 };
 use crate::decode::ipproto;
 use crate::flow::FlowEnds;
@@ -94,15 +95,15 @@ impl FlowApp {
         }
     }
 
-    /// The dissector whose session reads this flow's datagrams, if one claimed
-    /// it and still wants them: the one to [`Dissector::prepare`] them ahead.
-    pub fn preparer(&self) -> Option<&'static dyn Dissector> {
+    /// What reads this flow's datagrams ahead, if a dissector claimed it,
+    /// still wants them, and has one ([`Dissector::preparer`]).
+    pub fn preparer(&self) -> Option<Preparer> {
         match &self.claim {
             Claim::Claimed {
                 dissector,
                 done: false,
                 ..
-            } => Some(*dissector),
+            } => dissector.preparer(),
             _ => None,
         }
     }
@@ -154,7 +155,7 @@ impl FlowApp {
     }
 
     /// One datagram (non-empty, not TCP) with what the claiming dissector's
-    /// [`Dissector::prepare`] read of it ahead: the same as
+    /// [`Preparer`] read of it ahead: the same as
     /// [`FlowApp::on_packet`], without reading it again.
     pub fn on_prepared(
         &mut self,

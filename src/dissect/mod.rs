@@ -170,22 +170,21 @@ pub trait Dissector: Sync {
     fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe;
     /// A session for a flow this dissector claimed.
     fn start(&self) -> Box<dyn Session>;
-    /// Reads one datagram of a flow this dissector claimed without the
+    /// What reads one datagram of a flow this dissector claimed without the
     /// session's state, so that it can be done ahead, on another thread: a
     /// worker holding a hot flow hands its datagrams to idle workers, then
-    /// gives each result to [`Session::feed_prepared`]. Must be a pure
-    /// function of `data`. `None` (the default): nothing to do ahead.
-    fn prepare(&self, data: &[u8]) -> Option<Prepared> {
-        let _ = data;
+    /// gives each result to [`Session::feed_prepared`]. `None` (the
+    /// default): nothing to do ahead.
+    fn preparer(&self) -> Option<Preparer> {
         None
-    }
-    /// Whether [`Dissector::prepare`] does anything (false by default).
-    fn prepares(&self) -> bool {
-        false
     }
 }
 
-/// What [`Dissector::prepare`] read of a datagram.
+/// Reads one datagram ahead of its flow's state ([`Dissector::preparer`]):
+/// a pure function of the datagram.
+pub type Preparer = fn(&[u8]) -> Prepared;
+
+/// What a [`Preparer`] read of a datagram.
 #[derive(Debug, PartialEq)]
 pub enum Prepared {
     /// A SIP message's digest.
@@ -197,7 +196,7 @@ pub trait Session: Send {
     /// New bytes: the in-order stream of one direction (TCP, from the first
     /// unconsumed byte) or one datagram (UDP).
     fn feed(&mut self, cx: &mut Cx<'_>, dir: Direction, data: &[u8]) -> Progress;
-    /// One datagram and what [`Dissector::prepare`] read of it: does exactly
+    /// One datagram and what a [`Preparer`] read of it: does exactly
     /// what [`Session::feed`] would, without reading the datagram again. The
     /// default ignores `prepared`.
     fn feed_prepared(

@@ -4,7 +4,7 @@
 //! When most of a worker's batch is the datagrams of one flow (a SIP INVITE
 //! flood from one PBX: one 5-tuple, a new call every packet), that worker
 //! sets the pace of the whole run while the others idle. The part of
-//! dissecting a datagram that needs no flow state, [`Dissector::prepare`]
+//! dissecting a datagram that needs no flow state, its [`Preparer`]
 //! (reading the message), is then cut into [`Job`]s that idle workers take
 //! from a shared queue. The owner does the jobs nobody started yet itself, as
 //! it would have without help, and applies every result in packet order.
@@ -28,7 +28,7 @@ use super::Batch;
 use crate::capture::Chunk;
 use crate::decode::ipproto;
 use crate::dissect::engine::FlowApp;
-use crate::dissect::{Dissector, Prepared};
+use crate::dissect::{Prepared, Preparer};
 use crate::flow::FlowTable;
 
 /// Datagrams per job: a few tens of microseconds of work, so that a job
@@ -54,7 +54,7 @@ pub fn queue() -> (Sender<Job>, Receiver<Job>) {
 
 /// Datagrams of one flow to prepare, and who took them.
 struct Work {
-    dissector: &'static dyn Dissector,
+    prepare: Preparer,
     /// The batch's chunks the datagrams lie in.
     chunks: Vec<Chunk>,
     /// Each datagram: index in `chunks`, offset, length.
@@ -75,7 +75,7 @@ impl Work {
             .map(|&(c, off, len)| {
                 let data = self.chunks.get(c as usize)?;
                 let data = data.get(off as usize..off as usize + len as usize)?;
-                self.dissector.prepare(data)
+                Some((self.prepare)(data))
             })
             .collect()
     }
@@ -106,11 +106,20 @@ struct Pending {
     done: Receiver<Vec<Option<Prepared>>>,
     /// Whether the job is in the queue (it may not be, if the queue was full).
     posted: bool,
-    /// Once known: the results, or `None` if the owner reads the datagrams
-    /// as they come.
-    results: Option<Option<Vec<Option<Prepared>>>>,
-    /// Whether a helper did the job (not the owner, meanwhile).
-    helped: bool,
+    outcome: Outcome,
+}
+
+/// Who did a job, once the owner knows.
+enum Outcome {
+    /// Not settled yet.
+    Open,
+    /// The owner reads the datagrams as they come, unprepared.
+    Inline,
+    /// Prepared: by a helper, or by the owner while it waited for another job.
+    Done {
+        results: Vec<Option<Prepared>>,
+        by_helper: bool,
+    },
 }
 
 /// The jobs of one batch, as its owner goes through it.
@@ -143,12 +152,9 @@ impl Assist {
         if packets.len() < HOT {
             return Assist::default();
         }
-        let Some(dissector) = table.get(&key, hash).and_then(FlowApp::preparer) else {
+        let Some(prepare) = table.get(&key, hash).and_then(FlowApp::preparer) else {
             return Assist::default();
         };
-        if !dissector.prepares() {
-            return Assist::default();
-        }
         let mut jobs = Vec::with_capacity(packets.len().div_ceil(JOB));
         let mut posts = Vec::with_capacity(jobs.capacity());
         for part in packets.chunks(JOB) {
@@ -162,7 +168,7 @@ impl Assist {
                 })
                 .collect();
             let work = Arc::new(Work {
-                dissector,
+                prepare,
                 chunks: batch.chunks[first as usize..=last as usize].to_vec(),
                 items,
                 taken: AtomicBool::new(false),
@@ -177,8 +183,7 @@ impl Assist {
                 work,
                 done: done_rx,
                 posted: false,
-                results: None,
-                helped: false,
+                outcome: Outcome::Open,
             });
         }
         for (job, pending) in posts.into_iter().zip(jobs.iter_mut()) {
@@ -214,12 +219,10 @@ impl Assist {
             }
         };
         self.resolve(job);
-        self.jobs[job]
-            .results
-            .as_ref()?
-            .as_ref()?
-            .get(pos)?
-            .as_ref()
+        match &self.jobs[job].outcome {
+            Outcome::Done { results, .. } => results.get(pos)?.as_ref(),
+            _ => None,
+        }
     }
 
     /// Settles who does job `j`: if nobody started it, the owner, as its
@@ -229,21 +232,21 @@ impl Assist {
     fn resolve(&mut self, j: usize) {
         loop {
             let pending = &mut self.jobs[j];
-            if pending.results.is_some() {
+            if !matches!(pending.outcome, Outcome::Open) {
                 return;
             }
             if !pending.posted || pending.work.claim() {
-                pending.results = Some(None);
+                pending.outcome = Outcome::Inline;
                 return;
             }
             match pending.done.try_recv() {
                 Ok(results) => {
-                    pending.results = Some(Some(results));
-                    pending.helped = true;
+                    pending.outcome = helped(Some(results));
                     return;
                 }
+                // The helper panicked; the join reports it.
                 Err(TryRecvError::Disconnected) => {
-                    pending.results = Some(None);
+                    pending.outcome = Outcome::Inline;
                     return;
                 }
                 Err(TryRecvError::Empty) => {}
@@ -251,13 +254,17 @@ impl Assist {
             let later = self.jobs[j + 1..]
                 .iter_mut()
                 .rev()
-                .find(|p| p.results.is_none() && p.posted && p.work.claim());
+                .find(|p| matches!(p.outcome, Outcome::Open) && p.posted && p.work.claim());
             match later {
-                Some(p) => p.results = Some(Some(p.work.run())),
+                Some(p) => {
+                    p.outcome = Outcome::Done {
+                        results: p.work.run(),
+                        by_helper: false,
+                    }
+                }
                 None => {
                     let pending = &mut self.jobs[j];
-                    pending.results = Some(pending.done.recv().ok());
-                    pending.helped = true;
+                    pending.outcome = helped(pending.done.recv().ok());
                     return;
                 }
             }
@@ -273,9 +280,28 @@ impl Assist {
     pub fn helped(&self) -> u64 {
         self.jobs
             .iter()
-            .filter(|j| j.helped && matches!(j.results, Some(Some(_))))
+            .filter(|j| {
+                matches!(
+                    j.outcome,
+                    Outcome::Done {
+                        by_helper: true,
+                        ..
+                    }
+                )
+            })
             .map(|j| j.packets.len() as u64)
             .sum()
+    }
+}
+
+/// A helper's results, if it sent them.
+fn helped(results: Option<Vec<Option<Prepared>>>) -> Outcome {
+    match results {
+        Some(results) => Outcome::Done {
+            results,
+            by_helper: true,
+        },
+        None => Outcome::Inline,
     }
 }
 

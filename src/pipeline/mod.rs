@@ -813,7 +813,7 @@ fn worker(
                 .unwrap_or(&[]);
             let app = table.state_mut(t.slot);
             match assist.take(i) {
-                Some(prepared) if !tcp && !payload.is_empty() => app.on_prepared(
+                Some(prepared) if !tcp => app.on_prepared(
                     ends,
                     t.from_orig,
                     p.flow.ts_ns,

@@ -22,7 +22,8 @@ use super::parser::{
 };
 use crate::decode::ipproto;
 use crate::dissect::{
-    Cx, Direction, Dissector, JoinKey, Parsed, Prepared, Probe, ProbeCtx, Progress, Record, Session,
+    Cx, Direction, Dissector, JoinKey, Parsed, Prepared, Preparer, Probe, ProbeCtx, Progress,
+    Record, Session,
 };
 use crate::record::secs;
 
@@ -230,12 +231,8 @@ impl Dissector for Sip {
         Box::<SipSession>::default()
     }
 
-    fn prepare(&self, data: &[u8]) -> Option<Prepared> {
-        Some(Prepared::Sip(Digest::of_datagram(data)))
-    }
-
-    fn prepares(&self) -> bool {
-        true
+    fn preparer(&self) -> Option<Preparer> {
+        Some(|data| Prepared::Sip(Digest::of_datagram(data)))
     }
 }
 
@@ -410,7 +407,7 @@ enum Kind {
 /// What the call state reads of one message, worked out from the message
 /// alone: where each text field the call keeps lies in the message's bytes,
 /// and the Call-ID's hash. A datagram's digest needs no flow state, so it can
-/// be made ahead, on another thread ([`Dissector::prepare`]); the state then
+/// be made ahead, on another thread ([`Dissector::preparer`]); the state then
 /// only looks the call up and copies the fields out of the same bytes. It
 /// allocates nothing unless a field is not a slice of the bytes (a folded or
 /// quoted value, a number written with separators): memory taken on one
@@ -496,6 +493,9 @@ impl Digest {
         };
         let from = m.from.as_ref().map(|n| n.uri.as_ref());
         let to = m.to.as_ref().map(|n| n.uri.as_ref());
+        // Only a call's first message keeps caller and callee; they are read
+        // from every message all the same, so that a helper, not the worker
+        // holding the flow, pays for it under a flood of new calls.
         let (caller, callee) = (who(from), who(to));
         let fields = [
             Some(call_id),
