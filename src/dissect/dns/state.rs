@@ -210,12 +210,18 @@ struct Asked {
 impl Asked {
     fn of(m: DnsMessage) -> Asked {
         let qtype = m.questions.first().map(|q| q.qtype);
+        let more = m.questions.len() > 1;
         let mut names = m.questions.into_iter().map(|q| q.name);
+        let name = names.next();
+        // Collected only when there are more: collecting an empty rest would
+        // keep (and shrink, by a realloc) the questions' buffer, where
+        // dropping it is one free.
+        let extra = if more { names.collect() } else { Vec::new() };
         Asked {
             id: m.id,
             qtype,
-            name: names.next(),
-            extra: names.collect(),
+            name,
+            extra,
         }
     }
 }
