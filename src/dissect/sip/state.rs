@@ -71,10 +71,10 @@ pub struct SipRecordFields<'r> {
     pub to: Option<&'r str>,
     /// Caller's number (or user part) from the From URI.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub caller: Option<&'r str>,
+    pub caller: Option<Cow<'r, str>>,
     /// Callee's number (or user part) from the To URI.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub callee: Option<&'r str>,
+    pub callee: Option<Cow<'r, str>>,
     /// User-Agent of the INVITE.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<&'r str>,
@@ -94,17 +94,22 @@ pub struct SipRecordFields<'r> {
 }
 
 impl SipRecord {
-    /// The record's fields, text included.
+    /// The record's fields, text included. Caller and callee are read from
+    /// the From and To URIs here, when the record is written or selected on,
+    /// rather than from every message of the call as it goes by: a record
+    /// nobody reads costs nothing more (a flood of INVITEs makes one a
+    /// packet), and one that is read costs one reading.
     pub fn fields(&self) -> SipRecordFields<'_> {
         let t = &self.text;
+        let (from, to) = (t.get(FROM), t.get(TO));
         SipRecordFields {
             id: &self.id,
             call_id: t.get(CALL_ID).unwrap_or(""),
             method: t.get(METHOD).unwrap_or(""),
-            from: t.get(FROM),
-            to: t.get(TO),
-            caller: t.get(CALLER),
-            callee: t.get(CALLEE),
+            from,
+            to,
+            caller: who(from),
+            callee: who(to),
             user_agent: t.get(USER_AGENT),
             answered: self.answered,
             status: self.status,
@@ -126,10 +131,8 @@ const CALL_ID: usize = 0;
 const METHOD: usize = 1;
 const FROM: usize = 2;
 const TO: usize = 3;
-const CALLER: usize = 4;
-const CALLEE: usize = 5;
-const USER_AGENT: usize = 6;
-const TEXT_FIELDS: usize = 7;
+const USER_AGENT: usize = 4;
+const TEXT_FIELDS: usize = 5;
 
 /// The text fields of a call, one after another in one buffer. Each field
 /// is UTF-8 (a [`Digest`]'s spans are slices of text the parser checked); it
@@ -237,8 +240,8 @@ impl Dissector for Sip {
 }
 
 struct Call {
-    /// Call-ID (the table's key), method, From and To URIs, caller, callee,
-    /// User-Agent: moved into the record when the call ends.
+    /// Call-ID (the table's key), method, From and To URIs, User-Agent:
+    /// moved into the record when the call ends.
     text: CallText,
     /// Opening number within the flow (see [`SipSession::order`]).
     opened: u64,
@@ -424,8 +427,8 @@ pub struct Digest {
 struct CallDigest {
     /// The Call-ID's hash, as the session's table hashes it.
     hash: u64,
-    /// Call-ID, method, From and To URIs, caller, callee, User-Agent, as
-    /// [`CallText`] orders them. The method is the request's, or for a
+    /// Call-ID, method, From and To URIs, User-Agent, as [`CallText`]
+    /// orders them. The method is the request's, or for a
     /// response its CSeq's (the method of a dialog seen from its response on).
     fields: [Piece; TEXT_FIELDS],
     /// The text of the pieces the parser made, one after another (empty,
@@ -491,19 +494,11 @@ impl Digest {
             StartLine::Request { method, .. } => (Kind::Request, Some(method.as_ref())),
             StartLine::Response { status, .. } => (Kind::Response(*status), cseq_method),
         };
-        let from = m.from.as_ref().map(|n| n.uri.as_ref());
-        let to = m.to.as_ref().map(|n| n.uri.as_ref());
-        // Only a call's first message keeps caller and callee; they are read
-        // from every message all the same, so that a helper, not the worker
-        // holding the flow, pays for it under a flood of new calls.
-        let (caller, callee) = (who(from), who(to));
         let fields = [
             Some(call_id),
             method,
-            from,
-            to,
-            caller.as_deref(),
-            callee.as_deref(),
+            m.from.as_ref().map(|n| n.uri.as_ref()),
+            m.to.as_ref().map(|n| n.uri.as_ref()),
             m.user_agent.as_deref(),
         ];
         let mut call = CallDigest {
