@@ -468,7 +468,8 @@ struct InputArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Most flows held in memory at once; past it the stalest are ended early and
-    /// counted as evictions. Each flow takes about 150 bytes.
+    /// counted as evictions. Each flow takes about 250 bytes, plus what its
+    /// dissector holds (a DNS query waiting for its answer, a call's text).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FLOWS)]
     max_flows: usize,
     /// Idle timeout of TCP flows, seconds.

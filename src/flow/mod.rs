@@ -20,13 +20,15 @@ use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use hashbrown::HashTable;
 use ipnet::IpNet;
 
 use crate::decode::{Addr, Decoded, ipproto};
 use crate::record::{
     EndReason, FlowRecord, SubscriberSide, app_guess, proto_name, secs, tcp_flags_str,
 };
+use index::Index;
+
+mod index;
 
 /// TCP flag bits.
 pub mod tcp_flag {
@@ -318,7 +320,7 @@ pub struct FlowTable<S = ()> {
     free: Vec<u32>,
     /// From a flow's hash to its slot. Entries of ended flows are left
     /// behind (see [`FlowTable::remove`]); a lookup checks the slot it finds.
-    index: HashTable<u32>,
+    index: Index,
     /// Flows held.
     live: usize,
     cursor: usize,
@@ -337,6 +339,9 @@ const EVICT_SAMPLE: usize = 16;
 /// Index entries left behind by ended flows that never cause a rebuild of the
 /// index: a small table is not rebuilt every few flows.
 const STALE_MIN: usize = 4096;
+/// How many flows ahead of the one it inserts [`FlowTable::rebuild_index`]
+/// prefetches the index.
+const REBUILD_AHEAD: usize = 8;
 
 impl<S: Default> FlowTable<S> {
     /// A table holding at most `cap` flows (at least 1).
@@ -348,7 +353,7 @@ impl<S: Default> FlowTable<S> {
             slab: Vec::new(),
             states: Vec::new(),
             free: Vec::new(),
-            index: HashTable::new(),
+            index: Index::default(),
             live: 0,
             cursor: 0,
             now_ns: i64::MIN,
@@ -438,7 +443,7 @@ impl<S: Default> FlowTable<S> {
                 // the hash of whatever flow now holds its slot (or its old
                 // one, if none): it still points only at that slot.
                 self.index
-                    .insert_unique(p.hash, i as u32, |&j| slab[j as usize].hash);
+                    .insert(p.hash, i as u32, |j| slab[j as usize].hash);
                 self.live += 1;
                 self.stats.peak = self.stats.peak.max(self.live as u64);
                 i
@@ -469,12 +474,18 @@ impl<S: Default> FlowTable<S> {
         let slab = &self.slab;
         // An entry left behind by an ended flow points at a free slot, or at
         // a slot another flow took since: both fail this check.
-        self.index
-            .find(hash, |&i| {
-                let f = &slab[i as usize];
-                f.id != 0 && f.key == *key
-            })
-            .copied()
+        self.index.find(hash, |i| {
+            let f = &slab[i as usize];
+            f.id != 0 && f.key == *key
+        })
+    }
+
+    /// Starts bringing in the cache line a lookup of `hash` reads first:
+    /// called for a packet a few places ahead of the one being added (see
+    /// the `index` module).
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        self.index.prefetch(hash);
     }
 
     /// The state of the flow `key` (hashed `hash`), if it is held; the table
@@ -576,9 +587,13 @@ impl<S: Default> FlowTable<S> {
         self.index.clear();
         let slab = &self.slab;
         for (i, f) in slab.iter().enumerate() {
+            // Each insertion lands at a random place: ask for it early.
+            if let Some(ahead) = slab.get(i + REBUILD_AHEAD) {
+                self.index.prefetch(ahead.hash);
+            }
             if f.id != 0 {
                 self.index
-                    .insert_unique(f.hash, i as u32, |&j| slab[j as usize].hash);
+                    .insert(f.hash, i as u32, |j| slab[j as usize].hash);
             }
         }
     }

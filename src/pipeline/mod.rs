@@ -739,6 +739,12 @@ fn next_batch(
     }
 }
 
+/// How many packets ahead of the one it adds a worker prefetches the flow
+/// table's index ([`FlowTable::prefetch`]): far enough for the line to
+/// arrive (a packet takes a few hundred nanoseconds), near enough to stay
+/// in the cache.
+const PREFETCH_AHEAD: usize = 4;
+
 fn worker(
     rx: Receiver<Batch>,
     jobs: Option<(Sender<assist::Job>, Receiver<assist::Job>)>,
@@ -797,6 +803,9 @@ fn worker(
             break;
         };
         for (i, p) in batch.pkts.iter().enumerate() {
+            if let Some(ahead) = batch.pkts.get(i + PREFETCH_AHEAD) {
+                table.prefetch(ahead.flow.hash);
+            }
             let t = table.update(&p.flow, &mut |r, a| ended.push((r, a)));
             for (r, a) in ended.drain(..) {
                 w.flow_ended(r, a);
