@@ -241,7 +241,7 @@ impl Assist {
             }
             match pending.done.try_recv() {
                 Ok(results) => {
-                    pending.outcome = helped(Some(results));
+                    pending.outcome = from_helper(Some(results));
                     return;
                 }
                 // The helper panicked; the join reports it.
@@ -264,7 +264,7 @@ impl Assist {
                 }
                 None => {
                     let pending = &mut self.jobs[j];
-                    pending.outcome = helped(pending.done.recv().ok());
+                    pending.outcome = from_helper(pending.done.recv().ok());
                     return;
                 }
             }
@@ -295,7 +295,7 @@ impl Assist {
 }
 
 /// A helper's results, if it sent them.
-fn helped(results: Option<Vec<Option<Prepared>>>) -> Outcome {
+fn from_helper(results: Option<Vec<Option<Prepared>>>) -> Outcome {
     match results {
         Some(results) => Outcome::Done {
             results,

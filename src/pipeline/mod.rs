@@ -803,8 +803,8 @@ fn worker(
             break;
         };
         for (i, p) in batch.pkts.iter().enumerate() {
-            if let Some(ahead) = batch.pkts.get(i + PREFETCH_AHEAD) {
-                table.prefetch(ahead.flow.hash);
+            if let Some(soon) = batch.pkts.get(i + PREFETCH_AHEAD) {
+                table.prefetch(soon.flow.hash);
             }
             let t = table.update(&p.flow, &mut |r, a| ended.push((r, a)));
             for (r, a) in ended.drain(..) {

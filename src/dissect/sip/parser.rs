@@ -1159,18 +1159,22 @@ impl<'a> Text<'a> {
     /// else [`text`] (a copy made by unfolding or unquoting, a field past
     /// the front, invalid UTF-8).
     fn of(self, b: &'a [u8]) -> Cow<'a, str> {
-        // Where `b` starts in the front; out of range (wrapping) when `b`
-        // is not part of it. Two live borrows cannot overlap without being
-        // the same bytes, so an offset inside the front is `b` itself.
-        let start = (b.as_ptr() as usize).wrapping_sub(self.valid.as_ptr() as usize);
-        match start
-            .checked_add(b.len())
-            .and_then(|end| self.valid.get(start..end))
-        {
+        match span_in(b, self.valid.as_bytes()).and_then(|span| self.valid.get(span)) {
             Some(s) => Cow::Borrowed(s),
             None => text(b),
         }
     }
+}
+
+/// The range `part` has in `whole`, if `part` is a slice of `whole`; the
+/// caller checks that with `whole.get(range)`, which does the bounds check
+/// once. When `part` lies elsewhere the offset of its start wraps out of
+/// range; two live borrows cannot overlap without being the same bytes, so
+/// an offset inside `whole` is `part` itself.
+#[inline]
+pub(super) fn span_in(part: &[u8], whole: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    Some(start..start.checked_add(part.len())?)
 }
 
 /// `s` owning its text.

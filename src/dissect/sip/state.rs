@@ -18,7 +18,7 @@ use hashbrown::HashTable;
 use serde::Serialize;
 
 use super::parser::{
-    SipMessage, StartLine, parse_datagram, parse_message, phone_number, user_part,
+    SipMessage, StartLine, parse_datagram, parse_message, phone_number, span_in, user_part,
 };
 use crate::decode::ipproto;
 use crate::dissect::{
@@ -325,8 +325,7 @@ impl SipSession {
         let fields = m.fields(data);
         let call_id = fields[CALL_ID].unwrap_or_default();
         let hash = m.hash;
-        let found = self.calls.find(hash, |c| c.call_id() == call_id);
-        let found = found.is_some();
+        let found = self.calls.find(hash, |c| c.call_id() == call_id).is_some();
         let method = fields[METHOD];
         let is = |name: &str| method == Some(name.as_bytes());
         let (ack, bye, cancel) = (is("ACK"), is("BYE"), is("CANCEL"));
@@ -412,8 +411,8 @@ enum Kind {
 /// and the Call-ID's hash. A datagram's digest needs no flow state, so it can
 /// be made ahead, on another thread ([`Dissector::preparer`]); the state then
 /// only looks the call up and copies the fields out of the same bytes. It
-/// allocates nothing unless a field is not a slice of the bytes (a folded or
-/// quoted value, a number written with separators): memory taken on one
+/// allocates nothing unless a field is not a slice of the bytes (a folded
+/// value, or one whose invalid UTF-8 was replaced): memory taken on one
 /// thread and given back on another is what slows a helped flow most.
 #[derive(Debug, PartialEq)]
 pub struct Digest {
@@ -452,12 +451,10 @@ enum Piece {
 
 impl Piece {
     fn of(s: &str, data: &[u8], made: &mut String) -> Piece {
-        // Where `s` starts in `data`; out of range (wrapping) when it is not
-        // a slice of it (see `parser::Text::of`).
-        let start = (s.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
-        match start.checked_add(s.len()) {
-            Some(end) if end <= data.len() => Piece::Data(start as u32, end as u32),
-            _ => {
+        match span_in(s.as_bytes(), data).filter(|span| data.get(span.clone()).is_some()) {
+            // A message head is at most 16 KiB: offsets fit in 32 bits.
+            Some(span) => Piece::Data(span.start as u32, span.end as u32),
+            None => {
                 let start = made.len();
                 made.push_str(s);
                 Piece::Made(start as u32, made.len() as u32)
