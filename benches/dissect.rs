@@ -1,4 +1,4 @@
-//! Per-message cost of the dissectors under the floods of `tests/flood.rs`:
+//! Per-message cost of the dissectors under the floods of `tests/it/flood.rs`:
 //! the same payloads (`tests/support/flood_payloads.rs`), fed the way a worker
 //! feeds them ([`FlowApp::on_packet`], then [`FlowApp::finish`] when the flow
 //! ends), records made and dropped.

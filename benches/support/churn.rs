@@ -14,7 +14,7 @@ pub mod flood_words;
 pub const CHURN_CAP: usize = 100_000;
 
 /// A flood's packets: each one a new UDP flow from a random subscriber
-/// address and port, as `tests/flood.rs` makes them.
+/// address and port, as `tests/it/flood.rs` makes them.
 pub fn churn_packets(n: usize) -> Vec<FlowPacket> {
     let mut words = flood_words::FloodWords::new();
     let subs = Subscribers::private();

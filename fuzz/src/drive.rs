@@ -1,7 +1,7 @@
 //! What each fuzz target does with its input: one function per entry point.
 //!
 //! This file is shared: the fuzz crate (`fuzz/src/lib.rs`) builds the targets
-//! on it, and the main crate's `tests/fuzz_regressions.rs` includes it with
+//! on it, and the main crate's `tests/it/fuzz_regressions.rs` includes it with
 //! `#[path]` so that every input that once found a bug is replayed through the
 //! very same code by `cargo test`. It only uses `ivraie`'s public API, `sha2`
 //! and `serde_json` (dependencies of both crates).

@@ -1,4 +1,4 @@
 //! The fuzz targets' shared code: [`drive`] holds one function per entry point
-//! (also replayed by the main crate's `tests/fuzz_regressions.rs`).
+//! (also replayed by the main crate's `tests/it/fuzz_regressions.rs`).
 
 pub mod drive;

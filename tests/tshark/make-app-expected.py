@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates tests/tshark/app/*.txt from tshark, for tests/tshark_app.rs.
+"""Regenerates tests/tshark/app/*.txt from tshark, for tests/it/tshark_app.rs.
 
 Run from the repository root with tshark installed (Debian: tshark):
 

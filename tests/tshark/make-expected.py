@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates tests/tshark/expected/*.conv from tshark, for tests/tshark_agreement.rs.
+"""Regenerates tests/tshark/expected/*.conv from tshark, for tests/it/tshark_agreement.rs.
 
 Run from the repository root, with tshark and capinfos installed (Debian: tshark):
 

@@ -1,4 +1,4 @@
-//! The floods' random words, one generator for `tests/flood.rs` and the
+//! The floods' random words, one generator for `tests/it/flood.rs` and the
 //! benches (`benches/support/churn.rs`, `benches/dissect.rs`), so that the
 //! benches measure the addresses, ports, names and calls the flood test
 //! sends: xorshift64* from one fixed seed.

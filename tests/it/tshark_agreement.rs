@@ -5,7 +5,7 @@
 //! several flows (timeouts, FIN/RST then a new SYN), so flows are summed per
 //! 5-tuple before comparing.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

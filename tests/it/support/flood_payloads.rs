@@ -1,4 +1,4 @@
-//! The payloads of the DNS and SIP floods, shared by `tests/flood.rs` (ten
+//! The payloads of the DNS and SIP floods, shared by `tests/it/flood.rs` (ten
 //! million of them through the whole pipeline) and `benches/dissect.rs` (one
 //! message through a flow's dissector), so that both measure the same bytes.
 //! `r` and `r2` are two random words: each pair gives another name or call.

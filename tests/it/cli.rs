@@ -1,7 +1,7 @@
 //! End-to-end tests of the `ivraie` binary: exit statuses, bad inputs, stdin,
 //! directories, formats, and output that does not depend on the thread count.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -2,7 +2,7 @@
 //! characters, invalid UTF-8 and spreadsheet formulas comes out escaped in every
 //! format: JSON valid, CSV safe for spreadsheets, HTML inert.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,8 +5,7 @@
 //! the test named after the bug replays it. Where the inputs come from and how
 //! to fuzz: `FUZZING.md`.
 
-#[path = "../fuzz/src/drive.rs"]
-mod drive;
+use crate::drive;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! Application records on real corpus captures: each protocol's fields, asserted
 //! against what the capture holds (values checked with tshark when written).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,12 +5,9 @@
 //! captures, cut short and with a flipped octet too, amid an INVITE flood
 //! (more calls than a session holds) and other traffic.
 
-mod common;
+use crate::common;
 
-#[path = "support/flood_payloads.rs"]
-mod flood_payloads;
-#[path = "support/flood_words.rs"]
-mod flood_words;
+use crate::support::{flood_payloads, flood_words};
 
 use std::path::Path;
 

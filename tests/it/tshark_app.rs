@@ -15,7 +15,7 @@
 //! tunnels, a mangled HTTP request and a ClientHello cut in a way tshark
 //! reassembles.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@ use std::process::Command;
 use parquet::record::Field;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 fn ivraie(args: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))

@@ -2,7 +2,7 @@
 //! a DNS flood of random names and a SIP INVITE flood. Memory stays within the
 //! flow cap's budget, evictions are counted, per-flow state caps hold.
 //!
-//! Long: `#[ignore]`d here, run by `.ci/run` (`cargo test --release --test flood
+//! Long: `#[ignore]`d here, run by `.ci/run` (`cargo test --release --test it flood::
 //! -- --ignored`). Each flood prints its packets/s beside that of normal
 //! traffic (a generated population) read the same way, before and after the
 //! floods (the faster of the two is the reference), and the ratio;
@@ -18,10 +18,7 @@
 
 use std::io::Read;
 
-#[path = "support/flood_payloads.rs"]
-mod flood_payloads;
-#[path = "support/flood_words.rs"]
-mod flood_words;
+use crate::support::{flood_payloads, flood_words};
 
 use ivraie::capture::{CaptureReader, MergedSource};
 use ivraie::flow::FlowConfig;

@@ -10,7 +10,7 @@ use ivraie::scenario::Scenario;
 use ivraie::simulator::{self, KeyChoice, Report, RunOptions};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{dns_query, pcap, udp_frame};
 
 fn jan1() -> i64 {

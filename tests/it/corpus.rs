@@ -1,7 +1,7 @@
 //! `ivraie inspect` survives every capture of the shared corpus: no panic, no hang,
 //! exit status 0 or 2, and every failure message names its file.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,0 +1,34 @@
+//! The integration tests, in one binary: each file of this folder is a module
+//! (one binary links the crate once instead of once per file, which is most of
+//! a fresh build of the tests; README, "Running the tests").
+//!
+//! `cargo test --release --test it MODULE::` runs one file's tests.
+
+#[allow(dead_code)]
+mod common;
+mod support {
+    pub mod flood_payloads;
+    pub mod flood_words;
+}
+#[path = "../../fuzz/src/drive.rs"]
+mod drive;
+
+mod assist;
+mod baserate;
+mod cli;
+mod corpus;
+mod escaping;
+mod flood;
+mod fuzz_regressions;
+mod generate;
+mod kill;
+mod parquet_files;
+mod privacy;
+mod records;
+mod report;
+mod scenarios;
+mod simulate;
+mod sweep;
+mod tshark_agreement;
+mod tshark_app;
+mod verify_log;
