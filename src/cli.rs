@@ -1,14 +1,13 @@
 //! The `ivraie` command: clap arguments → a built [`pipeline::Config`] → run.
 //!
-//! Exit status: 0 on success, 2 when some input could not be read to its end (the
-//! rest was still processed and the outputs written), 1 on usage or fatal errors.
-//! A closed stdout (`ivraie inspect x.pcap | head`) is not an error.
-//!
-//! Two commands check rather than process, and follow `cmp` and `diff`:
-//! `verify-log` exits 0 when the log verifies, 1 when it was checked and is not
-//! intact (edited, cut, reordered, not a log...), 2 when it could not be checked
-//! (the log or the report is missing or unreadable). `baserate` exits 2 on
-//! invalid numbers, the status clap gives any usage error.
+//! Exit status, the same for every command ([`exit`]): 0 on success; 1 when the
+//! command could not do its job (a usage error, a bad scenario, a file that
+//! cannot be read or written, an output place refused); 2 when it did its job
+//! on damaged input: some capture could not be read to its end (the rest was
+//! still processed and the outputs written), or an oversight log does not
+//! verify (`verify-log`, `report`); 128 + N when signal N stopped it (130 for
+//! Ctrl-C, 143 for SIGTERM), with no temporary file left behind. A closed
+//! stdout (`ivraie inspect x.pcap | head`) is not an error.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -21,6 +20,7 @@ use crate::capture::{InputSpec, expand_inputs};
 use crate::flow::{DEFAULT_MAX_FLOWS, FlowConfig, Subscribers};
 use crate::generate::{self, Generator, Population, Role, System};
 use crate::measure::{BaseRate, Extrapolation};
+use crate::output::{Claim, Staged};
 use crate::oversight::{self, LogHead, Problem};
 use crate::pipeline::{self, Format, Output, Summary};
 use crate::scenario::Scenario;
@@ -56,8 +56,8 @@ Examples:
   ivraie verify-log run/oversight.jsonl --report run/report.json
   ivraie verify-log oversight.jsonl --expect-head 3f5a...c2:412
 
-Exit status: 0 the log verifies; 1 it does not (the message names the first bad
-line and how many entries before it verify); 2 it could not be read.";
+Exit status: 0 the log verifies; 2 it does not (the message names the first bad
+line and how many entries before it verify); 1 it could not be read.";
 
 const BASERATE_EXAMPLES: &str = "\
 Examples:
@@ -89,8 +89,14 @@ enum Command {
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
         /// Record file format.
-        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Jsonl)]
+        format: FormatArg,
+        /// Replace DIR even if it holds something else than an earlier output
+        /// of this command (everything in it is deleted). Without it such a
+        /// directory is refused; an earlier output of the same command is
+        /// always replaced whole.
+        #[arg(long)]
+        force: bool,
     },
     /// Run a scenario: its black boxes over its traffic, under warrant, and measure
     /// what they take in and how many innocent people they flag for each real target.
@@ -128,6 +134,17 @@ enum Command {
         /// boxes.csv, windows.csv, days.csv.
         #[arg(long)]
         tables: bool,
+        /// Name the capture files in report.json (`traffic.inputs`, errors).
+        /// Default: "input 1", "input 2"... since file names often hold
+        /// addresses or customers' names.
+        #[arg(long)]
+        name_inputs: bool,
+        /// Replace DIR even if it holds something else than an earlier output
+        /// of this command (everything in it is deleted). Without it such a
+        /// directory is refused; an earlier output of the same command is
+        /// always replaced whole.
+        #[arg(long)]
+        force: bool,
     },
     /// Redraw a run's DIR/report.html from DIR/report.json (checking
     /// DIR/oversight.jsonl again), or write its tables as CSV.
@@ -138,7 +155,7 @@ enum Command {
         /// The run's output directory (holding report.json).
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// What to write: `html` (DIR/report.html) or `csv` (DIR/tables/*.csv).
+        /// What to write.
         #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
         format: ReportFormat,
     },
@@ -166,6 +183,19 @@ enum Command {
         /// Pseudonym key file (see `ivraie run --help`).
         #[arg(long, value_name = "FILE")]
         key_file: Option<PathBuf>,
+        /// Never show the progress bar.
+        #[arg(long)]
+        no_progress: bool,
+        /// Name the capture files in each point's report.json (see `ivraie run
+        /// --help`).
+        #[arg(long)]
+        name_inputs: bool,
+        /// Replace DIR even if it holds something else than an earlier output
+        /// of this command (everything in it is deleted). Without it such a
+        /// directory is refused; an earlier output of the same command is
+        /// always replaced whole.
+        #[arg(long)]
+        force: bool,
     },
     /// Validate scenario files without running them: every key, value, selector
     /// and scope. Prints what each scenario would run.
@@ -209,6 +239,8 @@ enum Command {
 
 /// Arguments of `ivraie baserate`.
 #[derive(Debug, Args)]
+// `--fpr -0.1` is a wrong rate, not an unknown flag `-0`.
+#[command(allow_negative_numbers = true)]
 struct BaserateArgs {
     /// People watched: `60000000`, `60_000_000`, `60,000,000` or `6e7`.
     #[arg(long, value_name = "N", value_parser = parse_count)]
@@ -336,6 +368,25 @@ struct GenerateArgs {
     /// [default: all].
     #[arg(long, value_name = "LIST")]
     systems: Option<String>,
+    /// Replace FILE (and its labels file) even if they are not an earlier
+    /// output of `ivraie generate`. Without it only such an output is replaced.
+    #[arg(long)]
+    force: bool,
+    /// Never show the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// Whether `path` is a labels file `ivraie generate` wrote (its first line is
+/// the labels header).
+fn is_labels_file(path: &Path) -> bool {
+    use std::io::{BufRead, Read};
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    io::BufReader::new(f.take(256)).read_line(&mut first).is_ok()
+        && first.trim_end() == generate::LABELS_HEADER
 }
 
 impl GenerateArgs {
@@ -391,6 +442,23 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
         (None, false) => generate::labels_path(&args.output),
         (None, true) => bail!("with `-o -` the labels need a file: add --labels PATH"),
     };
+    if !stdout {
+        // The capture is an earlier output of `generate` when its labels file
+        // beside it is one (the labels are written last).
+        let beside = generate::labels_path(&args.output);
+        crate::output::claim_file(
+            &args.output,
+            "a capture written by `ivraie generate` (its labels file is not beside it)",
+            args.force,
+            |_| is_labels_file(&beside),
+        )?;
+    }
+    crate::output::claim_file(
+        &labels_to,
+        "a labels file written by `ivraie generate`",
+        args.force,
+        is_labels_file,
+    )?;
     let started = std::time::Instant::now();
     let mut g = Generator::new(&p).map_err(anyhow::Error::msg)?;
     let (packets, bytes) = if stdout {
@@ -400,7 +468,7 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
         r
     } else {
         let mut r = (0, 0);
-        pipeline::write_atomically(&args.output, |w| {
+        crate::output::write_atomically(&args.output, |w| {
             r = g.write_all_to(w)?;
             Ok(())
         })?;
@@ -431,32 +499,25 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
 struct InputArgs {
     /// Capture files (pcap or pcapng), directories (every capture inside, merged in
     /// timestamp order), or `-` for standard input.
-    #[cfg_attr(not(feature = "live"), arg(value_name = "CAPTURE", required = true))]
-    #[cfg_attr(
-        feature = "live",
-        arg(
-            value_name = "CAPTURE",
-            required_unless_present = "interface",
-            conflicts_with = "interface"
-        )
+    #[arg(
+        value_name = "CAPTURE",
+        required_unless_present = "interface",
+        conflicts_with = "interface"
     )]
     captures: Vec<PathBuf>,
     /// Capture live on this network interface instead of reading files (needs
-    /// root or CAP_NET_RAW). Stops after --duration, --count, or on Ctrl-C.
-    #[cfg(feature = "live")]
+    /// root or CAP_NET_RAW, and a build with `--features live`). Stops after
+    /// --duration, --count, or on Ctrl-C.
     #[arg(long, short = 'i', value_name = "IFACE")]
     interface: Option<String>,
     /// Only read frames matching this tcpdump filter expression ("tcp port 443"),
-    /// on files and interfaces alike.
-    #[cfg(feature = "live")]
+    /// on files and interfaces alike (needs a build with `--features live`).
     #[arg(long, short = 'f', value_name = "EXPR")]
     filter: Option<String>,
     /// Stop a live capture after this many seconds.
-    #[cfg(feature = "live")]
     #[arg(long, value_name = "SECS", requires = "interface")]
     duration: Option<u64>,
     /// Stop a live capture after this many packets.
-    #[cfg(feature = "live")]
     #[arg(long, value_name = "N", requires = "interface")]
     count: Option<u64>,
     /// The monitored population, as CIDR ranges (`10.0.0.0/8,2001:db8::/32`). A flow
@@ -523,11 +584,21 @@ impl InputArgs {
             max_flows: self.max_flows,
             ..FlowConfig::default()
         };
-        let (inputs, skipped) = expand_inputs(&self.captures);
-        #[cfg(feature = "live")]
-        let live = self.interface.is_some();
         #[cfg(not(feature = "live"))]
-        let live = false;
+        for (set, option) in [
+            (self.interface.is_some(), "-i/--interface"),
+            (self.filter.is_some(), "--filter"),
+        ] {
+            if set {
+                return Err(needs_feature(
+                    option,
+                    "live",
+                    " (and libpcap: apt-get install libpcap-dev)",
+                ));
+            }
+        }
+        let (inputs, skipped) = expand_inputs(&self.captures);
+        let live = self.interface.is_some();
         if inputs.is_empty() && !live {
             bail!("no capture found in {}", display_list(&self.captures));
         }
@@ -558,19 +629,60 @@ fn display_list(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
+/// The exit statuses of every command (README, "Exit status").
+pub mod exit {
+    /// The command did its job.
+    pub const OK: u8 = 0;
+    /// The command could not do its job: usage error, bad scenario, unreadable
+    /// or unwritable file, refused output place.
+    pub const ERROR: u8 = 1;
+    /// The job was done on damaged input: a capture not read to its end, or
+    /// an oversight log that does not verify.
+    pub const DAMAGED: u8 = 2;
+}
+
 /// Parses the command line, runs, and maps the outcome to an exit status.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    crate::output::install_signal_cleanup();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(exit::ERROR),
+            };
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("ivraie: error: {e:#}");
-            ExitCode::from(1)
+            eprintln!("ivraie: error: {}", error_text(&e));
+            ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// An error and its causes on one line, each said once: a cause whose text
+/// its context already holds (`cannot read x: No such file...` over the same
+/// `No such file...`) is not repeated.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let t = cause.to_string();
+        if t.is_empty() || out.contains(&t) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&t);
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -602,12 +714,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             input,
             output,
             format,
+            force,
         } => {
+            let format = format.build()?;
+            // Checked (and the place claimed) before any work.
+            let staged = Staged::prepare(&output, Claim::new("extract", ""), force)?;
             let (inputs, skipped, cfg) = input.build(Some(Output {
-                dir: output.clone(),
+                dir: staged.dir().to_path_buf(),
                 format,
             }))?;
-            let summary = run_pipeline(&input, &inputs, skipped, &cfg)?;
+            let mut summary = run_pipeline(&input, &inputs, skipped, &cfg)?;
+            for p in &mut summary.outputs {
+                if let Ok(rest) = p.strip_prefix(staged.dir()) {
+                    *p = output.join(rest);
+                }
+            }
+            staged.commit()?;
             let pps = summary.traffic.packets as f64 / summary.wall_s.max(1e-9);
             eprintln!(
                 "ivraie: {} packets, {} flows in {:.2} s ({:.2} M packets/s) -> {}",
@@ -632,14 +754,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             no_progress,
             tables,
+            name_inputs,
+            force,
         } => run_scenario(
             &scenario,
-            output,
-            threads,
-            key_file,
-            json,
-            no_progress,
-            tables,
+            RunFlags {
+                output,
+                threads,
+                key_file,
+                json,
+                no_progress,
+                tables,
+                name_inputs,
+                force,
+            },
         ),
         Command::Report { dir, format } => report_dir(&dir, format),
         Command::Sweep {
@@ -648,13 +776,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             threads,
             key_file,
+            no_progress,
+            name_inputs,
+            force,
         } => {
             let s = Scenario::load(&scenario)?;
-            let opts = run_options(&scenario, output, "-sweep", threads, key_file, true)?;
+            let mut opts = run_options(&scenario, output, "-sweep", threads, key_file, !no_progress)?;
+            opts.name_inputs = name_inputs;
             let out_dir = opts.out_dir.clone();
+            let staged = Staged::prepare(&out_dir, Claim::new("sweep", &scenario_claim(&s)), force)?;
+            opts.out_dir = staged.dir().to_path_buf();
             let swept = crate::sweep::run(&s, &scenario, sets, &opts)?;
-            let csv = crate::sweep::write_csv(&out_dir, &swept)?;
-            let html = crate::sweep::write_html(&out_dir, &swept, &s.name)?;
+            crate::sweep::write_csv(staged.dir(), &swept)?;
+            crate::sweep::write_html(staged.dir(), &swept, &s.name)?;
+            staged.commit()?;
+            let csv = out_dir.join("sweep.csv");
+            let html = out_dir.join("sweep.html");
             eprintln!(
                 "ivraie: {} points in {:.1} s (traffic read once in {:.1} s) -> {}, {}",
                 swept.points.len(),
@@ -699,7 +836,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if bad == 0 {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(1)
+                ExitCode::from(exit::ERROR)
             })
         }
         Command::VerifyLog {
@@ -711,16 +848,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `ivraie verify-log`: the verdict on stdout; exit 0 (intact), 1 (not intact)
-/// or 2 (could not be checked).
+/// `ivraie verify-log`: the verdict on stdout; exit 0 (intact), 2 (not
+/// intact) or 1 (could not be checked).
 fn verify_log(file: &Path, expect: Option<LogHead>, report: Option<&Path>) -> Result<ExitCode> {
     let expect = match (expect, report) {
         (Some(h), _) => Some(h),
         (None, Some(r)) => match read_report_head(r) {
             Ok(h) => Some(h),
             Err(e) => {
-                eprintln!("ivraie: error: {e:#}");
-                return Ok(ExitCode::from(2));
+                eprintln!("ivraie: error: {}", error_text(&e));
+                return Ok(ExitCode::from(exit::ERROR));
             }
         },
         (None, None) => None,
@@ -750,11 +887,11 @@ fn verify_log(file: &Path, expect: Option<LogHead>, report: Option<&Path>) -> Re
         Err(e) => {
             if let Problem::Io { source } = &e.problem {
                 eprintln!("ivraie: error: cannot read {}: {source}", file.display());
-                return Ok(ExitCode::from(2));
+                return Ok(ExitCode::from(exit::ERROR));
             }
             writeln!(out, "FAILED: {}: {e}", file.display())?;
             out.flush()?;
-            Ok(ExitCode::from(1))
+            Ok(ExitCode::from(exit::DAMAGED))
         }
     }
 }
@@ -781,7 +918,7 @@ fn baserate(args: &BaserateArgs) -> Result<ExitCode> {
     };
     if let Err(e) = b.validate() {
         eprintln!("ivraie: error: {e}");
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(exit::ERROR));
     }
     let x = b.extrapolate();
     let mut out = io::stdout().lock();
@@ -938,33 +1075,48 @@ fn run_options(
         threads: thread_count(threads)?,
         progress,
         key: key_file.map(KeyChoice::File).unwrap_or_default(),
+        name_inputs: false,
     })
 }
 
-fn run_scenario(
-    path: &std::path::Path,
+/// The flags of `ivraie run`.
+struct RunFlags {
     output: Option<PathBuf>,
     threads: Option<usize>,
     key_file: Option<PathBuf>,
     json: bool,
     no_progress: bool,
     tables: bool,
-) -> Result<ExitCode> {
+    name_inputs: bool,
+    force: bool,
+}
+
+/// What a run's or sweep's output directory holds the output of.
+fn scenario_claim(s: &Scenario) -> String {
+    format!("scenario `{}`", s.name)
+}
+
+fn run_scenario(path: &std::path::Path, f: RunFlags) -> Result<ExitCode> {
     let s = Scenario::load(path)?;
-    let opts = run_options(
+    let mut opts = run_options(
         path,
-        output.or_else(|| s.output.clone()),
+        f.output.or_else(|| s.output.clone()),
         "",
-        threads,
-        key_file,
-        !no_progress,
+        f.threads,
+        f.key_file,
+        !f.no_progress,
     )?;
+    opts.name_inputs = f.name_inputs;
     let out_dir = opts.out_dir.clone();
+    let staged = Staged::prepare(&out_dir, Claim::new("run", &scenario_claim(&s)), f.force)?;
+    opts.out_dir = staged.dir().to_path_buf();
     let report = simulator::run(&s, path, &opts)?;
     let value = serde_json::to_value(&report).context("report.json as a value")?;
-    crate::report::write_outputs(&out_dir, &value, tables)?;
-    for e in &report.traffic.errors {
-        eprintln!("ivraie: warning: {}", e.message);
+    crate::report::write_outputs(staged.dir(), &value, f.tables)?;
+    staged.commit()?;
+    let json = f.json;
+    for w in &report.warnings {
+        eprintln!("ivraie: warning: {w}");
     }
     let mut out = io::stdout().lock();
     if json {
@@ -977,7 +1129,7 @@ fn run_scenario(
     Ok(if report.traffic.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(exit::DAMAGED)
     })
 }
 
@@ -988,9 +1140,42 @@ enum ReportFormat {
     Html,
     /// DIR/tables/*.csv.
     Csv,
-    /// DIR/tables/*.parquet.
-    #[cfg(feature = "parquet")]
+    /// DIR/tables/*.parquet (needs a build with `--features parquet`).
     Parquet,
+}
+
+/// Record file formats, as the command line names them (all of them, whatever
+/// the build: an option of a feature left out says which feature it needs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    /// JSON lines: one record a line, optional fields left out.
+    Jsonl,
+    /// CSV with a header row; optional fields empty.
+    Csv,
+    /// Apache Parquet, typed columns (needs a build with `--features parquet`).
+    Parquet,
+}
+
+impl FormatArg {
+    fn build(self) -> Result<Format> {
+        match self {
+            FormatArg::Jsonl => Ok(Format::Jsonl),
+            FormatArg::Csv => Ok(Format::Csv),
+            #[cfg(feature = "parquet")]
+            FormatArg::Parquet => Ok(Format::Parquet),
+            #[cfg(not(feature = "parquet"))]
+            FormatArg::Parquet => Err(needs_feature("--format parquet", "parquet", "")),
+        }
+    }
+}
+
+/// The error of an option whose feature this build left out.
+#[allow(dead_code)]
+fn needs_feature(option: &str, feature: &str, extra: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{option} needs ivraie built with the `{feature}` feature: \
+         cargo build --release --features {feature}{extra}"
+    )
 }
 
 /// `ivraie report DIR`: redraws the HTML report or writes the tables.
@@ -1010,6 +1195,8 @@ fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
         ReportFormat::Csv => crate::report::write_tables(dir, &value)?,
         #[cfg(feature = "parquet")]
         ReportFormat::Parquet => crate::report::write_parquet_tables(dir, &value)?,
+        #[cfg(not(feature = "parquet"))]
+        ReportFormat::Parquet => return Err(needs_feature("--format parquet", "parquet", "")),
     };
     let mut out = io::stdout().lock();
     for p in written {
@@ -1058,7 +1245,7 @@ fn status(s: &Summary) -> ExitCode {
     if s.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(exit::DAMAGED)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod dissect;
 pub mod flow;
 pub mod generate;
 pub mod measure;
+pub mod output;
 pub mod oversight;
 #[cfg(feature = "parquet")]
 pub mod parquet;

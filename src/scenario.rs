@@ -664,7 +664,7 @@ impl<'de> Deserialize<'de> for Fraction {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
+    #[error("cannot read scenario {}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -683,6 +683,73 @@ pub enum ScenarioError {
         /// What is wrong, naming the key.
         message: String,
     },
+}
+
+/// The key of the `key = value` line holding byte `offset`, if it is one.
+fn key_at(text: &str, offset: usize) -> Option<&str> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('#') && !key.starts_with('[')).then_some(key)
+}
+
+/// serde's "invalid type: string \"three\", expected u64" in words a
+/// scenario's author reads: "`threshold` must be a whole number, like 3
+/// (found the text "three")". Other messages are kept, with the key before.
+fn in_words(message: &str, key: Option<&str>) -> String {
+    let named = |m: &str| match key {
+        Some(k) => format!("`{k}`: {m}"),
+        None => m.to_string(),
+    };
+    let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+    else {
+        return named(message);
+    };
+    let Some((found, expected)) = rest.split_once(", expected ") else {
+        return named(message);
+    };
+    let kind = match expected.trim() {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, like 3",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number, like 3 or -3",
+        "f32" | "f64" => "a number, like 0.5 or 12",
+        "a boolean" => "true or false",
+        "a string" | "a borrowed string" => "text in quotes, like \"1d\"",
+        "a sequence" => "a list in brackets, like [\"a\", \"b\"]",
+        "a map" | "struct" => "a table, like { key = value }",
+        other => return named(&format!("must be {other} (found {})", found_words(found))),
+    };
+    let found = found_words(found);
+    match key {
+        Some(k) => format!("`{k}` must be {kind} (found {found})"),
+        None => format!("a value must be {kind} (found {found})"),
+    }
+}
+
+/// serde's `string "three"`, `integer `-1``, `floating point `0.5`` in words.
+fn found_words(found: &str) -> String {
+    let found = found.trim();
+    if let Some(v) = found.strip_prefix("string ") {
+        return format!("the text {v}");
+    }
+    for (serde, words) in [
+        ("integer ", "the number "),
+        ("floating point ", "the number "),
+        ("boolean ", ""),
+    ] {
+        if let Some(v) = found.strip_prefix(serde) {
+            return format!("{words}{}", v.trim_matches('`'));
+        }
+    }
+    match found {
+        "sequence" => "a list".into(),
+        "map" => "a table".into(),
+        other => other.into(),
+    }
 }
 
 /// Line and column (from 1) of a byte offset.
@@ -717,7 +784,7 @@ impl Scenario {
         };
         let mut s: Scenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|r| r.start).unwrap_or(0);
-            invalid(offset, e.message().trim().to_string())
+            invalid(offset, in_words(e.message().trim(), key_at(text, offset)))
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
         for c in &mut s.source.captures {

@@ -26,7 +26,8 @@ use crate::flow::Subscribers;
 use crate::generate::{self, Generator, Label, Role};
 use crate::measure::{self, Confusion, Estimate, ExtrapolationCi, Snr};
 use crate::oversight::{Event, LogHead, LogWriter};
-use crate::pipeline::{self, Summary, write_atomically};
+use crate::output::write_atomically;
+use crate::pipeline::{self, Summary};
 use crate::policy::{Decision, Pseudonymizer, Warrant, Window, WindowReport, retention_bucket};
 use crate::record::{Observation, What};
 use crate::scenario::{BoxSpec, Identification, Scenario};
@@ -55,6 +56,10 @@ pub struct RunOptions {
     pub progress: bool,
     /// Pseudonym key.
     pub key: KeyChoice,
+    /// Name the capture files in the report (`traffic.inputs`, `skipped`,
+    /// errors, the labels file); otherwise they are "input 1", "input 2"...:
+    /// file names often hold addresses or customers' names.
+    pub name_inputs: bool,
 }
 
 /// A run that could not be done.
@@ -88,6 +93,15 @@ pub enum SimError {
     /// No traffic at all.
     #[error("the scenario's sources hold no traffic")]
     NoTraffic,
+}
+
+impl From<crate::output::WriteError> for SimError {
+    fn from(e: crate::output::WriteError) -> SimError {
+        SimError::Output {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -291,6 +305,37 @@ pub struct Report {
     /// Wall-clock seconds of the whole run (the only other field that changes
     /// between identical runs).
     pub wall_s: f64,
+    /// The inputs that could not be read to their end, naming the files
+    /// (whatever `name_inputs`): for the terminal, never written.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// The traffic summary with its input files named "input 1", "input 2"...
+/// (in `inputs`, `skipped` and each error's path and message).
+fn unnamed_inputs(summary: &Summary) -> Summary {
+    let mut s = summary.clone();
+    let mut names: Vec<(String, String)> = Vec::new();
+    for (i, n) in s.inputs.iter_mut().enumerate() {
+        if n != "generated" {
+            let alias = format!("input {}", i + 1);
+            names.push((std::mem::replace(n, alias.clone()), alias));
+        }
+    }
+    for (i, n) in s.skipped.iter_mut().enumerate() {
+        *n = format!("skipped file {}", i + 1);
+    }
+    // Longest names first, so that no name is replaced inside a longer one.
+    names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    for e in &mut s.errors {
+        for (name, alias) in &names {
+            e.message = e.message.replace(name.as_str(), alias);
+            if e.path == *name {
+                e.path = alias.clone();
+            }
+        }
+    }
+    s
 }
 
 // ---------------------------------------------------------------------------
@@ -1099,15 +1144,28 @@ pub fn simulate(
         start: clock::format_ts(traffic.start_ns),
         end: clock::format_ts(traffic.end_ns),
         observations: traffic.observations.len() as u64,
-        traffic: traffic.summary.clone(),
+        traffic: if opts.name_inputs {
+            traffic.summary.clone()
+        } else {
+            unnamed_inputs(&traffic.summary)
+        },
         truth: Truth {
-            source: traffic.truth_source.clone(),
+            source: match &traffic.truth_source {
+                Some(t) if !opts.name_inputs && t != "generated" => Some("labels file".into()),
+                other => other.clone(),
+            },
             roles,
         },
         reference: s.reference.clone(),
         boxes,
         oversight_head: head,
         wall_s: started.elapsed().as_secs_f64(),
+        warnings: traffic
+            .summary
+            .errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect(),
     };
     let alerts_path = dir.join("alerts.jsonl");
     write_atomically(&alerts_path, |w| {
@@ -1117,7 +1175,7 @@ pub fn simulate(
         }
         Ok(())
     })
-    .map_err(SimError::Pipeline)?;
+    ?;
     let report_path = dir.join("report.json");
     write_atomically(&report_path, |w| {
         serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use crate::pipeline::write_atomically;
+use crate::output::write_atomically;
 use crate::record::csv_row;
 use crate::scenario::{Scenario, Span};
 use crate::simulator::{self, Report, RunOptions, SimError};
@@ -269,6 +269,15 @@ pub enum SweepError {
     Write(#[from] crate::pipeline::PipelineError),
 }
 
+impl From<crate::output::WriteError> for SweepError {
+    fn from(e: crate::output::WriteError) -> SweepError {
+        SweepError::Output {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 /// Columns of `sweep.csv` after the swept keys.
 pub const COLUMNS: &[&str] = &[
     "point",
@@ -459,12 +468,7 @@ pub fn write_html(dir: &Path, sw: &Swept, scenario_name: &str) -> Result<PathBuf
         ));
     }
     let html = page(&format!("ivraie sweep: {scenario_name}"), &body);
-    write_atomically(&path, |w| w.write_all(html.as_bytes())).map_err(|e| match e {
-        crate::pipeline::PipelineError::Output { path, source } => {
-            SweepError::Output { path, source }
-        }
-        other => SweepError::Grid(other.to_string()),
-    })?;
+    write_atomically(&path, |w| w.write_all(html.as_bytes()))?;
     Ok(path)
 }
 

@@ -111,8 +111,8 @@ impl LiveSource {
         let linktype = LinkType::from_number(cap.get_datalink().0 as u32);
         let interrupted = Arc::new(AtomicBool::new(false));
         let flag = interrupted.clone();
-        // Only one handler per process; a second live source keeps the first.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        // The first Ctrl-C stops the capture cleanly; a second one ends the process.
+        crate::output::on_interrupt(move || flag.store(true, Ordering::SeqCst));
         Ok(LiveSource {
             name: format!("interface {iface}"),
             cap,

@@ -201,10 +201,7 @@ pub fn labels_path(pcap: &Path) -> PathBuf {
 /// Writes labels as CSV (header [`LABELS_HEADER`], one row per label, empty
 /// system for ordinary subscribers) through a temporary file renamed into place.
 pub fn write_labels(path: &Path, labels: &[Label]) -> io::Result<()> {
-    crate::pipeline::write_atomically(path, |w| write_labels_to(w, labels)).map_err(|e| match e {
-        crate::pipeline::PipelineError::Output { source, .. } => source,
-        other => io::Error::other(other.to_string()),
-    })
+    crate::output::write_atomically(path, |w| write_labels_to(w, labels)).map_err(io::Error::from)
 }
 
 /// Writes labels as CSV to any writer.

@@ -24,7 +24,7 @@ pub mod talkers;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,7 @@ use crate::flow::{
     FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash, tcp_flag,
 };
 use crate::record::{FLOW_CSV_HEADER, FlowRecord, Observation, csv_row, secs};
+use crate::output::{WriteError, write_atomically};
 use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 
 /// Packets per batch sent to a worker.
@@ -67,6 +68,15 @@ impl Format {
             Format::Csv => "csv",
             #[cfg(feature = "parquet")]
             Format::Parquet => "parquet",
+        }
+    }
+}
+
+impl From<WriteError> for PipelineError {
+    fn from(e: WriteError) -> PipelineError {
+        PipelineError::Output {
+            path: e.path,
+            source: e.source,
         }
     }
 }
@@ -500,7 +510,7 @@ fn write_record_file(
         #[cfg(feature = "parquet")]
         Format::Parquet => {
             let lines = tempfile::tempfile_in(&out.dir)?;
-            let mut lw = BufWriter::with_capacity(256 << 10, &lines);
+            let mut lw = io::BufWriter::with_capacity(256 << 10, &lines);
             merge_runs(runs, &mut lw)?;
             lw.flush()?;
             drop(lw);
@@ -511,7 +521,8 @@ fn write_record_file(
             };
             crate::parquet::write(w, &columns, &mut rows).map(drop)
         }
-    })
+    })?;
+    Ok(())
 }
 
 fn problem(e: &CaptureError) -> InputProblem {
@@ -522,33 +533,6 @@ fn problem(e: &CaptureError) -> InputProblem {
     }
 }
 
-/// Writes `path` through a temporary file in the same directory, renamed into
-/// place only once complete: a reader never sees a half-written file.
-pub fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<&fs::File>) -> io::Result<()>,
-) -> Result<(), PipelineError> {
-    let err = |source| PipelineError::Output {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".ivraie-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    {
-        let mut w = BufWriter::with_capacity(256 << 10, tmp.as_file());
-        fill(&mut w).map_err(err)?;
-        w.flush().map_err(err)?;
-    }
-    tmp.as_file().sync_data().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
 
 /// What the reader needs from a frame filter.
 trait FrameFilter {

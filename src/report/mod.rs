@@ -263,13 +263,8 @@ pub fn terminal(w: &mut impl Write, r: &Report, out_dir: &std::path::Path) -> io
     Ok(())
 }
 
-fn io_error(e: crate::pipeline::PipelineError) -> io::Error {
-    match e {
-        crate::pipeline::PipelineError::Output { path, source } => {
-            io::Error::new(source.kind(), format!("{}: {source}", path.display()))
-        }
-        other => io::Error::other(other.to_string()),
-    }
+fn io_error(e: crate::output::WriteError) -> io::Error {
+    e.into()
 }
 
 /// Writes `DIR/report.html` (whole: temporary file, then rename), checking
@@ -278,7 +273,7 @@ pub fn write_html(dir: &Path, report: &Value) -> io::Result<PathBuf> {
     let log = html::LogCheck::of(dir, report);
     let page = html::render(report, &log);
     let path = dir.join("report.html");
-    crate::pipeline::write_atomically(&path, |w| w.write_all(page.as_bytes())).map_err(io_error)?;
+    crate::output::write_atomically(&path, |w| w.write_all(page.as_bytes())).map_err(io_error)?;
     Ok(path)
 }
 
@@ -315,7 +310,7 @@ fn each_table(
     let mut paths = Vec::new();
     for t in tables::tables(report) {
         let path = tdir.join(format!("{}.{ext}", t.name));
-        crate::pipeline::write_atomically(&path, |w| fill(&t, w)).map_err(io_error)?;
+        crate::output::write_atomically(&path, |w| fill(&t, w)).map_err(io_error)?;
         paths.push(path);
     }
     Ok(paths)

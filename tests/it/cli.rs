@@ -226,7 +226,7 @@ fn outputs_leave_no_temporary_files() {
     let mut want: Vec<String> = ivraie::dissect::registry()
         .iter()
         .map(|d| format!("{}.jsonl", d.name()))
-        .chain(["flows.jsonl".to_string()])
+        .chain(["flows.jsonl".to_string(), ivraie::output::MARKER.to_string()])
         .collect();
     want.sort();
     assert_eq!(
@@ -249,8 +249,8 @@ fn usage_errors_exit_with_one() {
     );
     assert_eq!(
         ivraie(&["inspect"]).status.code(),
-        Some(2),
-        "clap's own usage status"
+        Some(1),
+        "a usage error clap finds has the same status"
     );
     let empty = tempfile::tempdir().unwrap();
     let o = ivraie(&["inspect", s(empty.path())]);

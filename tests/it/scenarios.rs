@@ -19,6 +19,7 @@ fn run(name: &str, out: &Path) -> Report {
         threads: 2,
         progress: false,
         key: KeyChoice::Auto,
+        name_inputs: false,
     };
     let r = simulator::run(&s, &path, &opts).unwrap();
     ivraie::oversight::verify_against(&out.join("oversight.jsonl"), &r.oversight_head).unwrap();

@@ -98,6 +98,7 @@ fn run(path: &Path, out: &Path) -> Report {
         threads: 2,
         progress: false,
         key: KeyChoice::Random,
+        name_inputs: false,
     };
     simulator::run(&s, path, &opts).unwrap()
 }
@@ -289,6 +290,7 @@ fn same_scenario_same_outputs_except_wall_clock() {
             threads: 1,
             progress: false,
             key: KeyChoice::File(key.clone()),
+            name_inputs: false,
         };
         simulator::run(&s, &path, &opts).unwrap();
         let mut report: Value =

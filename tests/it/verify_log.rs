@@ -88,7 +88,7 @@ fn an_intact_log_is_ok_with_its_entry_count() {
 }
 
 #[test]
-fn each_kind_of_tampering_exits_one_naming_the_line() {
+fn each_kind_of_tampering_exits_two_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_log(dir.path());
     let original = lines(&path);
@@ -138,7 +138,7 @@ fn each_kind_of_tampering_exits_one_naming_the_line() {
     for (what, tampered, says) in cases {
         write_lines(&path, &tampered);
         let o = ivraie().arg("verify-log").arg(&path).output().unwrap();
-        assert_eq!(o.status.code(), Some(1), "{what}");
+        assert_eq!(o.status.code(), Some(2), "{what}: not intact");
         let out = stdout(&o);
         assert!(out.starts_with("FAILED: "), "{what}: {out}");
         assert!(out.contains(says), "{what}: {out}");
@@ -149,7 +149,7 @@ fn each_kind_of_tampering_exits_one_naming_the_line() {
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(len - 20).unwrap();
     let o = ivraie().arg("verify-log").arg(&path).output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
     assert!(out.contains("truncated at line 6"), "{out}");
     assert!(
@@ -159,11 +159,11 @@ fn each_kind_of_tampering_exits_one_naming_the_line() {
 }
 
 #[test]
-fn a_missing_file_exits_two_naming_it() {
+fn a_missing_file_exits_one_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere.jsonl");
     let o = ivraie().arg("verify-log").arg(&missing).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1), "could not be checked");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("nowhere.jsonl"), "{err}");
     assert!(o.stdout.is_empty());
@@ -211,7 +211,7 @@ fn the_recorded_head_catches_a_cut_and_reclosed_log() {
             .args(&extra)
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(1), "{extra:?}");
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
         let out = stdout(&o);
         assert!(out.contains("the run recorded 6 entries"), "{out}");
         assert!(out.contains("the file has 3 entries"), "{out}");
@@ -225,6 +225,6 @@ fn the_recorded_head_catches_a_cut_and_reclosed_log() {
         .arg(&report)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1), "could not be checked");
     assert!(String::from_utf8_lossy(&o.stderr).contains("oversight_head"));
 }
