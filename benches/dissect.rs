@@ -1,5 +1,5 @@
 //! Per-message cost of the dissectors under the floods of `tests/it/flood.rs`:
-//! the same payloads (`tests/support/flood_payloads.rs`), fed the way a worker
+//! the same payloads (`tests/it/support/flood_payloads.rs`), fed the way a worker
 //! feeds them ([`FlowApp::on_packet`], then [`FlowApp::finish`] when the flow
 //! ends), records made and dropped.
 //!
@@ -27,7 +27,7 @@ use ivraie::dissect::sip::parser::parse_datagram;
 use ivraie::flow::{FlowConfig, FlowEnds, FlowTable};
 use ivraie::record::FlowRecord;
 
-#[path = "../tests/support/flood_payloads.rs"]
+#[path = "../tests/it/support/flood_payloads.rs"]
 mod flood_payloads;
 
 #[path = "support/churn.rs"]

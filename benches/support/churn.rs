@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use ivraie::decode::{Addr, ipproto};
 use ivraie::flow::{FlowKey, FlowPacket, Subscribers};
 
-#[path = "../../tests/support/flood_words.rs"]
+#[path = "../../tests/it/support/flood_words.rs"]
 pub mod flood_words;
 
 /// Flows held by the churn bench's table: a flood test worker's share of its cap.
