@@ -459,21 +459,62 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
         args.force,
         is_labels_file,
     )?;
+    // How big, before starting: measured on a sample of the population.
+    let est = generate::estimate_size(&p).map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "ivraie: {} people over {} day{}: about {} packets, {} of capture, {}",
+        crate::report::thousands(p.population as u64),
+        p.days,
+        if p.days == 1 { "" } else { "s" },
+        crate::report::about(est.packets as f64),
+        crate::report::bytes(est.capture_bytes),
+        crate::progress::duration(est.seconds)
+    );
+    if !stdout {
+        let dir = crate::output::parent_of(&args.output);
+        if let Some(free) = crate::output::available_space(dir) {
+            // The file is written whole beside its final name: it needs all
+            // its room at once, and a margin.
+            let need = est.capture_bytes.saturating_add(est.capture_bytes / 10);
+            if need > free {
+                bail!(
+                    "{} would need about {} ({} packets) but {} has {} free: \
+                     fewer people (--population) or days (--days), or another disk",
+                    args.output.display(),
+                    crate::report::bytes(need),
+                    crate::report::about(est.packets as f64),
+                    dir.display(),
+                    crate::report::bytes(free)
+                );
+            }
+        }
+    }
     let started = std::time::Instant::now();
     let mut g = Generator::new(&p).map_err(anyhow::Error::msg)?;
+    let mut progress = crate::progress::Progress::new(!args.no_progress);
+    let span = (g.start_ns(), g.end_ns());
+    let mut show = |g: &Generator| {
+        progress.update(crate::progress::Position {
+            fraction: Some((g.now_ns() - span.0) as f64 / (span.1 - span.0).max(1) as f64),
+            packets: g.packets(),
+            sim_ns: Some(g.now_ns()),
+        })
+    };
     let (packets, bytes) = if stdout {
         let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-        let r = g.write_all_to(&mut out)?;
+        let r = g.write_all_with(&mut out, &mut show)?;
         out.flush()?;
         r
     } else {
         let mut r = (0, 0);
         crate::output::write_atomically(&args.output, |w| {
-            r = g.write_all_to(w)?;
+            r = g.write_all_with(w, &mut show)?;
             Ok(())
         })?;
         r
     };
+    drop(show);
+    progress.finish();
     generate::write_labels(&labels_to, g.labels())
         .with_context(|| format!("writing {}", labels_to.display()))?;
     let wall = started.elapsed().as_secs_f64();
@@ -611,6 +652,7 @@ impl InputArgs {
             subscribers,
             output,
             progress: !self.no_progress,
+            span_ns: None,
             dissect: !self.flows_only,
             mmap: self.mmap,
             keep: false,
@@ -1079,6 +1121,48 @@ fn run_options(
     })
 }
 
+/// Says how big a scenario's traffic is before reading it: a generated
+/// population's packets (measured on a sample), or the captures' bytes.
+/// Quiet when `quiet` and the job is small.
+fn announce_size(s: &Scenario, quiet: bool) -> Result<()> {
+    let mut parts = Vec::new();
+    let mut big = false;
+    if let Some(pop) = &s.source.generate {
+        let est = generate::estimate_size(pop).map_err(anyhow::Error::msg)?;
+        big |= est.packets > 10_000_000;
+        parts.push(format!(
+            "{} people over {} days to generate (about {} packets)",
+            crate::report::thousands(pop.population as u64),
+            pop.days,
+            crate::report::about(est.packets as f64)
+        ));
+    }
+    let (inputs, _) = expand_inputs(&s.source.captures);
+    if !inputs.is_empty() {
+        let bytes: u64 = inputs
+            .iter()
+            .filter_map(|i| match i {
+                InputSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                _ => None,
+            })
+            .sum();
+        big |= bytes > 1 << 30;
+        parts.push(format!(
+            "{} capture{} ({})",
+            inputs.len(),
+            if inputs.len() == 1 { "" } else { "s" },
+            crate::report::bytes(bytes)
+        ));
+        if s.clock.loops > 1 {
+            parts.push(format!("looped {} times", s.clock.loops));
+        }
+    }
+    if !parts.is_empty() && (big || !quiet) {
+        eprintln!("ivraie: reading {}", parts.join(", "));
+    }
+    Ok(())
+}
+
 /// The flags of `ivraie run`.
 struct RunFlags {
     output: Option<PathBuf>,
@@ -1109,6 +1193,7 @@ fn run_scenario(path: &std::path::Path, f: RunFlags) -> Result<ExitCode> {
     opts.name_inputs = f.name_inputs;
     let out_dir = opts.out_dir.clone();
     let staged = Staged::prepare(&out_dir, Claim::new("run", &scenario_claim(&s)), f.force)?;
+    announce_size(&s, f.json || f.no_progress)?;
     opts.out_dir = staged.dir().to_path_buf();
     let report = simulator::run(&s, path, &opts)?;
     let value = serde_json::to_value(&report).context("report.json as a value")?;
@@ -1203,7 +1288,25 @@ fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
         writeln!(out, "{}", p.display())?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    // The run's log is checked whatever is written: a report redrawn over a
+    // tampered log must not pass in silence (the HTML says it too).
+    use crate::report::html::LogCheck;
+    let log = dir.join("oversight.jsonl");
+    match LogCheck::of(dir, &value) {
+        LogCheck::Verified { .. } => Ok(ExitCode::SUCCESS),
+        LogCheck::Failed(why) => {
+            eprintln!(
+                "ivraie: warning: {} does not verify: {why} (`ivraie verify-log {}` says more)",
+                log.display(),
+                log.display()
+            );
+            Ok(ExitCode::from(exit::DAMAGED))
+        }
+        LogCheck::Unchecked(why) => {
+            eprintln!("ivraie: warning: {} could not be checked: {why}", log.display());
+            Ok(ExitCode::from(exit::DAMAGED))
+        }
+    }
 }
 
 fn run_pipeline(

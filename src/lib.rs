@@ -29,6 +29,7 @@ pub mod oversight;
 pub mod parquet;
 pub mod pipeline;
 pub mod policy;
+pub mod progress;
 pub mod record;
 pub mod report;
 pub mod scenario;

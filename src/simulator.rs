@@ -416,6 +416,8 @@ pub fn prepare(s: &Scenario, opts: &RunOptions) -> Result<Traffic, SimError> {
         threads: opts.threads,
         subscribers: subscribers.unwrap_or_else(Subscribers::private),
         progress: opts.progress,
+        // Only generated traffic: captures' bytes give the bar its share.
+        span_ns: if s.source.captures.is_empty() { span } else { None },
         keep: true,
         ..pipeline::Config::default()
     };

@@ -45,6 +45,11 @@ pub const SMALL_CHUNK_SIZE: usize = 64 << 10;
 /// (libpcap's own ceiling for the largest link types is 256 KiB; pcapng blocks
 /// carrying systemd journal or secrets may be larger, hence the margin.)
 pub const MAX_RECORD_LEN: usize = 16 << 20;
+/// The largest packet libpcap writes for the common link types
+/// (`MAXIMUM_SNAPLEN`), and the ceiling Wireshark's reader applies. A pcap
+/// record claiming more than this and more than its file's snaplen is not a
+/// record boundary: the file is corrupt there.
+pub const PCAP_MAX_SNAPLEN: usize = 262_144;
 
 /// Link-layer header types (tcpdump.org `LINKTYPE_*`), as an open enum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -455,6 +460,8 @@ enum Format {
         nanos: bool,
         modified: bool,
         linktype: LinkType,
+        /// The file's snaplen.
+        snaplen: u32,
     },
     PcapNg {
         big_endian: bool,
@@ -688,6 +695,7 @@ impl CaptureReader {
                     nanos,
                     modified,
                     linktype: LinkType::from_number(hdr.network.0 as u32 & 0x03ff_ffff),
+                    snaplen: hdr.snaplen,
                 });
             }
             Magic::PcapNg => {
@@ -757,9 +765,19 @@ impl CaptureReader {
             nanos,
             modified,
             linktype,
+            snaplen,
         }) = self.format
         else {
             return Ok(Step::End);
+        };
+        // Records may exceed a small snaplen (tcpdump's test captures do, and
+        // libpcap reads them), not both it and libpcap's own ceiling.
+        let max_caplen = (snaplen as usize).clamp(PCAP_MAX_SNAPLEN, MAX_RECORD_LEN);
+        let too_long = |caplen: usize| {
+            format!(
+                "record of {caplen} captured bytes, more than the file's snaplen ({snaplen}) \
+                 and than {PCAP_MAX_SNAPLEN}: not a record (corrupt or cut file)"
+            )
         };
         // struct pcap_pkthdr { u32 ts_sec; u32 ts_frac; u32 caplen; u32 len; }
         // (the "modified" format appends ifindex, protocol, pkt_type: 24 bytes)
@@ -796,10 +814,8 @@ impl CaptureReader {
                 } else {
                     u32::from_le_bytes(b)
                 } as usize;
-                if caplen > MAX_RECORD_LEN {
-                    return Err(self.corrupt(format!(
-                        "record captured length {caplen} exceeds {MAX_RECORD_LEN}"
-                    )));
+                if caplen > max_caplen {
+                    return Err(self.corrupt(too_long(caplen)));
                 }
                 if !self.fill(hdr_len + caplen)? {
                     return Err(self.truncated("pcap record", hdr_len + caplen));
@@ -814,6 +830,9 @@ impl CaptureReader {
             Err(e) => return Err(self.corrupt(format!("bad pcap record: {}", nom_reason(&e)))),
         };
         let caplen = block.caplen as usize;
+        if caplen > max_caplen {
+            return Err(self.corrupt(too_long(caplen)));
+        }
         let frac_ns = if nanos {
             block.ts_usec as i64
         } else {

@@ -743,12 +743,12 @@ fn truncated_pcapng_block_is_reported_at_its_offset() {
 }
 
 #[test]
-fn caplen_over_max_record_len_is_corrupt() {
+fn caplen_over_the_snaplen_ceiling_is_corrupt() {
     let mut v = pcap(false, false, 1, &[(1, 0, &[1; 4], 4)]);
     let at = v.len() as u64;
     v.extend(2u32.to_le_bytes());
     v.extend(0u32.to_le_bytes());
-    v.extend((MAX_RECORD_LEN as u32 + 1).to_le_bytes());
+    v.extend((PCAP_MAX_SNAPLEN as u32 + 1).to_le_bytes());
     v.extend(100u32.to_le_bytes());
     v.extend([0; 64]);
     let (frames, errors) = read_one(v);
@@ -759,8 +759,9 @@ fn caplen_over_max_record_len_is_corrupt() {
             assert_eq!(
                 *reason,
                 format!(
-                    "record captured length {} exceeds {MAX_RECORD_LEN}",
-                    MAX_RECORD_LEN + 1
+                    "record of {} captured bytes, more than the file's snaplen (65535) and \
+                     than {PCAP_MAX_SNAPLEN}: not a record (corrupt or cut file)",
+                    PCAP_MAX_SNAPLEN + 1
                 )
             );
         }
@@ -769,18 +770,18 @@ fn caplen_over_max_record_len_is_corrupt() {
 }
 
 #[test]
-fn caplen_at_max_record_len_is_not_corrupt_only_truncated() {
+fn caplen_at_the_snaplen_ceiling_is_not_corrupt_only_truncated() {
     let mut v = pcap(false, false, 1, &[]);
     v.extend(2u32.to_le_bytes());
     v.extend(0u32.to_le_bytes());
-    v.extend((MAX_RECORD_LEN as u32).to_le_bytes());
-    v.extend((MAX_RECORD_LEN as u32).to_le_bytes());
+    v.extend((PCAP_MAX_SNAPLEN as u32).to_le_bytes());
+    v.extend((PCAP_MAX_SNAPLEN as u32).to_le_bytes());
     let (frames, errors) = read_one(v);
     assert!(frames.is_empty());
     match &errors[..] {
         [CaptureError::Truncated { offset, needed, .. }] => {
             assert_eq!(*offset, 24);
-            assert_eq!(*needed, MAX_RECORD_LEN);
+            assert_eq!(*needed, PCAP_MAX_SNAPLEN);
         }
         other => panic!("expected one Truncated, got {other:?}"),
     }
@@ -1037,4 +1038,39 @@ fn read_error_is_an_io_error_naming_the_input() {
         other => panic!("expected one Io, got {other:?}"),
     }
     assert_eq!(errors[0].offset(), None);
+}
+
+/// A record header claiming 300,000 bytes, more than the file's snaplen and
+/// libpcap's 262,144 ceiling, is where the file is corrupt: reported at that
+/// record's offset (as tshark does), not taken as a packet with the next
+/// records' bytes inside, which moved the error to a later offset.
+#[test]
+fn oversized_pcap_record_is_reported_at_its_own_offset() {
+    let mut bytes = pcap(false, false, 1, &[(1, 0, &[1; 60], 60)]);
+    let bad = bytes.len();
+    bytes.extend(u32_bytes(2, false));
+    bytes.extend(u32_bytes(0, false));
+    bytes.extend(u32_bytes(300_000, false));
+    bytes.extend(u32_bytes(300_000, false));
+    // What follows would be swallowed whole as that record's data.
+    let data = [3u8; 60];
+    let records: Vec<(u32, u32, &[u8], u32)> = vec![(3, 0, &data, 60); 6000];
+    let after = pcap(false, false, 1, &records);
+    bytes.extend_from_slice(&after[24..]);
+    for chunk in [64, 4096, 1 << 20] {
+        let (frames, errors) = collect(vec![reader(bytes.clone(), 0, chunk)]);
+        assert_eq!(frames.len(), 1, "chunk {chunk}");
+        assert_eq!(errors.len(), 1, "chunk {chunk}");
+        assert_eq!(errors[0].offset(), Some(bad as u64), "chunk {chunk}");
+        assert!(
+            errors[0].to_string().contains("300000 captured bytes"),
+            "{}",
+            errors[0]
+        );
+    }
+    // A record above a small snaplen but under the ceiling is a packet, as
+    // libpcap reads it (tcpdump's test captures have such records).
+    let ok = pcap(false, false, 1, &[(1, 0, &[1; 70_000], 70_000)]);
+    let (frames, errors) = read_one(ok);
+    assert_eq!((frames.len(), errors.len()), (1, 0));
 }

@@ -707,14 +707,33 @@ impl Generator {
 
     /// Writes the whole capture to `w`; returns (packets, wire bytes).
     pub fn write_all_to(&mut self, w: &mut impl Write) -> io::Result<(u64, u64)> {
+        self.write_all_with(w, |_| {})
+    }
+
+    /// [`Generator::write_all_to`], calling `each` after every block written
+    /// (a few hundred kilobytes): for a progress bar.
+    pub fn write_all_with(
+        &mut self,
+        w: &mut impl Write,
+        mut each: impl FnMut(&Generator),
+    ) -> io::Result<(u64, u64)> {
         while self.fill() {
             w.write_all(&self.out)?;
             self.out.clear();
+            each(self);
             if self.finished {
                 break;
             }
         }
         Ok((self.packets, self.wire_bytes))
+    }
+
+    /// The simulated instant the capture has reached: the next event's time.
+    pub fn now_ns(&self) -> i64 {
+        self.heap
+            .peek()
+            .map_or(self.end, |Reverse((t, _, _))| (*t).min(self.end))
+            .max(self.start)
     }
 
     // ---- the behaviour model ----

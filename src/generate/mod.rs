@@ -198,6 +198,56 @@ pub fn labels_path(pcap: &Path) -> PathBuf {
     pcap.with_file_name(format!("{stem}.labels.csv"))
 }
 
+/// How big a population's capture will be, measured on a sample of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SizeEstimate {
+    /// Packets.
+    pub packets: u64,
+    /// Bytes of the capture file (records as written, snaplen-cut).
+    pub capture_bytes: u64,
+    /// Seconds to generate it on this machine.
+    pub seconds: f64,
+}
+
+/// Estimates the capture of `p` by generating a sample of it (its first two
+/// days, for at most 200 people or the targets and lookalikes and as many
+/// ordinary people) into nothing, and scaling by people × days. Within a
+/// few percent on the default rates (more when special roles are a large
+/// share of a small population, whose capture is then small anyway).
+pub fn estimate_size(p: &Population) -> Result<SizeEstimate, String> {
+    let special = (p.targets + p.lookalikes).saturating_mul(p.systems.len() as u32);
+    let mut sample = p.clone();
+    sample.population = p.population.min(200.max(special.saturating_mul(2)));
+    sample.days = p.days.clamp(1, 2);
+    let started = std::time::Instant::now();
+    let mut g = Generator::new(&sample)?;
+    let mut counted = CountingSink(0);
+    let (packets, _) = g
+        .write_all_to(&mut counted)
+        .map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let scale = (p.population as f64 / sample.population.max(1) as f64)
+        * (p.days as f64 / sample.days as f64);
+    Ok(SizeEstimate {
+        packets: (packets as f64 * scale).round() as u64,
+        capture_bytes: (counted.0 as f64 * scale).round() as u64,
+        seconds: seconds * scale,
+    })
+}
+
+/// A writer that only counts.
+struct CountingSink(u64);
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes labels as CSV (header [`LABELS_HEADER`], one row per label, empty
 /// system for ordinary subscribers) through a temporary file renamed into place.
 pub fn write_labels(path: &Path, labels: &[Label]) -> io::Result<()> {

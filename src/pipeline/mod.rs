@@ -24,9 +24,9 @@ pub mod talkers;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use serde::Serialize;
@@ -103,6 +103,10 @@ pub struct Config {
     pub output: Option<Output>,
     /// Show a progress bar on stderr (only if it is a terminal and the run is long).
     pub progress: bool,
+    /// The simulated period the input covers, when known before reading (a
+    /// generated population): the progress bar shows the simulated date
+    /// reached and the time left from it.
+    pub span_ns: Option<(i64, i64)>,
     /// Run the application dissectors (off: flows only).
     pub dissect: bool,
     /// Memory-map regular files instead of reading them.
@@ -125,6 +129,7 @@ impl Default for Config {
             subscribers: Subscribers::private(),
             output: None,
             progress: false,
+            span_ns: None,
             dissect: true,
             mmap: false,
             keep: false,
@@ -573,7 +578,8 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     let mut stats = TrafficStats::default();
     let (mut first_ns, mut last_ns) = (i64::MAX, i64::MIN);
     let subs = &cfg.subscribers;
-    let mut progress = Progress::new(cfg.progress, source.total_bytes());
+    let mut progress = crate::progress::Progress::new(cfg.progress);
+    let total_bytes = source.total_bytes();
     let mut index = 0u64;
 
     let mut pending_progress = 0u32;
@@ -674,8 +680,21 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         pending_progress += 1;
         if pending_progress == 1 << 16 {
             pending_progress = 0;
-            // Bytes read so far, near enough: data plus a record header per frame.
-            progress.tick(stats.captured_bytes + 16 * index);
+            // Bytes read so far, near enough: data plus a record header per
+            // frame; else the simulated time reached in the span announced.
+            let read = (stats.captured_bytes + 16 * index) as f64;
+            let fraction = if total_bytes > 0 {
+                Some(read / total_bytes as f64)
+            } else {
+                cfg.span_ns
+                    .filter(|(a, b)| b > a)
+                    .map(|(a, b)| (last_ns - a) as f64 / (b - a) as f64)
+            };
+            progress.update(crate::progress::Position {
+                fraction,
+                packets: index,
+                sim_ns: cfg.span_ns.map(|_| last_ns),
+            });
         }
     });
     // Every worker gets a last batch, even empty, carrying the final clock.
@@ -964,53 +983,3 @@ fn write_flow_csv(buf: &mut Vec<u8>, r: &FlowRecord) {
     );
 }
 
-/// A progress bar on stderr that appears only after two seconds, and only on a
-/// terminal.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    enabled: bool,
-    started: Instant,
-    total: u64,
-    consumed: u64,
-}
-
-impl Progress {
-    fn new(enabled: bool, total: u64) -> Self {
-        Progress {
-            bar: None,
-            enabled: enabled && io::stderr().is_terminal(),
-            started: Instant::now(),
-            total,
-            consumed: 0,
-        }
-    }
-
-    fn tick(&mut self, consumed: u64) {
-        self.consumed = consumed;
-        if !self.enabled {
-            return;
-        }
-        if self.bar.is_none() && self.started.elapsed() > Duration::from_secs(2) {
-            let bar = if self.total > 0 {
-                indicatif::ProgressBar::new(self.total).with_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{spinner} {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}",
-                    )
-                    .expect("literal template"),
-                )
-            } else {
-                indicatif::ProgressBar::new_spinner()
-            };
-            self.bar = Some(bar);
-        }
-        if let Some(b) = &self.bar {
-            b.set_position(self.consumed);
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}

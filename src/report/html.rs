@@ -270,6 +270,16 @@ pub fn render(report: &Value, log: &LogCheck) -> String {
     page(&format!("ivraie report: {name}"), &b)
 }
 
+/// `target` → "targets", `ordinary` → "ordinary people" (singular for one).
+fn role_noun(role: &str, one: bool) -> String {
+    match (role, one) {
+        ("ordinary", true) => "ordinary person".into(),
+        ("ordinary", false) => "ordinary people".into(),
+        (r, true) => r.into(),
+        (r, false) => format!("{r}s"),
+    }
+}
+
 fn header_facts(b: &mut String, r: &Value) {
     b.push_str("<dl class=\"facts\">\n");
     let mut fact = |k: &str, v: String| {
@@ -280,7 +290,8 @@ fn header_facts(b: &mut String, r: &Value) {
         format!(
             "<code>{}</code> (seed {})",
             escape(text(r, &["scenario_file"])),
-            count(int(r, &["seed"]))
+            // A seed is a name, not a quantity: no thousands separators.
+            int(r, &["seed"]).map_or_else(|| "–".into(), |v| v.to_string())
         ),
     );
     fact(
@@ -307,7 +318,10 @@ fn header_facts(b: &mut String, r: &Value) {
         if !roles.is_empty() {
             let parts: Vec<String> = roles
                 .iter()
-                .map(|(k, v)| format!("{} {}", count(v.as_u64()), escape(k)))
+                .map(|(k, v)| {
+                    let n = v.as_u64();
+                    format!("{} {}", count(n), escape(&role_noun(k, n == Some(1))))
+                })
                 .collect();
             fact("ground truth", parts.join(", "));
         }
@@ -400,14 +414,10 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
             int(r, &["reference", "population"]),
             real(bx, &["extrapolation", "ppv", "value"]),
         ) {
-            (Some(n), Some(p)) if p > 0.0 => format!(
-                "<small>At the scale of {} people: 1 alert in {} would be a real target.</small>",
+            (Some(n), Some(p)) => format!(
+                "<small>At the scale of {} people: {}.</small>",
                 thousands(n),
-                about(1.0 / p)
-            ),
-            (Some(n), Some(_)) => format!(
-                "<small>At the scale of {} people: no alert would be a real target.</small>",
-                thousands(n)
+                super::target_odds(p, true)
             ),
             _ => String::new(),
         };

@@ -43,7 +43,9 @@ pub fn bytes(n: u64) -> String {
 
 /// A large count, rounded for reading: `600,990` stays, `1.3 million`.
 pub fn about(x: f64) -> String {
-    if x >= 1e6 {
+    if x >= 1e9 {
+        format!("{:.1} billion", x / 1e9)
+    } else if x >= 1e6 {
         format!("{:.1} million", x / 1e6)
     } else if x >= 100.0 {
         thousands(x.round() as u64)
@@ -51,6 +53,26 @@ pub fn about(x: f64) -> String {
         format!("{x:.0}")
     } else {
         format!("{x:.1}")
+    }
+}
+
+/// The chance that an alert is a real target, in words: "1 alert in 602 is a
+/// real target", or, when most alerts are ("1 in 1.0" reads as a slip), "98%
+/// of alerts are real targets". `would` for a projection ("would be").
+pub fn target_odds(ppv: f64, would: bool) -> String {
+    let (is, are) = if would {
+        ("would be", "would be")
+    } else {
+        ("is", "are")
+    };
+    if ppv <= 0.0 {
+        format!("no alert {is} a real target")
+    } else if 1.0 / ppv >= 1.5 {
+        format!("1 alert in {} {is} a real target", about(1.0 / ppv))
+    } else if ppv >= 1.0 {
+        format!("every alert {is} a real target")
+    } else {
+        format!("{} of alerts {are} real targets", percent(ppv))
     }
 }
 
@@ -180,17 +202,16 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
     if let Some(x) = &b.extrapolation {
         let ppv = x
             .ppv
-            .map(|p| {
-                if p.value > 0.0 {
-                    format!("1 alert in {} is a real target", about(1.0 / p.value))
-                } else {
-                    "no alert is a real target".to_string()
-                }
-            })
+            .map(|p| target_odds(p.value, false))
             .unwrap_or_else(|| "there would be no alerts".into());
+        let true_ones = if about(x.expected_true.value) == "1.0" {
+            "true one"
+        } else {
+            "true ones"
+        };
         writeln!(
             w,
-            "  at the scale of {} people with {} targets: about {} false alerts (95%: {} to {}) for {} true ones; {ppv}",
+            "  at the scale of {} people with {} targets: about {} false alerts (95%: {} to {}) for {} {true_ones}; {ppv}",
             thousands(r.reference.population),
             thousands(r.reference.targets),
             about(x.expected_false.value),

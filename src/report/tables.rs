@@ -28,6 +28,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
             for (k, x) in m {
                 let key = if prefix.is_empty() {
                     k.clone()
+                } else if prefix.rsplit('.').next() == Some(k.as_str()) && x.is_object() {
+                    // `traffic.traffic.packets` (the run's traffic summary
+                    // holds the packet counts under `traffic` too) reads
+                    // `traffic.packets`.
+                    prefix.to_string()
                 } else {
                     format!("{prefix}.{k}")
                 };
