@@ -25,7 +25,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 /// Prefix of every temporary file and directory ivraie makes.
 pub const TEMP_PREFIX: &str = ".ivraie-";
 /// The file in an output directory that says which command wrote it.
-pub const MARKER: &str = ".ivraie-output.json";
+pub const MARKER: &str = ".ivraie.json";
 
 /// A file or directory that could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -429,6 +429,17 @@ impl Staged {
                 }
             }
             Err(_) => {
+                // `-o some-file/out`: say which part is not a directory.
+                if let Some(file) = target
+                    .ancestors()
+                    .skip(1)
+                    .find(|a| !a.as_os_str().is_empty() && fs::metadata(a).is_ok())
+                    .filter(|a| !a.is_dir())
+                {
+                    return Err(PlaceError::NotADirectory {
+                        path: file.to_path_buf(),
+                    });
+                }
                 fs::create_dir_all(parent).map_err(|source| WriteError {
                     path: parent.to_path_buf(),
                     source,
@@ -722,7 +733,7 @@ mod tests {
         let file = t.path().join("file");
         fs::write(&file, "x").unwrap();
         let e = Staged::prepare(&file.join("out"), Claim::new("extract", ""), false);
-        assert!(matches!(e, Err(PlaceError::Write(_))), "{e:?}");
+        assert!(matches!(e, Err(PlaceError::NotADirectory { .. })), "{e:?}");
         let ro = t.path().join("ro");
         fs::create_dir(&ro).unwrap();
         #[cfg(unix)]

@@ -1,6 +1,8 @@
-//! `ivraie run` killed with SIGKILL at many moments: the oversight log always
-//! verifies up to its last complete entry, no output file is ever half-written,
-//! and a rerun produces the full outputs.
+//! `ivraie run` killed with SIGKILL at many moments: the output directory is
+//! never touched by the killed run (it is written beside it and swapped in
+//! whole); what the killed run left beside it, its oversight log included,
+//! verifies up to its last complete entry and has no half-written file; the
+//! next run removes it and produces the full outputs.
 
 #![cfg(unix)]
 
@@ -75,6 +77,20 @@ fn check_outputs(out: &Path) {
     }
 }
 
+/// What killed runs left in `dir`: their unfinished output directories.
+fn leftovers(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(ivraie::output::TEMP_PREFIX))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn killed_runs_leave_verifiable_logs_and_whole_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -116,15 +132,25 @@ fn killed_runs_leave_verifiable_logs_and_whole_files() {
         } else {
             interrupted += 1;
         }
-        check_outputs(&out);
+        // The output directory is absent or a whole earlier run's.
+        if out.exists() {
+            check_outputs(&out);
+            let v = ivraie::oversight::verify(&out.join("oversight.jsonl")).unwrap();
+            assert!(v.closed, "a killed run never writes into its output directory");
+        }
+        for left in leftovers(dir.path()) {
+            check_outputs(&left);
+        }
     }
     eprintln!("{interrupted} of {attempts} runs cut by SIGKILL");
     assert!(
         interrupted >= 20,
         "only {interrupted} of {attempts} runs were cut"
     );
-    // A rerun completes and gives what an uninterrupted run gives.
+    // A rerun completes and gives what an uninterrupted run gives, and
+    // removes what the killed runs left.
     assert!(ivraie(&scenario, &out).status().unwrap().success());
+    assert_eq!(leftovers(dir.path()), Vec::<std::path::PathBuf>::new());
     for f in ["oversight.jsonl", "alerts.jsonl"] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
