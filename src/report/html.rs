@@ -867,6 +867,19 @@ mod tests {
     }
 
     #[test]
+    fn the_header_says_roles_in_plural_and_the_seed_as_a_name() {
+        let mut r = report("x", true);
+        r["seed"] = 2015.into();
+        r["truth"]["roles"] = json!({"target": 3, "lookalike": 20, "ordinary": 1977});
+        let html = render(&r, &LogCheck::Unchecked("none".into()));
+        assert!(html.contains("(seed 2015)"), "no thousands separator in a seed");
+        assert!(html.contains("3 targets, 20 lookalikes, 1,977 ordinary people"));
+        r["truth"]["roles"] = json!({"target": 1, "ordinary": 1});
+        let html = render(&r, &LogCheck::Unchecked("none".into()));
+        assert!(html.contains("1 target, 1 ordinary person"));
+    }
+
+    #[test]
     fn escape_covers_markup_and_quotes() {
         assert_eq!(
             escape(HOSTILE),

@@ -365,5 +365,16 @@ mod tests {
         assert_eq!(percent(0.044), "4.4%");
         assert_eq!(percent(0.0017), "0.17%");
         assert_eq!(percent(1.0), "100%");
+        assert_eq!(about(8.7e9), "8.7 billion");
+    }
+
+    #[test]
+    fn the_odds_of_a_real_target_never_read_one_in_one() {
+        assert_eq!(target_odds(1.0 / 602.0, false), "1 alert in 602 is a real target");
+        assert_eq!(target_odds(0.98, false), "98% of alerts are real targets");
+        assert_eq!(target_odds(0.999_999, true), "100% of alerts would be real targets");
+        assert_eq!(target_odds(1.0, false), "every alert is a real target");
+        assert_eq!(target_odds(0.0, true), "no alert would be a real target");
+        assert_eq!(target_odds(0.5, false), "1 alert in 2.0 is a real target");
     }
 }

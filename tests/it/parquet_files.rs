@@ -63,6 +63,9 @@ fn record_files_as_parquet_hold_the_values_of_the_json_lines() {
     let mut cells = 0;
     for e in std::fs::read_dir(&json_dir).unwrap() {
         let jsonl = e.unwrap().path();
+        if jsonl.extension().is_none_or(|x| x != "jsonl") {
+            continue; // `.ivraie.json`, which says which command wrote the directory
+        }
         let stem = jsonl.file_stem().unwrap().to_str().unwrap().to_string();
         let want = common::read_jsonl(&jsonl);
         let (columns, got) = read_parquet(&pq_dir.join(format!("{stem}.parquet")));
