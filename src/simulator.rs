@@ -339,137 +339,6 @@ fn unnamed_inputs(summary: &Summary) -> Summary {
 }
 
 // ---------------------------------------------------------------------------
-// The traffic.
-
-/// A scenario's traffic, read and dissected once: the observations every box
-/// (and every point of a sweep) consumes.
-pub struct Traffic {
-    observations: Vec<Observation>,
-    summary: Summary,
-    start_ns: i64,
-    end_ns: i64,
-    labels: Vec<Label>,
-    truth_source: Option<String>,
-    generated_only: bool,
-}
-
-/// Reads (or generates) a scenario's traffic and dissects it once.
-pub fn prepare(s: &Scenario, opts: &RunOptions) -> Result<Traffic, SimError> {
-    let mut readers = Vec::new();
-    let mut errors = Vec::new();
-    let mut names = Vec::new();
-    let mut labels = Vec::new();
-    let mut truth_source = None;
-    let mut span: Option<(i64, i64)> = None;
-    let mut subscribers = s
-        .source
-        .subscribers
-        .as_ref()
-        .map(|n| Subscribers::from_nets(n.iter().map(|n| n.0).collect()));
-    if let Some(pop) = &s.source.generate {
-        let g = Generator::new(pop).map_err(|e| SimError::Generate(e.to_string()))?;
-        labels.extend_from_slice(g.labels());
-        truth_source = Some("generated".to_string());
-        span = Some((g.start_ns(), g.end_ns()));
-        if subscribers.is_none() {
-            let net = pop
-                .subscribers
-                .parse()
-                .map_err(|e| SimError::Generate(format!("subscribers: {e}")))?;
-            subscribers = Some(Subscribers::from_nets(vec![net]));
-        }
-        names.push("generated".to_string());
-        readers.push(CaptureReader::from_reader(
-            "generated".into(),
-            0,
-            Box::new(g),
-            capture::CHUNK_SIZE,
-        ));
-    }
-    let (inputs, _skipped) = capture::expand_inputs(&s.source.captures);
-    for spec in &inputs {
-        match CaptureReader::open(spec, readers.len() as u16, capture::CHUNK_SIZE, false) {
-            Ok(r) => readers.push(r),
-            Err(e) => errors.push(e),
-        }
-        names.push(spec.name());
-    }
-    let labels_file = s.source.labels.clone().or_else(|| match inputs.as_slice() {
-        [InputSpec::File(p)] if s.source.generate.is_none() => {
-            Some(generate::labels_path(p)).filter(|l| l.is_file())
-        }
-        _ => None,
-    });
-    if let Some(l) = &labels_file {
-        labels.extend(generate::read_labels(l).map_err(|e| SimError::Labels(e.to_string()))?);
-        truth_source = Some(l.display().to_string());
-    }
-    // A call's UDP flow is silent between ACK and BYE: follow calls (and their
-    // durations) through an hour of silence and up to a day.
-    let flow = crate::flow::FlowConfig {
-        udp_idle_ns: clock::NS_PER_HOUR,
-        active_ns: clock::NS_PER_DAY,
-        ..crate::flow::FlowConfig::default()
-    };
-    let cfg = pipeline::Config {
-        flow,
-        threads: opts.threads,
-        subscribers: subscribers.unwrap_or_else(Subscribers::private),
-        progress: opts.progress,
-        // Only generated traffic: captures' bytes give the bar its share.
-        span_ns: if s.source.captures.is_empty() { span } else { None },
-        keep: true,
-        ..pipeline::Config::default()
-    };
-    let source = MergedSource::from_readers(readers, errors, 0);
-    let (mut summary, mut observations) = pipeline::run_source_observed(source, names, &cfg)?;
-    // The report names no subscriber: the pipeline's top talkers are addresses.
-    summary.top_talkers.clear();
-    summary.talkers_capped = false;
-    let generated_only = s.source.captures.is_empty();
-    if observations.is_empty() && span.is_none() {
-        return Err(SimError::NoTraffic);
-    }
-    // The simulated clock: move, stretch and loop real captures.
-    if !s.source.captures.is_empty() && !observations.is_empty() {
-        let first = observations[0].ts_ns;
-        let last = observations.last().map(|o| o.ts_ns).unwrap_or(first);
-        let start = s.clock.start.map(|d| d.0).unwrap_or(first);
-        let warp = s.clock.warp;
-        let length = (((last - first) as f64 * warp) as i64).max(0) + clock::NS_PER_S;
-        let once = std::mem::take(&mut observations);
-        let n = once.len();
-        for lap in 0..s.clock.loops as i64 {
-            for o in &once {
-                let mut o = o.clone();
-                o.ts_ns = start + ((o.ts_ns - first) as f64 * warp) as i64 + lap * length;
-                // Flow ids stay unique across laps.
-                o.flow_id += lap as u64 * (n as u64 + 1) * 1_000_000;
-                observations.push(o);
-            }
-        }
-        observations.sort_by_key(Observation::sort_key);
-    }
-    let first = observations.first().map(|o| o.ts_ns);
-    let last = observations.last().map(|o| o.ts_ns);
-    let (start_ns, end_ns) = match (span, first, last) {
-        (Some((a, b)), Some(f), Some(l)) => (a.min(f), b.max(l + 1)),
-        (Some((a, b)), _, _) => (a, b),
-        (None, Some(f), Some(l)) => (f, l + 1),
-        _ => return Err(SimError::NoTraffic),
-    };
-    Ok(Traffic {
-        observations,
-        summary,
-        start_ns,
-        end_ns,
-        labels,
-        truth_source,
-        generated_only,
-    })
-}
-
-// ---------------------------------------------------------------------------
 // The per-box state.
 
 #[derive(Default)]
@@ -919,111 +788,403 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// The traffic.
+
+/// What the report needs of a scenario's traffic once it has streamed past:
+/// nothing of the traffic itself.
+pub struct Traffic {
+    summary: Summary,
+    start_ns: i64,
+    end_ns: i64,
+    labels: Vec<Label>,
+    truth_source: Option<String>,
+    generated_only: bool,
+    /// Observations the boxes were offered (every lap).
+    observations: u64,
+}
+
+/// What is known of a scenario's traffic before any of it is read.
+struct Plan {
+    labels: Vec<Label>,
+    truth_source: Option<String>,
+    /// The generated population's calendar.
+    span: Option<(i64, i64)>,
+    cfg: pipeline::Config,
+}
+
+/// The scenario's labels, calendar and pipeline configuration.
+fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
+    let mut labels = Vec::new();
+    let mut truth_source = None;
+    let mut span: Option<(i64, i64)> = None;
+    let mut subscribers = s
+        .source
+        .subscribers
+        .as_ref()
+        .map(|n| Subscribers::from_nets(n.iter().map(|n| n.0).collect()));
+    if let Some(pop) = &s.source.generate {
+        let g = Generator::new(pop).map_err(|e| SimError::Generate(e.to_string()))?;
+        labels.extend_from_slice(g.labels());
+        truth_source = Some("generated".to_string());
+        span = Some((g.start_ns(), g.end_ns()));
+        if subscribers.is_none() {
+            let net = pop
+                .subscribers
+                .parse()
+                .map_err(|e| SimError::Generate(format!("subscribers: {e}")))?;
+            subscribers = Some(Subscribers::from_nets(vec![net]));
+        }
+    }
+    let (inputs, _skipped) = capture::expand_inputs(&s.source.captures);
+    let labels_file = s.source.labels.clone().or_else(|| match inputs.as_slice() {
+        [InputSpec::File(p)] if s.source.generate.is_none() => {
+            Some(generate::labels_path(p)).filter(|l| l.is_file())
+        }
+        _ => None,
+    });
+    if let Some(l) = &labels_file {
+        labels.extend(generate::read_labels(l).map_err(|e| SimError::Labels(e.to_string()))?);
+        truth_source = Some(l.display().to_string());
+    }
+    // A call's UDP flow is silent between ACK and BYE: follow calls (and their
+    // durations) through an hour of silence and up to a day.
+    let flow = crate::flow::FlowConfig {
+        udp_idle_ns: clock::NS_PER_HOUR,
+        active_ns: clock::NS_PER_DAY,
+        ..crate::flow::FlowConfig::default()
+    };
+    let cfg = pipeline::Config {
+        flow,
+        threads: opts.threads,
+        subscribers: subscribers.unwrap_or_else(Subscribers::private),
+        progress: opts.progress,
+        // Only generated traffic: captures' bytes give the bar its share.
+        span_ns: if s.source.captures.is_empty() { span } else { None },
+        keep: true,
+        ..pipeline::Config::default()
+    };
+    Ok(Plan {
+        labels,
+        truth_source,
+        span,
+        cfg,
+    })
+}
+
+/// Opens a scenario's sources afresh (the generator restarts from its seed):
+/// once per pass over the traffic.
+fn open_sources(s: &Scenario) -> Result<(MergedSource, Vec<String>), SimError> {
+    let mut readers = Vec::new();
+    let mut errors = Vec::new();
+    let mut names = Vec::new();
+    if let Some(pop) = &s.source.generate {
+        let g = Generator::new(pop).map_err(|e| SimError::Generate(e.to_string()))?;
+        names.push("generated".to_string());
+        readers.push(CaptureReader::from_reader(
+            "generated".into(),
+            0,
+            Box::new(g),
+            capture::CHUNK_SIZE,
+        ));
+    }
+    let (inputs, _skipped) = capture::expand_inputs(&s.source.captures);
+    for spec in &inputs {
+        match CaptureReader::open(spec, readers.len() as u16, capture::CHUNK_SIZE, false) {
+            Ok(r) => readers.push(r),
+            Err(e) => errors.push(e),
+        }
+        names.push(spec.name());
+    }
+    Ok((MergedSource::from_readers(readers, errors, 0), names))
+}
+
+/// The simulated clock of real captures: moved to `start`, stretched by
+/// `warp`, looped. Lap `k` of an observation at `ts` is at
+/// `start + (ts - first) × warp + k × length`, its flow id shifted so that
+/// ids stay unique across laps.
+#[derive(Clone, Copy)]
+struct Laps {
+    first: i64,
+    start: i64,
+    warp: f64,
+    length: i64,
+    /// Observations in one pass.
+    per_pass: u64,
+}
+
+impl Laps {
+    fn map(&self, o: &mut Observation, lap: i64) {
+        o.ts_ns = self.start + ((o.ts_ns - self.first) as f64 * self.warp) as i64 + lap * self.length;
+        o.flow_id += lap as u64 * (self.per_pass + 1) * 1_000_000;
+    }
+}
+
 /// Runs a scenario; writes `oversight.jsonl`, `alerts.jsonl` and `report.json`
 /// into `opts.out_dir`.
 pub fn run(s: &Scenario, scenario_file: &Path, opts: &RunOptions) -> Result<Report, SimError> {
-    let started = Instant::now();
-    let traffic = prepare(s, opts)?;
-    simulate(&traffic, s, scenario_file, opts, started)
+    let (mut reports, _) = run_points(s, scenario_file, &[(s, opts.clone())])?;
+    Ok(reports.pop().expect("one point, one report"))
 }
 
-/// Runs a scenario's boxes over traffic already prepared (by [`prepare`], with
-/// the same sources): a sweep prepares once and simulates many variants.
-pub fn simulate(
-    traffic: &Traffic,
-    s: &Scenario,
+/// Runs variants of a scenario (a sweep's points, or just the scenario) over
+/// its traffic, streamed: every observation is offered to each point's boxes
+/// as it comes out of the pipeline, in time order, and nothing of the traffic
+/// is kept. Each point writes its outputs into its own `out_dir`. Returns the
+/// reports and the seconds spent reading the traffic.
+///
+/// Real captures are read one more time first, for the first and last
+/// observation times their clock needs (and loops read them once a lap):
+/// memory stays that of one pass.
+pub fn run_points(
+    base: &Scenario,
     scenario_file: &Path,
-    opts: &RunOptions,
-    started: Instant,
-) -> Result<Report, SimError> {
-    let dir = &opts.out_dir;
-    create_private_dir(dir).map_err(io_err(dir))?;
-    let key = load_key(&opts.key, traffic.generated_only, s.seed)?;
-    let log_path = dir.join("oversight.jsonl");
-    let log = LogWriter::create(&log_path).map_err(io_err(&log_path))?;
-    let truth: HashMap<Addr, (Role, Option<generate::System>)> = traffic
-        .labels
-        .iter()
-        .map(|l| (Addr::from(l.address), (l.role, l.system)))
-        .collect();
-    let mut sim = Sim {
-        boxes: s
-            .boxes()
-            .map(|spec| BoxRun {
-                spec: spec.clone(),
-                bb: BlackBox::new(spec),
-                warrant: Warrant::new(&s.policy.with(&spec.policy), traffic.start_ns),
-                windows: Vec::new(),
-                would: Volume::default(),
-                would_subs: HashSet::new(),
-                buckets: BTreeMap::new(),
-                held_bytes: 0,
-                last_alert: HashMap::new(),
-                identified: HashSet::new(),
-                identified_bytes: 0,
-                destructions: 0,
-                held_by: HashMap::new(),
-                days: BTreeMap::new(),
-            })
-            .collect(),
-        timers: BinaryHeap::new(),
-        log,
-        log_path: log_path.clone(),
-        pseudo: Pseudonymizer::new(&key),
-        has_truth: traffic.truth_source.is_some(),
-        truth,
-        alerts: Vec::new(),
-        destructions: Vec::new(),
-        scenario: s,
+    points: &[(&Scenario, RunOptions)],
+) -> Result<(Vec<Report>, f64), SimError> {
+    let started = Instant::now();
+    let Some((_, first_opts)) = points.first() else {
+        return Ok((Vec::new(), 0.0));
     };
-    sim.log(
-        traffic.start_ns,
-        Event::Open,
-        None,
-        None,
-        json!({"scenario": s.name, "boxes": s.boxes().map(|b| b.name.clone()).collect::<Vec<_>>(),
-               "start": clock::format_ts(traffic.start_ns), "end": clock::format_ts(traffic.end_ns)}),
-    )?;
-    // First windows, in time order (a policy may set its own start date).
-    let mut firsts: Vec<(i64, usize)> = sim
-        .boxes
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.warrant.windows[0].start_ns, i))
-        .collect();
-    firsts.sort();
-    // Windows that open later than the traffic's start are authorised in time.
-    let mut pending_first: Vec<(i64, usize)> = firsts.into_iter().rev().collect();
-    let open_due =
-        |sim: &mut Sim, pending: &mut Vec<(i64, usize)>, t: i64| -> Result<(), SimError> {
-            while let Some(&(at, b)) = pending.last() {
-                if at > t {
-                    break;
-                }
-                pending.pop();
-                let w = sim.boxes[b].warrant.windows[0];
-                sim.authorise(b, w, None)?;
-            }
-            Ok(())
+    let plan = plan(base, first_opts)?;
+    let has_captures = !base.source.captures.is_empty();
+    let generated_only = !has_captures;
+    // The calendar, before the stream: the generator's, or the captures'
+    // first and last observations (one pass that keeps three numbers).
+    let mut laps: Option<Laps> = None;
+    if has_captures {
+        let (source, names) = open_sources(base)?;
+        let (mut first, mut last, mut n) = (None, i64::MIN, 0u64);
+        let quiet = pipeline::Config {
+            progress: false,
+            ..plan.cfg.clone()
         };
-    for o in &traffic.observations {
-        sim.advance(o.ts_ns, true)?;
-        open_due(&mut sim, &mut pending_first, o.ts_ns)?;
-        sim.observe(o)?;
+        pipeline::run_source_streamed(source, names, &quiet, &mut |o| {
+            first.get_or_insert(o.ts_ns);
+            last = last.max(o.ts_ns);
+            n += 1;
+        })?;
+        if let Some(first) = first {
+            let warp = base.clock.warp;
+            laps = Some(Laps {
+                first,
+                start: base.clock.start.map(|d| d.0).unwrap_or(first),
+                warp,
+                length: (((last - first) as f64 * warp) as i64).max(0) + clock::NS_PER_S,
+                per_pass: n,
+            });
+        }
     }
-    let end = traffic.end_ns;
-    sim.advance(end, true)?;
-    open_due(&mut sim, &mut pending_first, end - 1)?;
-    // After the traffic: the data lifecycle runs to its end (purges, destructions).
-    sim.advance(i64::MAX, false)?;
-    let last_t = end.max(
-        sim.timers
+    let loops = if laps.is_some() {
+        base.clock.loops as i64
+    } else {
+        1
+    };
+    let (start_ns, end_ns) = match (plan.span, laps) {
+        // The last lap's last observation: `length` is one pass's stretched
+        // span and a second.
+        (Some((a, b)), Some(l)) => {
+            let last = l.start + (l.length - clock::NS_PER_S) + (loops - 1) * l.length;
+            (a.min(l.start), b.max(last + 1))
+        }
+        (Some(span), None) => span,
+        (None, Some(l)) => {
+            let last = l.start + (l.length - clock::NS_PER_S) + (loops - 1) * l.length;
+            (l.start, last + 1)
+        }
+        (None, None) => return Err(SimError::NoTraffic),
+    };
+    let mut traffic = Traffic {
+        summary: Summary::default(),
+        start_ns,
+        end_ns,
+        labels: plan.labels,
+        truth_source: plan.truth_source,
+        generated_only,
+        observations: 0,
+    };
+    let mut runs: Vec<SimRun> = points
+        .iter()
+        .map(|(s, o)| SimRun::start(&traffic, s, o))
+        .collect::<Result<_, _>>()?;
+    let mut summary = None;
+    let mut offered = 0u64;
+    for lap in 0..loops {
+        let (source, names) = open_sources(base)?;
+        // Observations whose moved times round to the same nanosecond are
+        // offered in the order of their moved keys, as a sort would.
+        let mut tie: Vec<Observation> = Vec::new();
+        let offer = |tie: &mut Vec<Observation>, runs: &mut [SimRun]| {
+            tie.sort_by_key(Observation::sort_key);
+            for o in tie.drain(..) {
+                for r in runs.iter_mut() {
+                    r.feed(&o);
+                }
+            }
+        };
+        let s = pipeline::run_source_streamed(source, names, &plan.cfg, &mut |mut o| {
+            offered += 1;
+            if let Some(l) = &laps {
+                l.map(&mut o, lap);
+            }
+            if tie.last().is_some_and(|t| t.ts_ns != o.ts_ns) {
+                offer(&mut tie, &mut runs);
+            }
+            tie.push(o);
+        })?;
+        offer(&mut tie, &mut runs);
+        summary.get_or_insert(s);
+    }
+    let mut summary = summary.expect("at least one pass");
+    // The report names no subscriber: the pipeline's top talkers are addresses.
+    summary.top_talkers.clear();
+    summary.talkers_capped = false;
+    // Depends on the thread count: not a figure of the run.
+    summary.flows_peak = 0;
+    traffic.summary = summary;
+    traffic.observations = offered;
+    let read_s = started.elapsed().as_secs_f64();
+    let reports = runs
+        .into_iter()
+        .zip(points)
+        .map(|(r, (s, o))| r.finish(&traffic, s, scenario_file, o, started))
+        .collect::<Result<_, _>>()?;
+    Ok((reports, read_s))
+}
+
+/// One point's simulation while the traffic streams past.
+struct SimRun<'a> {
+    sim: Sim<'a>,
+    /// First windows not yet authorised, latest first.
+    pending_first: Vec<(i64, usize)>,
+    /// The first error; the point stops there.
+    error: Option<SimError>,
+}
+
+impl<'a> SimRun<'a> {
+    /// Opens the point's oversight log and its boxes' first windows.
+    fn start(traffic: &Traffic, s: &'a Scenario, opts: &RunOptions) -> Result<SimRun<'a>, SimError> {
+        let dir = &opts.out_dir;
+        create_private_dir(dir).map_err(io_err(dir))?;
+        let key = load_key(&opts.key, traffic.generated_only, s.seed)?;
+        let log_path = dir.join("oversight.jsonl");
+        let log = LogWriter::create(&log_path).map_err(io_err(&log_path))?;
+        let truth: HashMap<Addr, (Role, Option<generate::System>)> = traffic
+            .labels
             .iter()
-            .map(|Reverse((t, _, _))| *t)
-            .filter(|&t| t < i64::MAX)
-            .max()
-            .unwrap_or(end),
-    );
+            .map(|l| (Addr::from(l.address), (l.role, l.system)))
+            .collect();
+        let mut sim = Sim {
+            boxes: s
+                .boxes()
+                .map(|spec| BoxRun {
+                    spec: spec.clone(),
+                    bb: BlackBox::new(spec),
+                    warrant: Warrant::new(&s.policy.with(&spec.policy), traffic.start_ns),
+                    windows: Vec::new(),
+                    would: Volume::default(),
+                    would_subs: HashSet::new(),
+                    buckets: BTreeMap::new(),
+                    held_bytes: 0,
+                    last_alert: HashMap::new(),
+                    identified: HashSet::new(),
+                    identified_bytes: 0,
+                    destructions: 0,
+                    held_by: HashMap::new(),
+                    days: BTreeMap::new(),
+                })
+                .collect(),
+            timers: BinaryHeap::new(),
+            log,
+            log_path: log_path.clone(),
+            pseudo: Pseudonymizer::new(&key),
+            has_truth: traffic.truth_source.is_some(),
+            truth,
+            alerts: Vec::new(),
+            destructions: Vec::new(),
+            scenario: s,
+        };
+        sim.log(
+            traffic.start_ns,
+            Event::Open,
+            None,
+            None,
+            json!({"scenario": s.name, "boxes": s.boxes().map(|b| b.name.clone()).collect::<Vec<_>>(),
+                   "start": clock::format_ts(traffic.start_ns), "end": clock::format_ts(traffic.end_ns)}),
+        )?;
+        // First windows, in time order (a policy may set its own start date).
+        let mut firsts: Vec<(i64, usize)> = sim
+            .boxes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.warrant.windows[0].start_ns, i))
+            .collect();
+        firsts.sort();
+        // Windows that open later than the traffic's start are authorised in time.
+        Ok(SimRun {
+            sim,
+            pending_first: firsts.into_iter().rev().collect(),
+            error: None,
+        })
+    }
+
+    /// Authorises the first windows due by `t`.
+    fn open_due(&mut self, t: i64) -> Result<(), SimError> {
+        while let Some(&(at, b)) = self.pending_first.last() {
+            if at > t {
+                break;
+            }
+            self.pending_first.pop();
+            let w = self.sim.boxes[b].warrant.windows[0];
+            self.sim.authorise(b, w, None)?;
+        }
+        Ok(())
+    }
+
+    /// Offers one observation (in time order) to the point's boxes.
+    fn feed(&mut self, o: &Observation) {
+        if self.error.is_some() {
+            return;
+        }
+        let step = |r: &mut Self| -> Result<(), SimError> {
+            r.sim.advance(o.ts_ns, true)?;
+            r.open_due(o.ts_ns)?;
+            r.sim.observe(o)
+        };
+        if let Err(e) = step(self) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Runs the data lifecycle to its end and writes the point's report.
+    fn finish(
+        mut self,
+        traffic: &Traffic,
+        s: &Scenario,
+        scenario_file: &Path,
+        opts: &RunOptions,
+        started: Instant,
+    ) -> Result<Report, SimError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let dir = &opts.out_dir;
+        let log_path = dir.join("oversight.jsonl");
+        let end = traffic.end_ns;
+        self.sim.advance(end, true)?;
+        self.open_due(end - 1)?;
+        let mut sim = self.sim;
+        // After the traffic: the data lifecycle runs to its end (purges, destructions).
+        sim.advance(i64::MAX, false)?;
+        let last_t = end.max(
+            sim.timers
+                .iter()
+                .map(|Reverse((t, _, _))| *t)
+                .filter(|&t| t < i64::MAX)
+                .max()
+                .unwrap_or(end),
+        );
+
+
 
     // The report.
     let mut boxes = Vec::new();
@@ -1145,7 +1306,7 @@ pub fn simulate(
         seed: s.seed,
         start: clock::format_ts(traffic.start_ns),
         end: clock::format_ts(traffic.end_ns),
-        observations: traffic.observations.len() as u64,
+        observations: traffic.observations,
         traffic: if opts.name_inputs {
             traffic.summary.clone()
         } else {
@@ -1184,4 +1345,5 @@ pub fn simulate(
         w.write_all(b"\n")
     })?;
     Ok(report)
+}
 }

@@ -7,8 +7,6 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::output::write_atomically;
@@ -199,41 +197,22 @@ pub fn run(
         path: opts.out_dir.clone(),
         source,
     })?;
-    let traffic = simulator::prepare(s, opts)?;
-    let prepare_s = started.elapsed().as_secs_f64();
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Report, SimError>>>> =
-        Mutex::new((0..points.len()).map(|_| None).collect());
-    let workers = opts.threads.clamp(1, points.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= points.len() {
-                        break;
-                    }
-                    let o = RunOptions {
-                        out_dir: point_dir(&opts.out_dir, i),
-                        ..opts.clone()
-                    };
-                    let r = simulator::simulate(
-                        &traffic,
-                        &variants[i],
-                        scenario_file,
-                        &o,
-                        Instant::now(),
-                    );
-                    results.lock().expect("no worker panics holding the lock")[i] = Some(r);
-                }
-            });
-        }
-    });
-    let mut out = Vec::with_capacity(points.len());
-    let results = results.into_inner().expect("workers are done");
-    for (p, r) in points.into_iter().zip(results) {
-        out.push((p, r.expect("every point ran")?));
-    }
+    // The points' states side by side over one stream of the traffic.
+    let runs: Vec<(&Scenario, RunOptions)> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                v,
+                RunOptions {
+                    out_dir: point_dir(&opts.out_dir, i),
+                    ..opts.clone()
+                },
+            )
+        })
+        .collect();
+    let (reports, prepare_s) = simulator::run_points(s, scenario_file, &runs)?;
+    let out: Vec<(Vec<Value>, Report)> = points.into_iter().zip(reports).collect();
     Ok(Swept {
         axes,
         points: out,

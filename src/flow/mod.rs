@@ -598,6 +598,17 @@ impl<S: Default> FlowTable<S> {
         }
     }
 
+    /// The first packet's time of the oldest flow still held (over by the
+    /// clock or not), or `None` when the table is empty: no record this table
+    /// emits later can be older. One pass over the table.
+    pub fn oldest_start_ns(&self) -> Option<i64> {
+        self.slab
+            .iter()
+            .filter(|f| f.id != 0)
+            .map(|f| f.first_ns)
+            .min()
+    }
+
     /// Advances the clock without a packet (e.g. to the run's clock at the end of
     /// a batch of packets that went to other tables).
     pub fn advance(&mut self, now_ns: i64) {

@@ -206,8 +206,12 @@ pub struct InputProblem {
     pub message: String,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Everything a run measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     /// Inputs read (after expanding directories).
     pub inputs: Vec<String>,
@@ -219,7 +223,11 @@ pub struct Summary {
     pub flows: u64,
     /// Flows pushed out of a full table.
     pub flows_evicted: u64,
-    /// Most flows held at once (sum over workers).
+    /// The sum of each worker's own peak of flows held (workers peak at
+    /// different moments, and a table ends idle flows lazily: it depends on
+    /// `--threads` and is an upper bound of the flows held at once). Left out
+    /// (0) of a run's `report.json`, whose figures do not depend on threads.
+    #[serde(skip_serializing_if = "is_zero")]
     pub flows_peak: u64,
     /// Flows per application (the dissector that claimed the flow, else the
     /// port-based guess).
@@ -349,13 +357,88 @@ pub fn run_source<S: FrameSource>(
 }
 
 /// Runs the pipeline and also returns the observations of every record (if
-/// `cfg.keep`), in time order: the stream a simulation's boxes consume. The
-/// order does not depend on the thread count.
+/// `cfg.keep`), in time order. For small inputs and tests: a simulation
+/// consumes them as a stream ([`run_source_streamed`]).
 pub fn run_source_observed<S: FrameSource>(
-    mut source: S,
+    source: S,
     input_names: Vec<String>,
     cfg: &Config,
 ) -> Result<(Summary, Vec<Observation>), PipelineError> {
+    let mut observed = Vec::new();
+    let summary = run_source_streamed(source, input_names, cfg, &mut |o| observed.push(o))?;
+    Ok((summary, observed))
+}
+
+/// How many batches a worker processes between two reports of its
+/// watermark (a scan of its flow table).
+const WATERMARK_EVERY: u32 = 32;
+
+/// What a worker hands the merge: observations, in no order, and the
+/// watermark: no observation it sends later is older.
+struct Kept {
+    worker: usize,
+    observations: Vec<Observation>,
+    watermark: i64,
+}
+
+/// An observation waiting in the merge, ordered by its sort key.
+struct Pending(Observation);
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.sort_key() == other.0.sort_key()
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.sort_key().cmp(&other.0.sort_key())
+    }
+}
+
+/// Merges the workers' observations into one stream in [`Observation::sort_key`]
+/// order: an observation is released once every worker's watermark is past
+/// its time. What it holds is the observations of flows still open (at most
+/// the active timeout's worth of traffic), not the run's.
+fn merge_observations(
+    rx: Receiver<Kept>,
+    workers: usize,
+    sink: &mut (dyn FnMut(Observation) + Send),
+) {
+    use std::cmp::Reverse;
+    let mut heap: std::collections::BinaryHeap<Reverse<Pending>> = Default::default();
+    let mut marks = vec![i64::MIN; workers];
+    for k in rx {
+        heap.extend(k.observations.into_iter().map(|o| Reverse(Pending(o))));
+        marks[k.worker] = marks[k.worker].max(k.watermark);
+        let low = marks.iter().copied().min().unwrap_or(i64::MAX);
+        while heap.peek().is_some_and(|Reverse(p)| p.0.ts_ns < low) {
+            if let Some(Reverse(p)) = heap.pop() {
+                sink(p.0);
+            }
+        }
+    }
+    while let Some(Reverse(p)) = heap.pop() {
+        sink(p.0);
+    }
+}
+
+/// Runs the pipeline and hands every observation (if `cfg.keep`) to `sink`,
+/// in [`Observation::sort_key`] order, as soon as no earlier one can still
+/// come: the stream a simulation's boxes consume, whose memory is bounded by
+/// the flows open, not by the input's length. The order does not depend on the
+/// thread count (for inputs whose timestamps never go back).
+pub fn run_source_streamed<S: FrameSource>(
+    mut source: S,
+    input_names: Vec<String>,
+    cfg: &Config,
+    sink: &mut (dyn FnMut(Observation) + Send),
+) -> Result<Summary, PipelineError> {
     let started = Instant::now();
     let threads = cfg.threads.max(1);
     if let Some(out) = &cfg.output {
@@ -378,6 +461,10 @@ pub fn run_source_observed<S: FrameSource>(
     let (traffic, outs) = std::thread::scope(|scope| -> Result<_, PipelineError> {
         let mut senders = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
+        let (kept_tx, kept_rx) = bounded::<Kept>(threads * 64);
+        let merge = cfg
+            .keep
+            .then(|| scope.spawn(move || merge_observations(kept_rx, threads, sink)));
         // With one worker there is nobody to help.
         let jobs = (threads > 1).then(assist::queue);
         for i in 0..threads {
@@ -386,7 +473,9 @@ pub fn run_source_observed<S: FrameSource>(
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
-            let keep = cfg.keep.then(|| cfg.subscribers.clone());
+            let keep = cfg
+                .keep
+                .then(|| (cfg.subscribers.clone(), i, kept_tx.clone()));
             let jobs = jobs.clone();
             // Named, so that `top -H` and `perf` tell the workers apart.
             let spawned = std::thread::Builder::new()
@@ -398,12 +487,16 @@ pub fn run_source_observed<S: FrameSource>(
             handles.push(spawned);
         }
         drop(jobs);
+        drop(kept_tx);
         let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
         drop(senders);
         let outs: Vec<WorkerOut> = handles
             .into_iter()
             .map(|h| h.join().expect("worker panicked"))
             .collect();
+        if let Some(m) = merge {
+            m.join().expect("the merge of observations panicked");
+        }
         Ok((traffic, outs))
     })?;
 
@@ -429,9 +522,7 @@ pub fn run_source_observed<S: FrameSource>(
     let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
     let mut runs = Vec::new();
     let mut proto_runs: BTreeMap<&'static str, Vec<Runs>> = BTreeMap::new();
-    let mut observed = Vec::new();
     for mut o in outs {
-        observed.append(&mut o.kept);
         if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
             return Err(PipelineError::Output {
                 path: out.dir.clone(),
@@ -489,9 +580,8 @@ pub fn run_source_observed<S: FrameSource>(
             summary.outputs.push(path);
         }
     }
-    observed.sort_unstable_by_key(Observation::sort_key);
     summary.wall_s = started.elapsed().as_secs_f64();
-    Ok((summary, observed))
+    Ok(summary)
 }
 
 /// Merges the sorted runs of one record file into `path`, in the output's
@@ -680,6 +770,17 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         pending_progress += 1;
         if pending_progress == 1 << 16 {
             pending_progress = 0;
+            if cfg.keep {
+                // Every worker hears the clock now and then, even one that
+                // gets few packets: its watermark (and so the order in which
+                // observations are released) must not wait for its next
+                // full batch.
+                for (w, b) in batches.iter_mut().enumerate() {
+                    let mut part = std::mem::replace(b, Batch::new());
+                    part.now_ns = last_ns;
+                    let _ = senders[w].send(part);
+                }
+            }
             // Bytes read so far, near enough: data plus a record header per
             // frame; else the simulated time reached in the span announced.
             let read = (stats.captured_bytes + 16 * index) as f64;
@@ -755,9 +856,14 @@ fn worker(
     cap: usize,
     output: Option<Output>,
     dissect: bool,
-    keep: Option<Subscribers>,
+    keep: Option<(Subscribers, usize, Sender<Kept>)>,
 ) -> WorkerOut {
     let mut table: FlowTable<FlowApp> = FlowTable::new(cfg, cap);
+    let (keep, kept_to) = match keep {
+        Some((subs, i, tx)) => (Some(subs), Some((i, tx))),
+        None => (None, None),
+    };
+    let mut since_mark = 0u32;
     let mut w = Worker {
         out: WorkerOut::default(),
         flows_run: output.as_ref().map(|o| RunBuffer::new(&o.dir, RUN_BUDGET)),
@@ -856,10 +962,34 @@ fn worker(
         for (r, a) in ended.drain(..) {
             w.flow_ended(r, a);
         }
+        if let Some((i, tx)) = &kept_to {
+            since_mark += 1;
+            if since_mark >= WATERMARK_EVERY {
+                since_mark = 0;
+                // Later records are of flows held now (none older than the
+                // oldest one's start) or of packets still to come.
+                let watermark = table
+                    .oldest_start_ns()
+                    .unwrap_or(i64::MAX)
+                    .min(batch.now_ns);
+                let _ = tx.send(Kept {
+                    worker: *i,
+                    observations: std::mem::take(&mut w.out.kept),
+                    watermark,
+                });
+            }
+        }
     }
     table.drain(&mut |r, a| ended.push((r, a)));
     for (r, a) in ended.drain(..) {
         w.flow_ended(r, a);
+    }
+    if let Some((i, tx)) = &kept_to {
+        let _ = tx.send(Kept {
+            worker: *i,
+            observations: std::mem::take(&mut w.out.kept),
+            watermark: i64::MAX,
+        });
     }
     w.out.stats = table.stats();
     w.out.anomalies = std::mem::take(&mut w.collect.anomalies);
