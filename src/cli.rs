@@ -160,7 +160,7 @@ enum Command {
         format: ReportFormat,
     },
     /// Run a scenario over a grid of parameter values: the traffic is read and
-    /// dissected once, each point is simulated on it (in parallel). Writes
+    /// dissected once, and streams past every point's boxes side by side. Writes
     /// DIR/sweep.csv (one row per point and box: alerts, precision, recall,
     /// false-positive rate, SNR, retained bytes...) and each point's full outputs
     /// in DIR/points/NNN/.
@@ -177,7 +177,7 @@ enum Command {
         /// Output directory. Default: runs/<scenario name>-sweep.
         #[arg(short, long, value_name = "DIR")]
         output: Option<PathBuf>,
-        /// Threads (reading the traffic, then points in parallel). Default: the number of cores.
+        /// Threads reading the traffic. Default: the number of cores.
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
         /// Pseudonym key file (see `ivraie run --help`).
@@ -835,7 +835,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let csv = out_dir.join("sweep.csv");
             let html = out_dir.join("sweep.html");
             eprintln!(
-                "ivraie: {} points in {:.1} s (traffic read once in {:.1} s) -> {}, {}",
+                "ivraie: {} points in {:.1} s (traffic read and simulated in {:.1} s) -> {}, {}",
                 swept.points.len(),
                 swept.wall_s,
                 swept.prepare_s,
