@@ -23,7 +23,7 @@ use ipnet::IpNet;
 use crate::capture::clock;
 use crate::decode::Addr;
 use crate::flow::Subscribers;
-use crate::record::{Observation, What};
+use crate::observation::{Observation, What};
 use crate::scenario::{BoxSpec, Combine, Hours, On, RuleSpec, Scope, Span};
 
 /// Bit of each event kind in a kind mask.

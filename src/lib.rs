@@ -24,6 +24,7 @@ pub mod flow;
 pub mod generate;
 pub mod measure;
 pub mod output;
+pub mod observation;
 pub mod oversight;
 #[cfg(feature = "parquet")]
 pub mod parquet;

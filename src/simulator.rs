@@ -29,7 +29,7 @@ use crate::oversight::{Event, LogHead, LogWriter};
 use crate::output::write_atomically;
 use crate::pipeline::{self, Summary};
 use crate::policy::{Decision, Pseudonymizer, Warrant, Window, WindowReport, retention_bucket};
-use crate::record::{Observation, What};
+use crate::observation::{Observation, What};
 use crate::scenario::{BoxSpec, Identification, Scenario};
 
 /// How the pseudonym key is chosen.

@@ -41,7 +41,7 @@ use ivraie::dissect::engine::{Collect, FlowApp, TcpSeg};
 use ivraie::dissect::quic::parser::initial_keys;
 use ivraie::dissect::{csv_cell, registry};
 use ivraie::flow::{FlowEnds, FlowKey, Subscribers, tcp_flag};
-use ivraie::record::Observation;
+use ivraie::observation::Observation;
 
 // ---------------------------------------------------------------------------
 // Capture readers

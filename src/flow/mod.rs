@@ -310,6 +310,20 @@ pub struct FlowEnds {
     pub proto: u8,
 }
 
+impl FlowRecord {
+    /// The flow's originator/responder view.
+    pub fn ends(&self) -> FlowEnds {
+        FlowEnds {
+            flow_id: self.flow_id,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+            proto: self.proto.0,
+        }
+    }
+}
+
 /// A bounded flow table. Each flow carries a state `S` of the caller's (e.g. an
 /// application dissector's), handed back with the flow's record when it ends.
 pub struct FlowTable<S = ()> {

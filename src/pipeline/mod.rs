@@ -38,7 +38,8 @@ use crate::dissect::{csv_cell, registry};
 use crate::flow::{
     FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash, tcp_flag,
 };
-use crate::record::{FLOW_CSV_HEADER, FlowRecord, Observation, csv_row, secs};
+use crate::observation::Observation;
+use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
 use crate::output::{WriteError, write_atomically};
 use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 

@@ -3,8 +3,9 @@
 //! Every record ivraie writes starts with the same join key — `ts`, `flow_id` and
 //! the 5-tuple (`orig_h`, `orig_p`, `resp_h`, `resp_p`, `proto`) — so that a record
 //! of any protocol joins its flow record, as Zeek's `uid` and `id` fields do. This
-//! module defines the record types; it does not know how they are written (see
-//! [`crate::pipeline`] for the sinks).
+//! module defines the record types; it does not know how they are written (the
+//! pipeline's sinks do) nor what a box sees in them (`observation`). It sits
+//! below `flow` and `dissect`, which fill its types.
 //!
 //! # `flows.jsonl` / `flows.csv`
 //!
@@ -32,9 +33,6 @@ use serde::Serialize;
 
 use crate::decode::Addr;
 
-pub mod observation;
-
-pub use observation::{Observation, What};
 
 /// Seconds since the epoch as a float, from nanoseconds (µs precision kept).
 pub fn secs(ts_ns: i64) -> f64 {
@@ -207,19 +205,6 @@ pub struct FlowRecord {
     pub last_ns: i64,
 }
 
-impl FlowRecord {
-    /// The flow's originator/responder view.
-    pub fn ends(&self) -> crate::flow::FlowEnds {
-        crate::flow::FlowEnds {
-            flow_id: self.flow_id,
-            orig_h: self.orig_h,
-            orig_p: self.orig_p,
-            resp_h: self.resp_h,
-            resp_p: self.resp_p,
-            proto: self.proto.0,
-        }
-    }
-}
 
 /// Column names of `flows.csv`, in order.
 pub const FLOW_CSV_HEADER: &[&str] = &[

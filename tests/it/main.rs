@@ -23,6 +23,7 @@ mod flood;
 mod fuzz_regressions;
 mod generate;
 mod kill;
+mod layers;
 mod memory;
 mod outputs;
 mod parquet_files;

@@ -227,7 +227,7 @@ fn csv_records_have_the_dissector_columns() {
 /// record, each naming the subscriber, in an order independent of the threads.
 #[test]
 fn observations_are_typed_time_ordered_and_thread_independent() {
-    use ivraie::record::What;
+    use ivraie::observation::What;
     let observe = |threads: usize, capture: &str| {
         let cfg = Config {
             threads,
