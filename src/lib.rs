@@ -23,8 +23,8 @@ pub mod dissect;
 pub mod flow;
 pub mod generate;
 pub mod measure;
-pub mod output;
 pub mod observation;
+pub mod output;
 pub mod oversight;
 #[cfg(feature = "parquet")]
 pub mod parquet;

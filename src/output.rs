@@ -231,11 +231,7 @@ pub fn clean_stale(dir: &Path) -> usize {
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
             continue;
         };
-        let Some(pid) = rest
-            .split('-')
-            .next()
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
         if pid != me && !process_alive(pid) {
@@ -288,12 +284,10 @@ pub fn write_atomically(
         // Private to its owner, like the directories ivraie makes.
         options.mode(0o600);
     }
-    let file = options
-        .open(guard.path())
-        .map_err(|e| WriteError {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
+    let file = options.open(guard.path()).map_err(|e| WriteError {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
     {
         let mut w = BufWriter::with_capacity(256 << 10, &file);
         fill(&mut w).map_err(err)?;
@@ -688,7 +682,10 @@ mod tests {
         let m = Staged::prepare(&foreign, Claim::new("extract", ""), false)
             .unwrap_err()
             .to_string();
-        assert!(m.contains("did not write") && m.contains("thesis.tex"), "{m}");
+        assert!(
+            m.contains("did not write") && m.contains("thesis.tex"),
+            "{m}"
+        );
 
         let file = t.path().join("f");
         fs::write(&file, "x").unwrap();
@@ -718,7 +715,9 @@ mod tests {
         let dead = t.path().join(format!("{TEMP_PREFIX}2147483646-out-abc"));
         fs::create_dir(&dead).unwrap();
         fs::write(dead.join("x"), "x").unwrap();
-        let mine = t.path().join(format!("{TEMP_PREFIX}{}-file-abc", std::process::id()));
+        let mine = t
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-file-abc", std::process::id()));
         fs::write(&mine, "x").unwrap();
         let other = t.path().join(".ivraie-notapid");
         fs::write(&other, "x").unwrap();

@@ -25,11 +25,11 @@ use crate::decode::Addr;
 use crate::flow::Subscribers;
 use crate::generate::{self, Generator, Label, Role};
 use crate::measure::{self, Confusion, Estimate, ExtrapolationCi, Snr};
-use crate::oversight::{Event, LogHead, LogWriter};
+use crate::observation::{Observation, What};
 use crate::output::write_atomically;
+use crate::oversight::{Event, LogHead, LogWriter};
 use crate::pipeline::{self, Summary};
 use crate::policy::{Decision, Pseudonymizer, Warrant, Window, WindowReport, retention_bucket};
-use crate::observation::{Observation, What};
 use crate::scenario::{BoxSpec, Identification, Scenario};
 
 /// How the pseudonym key is chosen.
@@ -860,7 +860,11 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         subscribers: subscribers.unwrap_or_else(Subscribers::private),
         progress: opts.progress,
         // Only generated traffic: captures' bytes give the bar its share.
-        span_ns: if s.source.captures.is_empty() { span } else { None },
+        span_ns: if s.source.captures.is_empty() {
+            span
+        } else {
+            None
+        },
         keep: true,
         ..pipeline::Config::default()
     };
@@ -915,7 +919,8 @@ struct Laps {
 
 impl Laps {
     fn map(&self, o: &mut Observation, lap: i64) {
-        o.ts_ns = self.start + ((o.ts_ns - self.first) as f64 * self.warp) as i64 + lap * self.length;
+        o.ts_ns =
+            self.start + ((o.ts_ns - self.first) as f64 * self.warp) as i64 + lap * self.length;
         o.flow_id += lap as u64 * (self.per_pass + 1) * 1_000_000;
     }
 }
@@ -1062,7 +1067,11 @@ struct SimRun<'a> {
 
 impl<'a> SimRun<'a> {
     /// Opens the point's oversight log and its boxes' first windows.
-    fn start(traffic: &Traffic, s: &'a Scenario, opts: &RunOptions) -> Result<SimRun<'a>, SimError> {
+    fn start(
+        traffic: &Traffic,
+        s: &'a Scenario,
+        opts: &RunOptions,
+    ) -> Result<SimRun<'a>, SimError> {
         let dir = &opts.out_dir;
         create_private_dir(dir).map_err(io_err(dir))?;
         let key = load_key(&opts.key, traffic.generated_only, s.seed)?;
@@ -1184,166 +1193,164 @@ impl<'a> SimRun<'a> {
                 .unwrap_or(end),
         );
 
-
-
-    // The report.
-    let mut boxes = Vec::new();
-    for (b, bx) in sim.boxes.iter().enumerate() {
-        let is_t = |a: &Addr| sim.is_target(b, a);
-        let labelled: HashSet<Addr> = traffic
-            .labels
-            .iter()
-            .map(|l| Addr::from(l.address))
-            .filter(|a| bx.bb.covers(a))
-            .collect();
-        let mut windows = Vec::new();
-        let mut all_flagged = HashSet::new();
-        let mut all_seen = labelled.clone();
-        let mut total = Volume::default();
-        let mut kept = Retained::default();
-        let mut target_bytes = 0;
-        let mut all_subs = HashSet::new();
-        for (acc, w) in bx.windows.iter().zip(&bx.warrant.windows) {
-            let mut inspected = acc.inspected.clone();
-            inspected.subscribers = acc.subscribers.len() as u64;
-            let mut retained = acc.retained.clone();
-            retained.subscribers = inspected.subscribers;
-            if sim.has_truth && retained.bytes > 0 {
-                retained.target_bytes_share = Some(acc.target_bytes as f64 / retained.bytes as f64);
-            }
-            let universe: HashSet<Addr> = labelled.union(&acc.subscribers).copied().collect();
-            let judged = sim.has_truth.then(|| judge(&universe, &acc.flagged, is_t));
-            let (outcome, reason) = acc
-                .outcome
-                .clone()
-                .unwrap_or_else(|| ("open".to_string(), None));
-            windows.push(WindowStats {
-                index: w.index,
-                kind: w.kind,
-                start: clock::format_ts(w.start_ns),
-                end: clock::format_ts(w.end_ns),
-                outcome,
-                reason,
-                inspected: inspected.clone(),
-                retained: retained.clone(),
-                alerts: acc.alerts,
-                flagged: acc.flagged.len() as u64,
-                identifications: acc.identifications,
-                judged,
-            });
-            total.packets += inspected.packets;
-            total.bytes += inspected.bytes;
-            total.flows += inspected.flows;
-            total.records += inspected.records;
-            kept.bytes += retained.bytes;
-            kept.records += retained.records;
-            kept.peak_bytes = kept.peak_bytes.max(retained.peak_bytes);
-            kept.record_days += retained.record_days;
-            kept.byte_days += retained.byte_days;
-            target_bytes += acc.target_bytes;
-            all_subs.extend(acc.subscribers.iter().copied());
-            all_flagged.extend(acc.flagged.iter().copied());
-            all_seen.extend(acc.subscribers.iter().copied());
-        }
-        total.subscribers = all_subs.len() as u64;
-        kept.subscribers = total.subscribers;
-        if sim.has_truth && kept.bytes > 0 {
-            kept.target_bytes_share = Some(target_bytes as f64 / kept.bytes as f64);
-        }
-        let mut would = bx.would.clone();
-        would.subscribers = bx.would_subs.len() as u64;
-        let judged = sim.has_truth.then(|| judge(&all_seen, &all_flagged, is_t));
-        let extrapolation = judged.as_ref().and_then(|j| {
-            Some(measure::extrapolate_with_intervals(
-                s.reference.population,
-                s.reference.targets,
-                j.recall?,
-                j.fpr?,
-            ))
-        });
-        let policy = bx.warrant.policy();
-        boxes.push(BoxReport {
-            name: bx.spec.name.clone(),
-            system: bx.spec.system.map(|s| s.name()),
-            vantage: bx.spec.vantage.clone(),
-            scope: bx.spec.scope.name(),
-            threshold: bx.spec.threshold,
-            window: bx.spec.window.to_string(),
-            retention: policy.retention.to_string(),
-            windows,
-            stopped: bx.warrant.stopped_ns.map(clock::format_ts),
-            inspected: total,
-            retained: kept,
-            would_have_inspected: would,
-            alerts: bx.windows.iter().map(|w| w.alerts).sum(),
-            flagged: all_flagged.len() as u64,
-            identifications: bx.windows.iter().map(|w| w.identifications).sum(),
-            identified_bytes: bx.identified_bytes,
-            destructions: bx.destructions,
-            judged,
-            extrapolation,
-            days: bx
-                .days
+        // The report.
+        let mut boxes = Vec::new();
+        for (b, bx) in sim.boxes.iter().enumerate() {
+            let is_t = |a: &Addr| sim.is_target(b, a);
+            let labelled: HashSet<Addr> = traffic
+                .labels
                 .iter()
-                .map(|(d, day)| Day {
-                    date: clock::format_date(d * clock::NS_PER_DAY),
-                    ..day.clone()
-                })
-                .collect(),
-        });
-    }
-    let mut roles: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for l in &traffic.labels {
-        *roles.entry(l.role.name()).or_default() += 1;
-    }
-    let alerts = std::mem::take(&mut sim.alerts);
-    let head = sim.log.close(last_t).map_err(io_err(&log_path))?;
-    let report = Report {
-        ivraie: env!("CARGO_PKG_VERSION"),
-        scenario: sim.scenario.name.clone(),
-        scenario_file: scenario_file.display().to_string(),
-        description: s.description.clone(),
-        seed: s.seed,
-        start: clock::format_ts(traffic.start_ns),
-        end: clock::format_ts(traffic.end_ns),
-        observations: traffic.observations,
-        traffic: if opts.name_inputs {
-            traffic.summary.clone()
-        } else {
-            unnamed_inputs(&traffic.summary)
-        },
-        truth: Truth {
-            source: match &traffic.truth_source {
-                Some(t) if !opts.name_inputs && t != "generated" => Some("labels file".into()),
-                other => other.clone(),
-            },
-            roles,
-        },
-        reference: s.reference.clone(),
-        boxes,
-        oversight_head: head,
-        wall_s: started.elapsed().as_secs_f64(),
-        warnings: traffic
-            .summary
-            .errors
-            .iter()
-            .map(|e| e.message.clone())
-            .collect(),
-    };
-    let alerts_path = dir.join("alerts.jsonl");
-    write_atomically(&alerts_path, |w| {
-        for a in &alerts {
-            serde_json::to_writer(&mut *w, a).map_err(io::Error::other)?;
-            w.write_all(b"\n")?;
+                .map(|l| Addr::from(l.address))
+                .filter(|a| bx.bb.covers(a))
+                .collect();
+            let mut windows = Vec::new();
+            let mut all_flagged = HashSet::new();
+            let mut all_seen = labelled.clone();
+            let mut total = Volume::default();
+            let mut kept = Retained::default();
+            let mut target_bytes = 0;
+            let mut all_subs = HashSet::new();
+            for (acc, w) in bx.windows.iter().zip(&bx.warrant.windows) {
+                let mut inspected = acc.inspected.clone();
+                inspected.subscribers = acc.subscribers.len() as u64;
+                let mut retained = acc.retained.clone();
+                retained.subscribers = inspected.subscribers;
+                if sim.has_truth && retained.bytes > 0 {
+                    retained.target_bytes_share =
+                        Some(acc.target_bytes as f64 / retained.bytes as f64);
+                }
+                let universe: HashSet<Addr> = labelled.union(&acc.subscribers).copied().collect();
+                let judged = sim.has_truth.then(|| judge(&universe, &acc.flagged, is_t));
+                let (outcome, reason) = acc
+                    .outcome
+                    .clone()
+                    .unwrap_or_else(|| ("open".to_string(), None));
+                windows.push(WindowStats {
+                    index: w.index,
+                    kind: w.kind,
+                    start: clock::format_ts(w.start_ns),
+                    end: clock::format_ts(w.end_ns),
+                    outcome,
+                    reason,
+                    inspected: inspected.clone(),
+                    retained: retained.clone(),
+                    alerts: acc.alerts,
+                    flagged: acc.flagged.len() as u64,
+                    identifications: acc.identifications,
+                    judged,
+                });
+                total.packets += inspected.packets;
+                total.bytes += inspected.bytes;
+                total.flows += inspected.flows;
+                total.records += inspected.records;
+                kept.bytes += retained.bytes;
+                kept.records += retained.records;
+                kept.peak_bytes = kept.peak_bytes.max(retained.peak_bytes);
+                kept.record_days += retained.record_days;
+                kept.byte_days += retained.byte_days;
+                target_bytes += acc.target_bytes;
+                all_subs.extend(acc.subscribers.iter().copied());
+                all_flagged.extend(acc.flagged.iter().copied());
+                all_seen.extend(acc.subscribers.iter().copied());
+            }
+            total.subscribers = all_subs.len() as u64;
+            kept.subscribers = total.subscribers;
+            if sim.has_truth && kept.bytes > 0 {
+                kept.target_bytes_share = Some(target_bytes as f64 / kept.bytes as f64);
+            }
+            let mut would = bx.would.clone();
+            would.subscribers = bx.would_subs.len() as u64;
+            let judged = sim.has_truth.then(|| judge(&all_seen, &all_flagged, is_t));
+            let extrapolation = judged.as_ref().and_then(|j| {
+                Some(measure::extrapolate_with_intervals(
+                    s.reference.population,
+                    s.reference.targets,
+                    j.recall?,
+                    j.fpr?,
+                ))
+            });
+            let policy = bx.warrant.policy();
+            boxes.push(BoxReport {
+                name: bx.spec.name.clone(),
+                system: bx.spec.system.map(|s| s.name()),
+                vantage: bx.spec.vantage.clone(),
+                scope: bx.spec.scope.name(),
+                threshold: bx.spec.threshold,
+                window: bx.spec.window.to_string(),
+                retention: policy.retention.to_string(),
+                windows,
+                stopped: bx.warrant.stopped_ns.map(clock::format_ts),
+                inspected: total,
+                retained: kept,
+                would_have_inspected: would,
+                alerts: bx.windows.iter().map(|w| w.alerts).sum(),
+                flagged: all_flagged.len() as u64,
+                identifications: bx.windows.iter().map(|w| w.identifications).sum(),
+                identified_bytes: bx.identified_bytes,
+                destructions: bx.destructions,
+                judged,
+                extrapolation,
+                days: bx
+                    .days
+                    .iter()
+                    .map(|(d, day)| Day {
+                        date: clock::format_date(d * clock::NS_PER_DAY),
+                        ..day.clone()
+                    })
+                    .collect(),
+            });
         }
-        Ok(())
-    })
-    ?;
-    let report_path = dir.join("report.json");
-    write_atomically(&report_path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
-        w.write_all(b"\n")
-    })?;
-    Ok(report)
-}
+        let mut roles: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for l in &traffic.labels {
+            *roles.entry(l.role.name()).or_default() += 1;
+        }
+        let alerts = std::mem::take(&mut sim.alerts);
+        let head = sim.log.close(last_t).map_err(io_err(&log_path))?;
+        let report = Report {
+            ivraie: env!("CARGO_PKG_VERSION"),
+            scenario: sim.scenario.name.clone(),
+            scenario_file: scenario_file.display().to_string(),
+            description: s.description.clone(),
+            seed: s.seed,
+            start: clock::format_ts(traffic.start_ns),
+            end: clock::format_ts(traffic.end_ns),
+            observations: traffic.observations,
+            traffic: if opts.name_inputs {
+                traffic.summary.clone()
+            } else {
+                unnamed_inputs(&traffic.summary)
+            },
+            truth: Truth {
+                source: match &traffic.truth_source {
+                    Some(t) if !opts.name_inputs && t != "generated" => Some("labels file".into()),
+                    other => other.clone(),
+                },
+                roles,
+            },
+            reference: s.reference.clone(),
+            boxes,
+            oversight_head: head,
+            wall_s: started.elapsed().as_secs_f64(),
+            warnings: traffic
+                .summary
+                .errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect(),
+        };
+        let alerts_path = dir.join("alerts.jsonl");
+        write_atomically(&alerts_path, |w| {
+            for a in &alerts {
+                serde_json::to_writer(&mut *w, a).map_err(io::Error::other)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
+        let report_path = dir.join("report.json");
+        write_atomically(&report_path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+            w.write_all(b"\n")
+        })?;
+        Ok(report)
+    }
 }

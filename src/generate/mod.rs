@@ -222,9 +222,7 @@ pub fn estimate_size(p: &Population) -> Result<SizeEstimate, String> {
     let started = std::time::Instant::now();
     let mut g = Generator::new(&sample)?;
     let mut counted = CountingSink(0);
-    let (packets, _) = g
-        .write_all_to(&mut counted)
-        .map_err(|e| e.to_string())?;
+    let (packets, _) = g.write_all_to(&mut counted).map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
     let scale = (p.population as f64 / sample.population.max(1) as f64)
         * (p.days as f64 / sample.days as f64);

@@ -39,8 +39,8 @@ use crate::flow::{
     FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash, tcp_flag,
 };
 use crate::observation::Observation;
-use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
 use crate::output::{WriteError, write_atomically};
+use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
 use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 
 /// Packets per batch sent to a worker.
@@ -629,7 +629,6 @@ fn problem(e: &CaptureError) -> InputProblem {
     }
 }
 
-
 /// What the reader needs from a frame filter.
 trait FrameFilter {
     fn matches(&mut self, lt: LinkType, frame: &[u8]) -> bool;
@@ -1113,4 +1112,3 @@ fn write_flow_csv(buf: &mut Vec<u8>, r: &FlowRecord) {
         ],
     );
 }
-

@@ -33,7 +33,6 @@ use serde::Serialize;
 
 use crate::decode::Addr;
 
-
 /// Seconds since the epoch as a float, from nanoseconds (µs precision kept).
 pub fn secs(ts_ns: i64) -> f64 {
     // Round to the microsecond so the printed value is stable and short.
@@ -204,7 +203,6 @@ pub struct FlowRecord {
     #[serde(skip)]
     pub last_ns: i64,
 }
-
 
 /// Column names of `flows.csv`, in order.
 pub const FLOW_CSV_HEADER: &[&str] = &[

@@ -872,7 +872,10 @@ mod tests {
         r["seed"] = 2015.into();
         r["truth"]["roles"] = json!({"target": 3, "lookalike": 20, "ordinary": 1977});
         let html = render(&r, &LogCheck::Unchecked("none".into()));
-        assert!(html.contains("(seed 2015)"), "no thousands separator in a seed");
+        assert!(
+            html.contains("(seed 2015)"),
+            "no thousands separator in a seed"
+        );
         assert!(html.contains("3 targets, 20 lookalikes, 1,977 ordinary people"));
         r["truth"]["roles"] = json!({"target": 1, "ordinary": 1});
         let html = render(&r, &LogCheck::Unchecked("none".into()));

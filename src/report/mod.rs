@@ -5,8 +5,10 @@
 //! The HTML and the tables are drawn from the `report.json` *value*, so that
 //! `ivraie report DIR` redraws them from the file without the run.
 
+pub mod baserate;
 pub mod charts;
 pub mod html;
+pub mod inspect;
 pub mod tables;
 
 use std::io::{self, Write};
@@ -370,9 +372,15 @@ mod tests {
 
     #[test]
     fn the_odds_of_a_real_target_never_read_one_in_one() {
-        assert_eq!(target_odds(1.0 / 602.0, false), "1 alert in 602 is a real target");
+        assert_eq!(
+            target_odds(1.0 / 602.0, false),
+            "1 alert in 602 is a real target"
+        );
         assert_eq!(target_odds(0.98, false), "98% of alerts are real targets");
-        assert_eq!(target_odds(0.999_999, true), "100% of alerts would be real targets");
+        assert_eq!(
+            target_odds(0.999_999, true),
+            "100% of alerts would be real targets"
+        );
         assert_eq!(target_odds(1.0, false), "every alert is a real target");
         assert_eq!(target_odds(0.0, true), "no alert would be a real target");
         assert_eq!(target_odds(0.5, false), "1 alert in 2.0 is a real target");

@@ -226,7 +226,10 @@ fn outputs_leave_no_temporary_files() {
     let mut want: Vec<String> = ivraie::dissect::registry()
         .iter()
         .map(|d| format!("{}.jsonl", d.name()))
-        .chain(["flows.jsonl".to_string(), ivraie::output::MARKER.to_string()])
+        .chain([
+            "flows.jsonl".to_string(),
+            ivraie::output::MARKER.to_string(),
+        ])
         .collect();
     want.sort();
     assert_eq!(

@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests.
 
-
 use std::path::PathBuf;
 
 /// `../shared/corpus`, the real captures from public test suites. Tests that need

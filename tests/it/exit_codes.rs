@@ -63,12 +63,25 @@ fn one_when_the_job_cannot_be_done_usage_included() {
     let cases: Vec<(Vec<String>, &str)> = vec![
         // Usage errors clap finds: the same status as ours.
         (vec!["frobnicate".into()], "unrecognized subcommand"),
-        (vec!["inspect".into(), "--nope".into()], "unexpected argument"),
         (
-            vec!["baserate", "--population", "0", "--targets", "1", "--tpr", "1", "--fpr", "1%"]
-                .into_iter()
-                .map(String::from)
-                .collect(),
+            vec!["inspect".into(), "--nope".into()],
+            "unexpected argument",
+        ),
+        (
+            vec![
+                "baserate",
+                "--population",
+                "0",
+                "--targets",
+                "1",
+                "--tpr",
+                "1",
+                "--fpr",
+                "1%",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
             "at least one person",
         ),
         (
@@ -89,8 +102,14 @@ fn one_when_the_job_cannot_be_done_usage_included() {
             ],
             "colour",
         ),
-        (vec!["run".into(), "nope.toml".into()], "cannot read scenario nope.toml"),
-        (vec!["verify-log".into(), "nowhere.jsonl".into()], "nowhere.jsonl"),
+        (
+            vec!["run".into(), "nope.toml".into()],
+            "cannot read scenario nope.toml",
+        ),
+        (
+            vec!["verify-log".into(), "nowhere.jsonl".into()],
+            "nowhere.jsonl",
+        ),
     ];
     for (args, says) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -108,7 +127,11 @@ fn two_when_the_input_is_damaged() {
     std::fs::write(t.path().join("cut.pcap"), &bytes[..bytes.len() - 7]).unwrap();
     let o = ivraie(&["inspect", "cut.pcap"], t.path());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cut.pcap: truncated at byte"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cut.pcap: truncated at byte"),
+        "{}",
+        stderr(&o)
+    );
 
     // An oversight log edited after the run: verify-log and report both say so.
     let pcap = corpus("ndpi/dns.pcap");
@@ -158,23 +181,46 @@ fn messages_teach_once() {
 
     // A negative rate is a wrong rate, not an unknown flag.
     let o = ivraie(
-        &["baserate", "--population", "100", "--targets", "1", "--tpr", "1", "--fpr", "-0.1"],
+        &[
+            "baserate",
+            "--population",
+            "100",
+            "--targets",
+            "1",
+            "--tpr",
+            "1",
+            "--fpr",
+            "-0.1",
+        ],
         t.path(),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not between 0 and 1"), "{}", stderr(&o));
 
     // An option of a feature this build left out is listed, and says so.
-    let help = String::from_utf8_lossy(&ivraie(&["extract", "--help"], t.path()).stdout)
-        .into_owned();
-    assert!(help.contains("parquet") && help.contains("--features"), "{help}");
-    let ihelp = String::from_utf8_lossy(&ivraie(&["inspect", "--help"], t.path()).stdout)
-        .into_owned();
-    assert!(ihelp.contains("--interface") && ihelp.contains("--filter"), "{ihelp}");
+    let help =
+        String::from_utf8_lossy(&ivraie(&["extract", "--help"], t.path()).stdout).into_owned();
+    assert!(
+        help.contains("parquet") && help.contains("--features"),
+        "{help}"
+    );
+    let ihelp =
+        String::from_utf8_lossy(&ivraie(&["inspect", "--help"], t.path()).stdout).into_owned();
+    assert!(
+        ihelp.contains("--interface") && ihelp.contains("--filter"),
+        "{ihelp}"
+    );
     #[cfg(not(feature = "parquet"))]
     {
         let o = ivraie(
-            &["extract", &corpus("ndpi/dns.pcap"), "-o", "p", "--format", "parquet"],
+            &[
+                "extract",
+                &corpus("ndpi/dns.pcap"),
+                "-o",
+                "p",
+                "--format",
+                "parquet",
+            ],
             t.path(),
         );
         assert_eq!(o.status.code(), Some(1));
@@ -211,7 +257,10 @@ fn an_oversized_record_is_reported_at_its_offset() {
     let o = ivraie(&["inspect", "big.pcap"], t.path());
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains(&format!("big.pcap: corrupt at byte {at}")), "{e}");
+    assert!(
+        e.contains(&format!("big.pcap: corrupt at byte {at}")),
+        "{e}"
+    );
 }
 
 /// Capture file names often hold addresses or customers' names: report.json

@@ -136,7 +136,10 @@ fn killed_runs_leave_verifiable_logs_and_whole_files() {
         if out.exists() {
             check_outputs(&out);
             let v = ivraie::oversight::verify(&out.join("oversight.jsonl")).unwrap();
-            assert!(v.closed, "a killed run never writes into its output directory");
+            assert!(
+                v.closed,
+                "a killed run never writes into its output directory"
+            );
         }
         for left in leftovers(dir.path()) {
             check_outputs(&left);

@@ -22,7 +22,12 @@ fn edges() -> BTreeMap<String, BTreeSet<String>> {
                 continue;
             }
             let rel = p.strip_prefix(&src).unwrap();
-            let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+            let first = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
             let module = first.trim_end_matches(".rs").to_string();
             if module == "lib" || module == "main" {
                 continue;
@@ -76,8 +81,14 @@ fn cycle_from(
 #[test]
 fn no_module_imports_one_that_imports_it() {
     let edges = edges();
-    assert!(edges.len() > 10, "the crate's modules were not found: {edges:?}");
-    assert!(edges["pipeline"].contains("flow"), "edges are read: {edges:?}");
+    assert!(
+        edges.len() > 10,
+        "the crate's modules were not found: {edges:?}"
+    );
+    assert!(
+        edges["pipeline"].contains("flow"),
+        "edges are read: {edges:?}"
+    );
     let mut cycles = Vec::new();
     for m in edges.keys() {
         let mut path = vec![m.clone()];

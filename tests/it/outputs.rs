@@ -48,7 +48,10 @@ fn tree(dir: &Path) -> Vec<String> {
 fn temporaries(dir: &Path) -> Vec<String> {
     tree(dir)
         .into_iter()
-        .filter(|n| n.split('/').any(|c| c.starts_with(ivraie::output::TEMP_PREFIX)))
+        .filter(|n| {
+            n.split('/')
+                .any(|c| c.starts_with(ivraie::output::TEMP_PREFIX))
+        })
         .collect()
 }
 
@@ -78,7 +81,10 @@ fn a_run_of_another_scenario_is_refused_and_force_replaces_it_whole() {
         p.display().to_string()
     };
     let (a, b) = (scenario("first"), scenario("second"));
-    let o = ivraie(&["run", &a, "-o", "R", "--tables", "--no-progress"], t.path());
+    let o = ivraie(
+        &["run", &a, "-o", "R", "--tables", "--no-progress"],
+        t.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let first = tree(&t.path().join("R"));
     assert!(first.contains(&"tables/run.csv".to_string()), "{first:?}");
@@ -87,14 +93,21 @@ fn a_run_of_another_scenario_is_refused_and_force_replaces_it_whole() {
     // --tables this time: no table of the first run survives).
     let o = ivraie(&["run", &a, "-o", "R", "--no-progress"], t.path());
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!t.path().join("R/tables").exists(), "{:?}", tree(&t.path().join("R")));
+    assert!(
+        !t.path().join("R/tables").exists(),
+        "{:?}",
+        tree(&t.path().join("R"))
+    );
 
     // Another scenario: refused, saying what is there and which flag replaces it.
     let before = std::fs::read(t.path().join("R/oversight.jsonl")).unwrap();
     let o = ivraie(&["run", &b, "-o", "R", "--no-progress"], t.path());
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("scenario `first`") && e.contains("oversight.jsonl"), "{e}");
+    assert!(
+        e.contains("scenario `first`") && e.contains("oversight.jsonl"),
+        "{e}"
+    );
     assert!(e.contains("--force"), "{e}");
     assert_eq!(
         std::fs::read(t.path().join("R/oversight.jsonl")).unwrap(),
@@ -103,7 +116,10 @@ fn a_run_of_another_scenario_is_refused_and_force_replaces_it_whole() {
     );
 
     // --force: replaced whole by the second scenario's output.
-    let o = ivraie(&["run", &b, "-o", "R", "--no-progress", "--force"], t.path());
+    let o = ivraie(
+        &["run", &b, "-o", "R", "--no-progress", "--force"],
+        t.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("R/report.json")).unwrap()).unwrap();
@@ -147,7 +163,11 @@ fn a_sweep_replaced_keeps_no_point_of_the_earlier_one() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     points.sort();
-    assert_eq!(points, ["000", "001"], "no stale point beside a 2-point sweep");
+    assert_eq!(
+        points,
+        ["000", "001"],
+        "no stale point beside a 2-point sweep"
+    );
     assert_eq!(temporaries(t.path()), Vec::<String>::new());
 }
 
@@ -159,7 +179,11 @@ fn extract_and_generate_follow_the_same_rule() {
     std::fs::write(t.path().join("f"), "x").unwrap();
     let o = ivraie(&["extract", &pcap, "-o", "f"], t.path());
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("f exists and is not a directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("f exists and is not a directory"),
+        "{}",
+        stderr(&o)
+    );
     // Extract twice into the same directory: replaced.
     for _ in 0..2 {
         let o = ivraie(&["extract", &pcap, "-o", "X"], t.path());
@@ -167,7 +191,13 @@ fn extract_and_generate_follow_the_same_rule() {
     }
     // A run's directory is not extract's.
     let o = ivraie(
-        &["run", &repo("scenarios/classroom.toml"), "-o", "X", "--no-progress"],
+        &[
+            "run",
+            &repo("scenarios/classroom.toml"),
+            "-o",
+            "X",
+            "--no-progress",
+        ],
         t.path(),
     );
     assert_eq!(o.status.code(), Some(1));
@@ -188,9 +218,15 @@ fn extract_and_generate_follow_the_same_rule() {
     let o = generate("precious.pcap", false);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
-    assert_eq!(std::fs::read(t.path().join("precious.pcap")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(t.path().join("precious.pcap")).unwrap(),
+        b"mine"
+    );
     assert!(generate("precious.pcap", true).status.success());
-    assert_ne!(std::fs::read(t.path().join("precious.pcap")).unwrap(), b"mine");
+    assert_ne!(
+        std::fs::read(t.path().join("precious.pcap")).unwrap(),
+        b"mine"
+    );
     // Says how big it is before starting.
     assert!(stderr(&generate("pop.pcap", false)).contains("60 people over 1 day: about"));
     assert_eq!(temporaries(t.path()), Vec::<String>::new());
@@ -242,7 +278,10 @@ fn interrupted(
             child.try_wait().unwrap().is_none(),
             "{args:?} ended before it could be interrupted"
         );
-        assert!(t0.elapsed() < Duration::from_secs(60), "{args:?} never got going");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{args:?} never got going"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
@@ -250,7 +289,10 @@ fn interrupted(
     unsafe { libc::kill(child.id() as i32, signal) };
     let o = child.wait_with_output().unwrap();
     drop(pipe);
-    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn has_temporary(dir: &Path) -> bool {
@@ -274,7 +316,16 @@ fn signals_during_generate_extract_and_run_leave_no_temporary_file() {
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let d = dir.clone();
         let (got, err) = interrupted(
-            &["generate", "--population", "5000", "--days", "7", "-o", "big.pcap", "--no-progress"],
+            &[
+                "generate",
+                "--population",
+                "5000",
+                "--days",
+                "7",
+                "-o",
+                "big.pcap",
+                "--no-progress",
+            ],
             &dir,
             None,
             || has_temporary(&d),
@@ -294,7 +345,13 @@ fn signals_during_generate_extract_and_run_leave_no_temporary_file() {
         assert!(!dir.join("out").exists());
 
         let (got, err) = interrupted(
-            &["run", scenario.to_str().unwrap(), "-o", "run", "--no-progress"],
+            &[
+                "run",
+                scenario.to_str().unwrap(),
+                "-o",
+                "run",
+                "--no-progress",
+            ],
             &dir,
             None,
             || has_temporary(&d),

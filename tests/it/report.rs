@@ -227,7 +227,11 @@ fn a_tampered_log_shows_in_the_redrawn_report() {
     )
     .unwrap();
     let o = ivraie(&["report"], copy.path());
-    assert_eq!(o.status.code(), Some(2), "a log that does not verify is damage");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a log that does not verify is damage"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("oversight.jsonl does not verify") && err.contains("verify-log"),

@@ -1,0 +1,654 @@
+//! The command line as clap parses it, and what the arguments build: the
+//! pipeline's configuration, a population, a record format. Nothing here runs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::capture::{InputSpec, expand_inputs};
+use crate::flow::{DEFAULT_MAX_FLOWS, FlowConfig, Subscribers};
+use crate::generate::{self, Population, System};
+use crate::oversight::LogHead;
+use crate::pipeline::{self, Format, Output};
+
+/// Replay captures through surveillance "black boxes" and measure what they take in.
+///
+/// ivraie reads pcap and pcapng captures (files, directories, or `-` for stdin),
+/// decodes them, builds bidirectional flows and writes metadata records.
+#[derive(Debug, Parser)]
+#[command(name = "ivraie", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  ivraie run scenarios/classroom.toml          the classroom demonstration
+  ivraie check scenarios/*.toml                validate scenarios without running
+  ivraie inspect pcaps/sample.pcap             summary of a capture
+  ivraie inspect --json captures/ > sum.json   every capture of a directory, merged
+  ivraie extract big.pcap -o out/              out/flows.jsonl, dns.jsonl, tls.jsonl...
+  tcpdump -w - -i eth0 | ivraie extract - -o out --format csv
+  ivraie report runs/classroom --format csv    runs/classroom/tables/*.csv
+  ivraie verify-log run/oversight.jsonl        is the oversight log intact?
+  ivraie baserate --population 60000000 --targets 1000 --tpr 1 --fpr 1%
+  ivraie generate --population 500 --days 3 -o pop.pcap   pop.pcap + pop.labels.csv";
+
+const VERIFY_LOG_EXAMPLES: &str = "\
+Examples:
+  ivraie verify-log run/oversight.jsonl
+  ivraie verify-log run/oversight.jsonl --report run/report.json
+  ivraie verify-log oversight.jsonl --expect-head 3f5a...c2:412
+
+Exit status: 0 the log verifies; 2 it does not (the message names the first bad
+line and how many entries before it verify); 1 it could not be read.";
+
+const BASERATE_EXAMPLES: &str = "\
+Examples:
+  The 2015 arithmetic: 60 million people, 1,000 real targets, a box that finds
+  every target and wrongly flags 1% of everyone else:
+    ivraie baserate --population 60000000 --targets 1000 --tpr 1 --fpr 1%
+  A box with a hundred times fewer false alarms still flags mostly innocents:
+    ivraie baserate --population 60000000 --targets 1000 --tpr 0.9 --fpr 0.01%
+  As JSON, for a script or a sweep:
+    ivraie baserate --population 1e6 --targets 50 --tpr 95% --fpr 0.1% --json";
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Print a summary of captures: packets, bytes, time span, link types, protocol
+    /// mix, flows, application records, subscribers, top talkers and anomalies.
+    Inspect {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Print the summary as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write metadata records: DIR/flows.jsonl (one flow a line) and one file per
+    /// protocol (dns, tls, quic, http, sip, smtp, bittorrent), or CSV.
+    Extract {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Directory receiving the record files (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// Record file format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Jsonl)]
+        format: FormatArg,
+        /// Replace DIR even if it holds something else than an earlier output
+        /// of this command (everything in it is deleted). Without it such a
+        /// directory is refused; an earlier output of the same command is
+        /// always replaced whole.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a scenario: its black boxes over its traffic, under warrant, and measure
+    /// what they take in and how many innocent people they flag for each real target.
+    ///
+    /// Writes DIR/report.json (every figure), DIR/report.html (the same with
+    /// charts, one self-contained page), DIR/alerts.jsonl (pseudonymous alerts)
+    /// and DIR/oversight.jsonl (the hash-chained log; check it with `ivraie
+    /// verify-log`), and prints a summary.
+    #[command(
+        after_help = "Examples:\n  ivraie run scenarios/classroom.toml\n  ivraie run scenarios/l851-3.toml -o runs/l851"
+    )]
+    Run(RunArgs),
+    /// Redraw a run's DIR/report.html from DIR/report.json (checking
+    /// DIR/oversight.jsonl again), or write its tables as CSV.
+    #[command(
+        after_help = "Examples:\n  ivraie report runs/classroom                 redraw runs/classroom/report.html\n  ivraie report runs/classroom --format csv    runs/classroom/tables/*.csv"
+    )]
+    Report {
+        /// The run's output directory (holding report.json).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+        format: ReportFormat,
+    },
+    /// Run a scenario over a grid of parameter values: the traffic is read and
+    /// dissected once, and streams past every point's boxes side by side. Writes
+    /// DIR/sweep.csv (one row per point and box: alerts, precision, recall,
+    /// false-positive rate, SNR, retained bytes...) and each point's full outputs
+    /// in DIR/points/NNN/.
+    #[command(
+        after_help = "Examples:\n  ivraie sweep scenarios/classroom.toml --set box.watchlist.threshold=1..10\n  ivraie sweep scenarios/l851-3.toml --set box.algorithm-1.threshold=2,3,5 --set box.algorithm-1.window=1d,7d,30d"
+    )]
+    Sweep(SweepArgs),
+    /// Validate scenario files without running them: every key, value, selector
+    /// and scope. Prints what each scenario would run.
+    #[command(after_help = "Example:\n  ivraie check scenarios/*.toml")]
+    Check {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Check an oversight log: every entry's hash, the chain linking each entry
+    /// to the one before, their order, and the closing entry. Prints OK with the
+    /// number of entries, or the first entry that was edited, removed, reordered
+    /// or cut, and how many entries before it verify.
+    #[command(after_help = VERIFY_LOG_EXAMPLES)]
+    VerifyLog {
+        /// The log (`oversight.jsonl`, written by a run).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Also check the log ends where the run said it did: HASH is the last
+        /// entry's hash and COUNT the number of entries, as recorded in the run's
+        /// report. Catches a tail cut off and replaced by a forged closing entry.
+        #[arg(long, value_name = "HASH:COUNT", value_parser = parse_head)]
+        expect_head: Option<LogHead>,
+        /// Take the expected head from a run's report (its `oversight_head`
+        /// field, `{"entries": N, "head_hash": "..."}`).
+        #[arg(long, value_name = "REPORT", conflicts_with = "expect_head")]
+        report: Option<PathBuf>,
+    },
+    /// The base-rate fallacy, worked out: how many alerts a box raises on a
+    /// population, how many of them are innocent people, and the chance that an
+    /// alert points at a real target.
+    #[command(after_help = BASERATE_EXAMPLES)]
+    Baserate(BaserateArgs),
+    /// Generate a labelled synthetic population: FILE.pcap holds its traffic
+    /// (DNS, TLS, QUIC, HTTP, SIP, SMTP, BitTorrent, NTP, ICMP) over the simulated
+    /// calendar, FILE.labels.csv says who is a target, a lookalike or ordinary.
+    /// Same arguments and seed, same bytes.
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
+}
+
+/// Arguments of `ivraie run`.
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// The scenario file (TOML; every key is documented in scenarios/README.md).
+    pub(super) scenario: PathBuf,
+    /// Output directory (created 0700 if missing). Default: the scenario's
+    /// `output` key, else `runs/<scenario name>`.
+    #[arg(short, long, value_name = "DIR")]
+    pub(super) output: Option<PathBuf>,
+    /// Worker threads for reading the traffic. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    pub(super) threads: Option<usize>,
+    /// Key of the subscribers' pseudonyms, read from a file of at least 32
+    /// bytes: the same key gives the same pseudonyms on the next run. Default:
+    /// derived from the scenario's seed for generated traffic (synthetic
+    /// people), a fresh random key for real captures.
+    #[arg(long, value_name = "FILE")]
+    pub(super) key_file: Option<PathBuf>,
+    /// Print the report as JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub(super) no_progress: bool,
+    /// Also write the tables of report.json as CSV: DIR/tables/run.csv,
+    /// boxes.csv, windows.csv, days.csv.
+    #[arg(long)]
+    pub(super) tables: bool,
+    /// Name the capture files in report.json (`traffic.inputs`, errors).
+    /// Default: "input 1", "input 2"... since file names often hold
+    /// addresses or customers' names.
+    #[arg(long)]
+    pub(super) name_inputs: bool,
+    /// Replace DIR even if it holds something else than an earlier output
+    /// of this command (everything in it is deleted). Without it such a
+    /// directory is refused; an earlier output of the same command is
+    /// always replaced whole.
+    #[arg(long)]
+    pub(super) force: bool,
+}
+
+/// Arguments of `ivraie sweep`.
+#[derive(Debug, Args)]
+pub(super) struct SweepArgs {
+    /// The scenario file.
+    pub(super) scenario: PathBuf,
+    /// A key and its values: box.NAME.threshold=LOW..HIGH or =A,B,C;
+    /// box.NAME.window=1d,7d; box.NAME.cooldown=24h,7d. Repeat for a grid.
+    #[arg(long = "set", value_name = "KEY=VALUES", required = true, value_parser = crate::sweep::parse_set)]
+    pub(super) sets: Vec<crate::sweep::Axis>,
+    /// Output directory. Default: runs/<scenario name>-sweep.
+    #[arg(short, long, value_name = "DIR")]
+    pub(super) output: Option<PathBuf>,
+    /// Threads reading the traffic. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    pub(super) threads: Option<usize>,
+    /// Pseudonym key file (see `ivraie run --help`).
+    #[arg(long, value_name = "FILE")]
+    pub(super) key_file: Option<PathBuf>,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub(super) no_progress: bool,
+    /// Name the capture files in each point's report.json (see `ivraie run
+    /// --help`).
+    #[arg(long)]
+    pub(super) name_inputs: bool,
+    /// Replace DIR even if it holds something else than an earlier output
+    /// of this command (everything in it is deleted). Without it such a
+    /// directory is refused; an earlier output of the same command is
+    /// always replaced whole.
+    #[arg(long)]
+    pub(super) force: bool,
+}
+
+/// Arguments of `ivraie baserate`.
+#[derive(Debug, Args)]
+// `--fpr -0.1` is a wrong rate, not an unknown flag `-0`.
+#[command(allow_negative_numbers = true)]
+pub(super) struct BaserateArgs {
+    /// People watched: `60000000`, `60_000_000`, `60,000,000` or `6e7`.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub(super) population: u64,
+    /// Real targets among them.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub(super) targets: u64,
+    /// Share of real targets the box flags (true-positive rate): `0.9` or `90%`.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(super) tpr: f64,
+    /// Share of innocent people the box flags (false-positive rate): `0.01` or `1%`.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(super) fpr: f64,
+    /// Print the numbers as one JSON object instead of sentences.
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+/// A count of people: digits with optional `_` or `,` separators, or a whole
+/// number in scientific notation (`6e7`).
+fn parse_count(s: &str) -> Result<u64, String> {
+    let bad = || format!("`{s}` is not a whole number of people");
+    let digits: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '_' | ','))
+        .collect();
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits.parse().map_err(|_| format!("`{s}` is too large"));
+    }
+    if digits.contains(['e', 'E']) {
+        let x: f64 = digits.parse().map_err(|_| bad())?;
+        if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= u64::MAX as f64 {
+            return Ok(x as u64);
+        }
+    }
+    Err(bad())
+}
+
+/// A rate: a proportion (`0.01`) or a percentage (`1%`), between 0 and 1.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (t, 1.0),
+    };
+    let x: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a rate (write 0.01 or 1%)"))?;
+    let r = x / scale;
+    if !(0.0..=1.0).contains(&r) {
+        return Err(format!("`{s}` is not between 0 and 1 (0% and 100%)"));
+    }
+    Ok(r)
+}
+
+/// `HASH:COUNT`, the head a run recorded for its oversight log.
+fn parse_head(s: &str) -> Result<LogHead, String> {
+    let (hash, count) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{s}` is not HASH:COUNT"))?;
+    let hash = hash.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("`{hash}` is not a SHA-256 hash (64 hex digits)"));
+    }
+    let entries = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{count}` is not a number of entries"))?;
+    Ok(LogHead {
+        entries,
+        head_hash: hash,
+    })
+}
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  ivraie generate -o pop.pcap                          1000 subscribers, 7 days, seed 1
+  ivraie generate --population 2000 --days 61 --seed 7 -o window.pcap   a 2-month window
+  ivraie generate --systems pbx,spam --targets 1 --lookalikes 5 -o fraud.pcap
+  ivraie generate --population-file pcaps/population.toml -o pcaps/population.pcap
+  ivraie generate -o - --labels pop.labels.csv | ivraie inspect -
+
+Every behaviour rate (visits to watched sites per week, PBX calls per night,
+mails per hour...) is a field of the population file (TOML); the flags override
+the file's values. See `ivraie::generate::Population` for all fields.
+With the default rates a subscriber-day is about 840 packets and 87 kB of
+capture (downloads are snaplen-cut records that keep their real size on the wire).";
+
+/// Arguments of `ivraie generate`.
+#[derive(Debug, Args)]
+pub(super) struct GenerateArgs {
+    /// Output capture (classic pcap), or `-` for standard output. Its labels go
+    /// to FILE.labels.csv beside it (x.pcap -> x.labels.csv).
+    #[arg(short, long, value_name = "FILE")]
+    pub(super) output: PathBuf,
+    /// Where to write the labels instead (required with `-o -`).
+    #[arg(long, value_name = "PATH")]
+    pub(super) labels: Option<PathBuf>,
+    /// A population file (TOML, fields of `Population`); flags override it.
+    #[arg(long, value_name = "FILE.toml")]
+    pub(super) population_file: Option<PathBuf>,
+    /// Subscribers [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub(super) population: Option<u32>,
+    /// Days simulated [default: 7].
+    #[arg(long, value_name = "D")]
+    pub(super) days: Option<u32>,
+    /// Seed of every random choice [default: 1].
+    #[arg(long, value_name = "S")]
+    pub(super) seed: Option<u64>,
+    /// First day of the simulated calendar, YYYY-MM-DD [default: 2026-01-01].
+    #[arg(long, value_name = "DATE")]
+    pub(super) start: Option<String>,
+    /// IPv4 range of subscriber addresses [default: 10.0.0.0/8].
+    #[arg(long, value_name = "CIDR")]
+    pub(super) subscribers: Option<String>,
+    /// Targets per system [default: 2].
+    #[arg(long, value_name = "N")]
+    pub(super) targets: Option<u32>,
+    /// Lookalikes per system [default: 10].
+    #[arg(long, value_name = "N")]
+    pub(super) lookalikes: Option<u32>,
+    /// Systems with targets and lookalikes: comma list of l851, hadopi, pbx, spam
+    /// [default: all].
+    #[arg(long, value_name = "LIST")]
+    pub(super) systems: Option<String>,
+    /// Replace FILE (and its labels file) even if they are not an earlier
+    /// output of `ivraie generate`. Without it only such an output is replaced.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub(super) no_progress: bool,
+}
+
+/// Whether `path` is a labels file `ivraie generate` wrote (its first line is
+/// the labels header).
+pub(super) fn is_labels_file(path: &Path) -> bool {
+    use std::io::{BufRead, Read};
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    std::io::BufReader::new(f.take(256))
+        .read_line(&mut first)
+        .is_ok()
+        && first.trim_end() == generate::LABELS_HEADER
+}
+
+impl GenerateArgs {
+    /// The population: the file's values (or the defaults), then the flags.
+    pub(super) fn build(&self) -> Result<Population> {
+        let mut p = match &self.population_file {
+            Some(f) => Population::from_toml_file(f).map_err(anyhow::Error::msg)?,
+            None => Population::default(),
+        };
+        if let Some(v) = self.population {
+            p.population = v;
+        }
+        if let Some(v) = self.days {
+            p.days = v;
+        }
+        if let Some(v) = self.seed {
+            p.seed = v;
+        }
+        if let Some(v) = &self.start {
+            p.start = v.clone();
+        }
+        if let Some(v) = &self.subscribers {
+            p.subscribers = v.clone();
+        }
+        if let Some(v) = self.targets {
+            p.targets = v;
+        }
+        if let Some(v) = self.lookalikes {
+            p.lookalikes = v;
+        }
+        if let Some(list) = &self.systems {
+            p.systems = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    System::from_name(s).with_context(|| {
+                        format!("--systems: `{s}` is not l851, hadopi, pbx or spam")
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
+        p.validate().map_err(anyhow::Error::msg)?;
+        Ok(p)
+    }
+}
+
+/// Arguments shared by every command that reads traffic.
+#[derive(Debug, Args)]
+pub(super) struct InputArgs {
+    /// Capture files (pcap or pcapng), directories (every capture inside, merged in
+    /// timestamp order), or `-` for standard input.
+    #[arg(
+        value_name = "CAPTURE",
+        required_unless_present = "interface",
+        conflicts_with = "interface"
+    )]
+    pub(super) captures: Vec<PathBuf>,
+    /// Capture live on this network interface instead of reading files (needs
+    /// root or CAP_NET_RAW, and a build with `--features live`). Stops after
+    /// --duration, --count, or on Ctrl-C.
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    pub(super) interface: Option<String>,
+    /// Only read frames matching this tcpdump filter expression ("tcp port 443"),
+    /// on files and interfaces alike (needs a build with `--features live`).
+    #[arg(long, short = 'f', value_name = "EXPR")]
+    pub(super) filter: Option<String>,
+    /// Stop a live capture after this many seconds.
+    #[arg(long, value_name = "SECS", requires = "interface")]
+    pub(super) duration: Option<u64>,
+    /// Stop a live capture after this many packets.
+    #[arg(long, value_name = "N", requires = "interface")]
+    pub(super) count: Option<u64>,
+    /// The monitored population, as CIDR ranges (`10.0.0.0/8,2001:db8::/32`). A flow
+    /// belongs to the subscriber whose address is in these ranges. Default: every
+    /// private-range address (RFC 1918, 100.64.0.0/10, fc00::/7).
+    #[arg(long, value_name = "CIDR[,CIDR...]")]
+    pub(super) subscribers: Option<String>,
+    /// Worker threads. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    pub(super) threads: Option<usize>,
+    /// Most flows held in memory at once; past it the stalest are ended early and
+    /// counted as evictions. Each flow takes about 250 bytes, plus what its
+    /// dissector holds (a DNS query waiting for its answer, a call's text).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FLOWS)]
+    pub(super) max_flows: usize,
+    /// Idle timeout of TCP flows, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub(super) tcp_timeout: u32,
+    /// Idle timeout of UDP flows, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(super) udp_timeout: u32,
+    /// Idle timeout of ICMP and other flows, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(super) other_timeout: u32,
+    /// Active timeout: flows open longer are cut into several records, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    pub(super) active_timeout: u32,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub(super) no_progress: bool,
+    /// Build flows only: skip the application dissectors (DNS, TLS, ...).
+    #[arg(long)]
+    pub(super) flows_only: bool,
+    /// Memory-map capture files instead of reading them. Off by default: on a
+    /// 2-core machine read() measured faster (BENCHMARKS.md), and a mapped file
+    /// truncated by another program while ivraie reads it kills the run.
+    #[arg(long)]
+    pub(super) mmap: bool,
+}
+
+impl InputArgs {
+    /// Builds the pipeline configuration and the list of inputs.
+    pub(super) fn build(
+        &self,
+        output: Option<Output>,
+    ) -> Result<(Vec<InputSpec>, Vec<PathBuf>, pipeline::Config)> {
+        let subscribers = match &self.subscribers {
+            Some(s) => s
+                .parse::<Subscribers>()
+                .map_err(anyhow::Error::msg)
+                .context("--subscribers")?,
+            None => Subscribers::private(),
+        };
+        let threads = thread_count(self.threads)?;
+        if self.max_flows == 0 {
+            bail!("--max-flows must be at least 1");
+        }
+        const SEC: i64 = 1_000_000_000;
+        let flow = FlowConfig {
+            tcp_idle_ns: self.tcp_timeout as i64 * SEC,
+            udp_idle_ns: self.udp_timeout as i64 * SEC,
+            other_idle_ns: self.other_timeout as i64 * SEC,
+            active_ns: self.active_timeout as i64 * SEC,
+            max_flows: self.max_flows,
+            ..FlowConfig::default()
+        };
+        #[cfg(not(feature = "live"))]
+        for (set, option) in [
+            (self.interface.is_some(), "-i/--interface"),
+            (self.filter.is_some(), "--filter"),
+        ] {
+            if set {
+                return Err(needs_feature(
+                    option,
+                    "live",
+                    " (and libpcap: apt-get install libpcap-dev)",
+                ));
+            }
+        }
+        let (inputs, skipped) = expand_inputs(&self.captures);
+        let live = self.interface.is_some();
+        if inputs.is_empty() && !live {
+            bail!("no capture found in {}", display_list(&self.captures));
+        }
+        if inputs.iter().filter(|i| **i == InputSpec::Stdin).count() > 1 {
+            bail!("`-` (standard input) can be given only once");
+        }
+        let cfg = pipeline::Config {
+            threads,
+            flow,
+            subscribers,
+            output,
+            progress: !self.no_progress,
+            span_ns: None,
+            dissect: !self.flows_only,
+            mmap: self.mmap,
+            keep: false,
+            #[cfg(feature = "live")]
+            filter: self.filter.clone(),
+        };
+        Ok((inputs, skipped, cfg))
+    }
+}
+
+fn display_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What `ivraie report` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum ReportFormat {
+    /// DIR/report.html.
+    Html,
+    /// DIR/tables/*.csv.
+    Csv,
+    /// DIR/tables/*.parquet (needs a build with `--features parquet`).
+    Parquet,
+}
+
+/// Record file formats, as the command line names them (all of them, whatever
+/// the build: an option of a feature left out says which feature it needs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum FormatArg {
+    /// JSON lines: one record a line, optional fields left out.
+    Jsonl,
+    /// CSV with a header row; optional fields empty.
+    Csv,
+    /// Apache Parquet, typed columns (needs a build with `--features parquet`).
+    Parquet,
+}
+
+impl FormatArg {
+    pub(super) fn build(self) -> Result<Format> {
+        match self {
+            FormatArg::Jsonl => Ok(Format::Jsonl),
+            FormatArg::Csv => Ok(Format::Csv),
+            #[cfg(feature = "parquet")]
+            FormatArg::Parquet => Ok(Format::Parquet),
+            #[cfg(not(feature = "parquet"))]
+            FormatArg::Parquet => Err(needs_feature("--format parquet", "parquet", "")),
+        }
+    }
+}
+
+/// The error of an option whose feature this build left out.
+#[allow(dead_code)]
+pub(super) fn needs_feature(option: &str, feature: &str, extra: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{option} needs ivraie built with the `{feature}` feature: \
+         cargo build --release --features {feature}{extra}"
+    )
+}
+
+/// `--threads`: the number of cores by default, at least 1.
+pub(super) fn thread_count(threads: Option<usize>) -> Result<usize> {
+    match threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(pipeline::Config::default().threads),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_the_way_people_write_them() {
+        assert_eq!(parse_count("60,000,000"), Ok(60_000_000));
+        assert_eq!(parse_count("60_000_000"), Ok(60_000_000));
+        assert_eq!(parse_count("6e7"), Ok(60_000_000));
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("-3").is_err());
+        assert!(parse_count("").is_err());
+        assert_eq!(parse_rate("1%"), Ok(0.01));
+        assert_eq!(parse_rate("0.01"), Ok(0.01));
+        assert_eq!(parse_rate("100%"), Ok(1.0));
+        assert!(parse_rate("101%").unwrap_err().contains("between 0 and 1"));
+        assert!(parse_rate("1.5").is_err());
+        assert!(parse_rate("NaN").is_err());
+        assert!(parse_rate("a lot").unwrap_err().contains("not a rate"));
+        let h = format!("{}:12", "A".repeat(64));
+        assert_eq!(parse_head(&h).unwrap().head_hash, "a".repeat(64));
+        assert_eq!(parse_head(&h).unwrap().entries, 12);
+        assert!(parse_head("abc:12").is_err());
+        assert!(parse_head(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,534 @@
+//! What each command does, once its arguments are parsed and built.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use super::args::{
+    BaserateArgs, FormatArg, GenerateArgs, InputArgs, ReportFormat, RunArgs, SweepArgs,
+    is_labels_file, needs_feature, thread_count,
+};
+use super::{error_text, exit};
+use crate::capture::{InputSpec, expand_inputs};
+use crate::generate::{self, Generator, Role};
+use crate::measure::BaseRate;
+use crate::output::{Claim, Staged};
+use crate::oversight::{self, LogHead, Problem};
+use crate::pipeline::{self, Output, Summary};
+use crate::scenario::Scenario;
+use crate::simulator::{self, KeyChoice, RunOptions};
+
+pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
+    let p = args.build()?;
+    let stdout = args.output.as_os_str() == "-";
+    let labels_to = match (&args.labels, stdout) {
+        (Some(l), _) => l.clone(),
+        (None, false) => generate::labels_path(&args.output),
+        (None, true) => bail!("with `-o -` the labels need a file: add --labels PATH"),
+    };
+    if !stdout {
+        // The capture is an earlier output of `generate` when its labels file
+        // beside it is one (the labels are written last).
+        let beside = generate::labels_path(&args.output);
+        crate::output::claim_file(
+            &args.output,
+            "a capture written by `ivraie generate` (its labels file is not beside it)",
+            args.force,
+            |_| is_labels_file(&beside),
+        )?;
+    }
+    crate::output::claim_file(
+        &labels_to,
+        "a labels file written by `ivraie generate`",
+        args.force,
+        is_labels_file,
+    )?;
+    // How big, before starting: measured on a sample of the population.
+    let est = generate::estimate_size(&p).map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "ivraie: {} people over {} day{}: about {} packets, {} of capture, {}",
+        crate::report::thousands(p.population as u64),
+        p.days,
+        if p.days == 1 { "" } else { "s" },
+        crate::report::about(est.packets as f64),
+        crate::report::bytes(est.capture_bytes),
+        crate::progress::duration(est.seconds)
+    );
+    if !stdout {
+        let dir = crate::output::parent_of(&args.output);
+        if let Some(free) = crate::output::available_space(dir) {
+            // The file is written whole beside its final name: it needs all
+            // its room at once, and a margin.
+            let need = est.capture_bytes.saturating_add(est.capture_bytes / 10);
+            if need > free {
+                bail!(
+                    "{} would need about {} ({} packets) but {} has {} free: \
+                     fewer people (--population) or days (--days), or another disk",
+                    args.output.display(),
+                    crate::report::bytes(need),
+                    crate::report::about(est.packets as f64),
+                    dir.display(),
+                    crate::report::bytes(free)
+                );
+            }
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut g = Generator::new(&p).map_err(anyhow::Error::msg)?;
+    let mut progress = crate::progress::Progress::new(!args.no_progress);
+    let span = (g.start_ns(), g.end_ns());
+    let mut show = |g: &Generator| {
+        progress.update(crate::progress::Position {
+            fraction: Some((g.now_ns() - span.0) as f64 / (span.1 - span.0).max(1) as f64),
+            packets: g.packets(),
+            sim_ns: Some(g.now_ns()),
+        })
+    };
+    let (packets, bytes) = if stdout {
+        let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+        let r = g.write_all_with(&mut out, &mut show)?;
+        out.flush()?;
+        r
+    } else {
+        let mut r = (0, 0);
+        crate::output::write_atomically(&args.output, |w| {
+            r = g.write_all_with(w, &mut show)?;
+            Ok(())
+        })?;
+        r
+    };
+    drop(show);
+    progress.finish();
+    generate::write_labels(&labels_to, g.labels())
+        .with_context(|| format!("writing {}", labels_to.display()))?;
+    let wall = started.elapsed().as_secs_f64();
+    let count = |r: Role| g.labels().iter().filter(|l| l.role == r).count();
+    eprintln!(
+        "ivraie: {} subscribers ({} targets, {} lookalikes, {} ordinary), {} days from {}: \
+         {packets} packets, {bytes} bytes on the wire in {wall:.2} s ({:.2} M packets/s) -> {}, {}",
+        g.labels().len(),
+        count(Role::Target),
+        count(Role::Lookalike),
+        count(Role::Ordinary),
+        p.days,
+        p.start,
+        packets as f64 / wall.max(1e-9) / 1e6,
+        args.output.display(),
+        labels_to.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivraie verify-log`: the verdict on stdout; exit 0 (intact), 2 (not
+/// intact) or 1 (could not be checked).
+pub(super) fn verify_log(
+    file: &Path,
+    expect: Option<LogHead>,
+    report: Option<&Path>,
+) -> Result<ExitCode> {
+    let expect = match (expect, report) {
+        (Some(h), _) => Some(h),
+        (None, Some(r)) => match read_report_head(r) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("ivraie: error: {}", error_text(&e));
+                return Ok(ExitCode::from(exit::ERROR));
+            }
+        },
+        (None, None) => None,
+    };
+    let result = match &expect {
+        Some(h) => oversight::verify_against(file, h),
+        None => oversight::verify(file),
+    };
+    let mut out = io::stdout().lock();
+    match result {
+        Ok(v) => {
+            writeln!(
+                out,
+                "OK: {}: {} entries verify, the last one closes the log; head {}{}",
+                file.display(),
+                v.entries,
+                v.head_hash,
+                if expect.is_some() {
+                    " (the head the run recorded)"
+                } else {
+                    ""
+                }
+            )?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if let Problem::Io { source } = &e.problem {
+                eprintln!("ivraie: error: cannot read {}: {source}", file.display());
+                return Ok(ExitCode::from(exit::ERROR));
+            }
+            writeln!(out, "FAILED: {}: {e}", file.display())?;
+            out.flush()?;
+            Ok(ExitCode::from(exit::DAMAGED))
+        }
+    }
+}
+
+/// The `oversight_head` a run stored in its report.
+pub(super) fn read_report_head(path: &Path) -> Result<LogHead> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let report: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let head = report
+        .get("oversight_head")
+        .with_context(|| format!("{} has no `oversight_head` field", path.display()))?;
+    serde_json::from_value(head.clone())
+        .with_context(|| format!("`oversight_head` in {}", path.display()))
+}
+
+/// `ivraie baserate`.
+pub(super) fn baserate(args: &BaserateArgs) -> Result<ExitCode> {
+    let b = BaseRate {
+        population: args.population,
+        targets: args.targets,
+        tpr: args.tpr,
+        fpr: args.fpr,
+    };
+    if let Err(e) = b.validate() {
+        eprintln!("ivraie: error: {e}");
+        return Ok(ExitCode::from(exit::ERROR));
+    }
+    let x = b.extrapolate();
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &x)?;
+        writeln!(out)?;
+    } else {
+        out.write_all(crate::report::baserate::baserate_text(&x).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The options of `run` and `sweep`: the output directory defaults to
+/// `runs/<scenario file stem><suffix>`.
+pub(super) fn run_options(
+    scenario: &std::path::Path,
+    output: Option<PathBuf>,
+    suffix: &str,
+    threads: Option<usize>,
+    key_file: Option<PathBuf>,
+    progress: bool,
+) -> Result<RunOptions> {
+    let out_dir = output.unwrap_or_else(|| {
+        let stem = scenario
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
+        PathBuf::from("runs").join(format!("{}{suffix}", stem.unwrap_or_else(|| "run".into())))
+    });
+    Ok(RunOptions {
+        out_dir,
+        threads: thread_count(threads)?,
+        progress,
+        key: key_file.map(KeyChoice::File).unwrap_or_default(),
+        name_inputs: false,
+    })
+}
+
+/// Says how big a scenario's traffic is before reading it: a generated
+/// population's packets (measured on a sample), or the captures' bytes.
+/// Quiet when `quiet` and the job is small.
+pub(super) fn announce_size(s: &Scenario, quiet: bool) -> Result<()> {
+    let mut parts = Vec::new();
+    let mut big = false;
+    if let Some(pop) = &s.source.generate {
+        let est = generate::estimate_size(pop).map_err(anyhow::Error::msg)?;
+        big |= est.packets > 10_000_000;
+        parts.push(format!(
+            "{} people over {} days to generate (about {} packets)",
+            crate::report::thousands(pop.population as u64),
+            pop.days,
+            crate::report::about(est.packets as f64)
+        ));
+    }
+    let (inputs, _) = expand_inputs(&s.source.captures);
+    if !inputs.is_empty() {
+        let bytes: u64 = inputs
+            .iter()
+            .filter_map(|i| match i {
+                InputSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                _ => None,
+            })
+            .sum();
+        big |= bytes > 1 << 30;
+        parts.push(format!(
+            "{} capture{} ({})",
+            inputs.len(),
+            if inputs.len() == 1 { "" } else { "s" },
+            crate::report::bytes(bytes)
+        ));
+        if s.clock.loops > 1 {
+            parts.push(format!("looped {} times", s.clock.loops));
+        }
+    }
+    if !parts.is_empty() && (big || !quiet) {
+        eprintln!("ivraie: reading {}", parts.join(", "));
+    }
+    Ok(())
+}
+
+/// What a run's or sweep's output directory holds the output of.
+pub(super) fn scenario_claim(s: &Scenario) -> String {
+    format!("scenario `{}`", s.name)
+}
+
+pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
+    let path = f.scenario.as_path();
+    let s = Scenario::load(path)?;
+    let mut opts = run_options(
+        path,
+        f.output.clone().or_else(|| s.output.clone()),
+        "",
+        f.threads,
+        f.key_file.clone(),
+        !f.no_progress,
+    )?;
+    opts.name_inputs = f.name_inputs;
+    let out_dir = opts.out_dir.clone();
+    let staged = Staged::prepare(&out_dir, Claim::new("run", &scenario_claim(&s)), f.force)?;
+    announce_size(&s, f.json || f.no_progress)?;
+    opts.out_dir = staged.dir().to_path_buf();
+    let report = simulator::run(&s, path, &opts)?;
+    let value = serde_json::to_value(&report).context("report.json as a value")?;
+    crate::report::write_outputs(staged.dir(), &value, f.tables)?;
+    staged.commit()?;
+    let json = f.json;
+    for w in &report.warnings {
+        eprintln!("ivraie: warning: {w}");
+    }
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        crate::report::terminal(&mut out, &report, &out_dir)?;
+    }
+    out.flush()?;
+    Ok(if report.traffic.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::DAMAGED)
+    })
+}
+
+/// `ivraie report DIR`: redraws the HTML report or writes the tables.
+pub(super) fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
+    let path = dir.join("report.json");
+    let text = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    if !value.get("boxes").is_some_and(serde_json::Value::is_array) {
+        bail!(
+            "{} is not an ivraie report (no `boxes` list)",
+            path.display()
+        );
+    }
+    let written = match format {
+        ReportFormat::Html => vec![crate::report::write_html(dir, &value)?],
+        ReportFormat::Csv => crate::report::write_tables(dir, &value)?,
+        #[cfg(feature = "parquet")]
+        ReportFormat::Parquet => crate::report::write_parquet_tables(dir, &value)?,
+        #[cfg(not(feature = "parquet"))]
+        ReportFormat::Parquet => return Err(needs_feature("--format parquet", "parquet", "")),
+    };
+    let mut out = io::stdout().lock();
+    for p in written {
+        writeln!(out, "{}", p.display())?;
+    }
+    out.flush()?;
+    // The run's log is checked whatever is written: a report redrawn over a
+    // tampered log must not pass in silence (the HTML says it too).
+    use crate::report::html::LogCheck;
+    let log = dir.join("oversight.jsonl");
+    match LogCheck::of(dir, &value) {
+        LogCheck::Verified { .. } => Ok(ExitCode::SUCCESS),
+        LogCheck::Failed(why) => {
+            eprintln!(
+                "ivraie: warning: {} does not verify: {why} (`ivraie verify-log {}` says more)",
+                log.display(),
+                log.display()
+            );
+            Ok(ExitCode::from(exit::DAMAGED))
+        }
+        LogCheck::Unchecked(why) => {
+            eprintln!(
+                "ivraie: warning: {} could not be checked: {why}",
+                log.display()
+            );
+            Ok(ExitCode::from(exit::DAMAGED))
+        }
+    }
+}
+
+pub(super) fn run_pipeline(
+    args: &InputArgs,
+    inputs: &[InputSpec],
+    skipped: Vec<PathBuf>,
+    cfg: &pipeline::Config,
+) -> Result<Summary> {
+    #[cfg(feature = "live")]
+    if let Some(iface) = &args.interface {
+        use crate::capture::live::{LiveSource, Stop};
+        let stop = Stop {
+            duration: args.duration.map(std::time::Duration::from_secs),
+            count: args.count,
+        };
+        // The kernel filters live traffic; a second pass in the reader is redundant.
+        let src = LiveSource::open(iface, args.filter.as_deref(), stop)?;
+        let cfg = pipeline::Config {
+            filter: None,
+            ..cfg.clone()
+        };
+        return Ok(pipeline::run_source(
+            src,
+            vec![format!("interface {iface}")],
+            &cfg,
+        )?);
+    }
+    #[cfg(not(feature = "live"))]
+    let _ = args;
+    let mut summary = pipeline::run(inputs, cfg)?;
+    summary.skipped = skipped.iter().map(|p| p.display().to_string()).collect();
+    for e in &summary.errors {
+        eprintln!("ivraie: warning: {}", e.message);
+    }
+    Ok(summary)
+}
+
+pub(super) fn status(s: &Summary) -> ExitCode {
+    if s.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::DAMAGED)
+    }
+}
+
+/// `ivraie inspect`.
+pub(super) fn inspect(input: &InputArgs, json: bool) -> Result<ExitCode> {
+    let (inputs, skipped, cfg) = input.build(None)?;
+    let summary = run_pipeline(input, &inputs, skipped, &cfg)?;
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        crate::report::inspect::write_summary(&mut out, &summary)?;
+    }
+    out.flush()?;
+    Ok(status(&summary))
+}
+
+/// `ivraie extract`.
+pub(super) fn extract(
+    input: &InputArgs,
+    output: &Path,
+    format: FormatArg,
+    force: bool,
+) -> Result<ExitCode> {
+    let format = format.build()?;
+    // Checked (and the place claimed) before any work.
+    let staged = Staged::prepare(output, Claim::new("extract", ""), force)?;
+    let (inputs, skipped, cfg) = input.build(Some(Output {
+        dir: staged.dir().to_path_buf(),
+        format,
+    }))?;
+    let mut summary = run_pipeline(input, &inputs, skipped, &cfg)?;
+    for p in &mut summary.outputs {
+        if let Ok(rest) = p.strip_prefix(staged.dir()) {
+            *p = output.join(rest);
+        }
+    }
+    staged.commit()?;
+    let pps = summary.traffic.packets as f64 / summary.wall_s.max(1e-9);
+    eprintln!(
+        "ivraie: {} packets, {} flows in {:.2} s ({:.2} M packets/s) -> {}",
+        summary.traffic.packets,
+        summary.flows,
+        summary.wall_s,
+        pps / 1e6,
+        summary
+            .outputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(status(&summary))
+}
+
+/// `ivraie sweep`.
+pub(super) fn sweep(a: SweepArgs) -> Result<ExitCode> {
+    let s = Scenario::load(&a.scenario)?;
+    let mut opts = run_options(
+        &a.scenario,
+        a.output,
+        "-sweep",
+        a.threads,
+        a.key_file,
+        !a.no_progress,
+    )?;
+    opts.name_inputs = a.name_inputs;
+    let out_dir = opts.out_dir.clone();
+    let staged = Staged::prepare(&out_dir, Claim::new("sweep", &scenario_claim(&s)), a.force)?;
+    opts.out_dir = staged.dir().to_path_buf();
+    let swept = crate::sweep::run(&s, &a.scenario, a.sets, &opts)?;
+    crate::sweep::write_csv(staged.dir(), &swept)?;
+    crate::sweep::write_html(staged.dir(), &swept, &s.name)?;
+    staged.commit()?;
+    eprintln!(
+        "ivraie: {} points in {:.1} s (traffic read and simulated in {:.1} s) -> {}, {}",
+        swept.points.len(),
+        swept.wall_s,
+        swept.prepare_s,
+        out_dir.join("sweep.csv").display(),
+        out_dir.join("sweep.html").display()
+    );
+    let mut out = io::stdout().lock();
+    out.write_all(&crate::sweep::csv_bytes(&swept))?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivraie check`: each scenario's verdict, exit 1 if one is invalid.
+pub(super) fn check(scenarios: &[PathBuf]) -> Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    let mut bad = 0;
+    for path in scenarios {
+        match Scenario::load(path) {
+            Ok(s) => {
+                let boxes: Vec<String> = s
+                    .boxes()
+                    .map(|b| {
+                        format!(
+                            "{} ({}, threshold {} in {})",
+                            b.name,
+                            b.scope.name(),
+                            b.threshold,
+                            b.window
+                        )
+                    })
+                    .collect();
+                writeln!(out, "{}: OK: {}", path.display(), boxes.join("; "))?;
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("ivraie: error: {e}");
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::ERROR)
+    })
+}
