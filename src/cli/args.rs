@@ -166,36 +166,15 @@ pub(super) struct RunArgs {
     /// `output` key, else `runs/<scenario name>`.
     #[arg(short, long, value_name = "DIR")]
     pub(super) output: Option<PathBuf>,
-    /// Worker threads for reading the traffic. Default: the number of cores.
-    #[arg(long, value_name = "N")]
-    pub(super) threads: Option<usize>,
-    /// Key of the subscribers' pseudonyms, read from a file of at least 32
-    /// bytes: the same key gives the same pseudonyms on the next run. Default:
-    /// derived from the scenario's seed for generated traffic (synthetic
-    /// people), a fresh random key for real captures.
-    #[arg(long, value_name = "FILE")]
-    pub(super) key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) run: ScenarioFlags,
     /// Print the report as JSON on stdout instead of the summary.
     #[arg(long)]
     pub(super) json: bool,
-    /// Never show the progress bar.
-    #[arg(long)]
-    pub(super) no_progress: bool,
     /// Also write the tables of report.json as CSV: DIR/tables/run.csv,
     /// boxes.csv, windows.csv, days.csv.
     #[arg(long)]
     pub(super) tables: bool,
-    /// Name the capture files in report.json (`traffic.inputs`, errors).
-    /// Default: "input 1", "input 2"... since file names often hold
-    /// addresses or customers' names.
-    #[arg(long)]
-    pub(super) name_inputs: bool,
-    /// Replace DIR even if it holds something else than an earlier output
-    /// of this command (everything in it is deleted). Without it such a
-    /// directory is refused; an earlier output of the same command is
-    /// always replaced whole.
-    #[arg(long)]
-    pub(super) force: bool,
 }
 
 /// Arguments of `ivraie sweep`.
@@ -210,17 +189,28 @@ pub(super) struct SweepArgs {
     /// Output directory. Default: runs/<scenario name>-sweep.
     #[arg(short, long, value_name = "DIR")]
     pub(super) output: Option<PathBuf>,
-    /// Threads reading the traffic. Default: the number of cores.
+    #[command(flatten)]
+    pub(super) run: ScenarioFlags,
+}
+
+/// The flags `run` and `sweep` share.
+#[derive(Debug, Args)]
+pub(super) struct ScenarioFlags {
+    /// Worker threads for reading the traffic. Default: the number of cores.
     #[arg(long, value_name = "N")]
     pub(super) threads: Option<usize>,
-    /// Pseudonym key file (see `ivraie run --help`).
+    /// Key of the subscribers' pseudonyms, read from a file of at least 32
+    /// bytes: the same key gives the same pseudonyms on the next run. Default:
+    /// derived from the scenario's seed for generated traffic (synthetic
+    /// people), a fresh random key for real captures.
     #[arg(long, value_name = "FILE")]
     pub(super) key_file: Option<PathBuf>,
     /// Never show the progress bar.
     #[arg(long)]
     pub(super) no_progress: bool,
-    /// Name the capture files in each point's report.json (see `ivraie run
-    /// --help`).
+    /// Name the capture files in report.json (`traffic.inputs`, errors).
+    /// Default: "input 1", "input 2"... since file names often hold
+    /// addresses or customers' names.
     #[arg(long)]
     pub(super) name_inputs: bool,
     /// Replace DIR even if it holds something else than an earlier output

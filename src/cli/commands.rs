@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::args::{
-    BaserateArgs, FormatArg, GenerateArgs, InputArgs, ReportFormat, RunArgs, SweepArgs,
-    is_labels_file, needs_feature, thread_count,
+    BaserateArgs, FormatArg, GenerateArgs, InputArgs, ReportFormat, RunArgs, ScenarioFlags,
+    SweepArgs, is_labels_file, needs_feature, thread_count,
 };
 use super::{error_text, exit};
 use crate::capture::{InputSpec, expand_inputs};
@@ -215,9 +215,7 @@ pub(super) fn run_options(
     scenario: &std::path::Path,
     output: Option<PathBuf>,
     suffix: &str,
-    threads: Option<usize>,
-    key_file: Option<PathBuf>,
-    progress: bool,
+    f: &ScenarioFlags,
 ) -> Result<RunOptions> {
     let out_dir = output.unwrap_or_else(|| {
         let stem = scenario
@@ -227,10 +225,10 @@ pub(super) fn run_options(
     });
     Ok(RunOptions {
         out_dir,
-        threads: thread_count(threads)?,
-        progress,
-        key: key_file.map(KeyChoice::File).unwrap_or_default(),
-        name_inputs: false,
+        threads: thread_count(f.threads)?,
+        progress: !f.no_progress,
+        key: f.key_file.clone().map(KeyChoice::File).unwrap_or_default(),
+        name_inputs: f.name_inputs,
     })
 }
 
@@ -288,14 +286,15 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
         path,
         f.output.clone().or_else(|| s.output.clone()),
         "",
-        f.threads,
-        f.key_file.clone(),
-        !f.no_progress,
+        &f.run,
     )?;
-    opts.name_inputs = f.name_inputs;
     let out_dir = opts.out_dir.clone();
-    let staged = Staged::prepare(&out_dir, Claim::new("run", &scenario_claim(&s)), f.force)?;
-    announce_size(&s, f.json || f.no_progress)?;
+    let staged = Staged::prepare(
+        &out_dir,
+        Claim::new("run", &scenario_claim(&s)),
+        f.run.force,
+    )?;
+    announce_size(&s, f.json || f.run.no_progress)?;
     opts.out_dir = staged.dir().to_path_buf();
     let report = simulator::run(&s, path, &opts)?;
     let value = serde_json::to_value(&report).context("report.json as a value")?;
@@ -468,17 +467,13 @@ pub(super) fn extract(
 /// `ivraie sweep`.
 pub(super) fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let s = Scenario::load(&a.scenario)?;
-    let mut opts = run_options(
-        &a.scenario,
-        a.output,
-        "-sweep",
-        a.threads,
-        a.key_file,
-        !a.no_progress,
-    )?;
-    opts.name_inputs = a.name_inputs;
+    let mut opts = run_options(&a.scenario, a.output, "-sweep", &a.run)?;
     let out_dir = opts.out_dir.clone();
-    let staged = Staged::prepare(&out_dir, Claim::new("sweep", &scenario_claim(&s)), a.force)?;
+    let staged = Staged::prepare(
+        &out_dir,
+        Claim::new("sweep", &scenario_claim(&s)),
+        a.run.force,
+    )?;
     opts.out_dir = staged.dir().to_path_buf();
     let swept = crate::sweep::run(&s, &a.scenario, a.sets, &opts)?;
     crate::sweep::write_csv(staged.dir(), &swept)?;

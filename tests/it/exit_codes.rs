@@ -8,31 +8,16 @@
 //! (tests/it/outputs.rs).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::common;
+use crate::common::{self, repo, stderr};
 
 fn ivraie(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ivraie"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::ivraie_in(args, cwd)
 }
 
 fn corpus(name: &str) -> String {
     common::corpus().join(name).display().to_string()
-}
-
-fn repo(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(p)
-        .display()
-        .to_string()
 }
 
 #[test]

@@ -10,18 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common;
+use crate::common::{self, repo, stderr};
 
 fn ivraie(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ivraie"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::ivraie_in(args, cwd)
 }
 
 /// Every name under `dir`, relative, sorted (directories with a `/`).
@@ -53,13 +45,6 @@ fn temporaries(dir: &Path) -> Vec<String> {
                 .any(|c| c.starts_with(ivraie::output::TEMP_PREFIX))
         })
         .collect()
-}
-
-fn repo(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(p)
-        .display()
-        .to_string()
 }
 
 #[test]
