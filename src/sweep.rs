@@ -1,9 +1,10 @@
 //! `ivraie sweep`: one scenario over a grid of parameter values.
 //!
-//! The traffic is read (or generated) and dissected once ([`simulator::prepare`]);
-//! each point of the grid is the scenario with some keys changed, simulated on
-//! that same traffic, in parallel. Every point keeps its full outputs in
-//! `DIR/points/NNN/`; `DIR/sweep.csv` has one row per point and box.
+//! The traffic is read (or generated) and dissected once and streams past
+//! every point's boxes side by side ([`simulator::run_points`]): each point of
+//! the grid is the scenario with some keys changed, and nothing of the traffic
+//! is kept. Every point keeps its full outputs in `DIR/points/NNN/`;
+//! `DIR/sweep.csv` has one row per point and box.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -112,8 +112,8 @@ pub struct Config {
     pub dissect: bool,
     /// Memory-map regular files instead of reading them.
     pub mmap: bool,
-    /// Keep an [`Observation`] of every record for a simulation
-    /// ([`run_source_observed`]).
+    /// Hand an [`Observation`] of every record to a simulation, in time order
+    /// ([`run_source_streamed`]).
     pub keep: bool,
     /// A tcpdump filter expression: only matching frames are read.
     #[cfg(feature = "live")]
@@ -354,7 +354,7 @@ pub fn run_source<S: FrameSource>(
     input_names: Vec<String>,
     cfg: &Config,
 ) -> Result<Summary, PipelineError> {
-    run_source_observed(source, input_names, cfg).map(|(s, _)| s)
+    run_source_streamed(source, input_names, cfg, &mut drop)
 }
 
 /// Runs the pipeline and also returns the observations of every record (if
