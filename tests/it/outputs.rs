@@ -348,3 +348,41 @@ fn signals_during_generate_extract_and_run_leave_no_temporary_file() {
         assert_eq!(left, Vec::<PathBuf>::new(), "after signal {signal}");
     }
 }
+
+/// `generate` refuses a capture that would not fit, with its estimate, before
+/// writing anything: on a 2 MB tmpfs (mounting one needs root, as CI has; a
+/// user without it sees this test pass without checking, and says so).
+#[test]
+fn generate_refuses_a_capture_that_would_not_fit() {
+    let t = tempfile::tempdir().unwrap();
+    let small = t.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&small)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("no tmpfs could be mounted (not root?): the disk check is not exercised");
+        return;
+    }
+    let o = ivraie(
+        &[
+            "generate",
+            "--population",
+            "100",
+            "--days",
+            "3",
+            "-o",
+            "small/x.pcap",
+        ],
+        t.path(),
+    );
+    let listing = std::fs::read_dir(&small).unwrap().count();
+    let _ = Command::new("umount").arg(&small).status();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("would need about") && e.contains("free"), "{e}");
+    assert_eq!(listing, 0, "nothing written");
+}
