@@ -1013,30 +1013,30 @@ pub fn run_points(
         .collect::<Result<_, _>>()?;
     let mut summary = None;
     let mut offered = 0u64;
+    let threads = first_opts.threads;
     for lap in 0..loops {
         let (source, names) = open_sources(base)?;
         // Observations whose moved times round to the same nanosecond are
         // offered in the order of their moved keys, as a sort would.
         let mut tie: Vec<Observation> = Vec::new();
-        let offer = |tie: &mut Vec<Observation>, runs: &mut [SimRun]| {
-            tie.sort_by_key(Observation::sort_key);
-            for o in tie.drain(..) {
-                for r in runs.iter_mut() {
-                    r.feed(&o);
-                }
-            }
-        };
+        let mut chunk: Vec<Observation> = Vec::with_capacity(CHUNK);
         let s = pipeline::run_source_streamed(source, names, &plan.cfg, &mut |mut o| {
             offered += 1;
             if let Some(l) = &laps {
                 l.map(&mut o, lap);
             }
             if tie.last().is_some_and(|t| t.ts_ns != o.ts_ns) {
-                offer(&mut tie, &mut runs);
+                tie.sort_by_key(Observation::sort_key);
+                chunk.append(&mut tie);
+                if chunk.len() >= CHUNK {
+                    offer(&mut chunk, &mut runs, threads);
+                }
             }
             tie.push(o);
         })?;
-        offer(&mut tie, &mut runs);
+        tie.sort_by_key(Observation::sort_key);
+        chunk.append(&mut tie);
+        offer(&mut chunk, &mut runs, threads);
         summary.get_or_insert(s);
     }
     let mut summary = summary.expect("at least one pass");
@@ -1054,6 +1054,37 @@ pub fn run_points(
         .map(|(r, (s, o))| r.finish(&traffic, s, scenario_file, o, started))
         .collect::<Result<_, _>>()?;
     Ok((reports, read_s))
+}
+
+/// Observations offered to the points at a time.
+const CHUNK: usize = 8192;
+
+/// Offers a chunk of observations, in order, to every point: the points split
+/// among `threads` threads (each point sees the whole chunk, in order, on one
+/// thread: the outputs do not depend on the split).
+fn offer(chunk: &mut Vec<Observation>, runs: &mut [SimRun], threads: usize) {
+    let per = runs.len().div_ceil(threads.max(1)).max(1);
+    if runs.len() > 1 && threads > 1 {
+        let obs = &*chunk;
+        std::thread::scope(|scope| {
+            for group in runs.chunks_mut(per) {
+                scope.spawn(move || {
+                    for r in group.iter_mut() {
+                        for o in obs {
+                            r.feed(o);
+                        }
+                    }
+                });
+            }
+        });
+    } else {
+        for r in runs.iter_mut() {
+            for o in chunk.iter() {
+                r.feed(o);
+            }
+        }
+    }
+    chunk.clear();
 }
 
 /// One point's simulation while the traffic streams past.
