@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use super::args::{
     BaserateArgs, FormatArg, GenerateArgs, InputArgs, ReportFormat, RunArgs, ScenarioFlags,
-    SweepArgs, is_labels_file, needs_feature, thread_count,
+    SweepArgs, is_labels_file, thread_count,
 };
 use super::{error_text, exit};
 use crate::capture::{InputSpec, expand_inputs};
@@ -337,7 +337,13 @@ pub(super) fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
         #[cfg(feature = "parquet")]
         ReportFormat::Parquet => crate::report::write_parquet_tables(dir, &value)?,
         #[cfg(not(feature = "parquet"))]
-        ReportFormat::Parquet => return Err(needs_feature("--format parquet", "parquet", "")),
+        ReportFormat::Parquet => {
+            return Err(super::args::needs_feature(
+                "--format parquet",
+                "parquet",
+                "",
+            ));
+        }
     };
     let mut out = io::stdout().lock();
     for p in written {
