@@ -153,3 +153,19 @@ pub fn repo(p: &str) -> String {
         .display()
         .to_string()
 }
+
+/// Writes `DIR/NAME.toml`: a scenario named NAME reading `capture`, with one
+/// connection-data box watching `example.com`. Returns its path.
+pub fn capture_scenario(dir: &std::path::Path, name: &str, capture: &str) -> PathBuf {
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            "name = \"{name}\"\n[source]\ncaptures = [\"{capture}\"]\n[[boxes]]\nname = \"b\"\n\
+             scope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n[[boxes.rules]]\n\
+             domains = [\"example.com\"]\n"
+        ),
+    )
+    .unwrap();
+    p
+}

@@ -120,15 +120,7 @@ fn two_when_the_input_is_damaged() {
 
     // An oversight log edited after the run: verify-log and report both say so.
     let pcap = corpus("ndpi/dns.pcap");
-    std::fs::write(
-        t.path().join("s.toml"),
-        format!(
-            "name = \"s\"\n[source]\ncaptures = [\"{pcap}\"]\n[[boxes]]\nname = \"b\"\n\
-             scope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n[[boxes.rules]]\n\
-             domains = [\"example.com\"]\n"
-        ),
-    )
-    .unwrap();
+    common::capture_scenario(t.path(), "s", &pcap);
     let o = ivraie(&["run", "s.toml", "-o", "R", "--no-progress"], t.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let log = t.path().join("R/oversight.jsonl");
@@ -255,15 +247,7 @@ fn report_json_names_no_capture_file_unless_asked() {
     let t = tempfile::tempdir().unwrap();
     let name = "customer-198.51.100.7.pcap";
     std::fs::copy(corpus("ndpi/dns.pcap"), t.path().join(name)).unwrap();
-    std::fs::write(
-        t.path().join("s.toml"),
-        format!(
-            "name = \"s\"\n[source]\ncaptures = [\"{name}\"]\n[[boxes]]\nname = \"b\"\n\
-             scope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n[[boxes.rules]]\n\
-             domains = [\"example.com\"]\n"
-        ),
-    )
-    .unwrap();
+    common::capture_scenario(t.path(), "s", &name);
     let o = ivraie(&["run", "s.toml", "-o", "R", "--no-progress"], t.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let r = std::fs::read_to_string(t.path().join("R/report.json")).unwrap();

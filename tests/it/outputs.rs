@@ -51,19 +51,11 @@ fn temporaries(dir: &Path) -> Vec<String> {
 fn a_run_of_another_scenario_is_refused_and_force_replaces_it_whole() {
     let t = tempfile::tempdir().unwrap();
     let pcap = common::corpus().join("ndpi/dns.pcap");
+    let pcap = pcap.display().to_string();
     let scenario = |name: &str| {
-        let p = t.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &p,
-            format!(
-                "name = \"{name}\"\n[source]\ncaptures = [\"{}\"]\n\
-                 [[boxes]]\nname = \"dns\"\nscope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n\
-                 [[boxes.rules]]\ndomains = [\"example.com\"]\n",
-                pcap.display()
-            ),
-        )
-        .unwrap();
-        p.display().to_string()
+        common::capture_scenario(t.path(), name, &pcap)
+            .display()
+            .to_string()
     };
     let (a, b) = (scenario("first"), scenario("second"));
     let o = ivraie(
