@@ -23,47 +23,8 @@ use ipnet::IpNet;
 use crate::capture::clock;
 use crate::decode::Addr;
 use crate::flow::Subscribers;
-use crate::observation::{Observation, What};
+use crate::observation::{Facet, HashKind, Medium, Observation, Role};
 use crate::scenario::{BoxSpec, Combine, Hours, On, RuleSpec, Scope, Span};
-
-/// Bit of each event kind in a kind mask.
-fn kind_bit(w: &What) -> u16 {
-    match w {
-        What::Flow { .. } => 1 << 0,
-        What::Dns { .. } => 1 << 1,
-        What::Tls { .. } => 1 << 2,
-        What::Quic { .. } => 1 << 3,
-        What::Http { .. } => 1 << 4,
-        What::Call { .. } => 1 << 5,
-        What::Mail { .. } => 1 << 6,
-        What::Torrent { .. } => 1 << 7,
-    }
-}
-
-const FLOW: u16 = 1;
-const DNS: u16 = 1 << 1;
-const TLS: u16 = 1 << 2;
-const QUIC: u16 = 1 << 3;
-const HTTP: u16 = 1 << 4;
-const CALL: u16 = 1 << 5;
-const MAIL: u16 = 1 << 6;
-const TORRENT: u16 = 1 << 7;
-const NAMES: u16 = DNS | TLS | QUIC | HTTP;
-const ALL: u16 = 0xff;
-
-fn on_mask(on: On) -> u16 {
-    match on {
-        On::Flow => FLOW,
-        On::Dns => DNS,
-        On::Tls => TLS,
-        On::Quic => QUIC,
-        On::Http => HTTP,
-        On::Name => NAMES,
-        On::Call => CALL,
-        On::Mail => MAIL,
-        On::Torrent => TORRENT,
-    }
-}
 
 /// Whether `name` is `domain` or one of its subdomains.
 fn in_domains(set: &HashSet<String>, name: &str) -> bool {
@@ -83,16 +44,13 @@ fn in_domains(set: &HashSet<String>, name: &str) -> bool {
     }
 }
 
-/// The domain of a mail address (`user@host` or `<user@host>`).
-fn mail_domain(addr: &str) -> &str {
-    let a = addr.trim_matches(|c| c == '<' || c == '>');
-    a.rsplit_once('@').map(|(_, d)| d).unwrap_or(a)
-}
-
 /// A compiled rule.
 #[derive(Debug)]
 struct Rule {
-    kinds: u16,
+    /// The kinds counted (bits of [`Kind::bit`]), or every kind.
+    kinds: u64,
+    /// Also any record naming a host (`on = ["name"]`).
+    on_name: bool,
     domains: HashSet<String>,
     ips: Vec<IpNet>,
     ports: Vec<u16>,
@@ -103,7 +61,8 @@ struct Rule {
     url_contains: Vec<String>,
     has_selectors: bool,
     hours: Option<Hours>,
-    max_duration: Option<f64>,
+    /// ns.
+    max_duration: Option<i64>,
     distinct: Option<u64>,
     threshold: u64,
     window: Span,
@@ -112,34 +71,19 @@ struct Rule {
 
 impl Rule {
     fn compile(r: &RuleSpec, threshold: u64, window: Span) -> Rule {
-        let mut kinds = r.on.iter().fold(0, |m, &o| m | on_mask(o));
-        if kinds == 0 {
-            // Every kind some selector applies to; conditions alone apply to all.
-            if !r.domains.is_empty() {
-                kinds |= NAMES | MAIL;
-            }
-            if !r.ips.is_empty() || !r.ports.is_empty() {
-                kinds |= ALL;
-            }
-            if !r.phone_prefixes.is_empty() {
-                kinds |= CALL;
-            }
-            if !r.infohashes.is_empty() {
-                kinds |= TORRENT;
-            }
-            if !r.ja3.is_empty() || !r.ja4.is_empty() {
-                kinds |= TLS;
-            }
-            if !r.url_contains.is_empty() {
-                kinds |= HTTP;
-            }
-            if kinds == 0 {
-                kinds = ALL;
-            }
-        }
+        // Without `on`, every kind: a selector only ever matches a record
+        // that shows what it selects (a domain rule, a record naming a host).
+        let kinds = match r.on.is_empty() {
+            true => u64::MAX,
+            false => r.on.iter().fold(0, |m, o| match o {
+                On::Kind(k) => m | k.bit(),
+                On::Name => m,
+            }),
+        };
         let low = |v: &[String]| v.iter().map(|s| s.to_ascii_lowercase()).collect();
         Rule {
             kinds,
+            on_name: r.on.contains(&On::Name),
             domains: r.domains.iter().map(|d| d.0.clone()).collect(),
             ips: r.ips.iter().map(|n| n.0).collect(),
             ports: r.ports.clone(),
@@ -158,8 +102,8 @@ impl Rule {
                 && r.url_contains.is_empty()),
             hours: r.hours,
             max_duration: r.max_duration.map(|s| match s {
-                Span::Ns(n) => n as f64 / 1e9,
-                Span::Months(m) => m as f64 * 30.0 * 86_400.0,
+                Span::Ns(n) => n,
+                Span::Months(m) => i64::from(m) * 30 * clock::NS_PER_DAY,
             }),
             distinct: r.distinct,
             threshold: r.threshold.unwrap_or(threshold),
@@ -185,38 +129,33 @@ impl Rule {
         if self.ports.contains(&o.peer_port) {
             return true;
         }
-        if let Some(name) = o.what.name() {
-            if in_domains(&self.domains, name) {
-                return true;
-            }
-        }
-        match &o.what {
-            What::Tls { ja3, ja4, .. } => {
-                ja3.as_deref()
-                    .is_some_and(|j| self.ja3.contains(&j.to_ascii_lowercase()))
-                    || ja4.as_deref().is_some_and(|j| self.ja4.contains(j))
-            }
-            What::Http { url: Some(u), .. } => self.url_contains.iter().any(|s| u.contains(s.as_str())),
-            What::Call { callee, .. } => callee.as_deref().is_some_and(|c| {
-                let c = c.trim();
+        o.facets.iter().any(|f| match f {
+            Facet::Host(name) | Facet::Domain(name) => in_domains(&self.domains, name),
+            Facet::Party {
+                medium: Medium::Phone,
+                role: Role::To,
+                id,
+            } => {
+                let c = id.trim();
                 self.phone_prefixes.iter().any(|p| {
                     c.starts_with(p.as_str())
                         // `+290` also matches the international dialling forms `00290`.
                         || p.strip_prefix('+').is_some_and(|d| c.strip_prefix("00").is_some_and(|r| r.starts_with(d)))
                 })
-            }),
-            What::Mail { helo, mail_from, .. } => {
-                helo.as_deref().is_some_and(|h| in_domains(&self.domains, h))
-                    || mail_from.iter().any(|m| in_domains(&self.domains, mail_domain(m)))
             }
-            What::Torrent { info_hash } => self.infohashes.contains(&info_hash.to_ascii_lowercase()),
+            Facet::Hash { kind, value } => match kind {
+                HashKind::Ja3 => self.ja3.contains(&value.to_ascii_lowercase()),
+                HashKind::Ja4 => self.ja4.contains(&**value),
+                HashKind::InfoHash => self.infohashes.contains(&value.to_ascii_lowercase()),
+            },
+            Facet::Url(u) => self.url_contains.iter().any(|s| u.contains(s.as_str())),
             _ => false,
-        }
+        })
     }
 
     /// Whether the conditions hold.
     fn conditions(&self, o: &Observation) -> bool {
-        if kind_bit(&o.what) & self.kinds == 0 {
+        if o.kind.bit() & self.kinds == 0 && !(self.on_name && o.host().is_some()) {
             return false;
         }
         if let Some(h) = self.hours {
@@ -226,12 +165,8 @@ impl Rule {
         }
         if let Some(max) = self.max_duration {
             // A call whose length is unknown (unanswered, or cut) is not short.
-            let d = match &o.what {
-                What::Call {
-                    duration: Some(d), ..
-                } => *d,
-                What::Flow { duration, .. } => *duration,
-                _ => return false,
+            let Some(d) = o.duration_ns() else {
+                return false;
             };
             if d >= max {
                 return false;
@@ -245,28 +180,18 @@ impl Rule {
         if !(self.conditions(o) && self.selected(o)) {
             return None;
         }
-        let weight = match &o.what {
-            What::Mail { messages, .. } => (*messages).max(1) as u64,
-            _ => 1,
-        };
-        let dest = match &o.what {
-            w @ (What::Dns { .. } | What::Tls { .. } | What::Quic { .. } | What::Http { .. })
-                if w.name().is_some() =>
-            {
-                foldhash_str(
-                    &w.name()
-                        .unwrap_or_default()
-                        .trim_end_matches('.')
-                        .to_ascii_lowercase(),
-                )
-            }
-            What::Call {
-                callee: Some(c), ..
-            } => foldhash_str(c),
-            What::Mail { rcpt_to, .. } if !rcpt_to.is_empty() => {
-                rcpt_to.iter().fold(0u64, |h, r| h ^ foldhash_str(r))
-            }
-            _ => crate::flow::addr_hash(&o.peer),
+        let weight = u64::from(o.count());
+        // The destination: the host reached, else who is reached, else the peer.
+        let mut to = o.facets.iter().filter_map(|f| match f {
+            Facet::Party {
+                role: Role::To, id, ..
+            } => Some(foldhash_str(id)),
+            _ => None,
+        });
+        let dest = match (o.host(), to.next()) {
+            (Some(h), _) => foldhash_str(&h.trim_end_matches('.').to_ascii_lowercase()),
+            (None, Some(first)) => to.fold(first, |h, r| h ^ r),
+            (None, None) => crate::flow::addr_hash(&o.peer),
         };
         Some((weight, dest))
     }
@@ -378,17 +303,14 @@ impl BlackBox {
     /// Whether the box's data scope lets it see this observation (URLs and
     /// infohashes need `urls`; everything else is connection data).
     pub fn sees(&self, o: &Observation) -> bool {
-        match &o.what {
-            What::Torrent { .. } => self.scope >= Scope::Urls,
-            _ => true,
-        }
+        o.kind.scope() <= self.scope
     }
 
     /// The bytes the box takes in for this observation: the record for a
     /// metadata box; for a content box, a flow's whole wire bytes too.
     pub fn intake_bytes(&self, o: &Observation) -> u64 {
-        match (&o.what, self.scope) {
-            (What::Flow { bytes, .. }, Scope::Content) => *bytes + o.record_bytes as u64,
+        match (o.volume(), self.scope) {
+            (Some((_, bytes)), Scope::Content) => bytes + o.record_bytes as u64,
             _ => o.record_bytes as u64,
         }
     }
@@ -415,7 +337,7 @@ impl BlackBox {
             .counters
             .entry(subscriber)
             .or_insert_with(|| (0..n).map(|_| Counter::default()).collect());
-        let is_name = o.what.name().is_some();
+        let is_name = o.host().is_some();
         for ((rule, c), hit) in self.rules.iter().zip(counters.iter_mut()).zip(&hits) {
             c.expire(rule.window.before(o.ts_ns));
             if let Some((w, d)) = hit {

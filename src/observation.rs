@@ -2,15 +2,18 @@
 //!
 //! The pipeline writes records as JSON or CSV for people; a simulation keeps, for
 //! every record, only what a box can select on and what its retention costs: who
-//! (the subscriber and the other end), when, what (a name, a call, a mail
-//! envelope, an infohash...) and how many bytes the record holds. Observations are
+//! (the subscriber and the other end), when, what kind of record, its facets (a
+//! host, a party, a hash, a volume... as each protocol's folder declares them,
+//! [`crate::record::facet`]) and how many bytes the record holds. Observations are
 //! built by the workers when a run asks for them ([`crate::pipeline::Config::keep`])
 //! and sorted into one time-ordered stream, the same for any thread count.
 
 use crate::decode::Addr;
-use crate::dissect::AnyRecord;
+use crate::dissect::{AnyRecord, registry};
 use crate::flow::Subscribers;
-use crate::record::FlowRecord;
+use crate::record::{FlowRecord, json_len};
+
+pub use crate::record::facet::{Facet, Facets, HashKind, Medium, Role, Scope};
 
 /// One record, reduced to what a black box needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,101 +36,97 @@ pub struct Observation {
     /// Bytes of the metadata record as ivraie writes it (JSON): what a box keeping
     /// this record stores.
     pub record_bytes: u32,
-    /// What was seen.
-    pub what: What,
+    /// The kind of record: a flow, or a protocol's record.
+    pub kind: Kind,
+    /// What a box can see in it.
+    pub facets: Vec<Facet>,
 }
 
-/// The content of an observation, by kind of record.
-#[derive(Clone, Debug, PartialEq)]
-pub enum What {
-    /// A flow (connection data: volumes and duration).
-    Flow {
-        /// Packets, both directions.
-        packets: u64,
-        /// Wire bytes, both directions (the content a DPI box takes in).
-        bytes: u64,
-        /// Seconds between first and last packet.
-        duration: f64,
-    },
-    /// A DNS query.
-    Dns {
-        /// The name looked up.
-        name: Box<str>,
-    },
-    /// A TLS ClientHello (and the server's answer).
-    Tls {
-        /// Server Name Indication.
-        sni: Option<Box<str>>,
-        /// JA3 fingerprint (MD5 hex).
-        ja3: Option<Box<str>>,
-        /// JA4 fingerprint.
-        ja4: Option<Box<str>>,
-    },
-    /// A QUIC Initial.
-    Quic {
-        /// Server Name Indication from the decrypted ClientHello.
-        sni: Option<Box<str>>,
-    },
-    /// An HTTP request.
-    Http {
-        /// Host header.
-        host: Option<Box<str>>,
-        /// The full URL (`http://host/uri`), when both are known.
-        url: Option<Box<str>>,
-    },
-    /// A SIP call (an INVITE dialog).
-    Call {
-        /// Caller number or user part.
-        caller: Option<Box<str>>,
-        /// Callee number or user part.
-        callee: Option<Box<str>>,
-        /// Answered (2xx).
-        answered: bool,
-        /// Seconds from answer to hang-up.
-        duration: Option<f64>,
-    },
-    /// An SMTP session.
-    Mail {
-        /// EHLO/HELO name.
-        helo: Option<Box<str>>,
-        /// Envelope senders.
-        mail_from: Vec<Box<str>>,
-        /// Envelope recipients.
-        rcpt_to: Vec<Box<str>>,
-        /// Messages sent.
-        messages: u32,
-    },
-    /// A BitTorrent handshake, tracker announce or DHT query.
-    Torrent {
-        /// Infohash, lowercase hex.
-        info_hash: Box<str>,
-    },
-}
+/// The kind of an observation's record: `flow`, or a registered protocol's
+/// (by the word rules use: `dns`, `tls`, `call`, `mail`, `torrent`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Kind(u8);
 
-impl What {
-    /// The record kind's name (`flow`, `dns`, `tls`, `quic`, `http`, `call`,
-    /// `mail`, `torrent`).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            What::Flow { .. } => "flow",
-            What::Dns { .. } => "dns",
-            What::Tls { .. } => "tls",
-            What::Quic { .. } => "quic",
-            What::Http { .. } => "http",
-            What::Call { .. } => "call",
-            What::Mail { .. } => "mail",
-            What::Torrent { .. } => "torrent",
+impl Kind {
+    /// A flow record.
+    pub const FLOW: Kind = Kind(0);
+
+    /// Every kind, flows first, then the protocols in registry order.
+    pub fn all() -> impl Iterator<Item = Kind> {
+        (0..=registry().len()).map(|i| Kind(i as u8))
+    }
+
+    /// The kind of a protocol's records (`protocol` as records name it).
+    pub fn of_protocol(protocol: &str) -> Option<Kind> {
+        registry()
+            .iter()
+            .position(|d| d.name() == protocol)
+            .map(|i| Kind(i as u8 + 1))
+    }
+
+    /// The kind a rule's word names (`flow`, `dns`, `call`...).
+    pub fn named(word: &str) -> Option<Kind> {
+        Kind::all().find(|k| k.name() == word)
+    }
+
+    /// The word rules use for it.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0 => "flow",
+            i => registry().get(usize::from(i) - 1).map_or("?", |d| d.kind()),
         }
     }
 
-    /// The host name the record reveals (DNS query, SNI, HTTP Host), if any.
-    pub fn name(&self) -> Option<&str> {
-        match self {
-            What::Dns { name } => Some(name),
-            What::Tls { sni, .. } | What::Quic { sni } => sni.as_deref(),
-            What::Http { host, .. } => host.as_deref(),
-            _ => None,
+    /// The least data scope a box needs to see records of this kind.
+    pub fn scope(self) -> Scope {
+        match self.0 {
+            0 => Scope::Connection,
+            i => registry()
+                .get(usize::from(i) - 1)
+                .map_or(Scope::Connection, |d| d.scope()),
         }
+    }
+
+    /// Its bit in a set of kinds (at most 64 kinds).
+    pub fn bit(self) -> u64 {
+        1u64 << (self.0 & 63)
+    }
+}
+
+impl Observation {
+    /// The host the record names (DNS query, SNI, HTTP Host...), if any.
+    pub fn host(&self) -> Option<&str> {
+        self.facets.iter().find_map(|f| match f {
+            Facet::Host(h) => Some(&**h),
+            _ => None,
+        })
+    }
+
+    /// Packets and wire bytes, for records that carry them (flows).
+    pub fn volume(&self) -> Option<(u64, u64)> {
+        self.facets.iter().find_map(|f| match f {
+            Facet::Volume { packets, bytes } => Some((*packets, *bytes)),
+            _ => None,
+        })
+    }
+
+    /// How long it lasted, ns, when known.
+    pub fn duration_ns(&self) -> Option<i64> {
+        self.facets.iter().find_map(|f| match f {
+            Facet::Duration(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// How many events it counts for (one unless the record says).
+    pub fn count(&self) -> u32 {
+        self.facets
+            .iter()
+            .find_map(|f| match f {
+                Facet::Count(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(1)
     }
 }
 
@@ -156,87 +155,43 @@ impl Observation {
             Some(s) => (Some(s), r.resp_h, r.resp_p),
             None => (None, r.resp_h, r.resp_p),
         };
-        let record_bytes = serde_json::to_vec(r).map(|v| v.len() + 1).unwrap_or(0) as u32;
         Observation {
-            ts_ns: (r.ts * 1e6).round() as i64 * 1000,
+            // The record's `ts`, which keeps the microsecond.
+            ts_ns: r.first_ns.div_euclid(1000) * 1000,
             flow_id: r.flow_id,
             seq: 0,
             subscriber,
             peer,
             peer_port,
             proto: r.proto.0,
-            record_bytes,
-            what: What::Flow {
-                packets: r.orig_pkts + r.resp_pkts,
-                bytes: r.orig_bytes + r.resp_bytes,
-                duration: r.duration,
-            },
+            record_bytes: (json_len(r) + 1) as u32,
+            kind: Kind::FLOW,
+            facets: vec![
+                Facet::Volume {
+                    packets: r.orig_pkts + r.resp_pkts,
+                    bytes: r.orig_bytes + r.resp_bytes,
+                },
+                Facet::Duration(r.last_ns - r.first_ns),
+            ],
         }
     }
 
     /// The observation of an application record, or `None` for records no box
     /// selects on (e.g. a SIP REGISTER, a DNS answer-only record without a name).
-    pub fn of_record(r: &AnyRecord, subs: &Subscribers) -> Option<Observation> {
-        let value = match r.protocol {
-            "dns" | "tls" | "quic" | "http" | "sip" | "smtp" | "bittorrent" => r.value(),
-            _ => return None,
-        };
-        let j = &value;
-        let s = |k: &str| j.get(k).and_then(|v| v.as_str()).map(Box::<str>::from);
-        let list = |k: &str| -> Vec<Box<str>> {
-            j.get(k)
-                .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|v| v.as_str()).map(Box::from).collect())
-                .unwrap_or_default()
-        };
-        let what = match r.protocol {
-            "dns" => What::Dns { name: s("query")? },
-            "tls" => What::Tls {
-                sni: s("server_name"),
-                ja3: s("ja3"),
-                ja4: s("ja4"),
-            },
-            "quic" => What::Quic {
-                sni: s("server_name"),
-            },
-            "http" => {
-                let host = s("host");
-                let url = match (&host, j.get("uri").and_then(|v| v.as_str())) {
-                    (_, Some(u)) if u.starts_with("http://") || u.starts_with("https://") => {
-                        Some(Box::from(u))
-                    }
-                    (Some(h), Some(u)) => Some(format!("http://{h}{u}").into()),
-                    _ => None,
-                };
-                What::Http { host, url }
-            }
-            "sip" => {
-                if j.get("method").and_then(|v| v.as_str()) != Some("INVITE") {
-                    return None;
-                }
-                What::Call {
-                    caller: s("caller"),
-                    callee: s("callee"),
-                    answered: j.get("answered").and_then(|v| v.as_bool()).unwrap_or(false),
-                    duration: j.get("duration").and_then(|v| v.as_f64()),
-                }
-            }
-            "smtp" => What::Mail {
-                helo: s("helo"),
-                mail_from: list("mail_from"),
-                rcpt_to: list("rcpt_to"),
-                messages: j.get("messages").and_then(|v| v.as_u64()).unwrap_or(0) as u32,
-            },
-            "bittorrent" => What::Torrent {
-                info_hash: s("info_hash")?,
-            },
-            _ => return None,
-        };
+    /// `written`: the record's JSON line length when the caller has written it.
+    pub fn of_record(
+        r: &AnyRecord,
+        subs: &Subscribers,
+        written: Option<usize>,
+    ) -> Option<Observation> {
+        let kind = Kind::of_protocol(r.protocol)?;
+        let mut facets = Facets::default();
+        if !r.facets(&mut facets) {
+            return None;
+        }
         let e = &r.ends;
         let (subscriber, peer, peer_port) = sides(subs, e.orig_h, e.orig_p, e.resp_h, e.resp_p);
-        let mut line = Vec::new();
-        r.write_json(&mut line);
-        let record_bytes = (line.len() + 1) as u32;
+        let record_bytes = written.unwrap_or_else(|| r.json_len() + 1) as u32;
         Some(Observation {
             ts_ns: r.ts_ns,
             flow_id: r.flow_id,
@@ -246,7 +201,8 @@ impl Observation {
             peer_port,
             proto: e.proto,
             record_bytes,
-            what,
+            kind,
+            facets: facets.0,
         })
     }
 

@@ -22,6 +22,7 @@ use toml::Spanned;
 
 use crate::capture::clock;
 use crate::generate::{Population, System};
+use crate::observation::Kind;
 
 /// A scenario, as read from its file (paths already resolved against the
 /// file's directory).
@@ -247,28 +248,7 @@ impl Default for Reference {
 }
 
 /// What a box may see, from least to most.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scope {
-    /// Addresses, ports, times, volumes, DNS names, SNI, call records and mail
-    /// envelopes without content.
-    Connection,
-    /// Adds full HTTP URLs and what they carry (tracker announces' infohashes).
-    Urls,
-    /// The payload itself: deep packet inspection.
-    Content,
-}
-
-impl Scope {
-    /// The name used in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scope::Connection => "connection",
-            Scope::Urls => "urls",
-            Scope::Content => "content",
-        }
-    }
-}
+pub use crate::observation::Scope;
 
 /// How a box's rules combine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -281,28 +261,47 @@ pub enum Combine {
     All,
 }
 
-/// Event kinds a rule can count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Event kinds a rule can count: `flow`, `name` (any record naming a host:
+/// DNS query, TLS or QUIC server name, HTTP Host...), or a protocol's records
+/// by the word it registers (`dns`, `tls`, `quic`, `http`, `call`, `mail`,
+/// `torrent`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum On {
-    /// Flow records (any connection).
-    Flow,
-    /// DNS queries.
-    Dns,
-    /// TLS ClientHellos.
-    Tls,
-    /// QUIC Initials.
-    Quic,
-    /// HTTP requests.
-    Http,
-    /// Any record naming a host: DNS query, SNI (TLS, QUIC), HTTP Host.
+    /// Any record naming a host.
     Name,
-    /// SIP calls.
-    Call,
-    /// SMTP sessions (each message counts once).
-    Mail,
-    /// BitTorrent handshakes, announces and DHT queries.
-    Torrent,
+    /// Records of one kind.
+    Kind(Kind),
+}
+
+impl On {
+    /// Reads a rule's word.
+    pub fn parse(word: &str) -> Result<On, String> {
+        if word == "name" {
+            return Ok(On::Name);
+        }
+        Kind::named(word).map(On::Kind).ok_or_else(|| {
+            let known: Vec<&str> = Kind::all().map(Kind::name).collect();
+            format!(
+                "unknown record kind `{word}`: expected `name` or one of {}",
+                known.join(", ")
+            )
+        })
+    }
+
+    /// The word.
+    pub fn name(self) -> &'static str {
+        match self {
+            On::Name => "name",
+            On::Kind(k) => k.name(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for On {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<On, D::Error> {
+        let s = String::deserialize(d)?;
+        On::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
 /// One black box.
@@ -385,16 +384,22 @@ pub struct RuleSpec {
 impl RuleSpec {
     /// The narrowest scope that can see everything the rule uses, and the field
     /// that needs it.
-    pub fn needs(&self) -> (Scope, &'static str) {
+    pub fn needs(&self) -> (Scope, String) {
         if !self.url_contains.is_empty() {
-            (Scope::Urls, "url_contains")
-        } else if !self.infohashes.is_empty() {
-            (Scope::Urls, "infohashes")
-        } else if self.on.contains(&On::Torrent) {
-            (Scope::Urls, "on = torrent")
-        } else {
-            (Scope::Connection, "")
+            return (Scope::Urls, "url_contains".into());
         }
+        if !self.infohashes.is_empty() {
+            return (Scope::Urls, "infohashes".into());
+        }
+        let widest = self
+            .on
+            .iter()
+            .filter_map(|o| match o {
+                On::Kind(k) => Some((k.scope(), format!("on = {}", k.name()))),
+                On::Name => None,
+            })
+            .max_by_key(|(s, _)| *s);
+        widest.unwrap_or((Scope::Connection, String::new()))
     }
 
     fn has_selector(&self) -> bool {

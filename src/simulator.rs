@@ -25,7 +25,7 @@ use crate::decode::Addr;
 use crate::flow::Subscribers;
 use crate::generate::{self, Generator, Label, Role};
 use crate::measure::{self, Confusion, Estimate, ExtrapolationCi, Snr};
-use crate::observation::{Observation, What};
+use crate::observation::Observation;
 use crate::output::write_atomically;
 use crate::oversight::{Event, LogHead, LogWriter};
 use crate::pipeline::{self, Summary};
@@ -587,7 +587,7 @@ impl Sim<'_> {
                 (&mut bx.would, &mut bx.would_subs)
             };
             vol.records += 1;
-            if let What::Flow { packets, bytes, .. } = o.what {
+            if let Some((packets, bytes)) = o.volume() {
                 vol.packets += packets;
                 vol.bytes += bytes;
                 vol.flows += 1;
@@ -627,7 +627,7 @@ impl Sim<'_> {
                 .days
                 .entry(o.ts_ns.div_euclid(clock::NS_PER_DAY))
                 .or_default();
-            if let What::Flow { bytes: wire, .. } = o.what {
+            if let Some((_, wire)) = o.volume() {
                 day.inspected_bytes += wire;
             }
             day.inspected_records += 1;

@@ -435,7 +435,8 @@ pub fn flow(target: &FlowTarget, data: &[u8]) -> bool {
         let _: Vec<String> = d.columns().iter().map(|c| csv_cell(&json[*c])).collect();
         let mut line = Vec::new();
         r.write_json(&mut line);
-        let _ = Observation::of_record(r, &subs);
+        let _ = Observation::of_record(r, &subs, None);
+        let _ = Observation::of_record(r, &subs, Some(line.len() + 1));
     }
     let _ = out.anomalies.len();
     claimed.is_none_or(|c| c == target.name)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::observation::Kind;
 use crate::scenario::Scenario;
 use std::path::Path;
 
@@ -13,7 +14,14 @@ fn addr(s: &str) -> Addr {
     Addr::from(s.parse::<std::net::IpAddr>().unwrap())
 }
 
-fn obs(ts_s: i64, peer: &str, what: What) -> Observation {
+/// A record's kind and facets, as a protocol would give them.
+type What = (Kind, Vec<Facet>);
+
+fn kind(word: &str) -> Kind {
+    Kind::named(word).unwrap()
+}
+
+fn obs(ts_s: i64, peer: &str, (kind, facets): What) -> Observation {
     Observation {
         ts_ns: clock::parse_date("2026-01-01").unwrap() + ts_s * clock::NS_PER_S,
         flow_id: ts_s as u64,
@@ -23,21 +31,32 @@ fn obs(ts_s: i64, peer: &str, what: What) -> Observation {
         peer_port: 443,
         proto: 6,
         record_bytes: 100,
-        what,
+        kind,
+        facets,
     }
 }
 
 fn dns(name: &str) -> What {
-    What::Dns { name: name.into() }
+    (kind("dns"), vec![Facet::Host(name.into())])
 }
 
 fn call(callee: &str, duration: f64) -> What {
-    What::Call {
-        caller: Some("+33140000000".into()),
-        callee: Some(callee.into()),
-        answered: true,
-        duration: Some(duration),
-    }
+    (
+        kind("call"),
+        vec![
+            Facet::Party {
+                medium: Medium::Phone,
+                role: Role::From,
+                id: "+33140000000".into(),
+            },
+            Facet::Party {
+                medium: Medium::Phone,
+                role: Role::To,
+                id: callee.into(),
+            },
+            Facet::Duration((duration * 1e9) as i64),
+        ],
+    )
 }
 
 #[test]
@@ -124,11 +143,16 @@ fn all_needs_every_rule_and_any_needs_one() {
              [[boxes.rules]]\ndomains = [\"a.example\"]\n[[boxes.rules]]\nips = [\"198.51.100.0/24\"]\non = [\"flow\"]\n"
         )
     };
-    let flow = What::Flow {
-        packets: 3,
-        bytes: 300,
-        duration: 1.0,
-    };
+    let flow = (
+        Kind::FLOW,
+        vec![
+            Facet::Volume {
+                packets: 3,
+                bytes: 300,
+            },
+            Facet::Duration(1_000_000_000),
+        ],
+    );
     let s = addr("10.0.0.1");
     let mut any = boxes(&spec("any"));
     assert!(
@@ -153,11 +177,20 @@ fn mail_counts_messages_and_scope_limits_what_is_seen() {
     let mut b = boxes(
         "scope = \"connection\"\nthreshold = 100\nwindow = \"1h\"\n[[boxes.rules]]\non = [\"mail\"]\n",
     );
-    let mail = |n: u32| What::Mail {
-        helo: Some("mx.bulk.example".into()),
-        mail_from: vec!["<news@bulk.example>".into()],
-        rcpt_to: vec!["<a@b.example>".into()],
-        messages: n,
+    let mail = |n: u32| {
+        (
+            kind("mail"),
+            vec![
+                Facet::Domain("mx.bulk.example".into()),
+                Facet::Domain("bulk.example".into()),
+                Facet::Party {
+                    medium: Medium::Mail,
+                    role: Role::To,
+                    id: "<a@b.example>".into(),
+                },
+                Facet::Count(n),
+            ],
+        )
     };
     let s = addr("10.0.0.1");
     assert!(b.observe(s, &obs(0, "192.0.2.25", mail(60))).is_none());
@@ -170,19 +203,28 @@ fn mail_counts_messages_and_scope_limits_what_is_seen() {
     let torrent = obs(
         0,
         "192.0.2.3",
-        What::Torrent {
-            info_hash: "ab".repeat(20).into(),
-        },
+        (
+            kind("torrent"),
+            vec![Facet::Hash {
+                kind: HashKind::InfoHash,
+                value: "ab".repeat(20).into(),
+            }],
+        ),
     );
     assert!(!b.sees(&torrent));
     let flow = obs(
         0,
         "192.0.2.3",
-        What::Flow {
-            packets: 10,
-            bytes: 5000,
-            duration: 1.0,
-        },
+        (
+            Kind::FLOW,
+            vec![
+                Facet::Volume {
+                    packets: 10,
+                    bytes: 5000,
+                },
+                Facet::Duration(1_000_000_000),
+            ],
+        ),
     );
     assert_eq!(
         b.intake_bytes(&flow),
@@ -215,11 +257,7 @@ fn a_lookup_and_its_connection_are_one_visit() {
         "scope = \"connection\"\nthreshold = 2\nwindow = \"1d\"\n[[boxes.rules]]\ndomains = [\"watched.example\"]\n",
     );
     let s = addr("10.0.0.1");
-    let tls = |name: &str| What::Tls {
-        sni: Some(name.into()),
-        ja3: None,
-        ja4: None,
-    };
+    let tls = |name: &str| (kind("tls"), vec![Facet::Host(name.into())]);
     assert!(
         b.observe(s, &obs(0, "192.0.2.1", dns("watched.example")))
             .is_none()

@@ -29,6 +29,7 @@ pub mod quic;
 pub mod sip;
 pub mod smtp;
 pub mod tls;
+pub mod whois;
 
 /// The outcome of parsing a message from the front of a buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +98,7 @@ use serde::Serialize;
 
 use crate::decode::Addr;
 use crate::flow::FlowEnds;
+use crate::record::facet::{Facets, Scope};
 use crate::record::{ProtoName, secs};
 
 /// Every dissector, in probing order. Adding a protocol adds one line here.
@@ -109,6 +111,7 @@ static REGISTRY: &[&dyn Dissector] = &[
     &smtp::SMTP,
     &http::HTTP,
     &bittorrent::BITTORRENT,
+    &whois::WHOIS,
 ];
 
 /// Every dissector, in probing order.
@@ -166,6 +169,16 @@ pub trait Dissector: Sync {
     fn name(&self) -> &'static str;
     /// Columns of the protocol's CSV file, in order.
     fn columns(&self) -> &'static [&'static str];
+    /// The word scenario rules' `on` use for this protocol's records (`call`
+    /// for SIP). Default: the protocol's name.
+    fn kind(&self) -> &'static str {
+        self.name()
+    }
+    /// The least data scope a box needs to see this protocol's records at all
+    /// (BitTorrent: `urls`). Default: connection data.
+    fn scope(&self) -> Scope {
+        Scope::Connection
+    }
     /// Whether `data`, the first bytes one side sent, speaks this protocol.
     fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe;
     /// A session for a flow this dissector claimed.
@@ -244,6 +257,10 @@ pub trait Record: Serialize + Send + 'static {
     fn protocol(&self) -> &'static str;
     /// The record's join key.
     fn key(&self) -> &JoinKey;
+    /// What a box can see in the record, added to `facets`; `false` when no
+    /// box selects on records like this one (a SIP REGISTER, a DNS answer
+    /// without its query).
+    fn facets(&self, facets: &mut Facets) -> bool;
 }
 
 /// A record ready to be written, whatever its protocol.
@@ -268,9 +285,19 @@ impl AnyRecord {
         self.record.write_json(out);
     }
 
-    /// The record as a JSON value (for CSV columns and observations).
+    /// The record as a JSON value (for CSV columns).
     pub fn value(&self) -> serde_json::Value {
         self.record.value()
+    }
+
+    /// Bytes of the record's JSON form, counted without keeping it.
+    pub fn json_len(&self) -> usize {
+        self.record.json_len()
+    }
+
+    /// What a box can see in the record ([`Record::facets`]).
+    pub fn facets(&self, facets: &mut Facets) -> bool {
+        self.record.facets(facets)
     }
 }
 
@@ -278,7 +305,9 @@ impl AnyRecord {
 /// writes no record file pays nothing for serialisation.
 trait ErasedRecord: Send {
     fn write_json(&self, out: &mut Vec<u8>);
+    fn json_len(&self) -> usize;
     fn value(&self) -> serde_json::Value;
+    fn facets(&self, facets: &mut Facets) -> bool;
 }
 
 impl<R: Record> ErasedRecord for R {
@@ -287,8 +316,16 @@ impl<R: Record> ErasedRecord for R {
         let _ = serde_json::to_writer(out, self);
     }
 
+    fn json_len(&self) -> usize {
+        crate::record::json_len(self)
+    }
+
     fn value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn facets(&self, facets: &mut Facets) -> bool {
+        Record::facets(self, facets)
     }
 }
 

@@ -711,6 +711,7 @@ impl<S: Default> FlowTable<S> {
             subscriber,
             subscriber_side,
             end,
+            first_ns: f.first_ns,
             last_ns: f.last_ns,
         }
     }

@@ -179,6 +179,7 @@ fn both_directions_map_to_one_flow_with_per_direction_counts() {
             subscriber: Some(WEB.client.0),
             subscriber_side: Some(SubscriberSide::Orig),
             end: EndReason::Eof,
+            first_ns: 1_700_000_000_000_000_000,
             last_ns: 1_700_000_000_050_000_000,
         }]
     );

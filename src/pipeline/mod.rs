@@ -1051,34 +1051,38 @@ impl Worker {
         }
     }
 
-    /// Counts and writes the records sessions produced.
+    /// Counts and writes the records sessions produced, and keeps what boxes
+    /// see of them (a record written as JSON is measured as it is written).
     fn write_records(&mut self) {
         for rec in self.collect.records.drain(..) {
             *self.out.records.entry(rec.protocol).or_default() += 1;
-            if let Some(subs) = &self.keep {
-                self.out.kept.extend(Observation::of_record(&rec, subs));
-            }
-            if self.out.error.is_some() {
-                continue;
-            }
-            let Some((run, cols)) = self.proto_runs.get_mut(rec.protocol) else {
-                continue;
-            };
-            // Time order, made unsigned so that the bytes sort like the numbers.
-            let key = [(rec.ts_ns as u64) ^ (1 << 63), rec.flow_id, rec.seq as u64];
-            let format = self.format;
-            let res = run.push(key, |buf| {
-                if format == Format::Csv {
-                    let json = rec.value();
-                    let cells: Vec<String> = cols.iter().map(|c| csv_cell(&json[*c])).collect();
-                    csv_row(buf, &cells);
-                } else {
-                    rec.write_json(buf);
-                    buf.push(b'\n');
+            let mut written = None;
+            if let (Some((run, cols)), None) =
+                (self.proto_runs.get_mut(rec.protocol), &self.out.error)
+            {
+                // Time order, made unsigned so that the bytes sort like the numbers.
+                let key = [(rec.ts_ns as u64) ^ (1 << 63), rec.flow_id, rec.seq as u64];
+                let format = self.format;
+                let res = run.push(key, |buf| {
+                    if format == Format::Csv {
+                        let json = rec.value();
+                        let cells: Vec<String> = cols.iter().map(|c| csv_cell(&json[*c])).collect();
+                        csv_row(buf, &cells);
+                    } else {
+                        let start = buf.len();
+                        rec.write_json(buf);
+                        buf.push(b'\n');
+                        written = Some(buf.len() - start);
+                    }
+                });
+                if let Err(e) = res {
+                    self.out.error = Some(e);
                 }
-            });
-            if let Err(e) = res {
-                self.out.error = Some(e);
+            }
+            if let Some(subs) = &self.keep {
+                self.out
+                    .kept
+                    .extend(Observation::of_record(&rec, subs, written));
             }
         }
     }

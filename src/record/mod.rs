@@ -33,6 +33,26 @@ use serde::Serialize;
 
 use crate::decode::Addr;
 
+pub mod facet;
+
+/// Bytes of `value`'s JSON form, counted as it is written, without keeping it.
+pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    // Counting cannot fail; a value serde refuses counts what was written.
+    let _ = serde_json::to_writer(&mut c, value);
+    c.0
+}
+
 /// Seconds since the epoch as a float, from nanoseconds (µs precision kept).
 pub fn secs(ts_ns: i64) -> f64 {
     // Round to the microsecond so the printed value is stable and short.
@@ -199,6 +219,9 @@ pub struct FlowRecord {
     pub subscriber_side: Option<SubscriberSide>,
     /// Why the record was closed.
     pub end: EndReason,
+    /// First packet, ns (not written).
+    #[serde(skip)]
+    pub first_ns: i64,
     /// Last packet, ns (for finishing the flow's dissector; not written).
     #[serde(skip)]
     pub last_ns: i64,

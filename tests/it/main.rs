@@ -28,6 +28,7 @@ mod memory;
 mod outputs;
 mod parquet_files;
 mod privacy;
+mod protocols;
 mod records;
 mod report;
 mod scenarios;

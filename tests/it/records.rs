@@ -227,7 +227,7 @@ fn csv_records_have_the_dissector_columns() {
 /// record, each naming the subscriber, in an order independent of the threads.
 #[test]
 fn observations_are_typed_time_ordered_and_thread_independent() {
-    use ivraie::observation::What;
+    use ivraie::observation::{Facet, Kind, Medium, Observation, Role};
     let observe = |threads: usize, capture: &str| {
         let cfg = Config {
             threads,
@@ -245,31 +245,40 @@ fn observations_are_typed_time_ordered_and_thread_independent() {
     let sip = observe(1, "ndpi/sip.pcap");
     assert_eq!(sip, observe(3, "ndpi/sip.pcap"));
     assert!(sip.windows(2).all(|w| w[0].sort_key() < w[1].sort_key()));
+    let callee = |o: &&Observation| {
+        o.facets.iter().any(|f| {
+            matches!(f, Facet::Party { medium: Medium::Phone, role: Role::To, id }
+                if &**id == "0097239287044")
+        })
+    };
     let call = sip
         .iter()
-        .find(|o| matches!(&o.what, What::Call { callee: Some(c), .. } if &**c == "0097239287044"))
+        .find(callee)
         .expect("the rejected INVITE is a call observation");
+    assert_eq!(call.kind.name(), "call");
     assert_eq!(call.subscriber.unwrap().to_string(), "192.168.1.2");
-    assert!(matches!(
-        call.what,
-        What::Call {
-            answered: false,
-            ..
-        }
-    ));
+    assert_eq!(call.duration_ns(), None, "a rejected call has no duration");
     assert!(call.record_bytes > 100);
     // Flows carry their volumes; SIP REGISTER dialogs are not calls.
     let flows: u64 = sip
         .iter()
-        .filter_map(|o| match o.what {
-            What::Flow { packets, .. } => Some(packets),
-            _ => None,
-        })
+        .filter(|o| o.kind == Kind::FLOW)
+        .filter_map(|o| o.volume().map(|(packets, _)| packets))
         .sum();
     assert!(flows > 0);
-    let bt = observe(2, "ndpi/bittorrent.pcap");
     assert!(
-        bt.iter().any(|o| matches!(&o.what,
-        What::Torrent { info_hash } if &**info_hash == "dcfcdccfb9e670ccc3dd40c78c161f2bea243126"))
+        sip.iter().filter(|o| o.kind.name() == "call").all(|o| o
+            .facets
+            .iter()
+            .any(|f| matches!(f, Facet::Party { role: Role::To, .. }))),
+        "every call observation names its callee"
     );
+    let bt = observe(2, "ndpi/bittorrent.pcap");
+    assert!(bt.iter().any(|o| {
+        o.kind.name() == "torrent"
+            && o.facets.iter().any(|f| {
+                matches!(f, Facet::Hash { value, .. }
+                if &**value == "dcfcdccfb9e670ccc3dd40c78c161f2bea243126")
+            })
+    }));
 }

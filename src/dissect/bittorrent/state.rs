@@ -13,6 +13,7 @@ use crate::decode::ipproto;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
+use crate::record::facet::{Facets, HashKind, Scope};
 
 /// Most records one UDP flow (DHT, tracker) gives.
 pub const MAX_RECORDS_PER_FLOW: u32 = 10_000;
@@ -56,6 +57,11 @@ impl Record for BittorrentRecord {
     fn key(&self) -> &JoinKey {
         &self.id
     }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        f.hash(HashKind::InfoHash, Some(&self.info_hash));
+        true
+    }
 }
 
 /// The sender label of a direction.
@@ -94,6 +100,16 @@ pub static BITTORRENT: Bittorrent = Bittorrent;
 impl Dissector for Bittorrent {
     fn name(&self) -> &'static str {
         "bittorrent"
+    }
+
+    fn kind(&self) -> &'static str {
+        "torrent"
+    }
+
+    /// An infohash is what a tracker URL or a peer's handshake carries:
+    /// content-level data (a box needs scope `urls`).
+    fn scope(&self) -> Scope {
+        Scope::Urls
     }
 
     fn columns(&self) -> &'static [&'static str] {

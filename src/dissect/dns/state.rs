@@ -21,6 +21,7 @@ use crate::decode::ipproto;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
+use crate::record::facet::Facets;
 use crate::record::secs;
 
 /// Most queries waiting for a response in one flow.
@@ -65,6 +66,13 @@ impl Record for DnsRecord {
     }
     fn key(&self) -> &JoinKey {
         &self.id
+    }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        // A record without its query (an answer whose query was not seen)
+        // names nothing a box selects on.
+        f.host(self.query.as_deref());
+        self.query.is_some()
     }
 }
 

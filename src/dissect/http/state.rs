@@ -22,6 +22,7 @@ use crate::dissect::bittorrent::state::announce_record;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
+use crate::record::facet::Facets;
 
 /// Most requests waiting for a response.
 pub const MAX_PENDING: usize = 64;
@@ -61,6 +62,18 @@ impl Record for HttpRecord {
     }
     fn key(&self) -> &JoinKey {
         &self.id
+    }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        let url = match (&self.host, self.uri.as_deref()) {
+            (_, Some(u)) if u.starts_with("http://") || u.starts_with("https://") => {
+                Some(u.to_string())
+            }
+            (Some(h), Some(u)) => Some(format!("http://{h}{u}")),
+            _ => None,
+        };
+        f.host(self.host.as_deref()).url(url);
+        true
     }
 }
 

@@ -16,6 +16,7 @@ use crate::dissect::tls::parser::{ClientHello, is_grease, parse_client_hello, pa
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
+use crate::record::facet::{Facets, HashKind};
 
 /// Most CRYPTO bytes gathered.
 pub const CRYPTO_CAP: usize = 16 << 10;
@@ -55,6 +56,12 @@ impl Record for QuicRecord {
     }
     fn key(&self) -> &JoinKey {
         &self.id
+    }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        f.host(self.server_name.as_deref())
+            .hash(HashKind::Ja4, self.ja4.as_deref());
+        true
     }
 }
 

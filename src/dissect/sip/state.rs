@@ -25,6 +25,7 @@ use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Prepared, Preparer, Probe, ProbeCtx, Progress,
     Record, Session,
 };
+use crate::record::facet::{Facets, Medium, Role};
 use crate::record::secs;
 
 /// Most calls open at once in one flow.
@@ -183,6 +184,18 @@ impl Record for SipRecord {
     fn key(&self) -> &JoinKey {
         &self.id
     }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        // Only calls: a REGISTER or an OPTIONS reaches no one.
+        if self.text.get(METHOD) != Some("INVITE") {
+            return false;
+        }
+        let t = &self.text;
+        f.party(Medium::Phone, Role::From, who(t.get(FROM)).as_deref())
+            .party(Medium::Phone, Role::To, who(t.get(TO)).as_deref())
+            .duration_s(self.duration);
+        true
+    }
 }
 
 /// The SIP dissector.
@@ -194,6 +207,10 @@ pub static SIP: Sip = Sip;
 impl Dissector for Sip {
     fn name(&self) -> &'static str {
         "sip"
+    }
+
+    fn kind(&self) -> &'static str {
+        "call"
     }
 
     fn columns(&self) -> &'static [&'static str] {

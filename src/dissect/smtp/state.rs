@@ -14,6 +14,7 @@ use crate::decode::ipproto;
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
+use crate::record::facet::{Facets, Medium, Role, mail_domain};
 
 /// Most MAIL FROM addresses kept per session.
 pub const MAX_SENDERS: usize = 100;
@@ -59,6 +60,20 @@ impl Record for SmtpRecord {
     fn key(&self) -> &JoinKey {
         &self.id
     }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        f.domain(self.helo.as_deref());
+        for m in &self.mail_from {
+            f.domain(Some(mail_domain(m)))
+                .party(Medium::Mail, Role::From, Some(m));
+        }
+        for r in &self.rcpt_to {
+            f.party(Medium::Mail, Role::To, Some(r));
+        }
+        // A session counts once per message, at least once.
+        f.count(self.messages.max(1));
+        true
+    }
 }
 
 /// The SMTP dissector.
@@ -74,6 +89,10 @@ fn starts_with_ci(data: &[u8], prefix: &[u8]) -> bool {
 impl Dissector for Smtp {
     fn name(&self) -> &'static str {
         "smtp"
+    }
+
+    fn kind(&self) -> &'static str {
+        "mail"
     }
 
     fn columns(&self) -> &'static [&'static str] {

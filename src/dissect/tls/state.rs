@@ -14,6 +14,7 @@ use super::parser::{
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
+use crate::record::facet::{Facets, HashKind};
 
 /// Most handshake bytes buffered per direction.
 pub const HANDSHAKE_CAP: usize = 64 << 10;
@@ -75,6 +76,13 @@ impl Record for TlsRecord {
     }
     fn key(&self) -> &JoinKey {
         &self.id
+    }
+
+    fn facets(&self, f: &mut Facets) -> bool {
+        f.host(self.server_name.as_deref())
+            .hash(HashKind::Ja3, self.ja3.as_deref())
+            .hash(HashKind::Ja4, self.ja4.as_deref());
+        true
     }
 }
 
