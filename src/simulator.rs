@@ -29,8 +29,10 @@ use crate::observation::Observation;
 use crate::output::write_atomically;
 use crate::oversight::{Event, LogHead, LogWriter};
 use crate::pipeline::{self, Summary};
-use crate::policy::{Decision, Pseudonymizer, Warrant, Window, WindowReport, retention_bucket};
-use crate::scenario::{BoxSpec, Identification, Scenario};
+use crate::policy::{
+    Cooldown, Decision, Pseudonymizer, RetentionBuffer, Warrant, Window, WindowReport, identifies,
+};
+use crate::scenario::{BoxSpec, Scenario};
 
 /// How the pseudonym key is chosen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -342,18 +344,6 @@ fn unnamed_inputs(summary: &Summary) -> Summary {
 // The per-box state.
 
 #[derive(Default)]
-struct Bucket {
-    window: usize,
-    bytes: u64,
-    records: u64,
-    /// Σ ts·records and Σ ts·bytes, in seconds, for the time-integrals.
-    ts_records: f64,
-    ts_bytes: f64,
-    /// Subscribers with bytes in this bucket (their `held_by` entries go with it).
-    subscribers: Vec<Addr>,
-}
-
-#[derive(Default)]
 struct WindowAcc {
     inspected: Volume,
     subscribers: HashSet<Addr>,
@@ -372,15 +362,11 @@ struct BoxRun {
     windows: Vec<WindowAcc>,
     would: Volume,
     would_subs: HashSet<Addr>,
-    buckets: BTreeMap<i64, Bucket>,
-    held_bytes: u64,
-    last_alert: HashMap<Addr, (usize, i64)>,
+    held: RetentionBuffer,
+    cooldown: Cooldown,
     identified: HashSet<Addr>,
     identified_bytes: u64,
     destructions: u64,
-    /// Bytes each subscriber has in the buffer, by bucket start (for what an
-    /// identification hands over).
-    held_by: HashMap<Addr, BTreeMap<i64, u64>>,
     /// Day by day, keyed by days since the epoch.
     days: BTreeMap<i64, Day>,
 }
@@ -530,8 +516,7 @@ impl Sim<'_> {
                     json!({"reason": reason, "on_report": {"flagged": flagged, "confirmed": confirmed}}),
                 )?;
                 // The box stops: its raw input and counters go.
-                let starts: Vec<i64> = self.boxes[b].buckets.keys().copied().collect();
-                for s in starts {
+                for s in self.boxes[b].held.starts() {
                     self.purge(at, b, s, "box stopped")?;
                 }
                 self.boxes[b].bb.reset();
@@ -542,22 +527,12 @@ impl Sim<'_> {
 
     fn purge(&mut self, at: i64, b: usize, start: i64, why: &str) -> Result<(), SimError> {
         let bx = &mut self.boxes[b];
-        let Some(bucket) = bx.buckets.remove(&start) else {
+        let Some(bucket) = bx.held.purge(start, at) else {
             return Ok(());
         };
-        bx.held_bytes -= bucket.bytes;
-        let at_s = at as f64 / 1e9;
         let r = &mut bx.windows[bucket.window].retained;
-        r.record_days += (bucket.records as f64 * at_s - bucket.ts_records) / 86_400.0;
-        r.byte_days += (bucket.bytes as f64 * at_s - bucket.ts_bytes) / 86_400.0;
-        for sub in &bucket.subscribers {
-            if let Some(held) = bx.held_by.get_mut(sub) {
-                held.remove(&start);
-                if held.is_empty() {
-                    bx.held_by.remove(sub);
-                }
-            }
-        }
+        r.record_days += bucket.record_days;
+        r.byte_days += bucket.byte_days;
         let window = bx.windows.len() as u32;
         self.log(
             at,
@@ -597,32 +572,13 @@ impl Sim<'_> {
                 continue;
             }
             // Into the retention buffer.
-            let retention = bx.warrant.policy().retention;
-            let retention_ns = retention.after(0);
-            let size = retention_bucket(retention_ns);
-            let start = o.ts_ns.div_euclid(size) * size;
             let bytes = bx.bb.intake_bytes(o);
             let window = bx.windows.len() - 1;
-            let new = !bx.buckets.contains_key(&start);
-            let bucket = bx.buckets.entry(start).or_insert_with(|| Bucket {
-                window,
-                ..Bucket::default()
-            });
-            let ts_s = o.ts_ns as f64 / 1e9;
-            bucket.bytes += bytes;
-            bucket.records += 1;
-            bucket.ts_records += ts_s;
-            bucket.ts_bytes += ts_s * bytes as f64;
-            let held = bx.held_by.entry(sub).or_default().entry(start).or_default();
-            if *held == 0 {
-                bucket.subscribers.push(sub);
-            }
-            *held += bytes;
-            bx.held_bytes += bytes;
+            let purge_due = bx.held.keep(o.ts_ns, sub, bytes, window);
             let acc = bx.windows.last_mut().expect("open window");
             acc.retained.bytes += bytes;
             acc.retained.records += 1;
-            acc.retained.peak_bytes = acc.retained.peak_bytes.max(bx.held_bytes);
+            acc.retained.peak_bytes = acc.retained.peak_bytes.max(bx.held.held_bytes());
             let day = bx
                 .days
                 .entry(o.ts_ns.div_euclid(clock::NS_PER_DAY))
@@ -632,10 +588,9 @@ impl Sim<'_> {
             }
             day.inspected_records += 1;
             day.retained_bytes += bytes;
-            day.held_peak_bytes = day.held_peak_bytes.max(bx.held_bytes);
-            if new {
-                self.timers
-                    .push(Reverse((retention.after(start), b, Timer::Purge(start))));
+            day.held_peak_bytes = day.held_peak_bytes.max(bx.held.held_bytes());
+            if let Some((start, at)) = purge_due {
+                self.timers.push(Reverse((at, b, Timer::Purge(start))));
             }
             if self.is_target(b, &sub) {
                 self.boxes[b]
@@ -650,15 +605,9 @@ impl Sim<'_> {
                 continue;
             };
             let window_idx = bx.windows.len() - 1;
-            let already = match (bx.last_alert.get(&sub), bx.spec.cooldown) {
-                (Some(&(w, _)), None) => w == window_idx,
-                (Some(&(_, t)), Some(c)) => o.ts_ns < c.after(t),
-                (None, _) => false,
-            };
-            if already {
+            if !bx.cooldown.admit(sub, window_idx, o.ts_ns) {
                 continue;
             }
-            bx.last_alert.insert(sub, (window_idx, o.ts_ns));
             let acc = bx.windows.last_mut().expect("window");
             acc.alerts += 1;
             acc.flagged.insert(sub);
@@ -666,11 +615,7 @@ impl Sim<'_> {
             let pseudonym = self.pseudo.pseudonym(&sub);
             let truth = self.truth.get(&sub).map(|(r, _)| *r);
             let policy = bx.warrant.policy().clone();
-            let identify = policy.identification == Identification::Alerts
-                && !bx.identified.contains(&sub)
-                && policy
-                    .max_identifications
-                    .is_none_or(|m| acc.identifications < m);
+            let identify = identifies(&policy, bx.identified.contains(&sub), acc.identifications);
             let details =
                 json!({"pseudonym": pseudonym, "events": trip.counts, "distinct": trip.distinct});
             self.log(o.ts_ns, Event::Alert, Some(b), windex, details)?;
@@ -705,7 +650,7 @@ impl Sim<'_> {
                 let bx = &mut self.boxes[b];
                 bx.identified.insert(sub);
                 // What the box still holds about them (purged buckets are gone).
-                let bytes: u64 = bx.held_by.get(&sub).map(|h| h.values().sum()).unwrap_or(0);
+                let bytes = bx.held.held_about(&sub);
                 bx.identified_bytes += bytes;
                 bx.windows.last_mut().expect("window").identifications += 1;
                 self.log(
@@ -1116,21 +1061,22 @@ impl<'a> SimRun<'a> {
         let mut sim = Sim {
             boxes: s
                 .boxes()
-                .map(|spec| BoxRun {
-                    spec: spec.clone(),
-                    bb: BlackBox::new(spec),
-                    warrant: Warrant::new(&s.policy.with(&spec.policy), traffic.start_ns),
-                    windows: Vec::new(),
-                    would: Volume::default(),
-                    would_subs: HashSet::new(),
-                    buckets: BTreeMap::new(),
-                    held_bytes: 0,
-                    last_alert: HashMap::new(),
-                    identified: HashSet::new(),
-                    identified_bytes: 0,
-                    destructions: 0,
-                    held_by: HashMap::new(),
-                    days: BTreeMap::new(),
+                .map(|spec| {
+                    let policy = s.policy.with(&spec.policy);
+                    BoxRun {
+                        spec: spec.clone(),
+                        bb: BlackBox::new(spec),
+                        warrant: Warrant::new(&policy, traffic.start_ns),
+                        windows: Vec::new(),
+                        would: Volume::default(),
+                        would_subs: HashSet::new(),
+                        held: RetentionBuffer::new(policy.retention),
+                        cooldown: Cooldown::new(spec.cooldown),
+                        identified: HashSet::new(),
+                        identified_bytes: 0,
+                        destructions: 0,
+                        days: BTreeMap::new(),
+                    }
                 })
                 .collect(),
             timers: BinaryHeap::new(),

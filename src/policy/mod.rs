@@ -8,9 +8,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use crate::capture::clock;
 use crate::decode::Addr;
 use crate::scenario::{Commission, CommissionRule, Policy};
+
+mod retention;
+pub use retention::{Cooldown, Purged, RetentionBuffer, identifies, retention_bucket};
 
 /// Whether a window is the first authorisation or a renewal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -252,14 +254,6 @@ impl Pseudonymizer {
     }
 }
 
-/// The size of a retention bucket: items are purged by the bucket, when the
-/// bucket's oldest possible item reaches the retention limit, so nothing is
-/// ever kept longer than the limit (the newest items of a bucket leave up to one
-/// bucket early).
-pub fn retention_bucket(retention_ns: i64) -> i64 {
-    (retention_ns / 24).clamp(clock::NS_PER_S, clock::NS_PER_HOUR)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,17 +340,5 @@ mod tests {
         let r = Pseudonymizer::new(&Pseudonymizer::random_key().unwrap());
         assert_ne!(p.pseudonym(&a), r.pseudonym(&a));
         assert!(!format!("{p:?}").contains(&format!("{:?}", Pseudonymizer::seeded_key(1)[0])));
-    }
-
-    #[test]
-    fn retention_buckets_never_exceed_the_limit() {
-        assert_eq!(
-            retention_bucket(24 * clock::NS_PER_HOUR),
-            clock::NS_PER_HOUR
-        );
-        assert_eq!(
-            retention_bucket(Span::Ns(60 * clock::NS_PER_S).after(0)),
-            2_500_000_000
-        );
     }
 }
