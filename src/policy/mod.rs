@@ -257,7 +257,8 @@ impl Pseudonymizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Fraction, Span};
+    use crate::capture::clock;
+    use crate::scenario::Fraction;
 
     fn jan1() -> i64 {
         clock::parse_date("2026-01-01").unwrap()
