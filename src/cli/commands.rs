@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::args::{
-    BaserateArgs, FormatArg, GenerateArgs, InputArgs, ReportFormat, RunArgs, ScenarioFlags,
-    SweepArgs, is_labels_file, thread_count,
+    BaserateArgs, FormatArg, GenerateArgs, InputArgs, ReportFormat, RunArgs, SweepArgs,
 };
-use super::{error_text, exit};
+use super::build::{is_labels_file, read_report_head, run_options};
+use super::{error_text, exit, status};
 use crate::capture::{InputSpec, expand_inputs};
 use crate::generate::{self, Generator, Role};
 use crate::measure::BaseRate;
@@ -18,7 +18,7 @@ use crate::output::{Claim, Staged};
 use crate::oversight::{self, LogHead, Problem};
 use crate::pipeline::{self, Output, Summary};
 use crate::scenario::Scenario;
-use crate::simulator::{self, KeyChoice, RunOptions};
+use crate::simulator;
 
 pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     let p = args.build()?;
@@ -173,18 +173,6 @@ pub(super) fn verify_log(
     }
 }
 
-/// The `oversight_head` a run stored in its report.
-pub(super) fn read_report_head(path: &Path) -> Result<LogHead> {
-    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let report: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    let head = report
-        .get("oversight_head")
-        .with_context(|| format!("{} has no `oversight_head` field", path.display()))?;
-    serde_json::from_value(head.clone())
-        .with_context(|| format!("`oversight_head` in {}", path.display()))
-}
-
 /// `ivraie baserate`.
 pub(super) fn baserate(args: &BaserateArgs) -> Result<ExitCode> {
     let b = BaseRate {
@@ -207,29 +195,6 @@ pub(super) fn baserate(args: &BaserateArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The options of `run` and `sweep`: the output directory defaults to
-/// `runs/<scenario file stem><suffix>`.
-pub(super) fn run_options(
-    scenario: &std::path::Path,
-    output: Option<PathBuf>,
-    suffix: &str,
-    f: &ScenarioFlags,
-) -> Result<RunOptions> {
-    let out_dir = output.unwrap_or_else(|| {
-        let stem = scenario
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned());
-        PathBuf::from("runs").join(format!("{}{suffix}", stem.unwrap_or_else(|| "run".into())))
-    });
-    Ok(RunOptions {
-        out_dir,
-        threads: thread_count(f.threads)?,
-        progress: !f.no_progress,
-        key: f.key_file.clone().map(KeyChoice::File).unwrap_or_default(),
-        name_inputs: f.name_inputs,
-    })
 }
 
 /// Says how big a scenario's traffic is before reading it: a generated
@@ -338,7 +303,7 @@ pub(super) fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
         ReportFormat::Parquet => crate::report::write_parquet_tables(dir, &value)?,
         #[cfg(not(feature = "parquet"))]
         ReportFormat::Parquet => {
-            return Err(super::args::needs_feature(
+            return Err(super::build::needs_feature(
                 "--format parquet",
                 "parquet",
                 "",
@@ -407,14 +372,6 @@ pub(super) fn run_pipeline(
         eprintln!("ivraie: warning: {}", e.message);
     }
     Ok(summary)
-}
-
-pub(super) fn status(s: &Summary) -> ExitCode {
-    if s.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(exit::DAMAGED)
-    }
 }
 
 /// `ivraie inspect`.

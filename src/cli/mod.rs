@@ -18,6 +18,7 @@ use anyhow::Result;
 use clap::Parser;
 
 mod args;
+mod build;
 mod commands;
 
 use args::{Cli, Command};
@@ -32,6 +33,16 @@ pub mod exit {
     /// The job was done on damaged input: a capture not read to its end, or
     /// an oversight log that does not verify.
     pub const DAMAGED: u8 = 2;
+}
+
+/// The status of a command that read traffic: damaged if any input was not
+/// read to its end.
+fn status(s: &crate::pipeline::Summary) -> ExitCode {
+    if s.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::DAMAGED)
+    }
 }
 
 /// Parses the command line, runs, and maps the outcome to an exit status.

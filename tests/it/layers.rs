@@ -98,3 +98,15 @@ fn no_module_imports_one_that_imports_it() {
     }
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
 }
+
+/// The command line only parses, builds the configuration and dispatches
+/// (ripgrep's shape): each of its files stays short enough to read at once.
+#[test]
+fn the_cli_files_stay_under_500_lines() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let lines = std::fs::read_to_string(&p).unwrap().lines().count();
+        assert!(lines < 500, "{} has {lines} lines", p.display());
+    }
+}
