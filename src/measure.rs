@@ -11,13 +11,14 @@
 //! inside [0, 1] and behave at 0 and at n successes, where the textbook
 //! normal-approximation interval collapses to a point.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The normal quantile of a two-sided 95% interval.
 pub const Z95: f64 = 1.959964;
 
 /// A value with its 95% interval, `lo <= value <= hi`.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Estimate {
     /// The point estimate.
     pub value: f64,
@@ -60,7 +61,8 @@ pub fn wilson(successes: u64, trials: u64) -> Option<Estimate> {
 
 /// A confusion matrix: a box's alerts judged against the ground truth, one count
 /// per subscriber (or per whatever unit the caller counts).
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Confusion {
     /// Targets flagged (true alerts).
     pub tp: u64,
@@ -74,7 +76,8 @@ pub struct Confusion {
 }
 
 /// Signal-to-noise of a box's alerts: true alerts against false ones.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Snr {
     /// Alerts about real targets.
     pub true_alerts: u64,
@@ -246,7 +249,8 @@ fn ratio(a: f64, b: f64) -> Option<f64> {
 }
 
 /// The extrapolation of measured rates, each with its 95% interval.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct ExtrapolationCi {
     /// People watched.
     pub population: u64,

@@ -130,7 +130,8 @@ impl fmt::Display for Event {
 /// What a run stores about its log (in `report.json`) so that a later check can
 /// tell the log was not cut and re-closed: the number of entries and the hash of
 /// the last one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LogHead {
     /// Entries in the log, the closing entry included.
     pub entries: u64,

@@ -9,6 +9,7 @@
 //! to `report.json` and the alerts to `alerts.jsonl`, both written whole
 //! (temporary file, then rename).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::fs;
@@ -16,7 +17,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::blackbox::BlackBox;
@@ -110,7 +111,8 @@ impl From<crate::output::WriteError> for SimError {
 // The report.
 
 /// What a box took in.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Volume {
     /// Packets of the flows it saw.
     pub packets: u64,
@@ -125,7 +127,8 @@ pub struct Volume {
 }
 
 /// What a box kept.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Retained {
     /// Bytes it stored (records, and payload for a content box).
     pub bytes: u64,
@@ -144,7 +147,8 @@ pub struct Retained {
 }
 
 /// Alerts judged against the ground truth, with the usual rates.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Judged {
     /// Subscriber-level confusion matrix (positive: alerted at least once).
     pub confusion: Confusion,
@@ -171,7 +175,8 @@ impl Judged {
 }
 
 /// One authorisation window of a box, measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WindowStats {
     /// 1, 2, 3...
     pub index: u32,
@@ -201,7 +206,8 @@ pub struct WindowStats {
 }
 
 /// One simulated day of a box (days when it inspected nothing are left out).
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Day {
     /// The date (UTC).
     pub date: String,
@@ -222,16 +228,17 @@ pub struct Day {
 }
 
 /// One box over the whole run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BoxReport {
     /// Name.
     pub name: String,
     /// Seed system.
-    pub system: Option<&'static str>,
+    pub system: Option<Cow<'static, str>>,
     /// Vantage.
     pub vantage: String,
     /// Data scope.
-    pub scope: &'static str,
+    pub scope: Cow<'static, str>,
     /// Threshold (k).
     pub threshold: u64,
     /// Sliding window of the rules.
@@ -267,19 +274,21 @@ pub struct BoxReport {
 }
 
 /// The ground truth of the run.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Truth {
     /// Labels file, or `generated`.
     pub source: Option<String>,
     /// Subscribers labelled per role.
-    pub roles: BTreeMap<&'static str, u64>,
+    pub roles: BTreeMap<Cow<'static, str>, u64>,
 }
 
 /// Everything `report.json` holds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     /// ivraie's version.
-    pub ivraie: &'static str,
+    pub ivraie: Cow<'static, str>,
     /// The scenario's name.
     pub scenario: String,
     /// Its file.
@@ -1249,9 +1258,9 @@ impl<'a> SimRun<'a> {
             let policy = bx.warrant.policy();
             boxes.push(BoxReport {
                 name: bx.spec.name.clone(),
-                system: bx.spec.system.map(|s| s.name()),
+                system: bx.spec.system.map(|s| s.name().into()),
                 vantage: bx.spec.vantage.clone(),
-                scope: bx.spec.scope.name(),
+                scope: bx.spec.scope.name().into(),
                 threshold: bx.spec.threshold,
                 window: bx.spec.window.to_string(),
                 retention: policy.retention.to_string(),
@@ -1284,7 +1293,7 @@ impl<'a> SimRun<'a> {
         let alerts = std::mem::take(&mut sim.alerts);
         let head = sim.log.close(last_t).map_err(io_err(&log_path))?;
         let report = Report {
-            ivraie: env!("CARGO_PKG_VERSION"),
+            ivraie: env!("CARGO_PKG_VERSION").into(),
             scenario: sim.scenario.name.clone(),
             scenario_file: scenario_file.display().to_string(),
             description: s.description.clone(),
@@ -1302,7 +1311,7 @@ impl<'a> SimRun<'a> {
                     Some(t) if !opts.name_inputs && t != "generated" => Some("labels file".into()),
                     other => other.clone(),
                 },
-                roles,
+                roles: roles.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             },
             reference: s.reference.clone(),
             boxes,

@@ -18,7 +18,7 @@ use crate::output::{Claim, Staged};
 use crate::oversight::{self, LogHead, Problem};
 use crate::pipeline::{self, Output, Summary};
 use crate::scenario::Scenario;
-use crate::simulator;
+use crate::simulator::{self, Report};
 
 pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     let p = args.build()?;
@@ -262,8 +262,7 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
     announce_size(&s, f.json || f.run.no_progress)?;
     opts.out_dir = staged.dir().to_path_buf();
     let report = simulator::run(&s, path, &opts)?;
-    let value = serde_json::to_value(&report).context("report.json as a value")?;
-    crate::report::write_outputs(staged.dir(), &value, f.tables)?;
+    crate::report::write_outputs(staged.dir(), &report, f.tables)?;
     staged.commit()?;
     let json = f.json;
     for w in &report.warnings {
@@ -296,8 +295,15 @@ pub(super) fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
             path.display()
         );
     }
+    let report: Report = serde_json::from_value(value.clone()).with_context(|| {
+        format!(
+            "{} does not read as a report of ivraie {}",
+            path.display(),
+            env!("CARGO_PKG_VERSION")
+        )
+    })?;
     let written = match format {
-        ReportFormat::Html => vec![crate::report::write_html(dir, &value)?],
+        ReportFormat::Html => vec![crate::report::write_html(dir, &report)?],
         ReportFormat::Csv => crate::report::write_tables(dir, &value)?,
         #[cfg(feature = "parquet")]
         ReportFormat::Parquet => crate::report::write_parquet_tables(dir, &value)?,
@@ -319,7 +325,7 @@ pub(super) fn report_dir(dir: &Path, format: ReportFormat) -> Result<ExitCode> {
     // tampered log must not pass in silence (the HTML says it too).
     use crate::report::html::LogCheck;
     let log = dir.join("oversight.jsonl");
-    match LogCheck::of(dir, &value) {
+    match LogCheck::of(dir, &report) {
         LogCheck::Verified { .. } => Ok(ExitCode::SUCCESS),
         LogCheck::Failed(why) => {
             eprintln!(

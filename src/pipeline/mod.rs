@@ -22,6 +22,7 @@ pub mod distinct;
 pub mod sink;
 pub mod talkers;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
 use std::io::{self, Write};
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::capture::{CaptureError, Chunk, FrameSource, InputSpec, LinkType, MergedSource};
 use crate::decode::{self, Addr, Counters, L3, ipproto};
@@ -160,8 +161,13 @@ pub enum PipelineError {
     Thread(io::Error),
 }
 
+/// Counts by name (names are static while a run counts; read back from a
+/// report, they are owned).
+pub type Counts = BTreeMap<Cow<'static, str>, u64>;
+
 /// Counts of what was read, kept by the reader.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrafficStats {
     /// Frames read (that passed the filter, if any).
     pub packets: u64,
@@ -178,13 +184,13 @@ pub struct TrafficStats {
     /// Frames per link type.
     pub link_types: BTreeMap<String, u64>,
     /// Frames per network and transport protocol.
-    pub protocols: BTreeMap<&'static str, u64>,
+    pub protocols: Counts,
     /// Decode anomalies and counted events, by name.
-    pub anomalies: BTreeMap<&'static str, u64>,
+    pub anomalies: Counts,
 }
 
 /// One address of the top-talkers table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Talker {
     /// The address.
     pub addr: String,
@@ -197,7 +203,7 @@ pub struct Talker {
 }
 
 /// One input that could not be read to its end.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InputProblem {
     /// The input's name.
     pub path: String,
@@ -212,7 +218,8 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Everything a run measured.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     /// Inputs read (after expanding directories).
     pub inputs: Vec<String>,
@@ -232,9 +239,9 @@ pub struct Summary {
     pub flows_peak: u64,
     /// Flows per application (the dissector that claimed the flow, else the
     /// port-based guess).
-    pub apps: BTreeMap<&'static str, u64>,
+    pub apps: Counts,
     /// Application records per protocol.
-    pub records: BTreeMap<&'static str, u64>,
+    pub records: Counts,
     /// Distinct subscriber addresses seen in flows.
     pub subscribers: u64,
     /// Whether `subscribers` is an estimate (past 262,144 addresses a worker,
@@ -535,7 +542,7 @@ pub fn run_source_streamed<S: FrameSource>(
         summary.flows_evicted += o.stats.evicted;
         summary.flows_peak += o.stats.peak;
         for (k, v) in o.apps {
-            *summary.apps.entry(k).or_default() += v;
+            *summary.apps.entry(Cow::Borrowed(k)).or_default() += v;
         }
         subscribers.push(o.subscribers);
         summary.talkers_capped |= o.talkers.approximate();
@@ -547,10 +554,14 @@ pub fn run_source_streamed<S: FrameSource>(
         }
         runs.extend(o.runs);
         for (k, v) in o.records {
-            *summary.records.entry(k).or_default() += v;
+            *summary.records.entry(Cow::Borrowed(k)).or_default() += v;
         }
         for (k, v) in o.anomalies {
-            *summary.traffic.anomalies.entry(k).or_default() += v;
+            *summary
+                .traffic
+                .anomalies
+                .entry(Cow::Borrowed(k))
+                .or_default() += v;
         }
         for (k, v) in o.proto_runs {
             proto_runs.entry(k).or_insert_with(Vec::new).push(v);
@@ -817,9 +828,12 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         .iter()
         .zip(mix)
         .filter(|(_, v)| *v > 0)
-        .map(|(k, v)| (*k, v))
+        .map(|(k, v)| (Cow::Borrowed(*k), v))
         .collect();
-    stats.anomalies = counters.nonzero().collect();
+    stats.anomalies = counters
+        .nonzero()
+        .map(|(k, v)| (Cow::Borrowed(k), v))
+        .collect();
     stats
 }
 

@@ -5,7 +5,7 @@
 //! time, hands the commission a window's report, and asks for pseudonyms.
 
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::decode::Addr;
@@ -15,13 +15,24 @@ mod retention;
 pub use retention::{Cooldown, Purged, RetentionBuffer, identifies, retention_bucket};
 
 /// Whether a window is the first authorisation or a renewal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WindowKind {
     /// The first authorisation.
+    #[default]
     First,
     /// A renewal granted by the commission.
     Renewal,
+}
+
+impl WindowKind {
+    /// The name written in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowKind::First => "first",
+            WindowKind::Renewal => "renewal",
+        }
+    }
 }
 
 /// One authorisation window, `[start, end)`.

@@ -1,23 +1,24 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, no
 //! fetch: it works from a USB stick, and its Content-Security-Policy forbids
-//! loading anything) drawn from the `report.json` *value*, so `ivraie report
-//! DIR` re-renders it from the file alone.
+//! loading anything) drawn from the typed [`Report`], the same whether it was
+//! just computed or read back from `report.json` (`ivraie report DIR`
+//! re-renders it from the file alone; fields an older report lacks read as
+//! empty, a mistyped one is refused by the caller).
 //!
 //! Per box: the warrant timeline, the volumes inspected and retained per day,
 //! the alerts per window split true/false, one mark per flagged person, and the
 //! chance that an alert is a real target against the false-positive rate; then
 //! the oversight log's summary and whether it verifies. Every string taken from
-//! the report (scenario, box names, reasons, dates) goes through [`escape`];
-//! missing or mistyped fields are shown as `–`, never a panic.
+//! the report (scenario, box names, reasons, dates) goes through [`escape`].
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::charts::{self, Marker, Point, Scale, Span, SpanKind};
 use super::{about, bytes, percent, thousands};
-use crate::oversight::{self, LogHead, Problem};
+use crate::measure::{Confusion, Estimate, ExtrapolationCi};
+use crate::oversight::{self, Problem};
+use crate::simulator::{BoxReport, Day, Report, WindowStats};
 
 /// Text made safe for HTML content and attribute values: `& < > " '` escaped.
 pub fn escape(s: &str) -> String {
@@ -104,11 +105,9 @@ pub enum LogCheck {
 impl LogCheck {
     /// Verifies `DIR/oversight.jsonl` against the head `report` recorded (its
     /// `oversight_head`), or on its own if the report has none.
-    pub fn of(dir: &Path, report: &Value) -> LogCheck {
+    pub fn of(dir: &Path, report: &Report) -> LogCheck {
         let path = dir.join("oversight.jsonl");
-        let head: Option<LogHead> = report
-            .get("oversight_head")
-            .and_then(|h| serde_json::from_value(h.clone()).ok());
+        let head = Some(&report.oversight_head).filter(|h| !h.head_hash.is_empty());
         let result = match &head {
             Some(h) => oversight::verify_against(&path, h),
             None => oversight::verify(&path),
@@ -130,34 +129,7 @@ impl LogCheck {
 }
 
 // ---------------------------------------------------------------------------
-// Reading the value without trusting it.
-
-fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, k| v.get(k))
-}
-
-fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    at(v, path).and_then(Value::as_str).unwrap_or("")
-}
-
-fn int(v: &Value, path: &[&str]) -> Option<u64> {
-    at(v, path).and_then(Value::as_u64)
-}
-
-fn real(v: &Value, path: &[&str]) -> Option<f64> {
-    at(v, path).and_then(Value::as_f64)
-}
-
-fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn count(n: Option<u64>) -> String {
-    n.map(thousands).unwrap_or_else(|| "–".into())
-}
+// Small formatting helpers.
 
 fn days_of(date: &str) -> Option<f64> {
     crate::capture::clock::parse_date(date)
@@ -187,10 +159,10 @@ pub fn slug(s: &str) -> String {
 
 /// The id part of each box: its slug, or `box-N` when the slug is empty or
 /// already taken.
-fn box_ids(boxes: &[Value]) -> Vec<String> {
+fn box_ids(boxes: &[BoxReport]) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for (i, b) in boxes.iter().enumerate() {
-        let s = slug(text(b, &["name"]));
+        let s = slug(&b.name);
         let id = if s.is_empty() || ids.contains(&s) {
             format!("box-{}", i + 1)
         } else {
@@ -202,15 +174,15 @@ fn box_ids(boxes: &[Value]) -> Vec<String> {
 }
 
 /// The ids of the charts a box gets (those drawn; see [`render`]).
-pub fn chart_ids(report: &Value) -> Vec<String> {
-    let boxes = list(report, "boxes");
+pub fn chart_ids(report: &Report) -> Vec<String> {
+    let boxes = &report.boxes;
     let mut out = Vec::new();
     for (b, id) in boxes.iter().zip(box_ids(boxes)) {
         out.push(format!("chart-{id}-timeline"));
-        if !list(b, "days").is_empty() {
+        if !b.days.is_empty() {
             out.push(format!("chart-{id}-volume"));
         }
-        if b.get("judged").is_some_and(Value::is_object) {
+        if b.judged.is_some() {
             out.push(format!("chart-{id}-alerts"));
             out.push(format!("chart-{id}-people"));
             if ppv_drawable(b) {
@@ -221,28 +193,29 @@ pub fn chart_ids(report: &Value) -> Vec<String> {
     out
 }
 
-fn ppv_drawable(b: &Value) -> bool {
-    real(b, &["extrapolation", "tpr", "value"]).is_some_and(|r| r > 0.0)
-        && int(b, &["extrapolation", "targets"]).is_some_and(|t| t > 0)
+fn ppv_drawable(b: &BoxReport) -> bool {
+    b.extrapolation
+        .as_ref()
+        .is_some_and(|x| x.tpr.value > 0.0 && x.targets > 0)
 }
 
 // ---------------------------------------------------------------------------
 // The page.
 
-/// `report.html` from a `report.json` value and the log's check.
-pub fn render(report: &Value, log: &LogCheck) -> String {
-    let name = match text(report, &["scenario"]) {
-        "" => text(report, &["scenario_file"]),
+/// `report.html` from a report and the log's check.
+pub fn render(report: &Report, log: &LogCheck) -> String {
+    let name = match report.scenario.as_str() {
+        "" => report.scenario_file.as_str(),
         n => n,
     };
     let mut b = String::new();
     let _ = writeln!(b, "<h1>ivraie report: {}</h1>", escape(name));
-    let desc = text(report, &["description"]);
+    let desc = &report.description;
     if !desc.is_empty() {
         let _ = writeln!(b, "<p class=\"lead\">{}</p>", escape(desc));
     }
     header_facts(&mut b, report);
-    let boxes = list(report, "boxes");
+    let boxes = &report.boxes;
     let ids = box_ids(boxes);
     if boxes.len() > 1 {
         b.push_str("<p>Boxes: ");
@@ -250,11 +223,7 @@ pub fn render(report: &Value, log: &LogCheck) -> String {
             if i > 0 {
                 b.push_str(", ");
             }
-            let _ = write!(
-                b,
-                "<a href=\"#box-{id}\">{}</a>",
-                escape(text(bx, &["name"]))
-            );
+            let _ = write!(b, "<a href=\"#box-{id}\">{}</a>", escape(&bx.name));
         }
         b.push_str(".</p>\n");
     }
@@ -265,7 +234,7 @@ pub fn render(report: &Value, log: &LogCheck) -> String {
     let _ = writeln!(
         b,
         "<footer>Written by ivraie {} from <code>report.json</code>; re-render with <code>ivraie report DIR</code>. Simulated traffic and legal machinery: the figures describe this scenario, not a real deployment.</footer>",
-        escape(text(report, &["ivraie"]))
+        escape(&report.ivraie)
     );
     page(&format!("ivraie report: {name}"), &b)
 }
@@ -280,7 +249,7 @@ fn role_noun(role: &str, one: bool) -> String {
     }
 }
 
-fn header_facts(b: &mut String, r: &Value) {
+fn header_facts(b: &mut String, r: &Report) {
     b.push_str("<dl class=\"facts\">\n");
     let mut fact = |k: &str, v: String| {
         let _ = writeln!(b, "<dt>{k}</dt><dd>{v}</dd>");
@@ -289,54 +258,46 @@ fn header_facts(b: &mut String, r: &Value) {
         "scenario file",
         format!(
             "<code>{}</code> (seed {})",
-            escape(text(r, &["scenario_file"])),
+            escape(&r.scenario_file),
             // A seed is a name, not a quantity: no thousands separators.
-            int(r, &["seed"]).map_or_else(|| "–".into(), |v| v.to_string())
+            r.seed
         ),
     );
     fact(
         "simulated period",
-        format!(
-            "{} → {}",
-            day_text(text(r, &["start"])),
-            day_text(text(r, &["end"]))
-        ),
+        format!("{} → {}", day_text(&r.start), day_text(&r.end)),
     );
+    let t = &r.traffic;
     fact(
         "traffic",
         format!(
             "{} packets ({}), {} flows, {} subscribers",
-            count(int(r, &["traffic", "traffic", "packets"])),
-            int(r, &["traffic", "traffic", "bytes"])
-                .map(bytes)
-                .unwrap_or_else(|| "–".into()),
-            count(int(r, &["traffic", "flows"])),
-            count(int(r, &["traffic", "subscribers"])),
+            thousands(t.traffic.packets),
+            bytes(t.traffic.bytes),
+            thousands(t.flows),
+            thousands(t.subscribers),
         ),
     );
-    if let Some(roles) = at(r, &["truth", "roles"]).and_then(Value::as_object) {
-        if !roles.is_empty() {
-            let parts: Vec<String> = roles
-                .iter()
-                .map(|(k, v)| {
-                    let n = v.as_u64();
-                    format!("{} {}", count(n), escape(&role_noun(k, n == Some(1))))
-                })
-                .collect();
-            fact("ground truth", parts.join(", "));
-        }
-    } else {
+    if r.truth.roles.is_empty() {
         fact(
             "ground truth",
             "none: true and false alerts cannot be told apart".into(),
         );
+    } else {
+        let parts: Vec<String> = r
+            .truth
+            .roles
+            .iter()
+            .map(|(k, &n)| format!("{} {}", thousands(n), escape(&role_noun(k, n == 1))))
+            .collect();
+        fact("ground truth", parts.join(", "));
     }
     fact(
         "reference population",
         format!(
             "{} people, of whom {} real targets (the scale the rates are extrapolated to)",
-            count(int(r, &["reference", "population"])),
-            count(int(r, &["reference", "targets"]))
+            thousands(r.reference.population),
+            thousands(r.reference.targets)
         ),
     );
     b.push_str("</dl>\n");
@@ -371,55 +332,48 @@ fn verdict(tp: u64, fp: u64) -> String {
     }
 }
 
-fn estimate(v: &Value, path: &[&str]) -> String {
-    match (
-        real(v, &[path, &["value"]].concat()),
-        real(v, &[path, &["lo"]].concat()),
-        real(v, &[path, &["hi"]].concat()),
-    ) {
-        (Some(x), Some(lo), Some(hi)) => format!(
+fn estimate(e: Option<&Estimate>) -> String {
+    match e {
+        Some(e) => format!(
             "{} <span>95%: {}–{}</span>",
-            percent(x),
-            percent(lo),
-            percent(hi)
+            percent(e.value),
+            percent(e.lo),
+            percent(e.hi)
         ),
-        _ => "–".into(),
+        None => "–".into(),
     }
 }
 
-fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
-    let name = text(bx, &["name"]);
+fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
+    let name = bx.name.as_str();
     let _ = writeln!(b, "<section id=\"box-{id}\">");
     let _ = writeln!(b, "<h2>Box {}</h2>", escape(name));
-    let system = match text(bx, &["system"]) {
-        "" => String::new(),
-        s => format!(", seed system {}", escape(s)),
+    let system = match bx.system.as_deref() {
+        None | Some("") => String::new(),
+        Some(s) => format!(", seed system {}", escape(s)),
     };
-    let k = int(bx, &["threshold"]).unwrap_or(0);
+    let k = bx.threshold;
     let _ = writeln!(
         b,
         "<p>{} data scope at the {} vantage{system}. It alerts on a subscriber after {} matching event{} within {}; raw input is kept {}.</p>",
-        escape(text(bx, &["scope"])),
-        escape(text(bx, &["vantage"])),
+        escape(&bx.scope),
+        escape(&bx.vantage),
         thousands(k),
         if k == 1 { "" } else { "s" },
-        escape(text(bx, &["window"])),
-        escape(text(bx, &["retention"])),
+        escape(&bx.window),
+        escape(&bx.retention),
     );
-    let judged = bx.get("judged").filter(|j| j.is_object());
+    let judged = bx.judged.as_ref();
     if let Some(j) = judged {
-        let tp = int(j, &["confusion", "tp"]).unwrap_or(0);
-        let fp = int(j, &["confusion", "fp"]).unwrap_or(0);
-        let scale = match (
-            int(r, &["reference", "population"]),
-            real(bx, &["extrapolation", "ppv", "value"]),
-        ) {
-            (Some(n), Some(p)) => format!(
+        let (tp, fp) = (j.confusion.tp, j.confusion.fp);
+        let ppv = bx.extrapolation.as_ref().and_then(|x| x.ppv);
+        let scale = match (r.reference.population, ppv) {
+            (n, Some(p)) => format!(
                 "<small>At the scale of {} people: {}.</small>",
                 thousands(n),
-                super::target_odds(p, true)
+                super::target_odds(p.value, true)
             ),
-            _ => String::new(),
+            (_, None) => String::new(),
         };
         let _ = writeln!(b, "<p class=\"verdict\">{}{scale}</p>", verdict(tp, fp));
         let _ = writeln!(
@@ -427,34 +381,32 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
             "<div class=\"tiles\">\n<div class=\"tile\"><b>{}</b><span>people flagged</span></div>\n<div class=\"tile\"><b>{}</b><span>real targets among them (of {})</span></div>\n<div class=\"tile\"><b>{}</b><span>innocent people among them</span></div>\n<div class=\"tile\"><b>{}</b><span>precision: flagged people who are targets</span></div>\n<div class=\"tile\"><b>{}</b><span>false-positive rate: innocent people flagged</span></div>\n</div>",
             thousands(tp + fp),
             thousands(tp),
-            count(int(j, &["confusion", "fn"]).map(|f| f + tp)),
+            thousands(j.confusion.fn_ + tp),
             thousands(fp),
-            estimate(j, &["precision"]),
-            estimate(j, &["fpr"]),
+            estimate(j.precision.as_ref()),
+            estimate(j.fpr.as_ref()),
         );
     } else {
         let _ = writeln!(
             b,
             "<p class=\"verdict\">{} people flagged.<small>No ground truth: whether they are real targets or innocent people cannot be told.</small></p>",
-            count(int(bx, &["flagged"]))
+            thousands(bx.flagged)
         );
     }
 
     // (1) The warrant timeline.
     let _ = writeln!(b, "<h3>Warrant windows</h3>");
-    let windows = list(bx, "windows");
+    let windows = &bx.windows;
     let spans: Vec<Span> = windows
         .iter()
         .filter_map(|w| {
-            let (start, end) = (days_of(text(w, &["start"]))?, days_of(text(w, &["end"]))?);
-            let (outcome, kind) = match text(w, &["outcome"]) {
+            let (start, end) = (days_of(&w.start)?, days_of(&w.end)?);
+            let (outcome, kind) = match w.outcome.as_str() {
                 "renewed" => ("renewed by the commission".to_string(), SpanKind::Renewed),
                 "refused" => (
                     format!(
                         "renewal refused: {}",
-                        w.get("reason")
-                            .and_then(Value::as_str)
-                            .unwrap_or("no reason given")
+                        w.reason.as_deref().unwrap_or("no reason given")
                     ),
                     SpanKind::Refused,
                 ),
@@ -464,21 +416,17 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
             Some(Span {
                 start,
                 end,
-                label: format!(
-                    "window {} ({})",
-                    count(int(w, &["index"])),
-                    text(w, &["kind"])
-                ),
+                label: format!("window {} ({})", w.index, w.kind.name()),
                 outcome,
                 kind,
             })
         })
         .collect();
     let traffic = (
-        days_of(text(r, &["start"])).unwrap_or(0.0),
-        days_of(text(r, &["end"])).unwrap_or(0.0),
+        days_of(&r.start).unwrap_or(0.0),
+        days_of(&r.end).unwrap_or(0.0),
     );
-    let stopped = bx.get("stopped").and_then(Value::as_str);
+    let stopped = bx.stopped.as_deref();
     let svg = charts::timeline_svg(
         "Authorisation windows and the commission's decisions",
         traffic,
@@ -502,37 +450,37 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
 
     // (2) Volumes.
     let _ = writeln!(b, "<h3>What it took in and what it kept</h3>");
-    let days = list(bx, "days");
+    let days = &bx.days;
     let _ = writeln!(
         b,
         "<p>In all it inspected {} ({} records of {} subscribers) and stored {}, holding at most {} at once.</p>",
-        int(bx, &["inspected", "bytes"])
-            .map(bytes)
-            .unwrap_or_else(|| "–".into()),
-        count(int(bx, &["inspected", "records"])),
-        count(int(bx, &["inspected", "subscribers"])),
-        int(bx, &["retained", "bytes"])
-            .map(bytes)
-            .unwrap_or_else(|| "–".into()),
-        int(bx, &["retained", "peak_bytes"])
-            .map(bytes)
-            .unwrap_or_else(|| "–".into()),
+        bytes(bx.inspected.bytes),
+        thousands(bx.inspected.records),
+        thousands(bx.inspected.subscribers),
+        bytes(bx.retained.bytes),
+        bytes(bx.retained.peak_bytes),
     );
     if days.is_empty() {
         no_chart(b, "No day-by-day figures: the box inspected nothing.");
     } else {
-        let serie = |key: &str| -> Vec<(f64, f64)> {
+        let serie = |of: fn(&Day) -> u64| -> Vec<(f64, f64)> {
             days.iter()
-                .filter_map(|d| Some((days_of(text(d, &["date"]))? + 0.5, real(d, &[key])?)))
+                .filter_map(|d| Some((days_of(&d.date)? + 0.5, of(d) as f64)))
                 .collect()
         };
         let series = vec![
             (
                 "inspected (wire bytes of its flows)".to_string(),
-                serie("inspected_bytes"),
+                serie(|d| d.inspected_bytes),
             ),
-            ("put into retention".to_string(), serie("retained_bytes")),
-            ("most held at once".to_string(), serie("held_peak_bytes")),
+            (
+                "put into retention".to_string(),
+                serie(|d| d.retained_bytes),
+            ),
+            (
+                "most held at once".to_string(),
+                serie(|d| d.held_peak_bytes),
+            ),
         ];
         let svg = charts::line_chart(&charts::LineChart {
             title: "Data inspected and retained per simulated day",
@@ -570,10 +518,11 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
     let bars: Option<Vec<(String, u64, u64)>> = windows
         .iter()
         .map(|w| {
+            let snr = &w.judged.as_ref()?.snr;
             Some((
-                format!("window {}", count(int(w, &["index"]))),
-                int(w, &["judged", "snr", "true_alerts"])?,
-                int(w, &["judged", "snr", "false_alerts"])?,
+                format!("window {}", w.index),
+                snr.true_alerts,
+                snr.false_alerts,
             ))
         })
         .collect();
@@ -598,10 +547,7 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
         }
         _ => no_chart(b, "No window has judged alerts."),
     }
-    let tp = int(j, &["confusion", "tp"]).unwrap_or(0);
-    let fp = int(j, &["confusion", "fp"]).unwrap_or(0);
-    let fn_ = int(j, &["confusion", "fn"]).unwrap_or(0);
-    let tn = int(j, &["confusion", "tn"]).unwrap_or(0);
+    let Confusion { tp, fp, fn_, tn } = j.confusion;
     let svg = charts::people_svg("Everyone the box flagged", tp, fp, fn_, tn);
     figure(
         b,
@@ -612,8 +558,8 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
     );
 
     let _ = writeln!(b, "<h3>The chance that an alert is a real target</h3>");
-    if ppv_drawable(bx) {
-        ppv_chart(b, r, bx, id, name, (tp, fp, fn_, tn));
+    if let (true, Some(x)) = (ppv_drawable(bx), &bx.extrapolation) {
+        ppv_chart(b, r, x, id, name, j.confusion);
     } else {
         no_chart(
             b,
@@ -623,35 +569,28 @@ fn render_box(b: &mut String, r: &Value, bx: &Value, id: &str) {
     let _ = writeln!(b, "</section>");
 }
 
-fn windows_table(b: &mut String, windows: &[Value]) {
+fn windows_table(b: &mut String, windows: &[WindowStats]) {
     if windows.is_empty() {
         no_chart(b, "The box never ran: no window was authorised.");
         return;
     }
     b.push_str("<table>\n<thead><tr><th>window</th><th>from</th><th>to</th><th>outcome</th><th class=\"n\">alerts</th><th class=\"n\">people flagged</th><th class=\"n\">inspected</th><th class=\"n\">retained</th></tr></thead>\n<tbody>\n");
     for w in windows {
-        let outcome = match (
-            text(w, &["outcome"]),
-            w.get("reason").and_then(Value::as_str),
-        ) {
+        let outcome = match (w.outcome.as_str(), w.reason.as_deref()) {
             ("refused", Some(reason)) => format!("refused: {}", escape(reason)),
             (o, _) => escape(o),
         };
         let _ = writeln!(
             b,
             "<tr><td>{} ({})</td><td>{}</td><td>{}</td><td>{outcome}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            count(int(w, &["index"])),
-            escape(text(w, &["kind"])),
-            day_text(text(w, &["start"])),
-            day_text(text(w, &["end"])),
-            count(int(w, &["alerts"])),
-            count(int(w, &["flagged"])),
-            int(w, &["inspected", "bytes"])
-                .map(bytes)
-                .unwrap_or_else(|| "–".into()),
-            int(w, &["retained", "bytes"])
-                .map(bytes)
-                .unwrap_or_else(|| "–".into()),
+            w.index,
+            w.kind.name(),
+            day_text(&w.start),
+            day_text(&w.end),
+            thousands(w.alerts),
+            thousands(w.flagged),
+            bytes(w.inspected.bytes),
+            bytes(w.retained.bytes),
         );
     }
     b.push_str("</tbody>\n</table>\n");
@@ -664,14 +603,13 @@ fn ppv(n: f64, t: f64, tpr: f64, fpr: f64) -> f64 {
     if tt + ff > 0.0 { tt / (tt + ff) } else { 0.0 }
 }
 
-fn ppv_chart(b: &mut String, r: &Value, bx: &Value, id: &str, name: &str, c: (u64, u64, u64, u64)) {
-    let (tp, fp, fn_, tn) = c;
-    let x = bx.get("extrapolation").unwrap_or(&Value::Null);
-    let recall = real(x, &["tpr", "value"]).unwrap_or(0.0);
-    let n_ref = int(x, &["population"]).unwrap_or(0) as f64;
-    let t_ref = int(x, &["targets"]).unwrap_or(0) as f64;
+fn ppv_chart(b: &mut String, r: &Report, x: &ExtrapolationCi, id: &str, name: &str, c: Confusion) {
+    let Confusion { tp, fp, fn_, tn } = c;
+    let recall = x.tpr.value;
+    let n_ref = x.population as f64;
+    let t_ref = x.targets as f64;
     let (n_own, t_own) = ((tp + fp + fn_ + tn) as f64, (tp + fn_) as f64);
-    let fpr = real(x, &["fpr", "value"]).unwrap_or(0.0);
+    let fpr = x.fpr.value;
     let lo = if fpr > 0.0 {
         (fpr / 3.0).min(1e-6)
     } else {
@@ -728,14 +666,14 @@ fn ppv_chart(b: &mut String, r: &Value, bx: &Value, id: &str, name: &str, c: (u6
             percent(own_ppv)
         ));
     }
-    match real(x, &["ppv", "value"]) {
-        Some(p) if p > 0.0 && fpr > 0.0 => points.push(Point {
+    match x.ppv {
+        Some(p) if p.value > 0.0 && fpr > 0.0 => points.push(Point {
             x: fpr,
-            y: p,
-            label: format!("at {} people: {}", about(n_ref), charts::share(p)),
+            y: p.value,
+            label: format!("at {} people: {}", about(n_ref), charts::share(p.value)),
             marker: Marker::Disc,
-            x_interval: real(x, &["fpr", "lo"]).zip(real(x, &["fpr", "hi"])),
-            y_interval: real(x, &["ppv", "lo"]).zip(real(x, &["ppv", "hi"])),
+            x_interval: Some((x.fpr.lo, x.fpr.hi)),
+            y_interval: Some((p.lo, p.hi)),
         }),
         _ => notes.push("The reference extrapolation has no point to draw (no alert, or a false-positive rate of 0).".into()),
     }
@@ -761,9 +699,7 @@ fn ppv_chart(b: &mut String, r: &Value, bx: &Value, id: &str, name: &str, c: (u6
         y_format: charts::share,
         height: 520,
     });
-    let population = int(r, &["reference", "population"])
-        .map(thousands)
-        .unwrap_or_default();
+    let population = thousands(r.reference.population);
     figure(
         b,
         &format!("chart-{id}-ppv"),
@@ -779,7 +715,7 @@ fn ppv_chart(b: &mut String, r: &Value, bx: &Value, id: &str, name: &str, c: (u6
     );
 }
 
-fn oversight_section(b: &mut String, r: &Value, log: &LogCheck) {
+fn oversight_section(b: &mut String, r: &Report, log: &LogCheck) {
     let _ = writeln!(b, "<section id=\"oversight\">\n<h2>Oversight log</h2>");
     let _ = writeln!(
         b,
@@ -789,8 +725,8 @@ fn oversight_section(b: &mut String, r: &Value, log: &LogCheck) {
     let _ = writeln!(
         b,
         "<dt>entries recorded</dt><dd>{}</dd>\n<dt>last hash recorded</dt><dd class=\"hash\">{}</dd>",
-        count(int(r, &["oversight_head", "entries"])),
-        escape(text(r, &["oversight_head", "head_hash"]))
+        thousands(r.oversight_head.entries),
+        escape(&r.oversight_head.head_hash)
     );
     let status = match log {
         LogCheck::Verified {
@@ -824,11 +760,15 @@ fn oversight_section(b: &mut String, r: &Value, log: &LogCheck) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     const HOSTILE: &str = "<script>alert(1)</script>\"'&";
 
-    fn report(name: &str, judged: bool) -> Value {
+    fn report(name: &str, judged: bool) -> Report {
+        serde_json::from_value(value(name, judged)).unwrap()
+    }
+
+    fn value(name: &str, judged: bool) -> Value {
         let j = judged.then(|| {
             json!({"confusion": {"tp": 2, "fp": 9, "fn": 1, "tn": 88},
                 "precision": {"value": 0.18, "lo": 0.05, "hi": 0.47},
@@ -868,18 +808,22 @@ mod tests {
 
     #[test]
     fn the_header_says_roles_in_plural_and_the_seed_as_a_name() {
-        let mut r = report("x", true);
+        let mut r = value("x", true);
         r["seed"] = 2015.into();
         r["truth"]["roles"] = json!({"target": 3, "lookalike": 20, "ordinary": 1977});
-        let html = render(&r, &LogCheck::Unchecked("none".into()));
+        let typed = |r: &Value| serde_json::from_value::<Report>(r.clone()).unwrap();
+        let html = render(&typed(&r), &LogCheck::Unchecked("none".into()));
         assert!(
             html.contains("(seed 2015)"),
             "no thousands separator in a seed"
         );
-        assert!(html.contains("3 targets, 20 lookalikes, 1,977 ordinary people"));
+        assert!(html.contains("20 lookalikes, 1,977 ordinary people, 3 targets"));
         r["truth"]["roles"] = json!({"target": 1, "ordinary": 1});
-        let html = render(&r, &LogCheck::Unchecked("none".into()));
-        assert!(html.contains("1 target, 1 ordinary person"));
+        let html = render(&typed(&r), &LogCheck::Unchecked("none".into()));
+        assert!(html.contains("1 ordinary person, 1 target"));
+        r["truth"]["roles"] = json!({});
+        let html = render(&typed(&r), &LogCheck::Unchecked("none".into()));
+        assert!(html.contains("none: true and false alerts cannot be told apart"));
     }
 
     #[test]
@@ -963,14 +907,15 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_value_still_renders() {
-        let html = render(
-            &json!({"boxes": [{"windows": "no"}, 3]}),
-            &LogCheck::Unchecked(String::new()),
-        );
-        assert!(html.contains("Box "));
-        let html = render(&json!(null), &LogCheck::Unchecked(String::new()));
+    fn a_report_of_another_shape_is_refused_and_a_sparse_one_renders() {
+        // A mistyped field is an error for the caller to name, not a page.
+        assert!(serde_json::from_value::<Report>(json!({"boxes": [{"windows": "no"}]})).is_err());
+        // Fields left out (an older report) read as empty.
+        let sparse: Report = serde_json::from_value(json!({"boxes": [{"name": "b"}]})).unwrap();
+        let html = render(&sparse, &LogCheck::Unchecked(String::new()));
         assert!(html.contains("<h1>ivraie report: </h1>"));
+        assert!(html.contains("Box b"));
+        assert!(html.contains("The box never ran"));
     }
 
     #[test]

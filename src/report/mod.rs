@@ -95,7 +95,11 @@ fn interval(e: &Estimate) -> String {
 }
 
 fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()> {
-    let system = b.system.map(|s| format!(", {s}")).unwrap_or_default();
+    let system = b
+        .system
+        .as_ref()
+        .map(|s| format!(", {s}"))
+        .unwrap_or_default();
     writeln!(
         w,
         "\nbox {} ({} scope at {}{system}): alert at {} matching event{} within {}",
@@ -292,7 +296,7 @@ fn io_error(e: crate::output::WriteError) -> io::Error {
 
 /// Writes `DIR/report.html` (whole: temporary file, then rename), checking
 /// `DIR/oversight.jsonl` against the head the report recorded.
-pub fn write_html(dir: &Path, report: &Value) -> io::Result<PathBuf> {
+pub fn write_html(dir: &Path, report: &Report) -> io::Result<PathBuf> {
     let log = html::LogCheck::of(dir, report);
     let page = html::render(report, &log);
     let path = dir.join("report.html");
@@ -341,10 +345,11 @@ fn each_table(
 
 /// Writes what a run leaves for people: `report.html`, and with `csv` the
 /// tables. Returns the paths written.
-pub fn write_outputs(dir: &Path, report: &Value, csv: bool) -> io::Result<Vec<PathBuf>> {
+pub fn write_outputs(dir: &Path, report: &Report, csv: bool) -> io::Result<Vec<PathBuf>> {
     let mut paths = vec![write_html(dir, report)?];
     if csv {
-        paths.extend(write_tables(dir, report)?);
+        let value = serde_json::to_value(report).map_err(io::Error::other)?;
+        paths.extend(write_tables(dir, &value)?);
     }
     Ok(paths)
 }

@@ -144,7 +144,8 @@ fn classroom_report_loads_in_headless_chromium_with_every_chart() {
     let page = dir.join("report.html");
     let (dom, console) = load(&chromium, &page);
     assert!(console.is_empty(), "console messages: {console:#?}");
-    let ids = ivraie::report::html::chart_ids(&report_json(dir));
+    let report: ivraie::simulator::Report = serde_json::from_value(report_json(dir)).unwrap();
+    let ids = ivraie::report::html::chart_ids(&report);
     assert_eq!(
         ids,
         [

@@ -153,7 +153,7 @@ fn dpi_keeps_orders_of_magnitude_more_than_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let r = run("dpi-eagle.toml", dir.path());
     let (meta, eagle) = (&r.boxes[0], &r.boxes[1]);
-    assert_eq!((meta.scope, eagle.scope), ("connection", "content"));
+    assert_eq!((&*meta.scope, &*eagle.scope), ("connection", "content"));
     assert_eq!(
         confusion(meta),
         confusion(eagle),
