@@ -432,7 +432,12 @@ pub fn flow(target: &FlowTarget, data: &[u8]) -> bool {
             .find(|d| d.name() == r.protocol)
             .expect("records come from registered dissectors");
         let json = r.value();
-        let _: Vec<String> = d.columns().iter().map(|c| csv_cell(&json[*c])).collect();
+        let via_json: Vec<String> = d.columns().iter().map(|c| csv_cell(&json[*c])).collect();
+        assert_eq!(
+            r.csv_cells(d.columns()),
+            via_json,
+            "CSV cells without the JSON tree"
+        );
         let mut line = Vec::new();
         r.write_json(&mut line);
         let _ = Observation::of_record(r, &subs, None);

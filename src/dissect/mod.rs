@@ -290,6 +290,20 @@ impl AnyRecord {
         self.record.value()
     }
 
+    /// The record's CSV cells in the order of `columns` (no JSON tree in
+    /// between; see [`crate::record::cells`]).
+    pub fn csv_cells(&self, columns: &[&str]) -> Vec<String> {
+        self.record.csv_cells(columns).unwrap_or_else(|| {
+            let json = self.value();
+            columns.iter().map(|c| csv_cell(&json[*c])).collect()
+        })
+    }
+
+    /// The names of the fields the record writes, in order.
+    pub fn field_names(&self) -> Vec<String> {
+        self.record.field_names()
+    }
+
     /// Bytes of the record's JSON form, counted without keeping it.
     pub fn json_len(&self) -> usize {
         self.record.json_len()
@@ -306,6 +320,8 @@ impl AnyRecord {
 trait ErasedRecord: Send {
     fn write_json(&self, out: &mut Vec<u8>);
     fn json_len(&self) -> usize;
+    fn csv_cells(&self, columns: &[&str]) -> Option<Vec<String>>;
+    fn field_names(&self) -> Vec<String>;
     fn value(&self) -> serde_json::Value;
     fn facets(&self, facets: &mut Facets) -> bool;
 }
@@ -318,6 +334,14 @@ impl<R: Record> ErasedRecord for R {
 
     fn json_len(&self) -> usize {
         crate::record::json_len(self)
+    }
+
+    fn csv_cells(&self, columns: &[&str]) -> Option<Vec<String>> {
+        crate::record::cells::csv_cells(self, columns)
+    }
+
+    fn field_names(&self) -> Vec<String> {
+        crate::record::cells::field_names(self)
     }
 
     fn value(&self) -> serde_json::Value {

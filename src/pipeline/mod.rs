@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::capture::{CaptureError, Chunk, FrameSource, InputSpec, LinkType, MergedSource};
 use crate::decode::{self, Addr, Counters, L3, ipproto};
 use crate::dissect::engine::{Collect, FlowApp, TcpSeg};
-use crate::dissect::{csv_cell, registry};
+use crate::dissect::registry;
 use crate::flow::{
     FlowConfig, FlowKey, FlowPacket, FlowStats, FlowTable, Subscribers, addr_hash, tcp_flag,
 };
@@ -1079,9 +1079,7 @@ impl Worker {
                 let format = self.format;
                 let res = run.push(key, |buf| {
                     if format == Format::Csv {
-                        let json = rec.value();
-                        let cells: Vec<String> = cols.iter().map(|c| csv_cell(&json[*c])).collect();
-                        csv_row(buf, &cells);
+                        csv_row(buf, &rec.csv_cells(cols));
                     } else {
                         let start = buf.len();
                         rec.write_json(buf);

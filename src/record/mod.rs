@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use crate::decode::Addr;
 
+pub mod cells;
 pub mod facet;
 
 /// Bytes of `value`'s JSON form, counted as it is written, without keeping it.

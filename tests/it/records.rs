@@ -282,3 +282,62 @@ fn observations_are_typed_time_ordered_and_thread_independent() {
             })
     }));
 }
+
+/// The CSV columns a protocol declares are its records' fields: on the whole
+/// corpus, every field a record writes (in JSON) is one of its protocol's
+/// columns, in the columns' order, and its CSV row holds the same values.
+#[test]
+fn every_field_a_record_writes_is_a_column_in_order() {
+    let d = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    for (format, dir) in [("jsonl", "j"), ("csv", "c")] {
+        let o = common::ivraie_in(
+            &[
+                "extract",
+                corpus.join("ndpi").to_str().unwrap(),
+                corpus.join("tcpdump").to_str().unwrap(),
+                "--format",
+                format,
+                "-o",
+                dir,
+                "--no-progress",
+            ],
+            d.path(),
+        );
+        assert!(
+            o.status.code().is_some_and(|c| c <= 2),
+            "{}",
+            common::stderr(&o)
+        );
+    }
+    let mut checked = 0;
+    for diss in ivraie::dissect::registry() {
+        let cols = diss.columns();
+        let records = common::read_jsonl(&d.path().join(format!("j/{}.jsonl", diss.name())));
+        let csv = std::fs::read_to_string(d.path().join(format!("c/{}.csv", diss.name()))).unwrap();
+        assert_eq!(
+            csv.lines().next().unwrap(),
+            cols.join(","),
+            "{}",
+            diss.name()
+        );
+        for r in &records {
+            let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+            let mut at = 0;
+            for k in &keys {
+                let i = cols[at..].iter().position(|c| c == k).unwrap_or_else(|| {
+                    panic!(
+                        "{}: field `{k}` is not a column after `{}`",
+                        diss.name(),
+                        cols[at]
+                    )
+                });
+                at += i + 1;
+            }
+            checked += 1;
+        }
+        // One row per record.
+        assert_eq!(csv.lines().count(), records.len() + 1, "{}", diss.name());
+    }
+    assert!(checked > 3000, "{checked} records checked");
+}
