@@ -244,13 +244,17 @@ const GENERATE_EXAMPLES: &str = "\
 Examples:
   ivraie generate -o pop.pcap                          1000 subscribers, 7 days, seed 1
   ivraie generate --population 2000 --days 61 --seed 7 -o window.pcap   a 2-month window
-  ivraie generate --systems pbx,spam --targets 1 --lookalikes 5 -o fraud.pcap
+  ivraie generate --systems pbx,spam --targets 1 -o fraud.pcap
   ivraie generate --population-file pcaps/population.toml -o pcaps/population.pcap
   ivraie generate -o - --labels pop.labels.csv | ivraie inspect -
 
-Every behaviour rate (visits to watched sites per week, PBX calls per night,
-mails per hour...) is a field of the population file (TOML); the flags override
-the file's values. See `ivraie::generate::Population` for all fields.
+Ground truth is intent only: each system has `--targets` people; everybody's
+behaviour (activity, interest in watched sites, torrent sharing, night calls
+abroad, bulk mail) is drawn from heavy-tailed distributions, so the innocent
+people a box flags emerge from the population. The labels file records each
+person's drawn traits. Every rate and distribution is a field of the
+population file (TOML); the flags override the file's values. See
+`ivraie::generate::Population` for all fields and their sources.
 With the default rates a subscriber-day is about 840 packets and 87 kB of
 capture (downloads are snaplen-cut records that keep their real size on the wire).";
 
@@ -285,11 +289,11 @@ pub(super) struct GenerateArgs {
     /// Targets per system [default: 2].
     #[arg(long, value_name = "N")]
     pub(super) targets: Option<u32>,
-    /// Lookalikes per system [default: 10].
-    #[arg(long, value_name = "N")]
+    /// Gone (an error that says why): innocent people who look like targets
+    /// emerge from the behaviour distributions.
+    #[arg(long, value_name = "N", hide = true)]
     pub(super) lookalikes: Option<u32>,
-    /// Systems with targets and lookalikes: comma list of l851, hadopi, pbx, spam
-    /// [default: all].
+    /// Systems with targets: comma list of l851, hadopi, pbx, spam [default: all].
     #[arg(long, value_name = "LIST")]
     pub(super) systems: Option<String>,
     /// Replace FILE (and its labels file) even if they are not an earlier

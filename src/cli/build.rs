@@ -82,7 +82,7 @@ pub(super) fn is_labels_file(path: &Path) -> bool {
     std::io::BufReader::new(f.take(256))
         .read_line(&mut first)
         .is_ok()
-        && first.trim_end() == generate::LABELS_HEADER
+        && first.trim_end().starts_with(generate::LABELS_HEADER)
 }
 
 impl GenerateArgs {
@@ -111,7 +111,7 @@ impl GenerateArgs {
             p.targets = v;
         }
         if let Some(v) = self.lookalikes {
-            p.lookalikes = v;
+            p.lookalikes = Some(v);
         }
         if let Some(list) = &self.systems {
             p.systems = list

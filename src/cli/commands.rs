@@ -106,11 +106,10 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     let wall = started.elapsed().as_secs_f64();
     let count = |r: Role| g.labels().iter().filter(|l| l.role == r).count();
     eprintln!(
-        "ivraie: {} subscribers ({} targets, {} lookalikes, {} ordinary), {} days from {}: \
+        "ivraie: {} people ({} targets, {} others), {} days from {}: \
          {packets} packets, {bytes} bytes on the wire in {wall:.2} s ({:.2} M packets/s) -> {}, {}",
         g.labels().len(),
         count(Role::Target),
-        count(Role::Lookalike),
         count(Role::Ordinary),
         p.days,
         p.start,

@@ -2,7 +2,7 @@
 //! sessions under way on one heap, packets streamed out in timestamp order.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -14,14 +14,15 @@ use super::msg::{self, mix64};
 use super::wire::{Conn, MAX_SEGMENT, PCAP_HEADER, Packets, tcpf};
 use super::{
     Label, MASS_MAILER_DOMAIN, NEWSLETTER_DOMAIN, ORDINARY_PROFILE, PREMIUM_PREFIX, Population,
-    Role, SIP_DOMAIN, SUBMISSION_HOST, System, TRACKER_HOST, WATCHED_DOMAINS, WATCHED_TORRENTS,
+    Role, SIP_DOMAIN, SUBMISSION_HOST, System, TRACKER_HOST, Traits, WATCHED_DOMAINS,
+    WATCHED_TORRENTS,
 };
 use crate::capture::clock::{NS_PER_DAY, NS_PER_HOUR, NS_PER_S, hour_of_day, parse_date, weekday};
 
 const MS: i64 = 1_000_000;
 /// Domains of the Zipf popularity law.
 const DOMAINS: usize = 2_000;
-/// Legal torrents shared by lookalikes and ordinary sharers.
+/// Legal torrents shared by sharers.
 const LEGAL_TORRENTS: u64 = 500;
 /// Output is produced in blocks of about this size.
 const BLOCK: usize = 256 << 10;
@@ -149,6 +150,87 @@ impl R {
     fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
         (lo.ln() + self.unit() * (hi.ln() - lo.ln())).exp()
     }
+    /// A standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit();
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+    /// Log-normal of median `median` and σ `sigma`.
+    fn log_normal(&mut self, median: f64, sigma: f64) -> f64 {
+        median * (sigma * self.normal()).exp()
+    }
+    /// Log-normal of mean 1 and σ `sigma`.
+    fn factor(&mut self, sigma: f64) -> f64 {
+        (sigma * self.normal() - sigma * sigma / 2.0).exp()
+    }
+}
+
+/// The stream of person `person`'s activity `what`, `n`-th use: each
+/// (seed, person, activity, firing) has numbers of its own, so a longer run,
+/// a bigger population or another parameter of someone else leaves every
+/// person's history as it was (common random numbers).
+fn stream(seed: u64, person: u32, what: u64, n: u64) -> R {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..12].copy_from_slice(&person.to_le_bytes());
+    key[12..20].copy_from_slice(&what.to_le_bytes());
+    key[20..28].copy_from_slice(&n.to_le_bytes());
+    key[28..].copy_from_slice(b"ivr\x01");
+    R(ChaCha8Rng::from_seed(key))
+}
+
+/// The stream of a person's traits.
+const TRAITS: u64 = 0;
+
+/// A person's traits, drawn from the population's distributions (every draw
+/// is made whatever the outcome, so the stream's use never depends on it).
+fn draw_traits(p: &Population, r: &mut R) -> Traits {
+    let activity = r.factor(p.activity_sigma);
+    let watch_visits = activity * r.log_normal(p.watch_visits_median, p.watch_visits_sigma);
+    let sharer = r.chance(p.ordinary_torrent_share);
+    let torrent_rate = p.torrent_sessions_per_day * r.factor(1.0);
+    let watched = r
+        .log_normal(p.watched_torrent_median, p.watched_torrent_sigma)
+        .min(1.0);
+    let night_business = r.chance(p.night_business_share);
+    let bulk = r.chance(p.bulk_sender_share);
+    let bulk_rate = p.newsletter_sessions_per_day * r.factor(1.0);
+    let bulk_rcpts = r
+        .log_normal(p.newsletter_rcpts_per_message as f64, 1.0)
+        .round()
+        .clamp(1.0, super::MAX_RCPTS as f64) as u32;
+    Traits {
+        activity,
+        watch_visits_per_week: watch_visits.min(10_000.0),
+        torrent_sessions_per_day: if sharer { torrent_rate } else { 0.0 },
+        watched_torrent_share: if sharer { watched } else { 0.0 },
+        night_business,
+        bulk_sessions_per_day: if bulk { bulk_rate } else { 0.0 },
+        bulk_rcpts: if bulk { bulk_rcpts } else { 0 },
+    }
+}
+
+/// The host offset of person `i` in a range of `hosts` addresses: an affine
+/// bijection keyed by the seed, so a person keeps their address whatever the
+/// population size.
+fn host_offset(seed: u64, hosts: u64, i: u64) -> u64 {
+    if hosts <= 1 {
+        return 0;
+    }
+    let mut a = mix64(seed ^ 0xadd7) % hosts;
+    while a == 0 || gcd(a, hosts) != 1 {
+        a = (a + 1) % hosts;
+    }
+    let b = mix64(seed ^ 0xb0ff) % hosts;
+    ((a as u128 * i as u128 + b as u128) % hosts as u128) as u64
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// A daily activity curve: relative weights per hour, weekdays and weekends.
@@ -202,6 +284,7 @@ impl Curve {
 
 /// What a process does when it fires.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(clippy::enum_variant_names)]
 enum Act {
     /// Ordinary browsing and background.
     Web,
@@ -220,6 +303,25 @@ enum Act {
     Newsletter,
 }
 
+impl Act {
+    /// The number of its random stream (never reuse one: it would change
+    /// every person's history).
+    fn stream(self) -> u64 {
+        match self {
+            Act::Web => 1,
+            Act::Call => 2,
+            Act::Mail => 3,
+            Act::LegalTorrent { .. } => 4,
+            Act::WatchVisit => 5,
+            Act::WatchTorrent => 6,
+            Act::PbxNight => 7,
+            Act::BusinessNight => 8,
+            Act::MassMail => 9,
+            Act::Newsletter => 10,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Process {
     sub: u32,
@@ -227,15 +329,20 @@ struct Process {
     curve: Curve,
     /// Mean firings per ns, averaged over a week (0: fires at midnights).
     rate: f64,
+    /// Its stream's activity number, and how many times the stream was used.
+    what: u64,
+    uses: u64,
 }
 
 struct Sub {
+    /// The person's number (their streams' key).
+    person: u32,
     ip: [u8; 4],
     mac: [u8; 6],
     number: String,
     /// Local port counter (ephemeral ports).
     port: u16,
-    web_level: f64,
+    traits: Traits,
 }
 
 /// A session under way: its packets and the next one to write.
@@ -338,77 +445,59 @@ impl Generator {
         let start = parse_date(&p.start)?;
         let end = start + p.days as i64 * NS_PER_DAY;
         let net = p.subscriber_net()?;
-        let mut lab = R(ChaCha8Rng::seed_from_u64(p.seed ^ 0x6c61_6265_6c73));
-        // Distinct addresses (Floyd's sampling over the usable hosts).
         let size = 1u64 << (32 - net.prefix_len());
         let (first, hosts) = if size > 2 {
             (1u64, size - 2)
         } else {
             (0, size)
         };
-        let n = p.population as u64;
-        let mut chosen = BTreeSet::new();
-        for j in hosts - n..hosts {
-            let t = lab.below(j + 1);
-            if !chosen.insert(t) {
-                chosen.insert(j);
-            }
-        }
         let base = u32::from(net.network()) as u64;
-        let addrs: Vec<[u8; 4]> = chosen
-            .into_iter()
-            .map(|o| ((base + first + o) as u32).to_be_bytes())
-            .collect();
-        // Roles: a random subset of subscribers, in system order.
-        let mut order: Vec<u32> = (0..p.population).collect();
-        for i in (1..order.len()).rev() {
-            let j = lab.below(i as u64 + 1) as usize;
-            order.swap(i, j);
-        }
-        let mut roles: Vec<(Role, Option<System>)> =
-            vec![(Role::Ordinary, None); p.population as usize];
+        // Targets are the first people, system after system: person i is
+        // the same person, with the same role, in any population holding i.
         let mut systems = p.systems.clone();
         systems.sort();
-        let mut k = 0usize;
-        for &s in &systems {
-            for _ in 0..p.targets {
-                roles[order[k] as usize] = (Role::Target, Some(s));
-                k += 1;
+        let role_of = |i: u32| -> (Role, Option<System>) {
+            match systems.get((i / p.targets.max(1)) as usize) {
+                Some(&s) if p.targets > 0 => (Role::Target, Some(s)),
+                _ => (Role::Ordinary, None),
             }
-            for _ in 0..p.lookalikes {
-                roles[order[k] as usize] = (Role::Lookalike, Some(s));
-                k += 1;
-            }
-        }
-        let mut subs = Vec::with_capacity(addrs.len());
-        let mut labels = Vec::with_capacity(addrs.len());
+        };
+        let mut subs = Vec::with_capacity(p.population as usize);
+        let mut labels = Vec::with_capacity(p.population as usize);
         let mut procs = Vec::new();
         let day = NS_PER_DAY as f64;
         let week = 7.0 * day;
-        for (i, (ip, (role, system))) in addrs.iter().zip(&roles).enumerate() {
-            let si = i as u32;
-            let h = mix64(p.seed ^ (i as u64) << 8);
+        for person in 0..p.population {
+            let ip =
+                ((base + first + host_offset(p.seed, hosts, person as u64)) as u32).to_be_bytes();
+            let (role, system) = role_of(person);
+            let traits = draw_traits(p, &mut stream(p.seed, person, TRAITS, 0));
+            let si = subs.len() as u32;
+            let h = mix64(p.seed ^ (person as u64) << 8);
             subs.push(Sub {
-                ip: *ip,
+                person,
+                ip,
                 mac: [0x02, 0x42, ip[0], ip[1], ip[2], ip[3]],
                 number: format!(
                     "+331{:08}",
-                    (u32::from_be_bytes(*ip) as u64 * 7919) % 100_000_000
+                    (u32::from_be_bytes(ip) as u64 * 7919) % 100_000_000
                 ),
                 port: 32768 + (h % 20000) as u16,
-                // Log-uniform between 0.3 and 3, divided by its mean (2.7 / ln 10).
-                web_level: lab.log_uniform(0.3, 3.0) / (2.7 / std::f64::consts::LN_10),
+                traits,
             });
             let profile = match (role, system) {
                 (Role::Target, Some(s)) => s.profiles().0,
-                (Role::Lookalike, Some(s)) => s.profiles().1,
+                _ if traits.night_business => "night-business",
+                _ if traits.bulk_sessions_per_day > 0.0 => "bulk-sender",
+                _ if traits.torrent_sessions_per_day > 0.0 => "sharer",
                 _ => ORDINARY_PROFILE,
             };
             labels.push(Label {
-                address: IpAddr::V4(Ipv4Addr::from(*ip)),
+                address: IpAddr::V4(Ipv4Addr::from(ip)),
                 profile: profile.to_string(),
-                role: *role,
-                system: *system,
+                role,
+                system,
+                traits: Some(traits),
             });
             let mut add = |act: Act, curve: Curve, per_ns: f64| {
                 if per_ns > 0.0 || matches!(act, Act::PbxNight | Act::BusinessNight) {
@@ -417,55 +506,62 @@ impl Generator {
                         act,
                         curve,
                         rate: per_ns,
+                        what: act.stream(),
+                        uses: 0,
                     });
                 }
             };
-            let level = subs[i].web_level;
-            add(Act::Web, Curve::Diurnal, p.sessions_per_day * level / day);
+            add(
+                Act::Web,
+                Curve::Diurnal,
+                p.sessions_per_day * traits.activity / day,
+            );
             add(Act::Call, Curve::Office, p.calls_per_day / day);
             add(Act::Mail, Curve::Diurnal, p.mails_per_day / day);
-            let watch = match (role, system) {
+            if traits.torrent_sessions_per_day > 0.0 {
+                add(
+                    Act::LegalTorrent {
+                        watched_share: traits.watched_torrent_share,
+                    },
+                    Curve::Diurnal,
+                    traits.torrent_sessions_per_day / day,
+                );
+            }
+            if traits.night_business {
+                add(Act::BusinessNight, Curve::Flat, 0.0);
+            }
+            if traits.bulk_sessions_per_day > 0.0 {
+                add(
+                    Act::Newsletter,
+                    Curve::Office,
+                    traits.bulk_sessions_per_day / day,
+                );
+            }
+            let own = match (role, system) {
                 (Role::Target, Some(System::L851)) => p.watch_visits_per_week,
-                (Role::Lookalike, Some(System::L851)) => p.lookalike_visits_per_week,
-                _ => p.ordinary_watch_visits_per_week,
+                _ => 0.0,
             };
-            add(Act::WatchVisit, Curve::Diurnal, watch / week);
+            add(
+                Act::WatchVisit,
+                Curve::Diurnal,
+                (own + traits.watch_visits_per_week) / week,
+            );
             match (role, system) {
                 (Role::Target, Some(System::Hadopi)) => add(
                     Act::WatchTorrent,
                     Curve::Diurnal,
                     p.target_torrent_sessions_per_day / day,
                 ),
-                (Role::Lookalike, Some(System::Hadopi)) => add(
-                    Act::LegalTorrent {
-                        watched_share: p.lookalike_watched_torrent_share,
-                    },
-                    Curve::Diurnal,
-                    p.lookalike_torrent_sessions_per_day / day,
-                ),
                 (Role::Target, Some(System::Pbx)) => add(Act::PbxNight, Curve::Flat, 0.0),
-                (Role::Lookalike, Some(System::Pbx)) => add(Act::BusinessNight, Curve::Flat, 0.0),
                 (Role::Target, Some(System::Spam)) => add(
                     Act::MassMail,
                     Curve::Flat,
                     p.mailer_sessions_per_hour * 24.0 / day,
                 ),
-                (Role::Lookalike, Some(System::Spam)) => add(
-                    Act::Newsletter,
-                    Curve::Office,
-                    p.newsletter_sessions_per_day / day,
-                ),
                 _ => {}
             }
-            if *role == Role::Ordinary && lab.chance(p.ordinary_torrent_share) {
-                add(
-                    Act::LegalTorrent { watched_share: 0.0 },
-                    Curve::Diurnal,
-                    p.torrent_sessions_per_day / day,
-                );
-            }
         }
-        // Labels sorted by address; subscribers already are (BTreeSet order).
+        labels.sort_by_key(|l| l.address);
         let mut domains = Vec::with_capacity(DOMAINS);
         for i in 0..DOMAINS {
             domains.push(match HEAD.get(i) {
@@ -480,7 +576,7 @@ impl Generator {
         let mut zipf = Vec::with_capacity(DOMAINS);
         let mut acc = 0.0;
         for i in 0..DOMAINS {
-            acc += 1.0 / (i as f64 + 1.0);
+            acc += (i as f64 + 1.0).powf(-p.zipf_exponent);
             zipf.push(acc);
         }
         let mut g = Generator {
@@ -510,6 +606,7 @@ impl Generator {
             pending: Pending::default(),
         };
         for i in 0..g.procs.len() {
+            g.use_stream(i);
             let t = g.next_firing(i, start, true);
             g.push(t, PROC_BIT | i as u32);
         }
@@ -550,6 +647,14 @@ impl Generator {
     /// The intent log so far (empty unless [`Generator::record_intent`] was called).
     pub fn intent(&self) -> Option<&Intent> {
         self.intent.as_ref()
+    }
+
+    /// Makes process `i`'s next stream the one every draw comes from.
+    fn use_stream(&mut self, i: usize) {
+        let pr = &mut self.procs[i];
+        let person = self.subs[pr.sub as usize].person;
+        self.rng = stream(self.p.seed, person, pr.what, pr.uses);
+        pr.uses += 1;
     }
 
     fn push(&mut self, t: i64, id: u32) {
@@ -656,6 +761,7 @@ impl Generator {
             }
             if id & PROC_BIT != 0 {
                 let i = (id & !PROC_BIT) as usize;
+                self.use_stream(i);
                 self.fire(i, t);
                 let next = self.next_firing(i, t, false);
                 self.push(next, id);
@@ -757,11 +863,7 @@ impl Generator {
                     self.visit(sub, t, &name, ip);
                 }
             }
-            Act::WatchVisit => {
-                let k = self.rng.below(WATCHED_DOMAINS.len() as u64) as usize;
-                let ip = [198, 18, 9, 10 + k as u8];
-                self.visit(sub, t, WATCHED_DOMAINS[k], ip);
-            }
+            Act::WatchVisit => self.watched_visit(sub, t),
             Act::Call => {
                 let callee = format!(
                     "+33{}{:08}",
@@ -820,12 +922,22 @@ impl Generator {
                                 INTERNATIONAL[self.rng.below(INTERNATIONAL.len() as u64) as usize];
                             format!("{pre}{}", 200_000_000 + self.rng.below(700_000_000))
                         };
-                        let dur = 120.0 + self.rng.unit() * 1080.0;
+                        let dur = self
+                            .rng
+                            .log_normal(self.p.business_call_median_s, self.p.business_call_sigma)
+                            .clamp(5.0, 3600.0);
                         self.call(sub, c as i64, &callee, dur, true);
                     }
                 }
             }
         }
+    }
+
+    /// A visit to one of the watched sites.
+    fn watched_visit(&mut self, sub: usize, t: i64) {
+        let k = self.rng.below(WATCHED_DOMAINS.len() as u64) as usize;
+        let ip = [198, 18, 9, 10 + k as u8];
+        self.visit(sub, t, WATCHED_DOMAINS[k], ip);
     }
 
     fn zipf_domain(&mut self) -> usize {
@@ -1270,7 +1382,7 @@ impl Generator {
                     ],
                     25,
                     1,
-                    self.p.newsletter_rcpts_per_message,
+                    self.subs[sub].traits.bulk_rcpts.max(1),
                 )
             }
         };

@@ -174,7 +174,7 @@ impl fmt::Display for Role {
 pub const ORDINARY_PROFILE: &str = "ordinary";
 
 /// One row of a labels file: who a subscriber really is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Label {
     /// The subscriber's address.
     pub address: IpAddr,
@@ -184,10 +184,16 @@ pub struct Label {
     pub role: Role,
     /// The seed system the role concerns (`None` for ordinary subscribers).
     pub system: Option<System>,
+    /// The person's drawn behaviour parameters (a generated population's
+    /// labels have them; a hand-written labels file need not).
+    pub traits: Option<Traits>,
 }
 
-/// The labels file's header line.
+/// The columns every labels file starts with.
 pub const LABELS_HEADER: &str = "address,profile,role,system";
+
+/// The columns a generated labels file adds: each person's [`Traits`].
+pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts";
 
 /// The labels file beside a capture: `x.pcap` → `x.labels.csv`.
 pub fn labels_path(pcap: &Path) -> PathBuf {
@@ -215,7 +221,7 @@ pub struct SizeEstimate {
 /// few percent on the default rates (more when special roles are a large
 /// share of a small population, whose capture is then small anyway).
 pub fn estimate_size(p: &Population) -> Result<SizeEstimate, String> {
-    let special = (p.targets + p.lookalikes).saturating_mul(p.systems.len() as u32);
+    let special = p.targets.saturating_mul(p.systems.len() as u32);
     let mut sample = p.clone();
     sample.population = p.population.min(200.max(special.saturating_mul(2)));
     sample.days = p.days.clamp(1, 2);
@@ -252,18 +258,33 @@ pub fn write_labels(path: &Path, labels: &[Label]) -> io::Result<()> {
     crate::output::write_atomically(path, |w| write_labels_to(w, labels)).map_err(io::Error::from)
 }
 
-/// Writes labels as CSV to any writer.
+/// Writes labels as CSV to any writer: [`LABELS_HEADER`], then the traits'
+/// columns ([`TRAITS_HEADER`]; empty for a label without traits).
 pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
-    writeln!(w, "{LABELS_HEADER}")?;
+    writeln!(w, "{LABELS_HEADER},{TRAITS_HEADER}")?;
     for l in labels {
-        writeln!(
+        write!(
             w,
-            "{},{},{},{}",
+            "{},{},{},{},",
             l.address,
             l.profile,
             l.role,
             l.system.map(System::name).unwrap_or("")
         )?;
+        match &l.traits {
+            Some(t) => writeln!(
+                w,
+                "{},{},{},{},{},{},{}",
+                t.activity,
+                t.watch_visits_per_week,
+                t.torrent_sessions_per_day,
+                t.watched_torrent_share,
+                u8::from(t.night_business),
+                t.bulk_sessions_per_day,
+                t.bulk_rcpts
+            )?,
+            None => writeln!(w, ",,,,,,")?,
+        }
     }
     Ok(())
 }
@@ -305,7 +326,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
     };
     let mut lines = text.lines().enumerate();
     match lines.next() {
-        Some((_, h)) if h.trim_end() == LABELS_HEADER => {}
+        Some((_, h)) if h.trim_end().starts_with(LABELS_HEADER) => {}
         Some((_, h)) => {
             return Err(bad(
                 1,
@@ -327,10 +348,10 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             continue;
         }
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 4 {
+        if f.len() < 4 {
             return Err(bad(
                 n,
-                format!("{} fields, expected 4 ({LABELS_HEADER})", f.len()),
+                format!("{} fields, expected at least 4 ({LABELS_HEADER})", f.len()),
             ));
         }
         let address: IpAddr = f[0]
@@ -355,11 +376,30 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
         if role != Role::Ordinary && system.is_none() {
             return Err(bad(n, format!("a {role} needs a system")));
         }
+        let traits = match f.get(4..) {
+            Some(t) if t.len() == 7 && t.iter().all(|c| !c.is_empty()) => {
+                let num = |i: usize| -> Result<f64, LabelError> {
+                    t[i].parse()
+                        .map_err(|_| bad(n, format!("`{}` is not a number", t[i])))
+                };
+                Some(Traits {
+                    activity: num(0)?,
+                    watch_visits_per_week: num(1)?,
+                    torrent_sessions_per_day: num(2)?,
+                    watched_torrent_share: num(3)?,
+                    night_business: num(4)? != 0.0,
+                    bulk_sessions_per_day: num(5)?,
+                    bulk_rcpts: num(6)? as u32,
+                })
+            }
+            _ => None,
+        };
         out.push(Label {
             address,
             profile: f[1].to_string(),
             role,
             system,
+            traits,
         });
     }
     Ok(out)
@@ -404,10 +444,17 @@ pub const TRACKER_HOST: &str = "tracker.open-share.example";
 
 /// Everything that defines a population. Reads from TOML (unknown keys are
 /// errors, missing ones take the defaults below).
+///
+/// Ground truth is intent only: a person is a target of a system, or not.
+/// Nobody is configured to look like a target: each person's behaviour
+/// parameters are drawn from heavy-tailed distributions (see [`Traits`]), and
+/// the innocent people a box flags emerge from their tails. Defaults cite
+/// `REALISM-FACTS.md` (shared with the project) or say they are stated
+/// assumptions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Population {
-    /// Subscribers (default 1000).
+    /// People, one subscriber line each (default 1000).
     pub population: u32,
     /// Days simulated (default 7).
     pub days: u32,
@@ -419,55 +466,83 @@ pub struct Population {
     pub subscribers: String,
     /// Targets per system (default 2).
     pub targets: u32,
-    /// Lookalikes per system (default 10).
-    pub lookalikes: u32,
-    /// Systems with targets and lookalikes (default all four).
+    /// Gone: lookalikes are no longer a count but emerge from the behaviour
+    /// distributions. Kept only to say so when an old file sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookalikes: Option<u32>,
+    /// Systems with targets (default all four).
     pub systems: Vec<System>,
 
-    /// Ordinary sessions (web, QUIC, HTTP, NTP, ICMP) per subscriber per day, on
-    /// average (default 30).
+    /// Web sessions (web, QUIC, HTTP, NTP, ICMP) per person per day, on
+    /// average (default 30; stated assumption).
     pub sessions_per_day: f64,
+    /// Spread of each person's activity: the log-normal σ of the factor their
+    /// sessions are multiplied by (mean 1). Default 1.0 (stated assumption:
+    /// per-user activity is heavy-tailed, REALISM-FACTS §3 "Per-user power laws").
+    pub activity_sigma: f64,
+    /// Zipf exponent of site popularity (default 0.8; REALISM-FACTS §3: 0.60–1.03).
+    pub zipf_exponent: f64,
     /// Share of web sessions over QUIC (default 0.15).
     pub quic_share: f64,
-    /// Share of web sessions over plain HTTP (default 0.08).
+    /// Share of web sessions over plain HTTP (default 0.08; REALISM-FACTS §2:
+    /// a "stubborn 5–10%" of page loads).
     pub http_share: f64,
     /// Share of sessions that are background NTP or ICMP (default 0.05).
     pub background_share: f64,
-    /// Daytime SIP calls per subscriber per day (default 0.5).
+    /// Daytime SIP calls per person per day (default 0.5).
     pub calls_per_day: f64,
-    /// Mails sent per subscriber per day (default 2).
+    /// Mails sent per person per day (default 2).
     pub mails_per_day: f64,
-    /// Share of ordinary subscribers who share legal torrents (default 0.05).
-    pub ordinary_torrent_share: f64,
-    /// Torrent sessions per day of those ordinary sharers (default 1).
-    pub torrent_sessions_per_day: f64,
 
-    /// `l851` target: visits to watched domains per week (default 6).
+    /// Interest in watched sites: a person's visits to them per week
+    /// (log-normal across people, times their activity): its median (default
+    /// 0.004) and σ (default 2.0). Most people almost never go, a long tail
+    /// goes weekly (journalists, researchers, the curious): about one person
+    /// in 200 above 0.7 visits a week, and the top 1% make about half of all
+    /// such visits. Stated assumption: no published share of
+    /// readers of such sites (REALISM-FACTS, "Not sourced").
+    pub watch_visits_median: f64,
+    /// See [`Population::watch_visits_median`].
+    pub watch_visits_sigma: f64,
+    /// `l851` target: visits to watched domains per week, on top of their
+    /// browsing (default 6; stated assumption).
     pub watch_visits_per_week: f64,
-    /// `l851` lookalike: visits to watched domains per week (default 3.5).
-    pub lookalike_visits_per_week: f64,
-    /// Anybody else: visits to watched domains per week (default 0.01).
-    pub ordinary_watch_visits_per_week: f64,
 
+    /// Share of people who share torrents (default 0.06: 24% of internet
+    /// users consume illicitly, 26% of them by P2P; REALISM-FACTS §3, Arcom 2023).
+    pub ordinary_torrent_share: f64,
+    /// Torrent sessions per day of a sharer, on average (default 1; scaled by
+    /// their activity).
+    pub torrent_sessions_per_day: f64,
+    /// Per sharer, the chance that a session is a watched title (log-normal
+    /// across sharers): median (default 0.002) and σ (default 1.5). Stated
+    /// assumption.
+    pub watched_torrent_median: f64,
+    /// See [`Population::watched_torrent_median`].
+    pub watched_torrent_sigma: f64,
     /// `hadopi` target: sessions sharing a watched torrent per day (default 4).
     pub target_torrent_sessions_per_day: f64,
-    /// `hadopi` lookalike: legal torrent sessions per day (default 8).
-    pub lookalike_torrent_sessions_per_day: f64,
-    /// `hadopi` lookalike: probability a session shares a watched torrent by
-    /// accident (default 0.01).
-    pub lookalike_watched_torrent_share: f64,
 
     /// `pbx` target: calls to +290 per burst night (default 120; the real case
     /// was about 700).
     pub pbx_calls_per_night: f64,
     /// `pbx` target: burst nights per week (default 2).
     pub pbx_nights_per_week: f64,
-    /// `pbx` lookalike: international calls per calling night (default 8).
+    /// Share of lines that are businesses calling abroad at night (default
+    /// 0.005; stated assumption: no French IRSF or SIP figures, REALISM-FACTS
+    /// "Not sourced").
+    pub night_business_share: f64,
+    /// Night business: international calls per calling night (default 8).
     pub business_calls_per_night: f64,
-    /// `pbx` lookalike: calling nights per week (default 5).
+    /// Night business: calling nights per week (default 5).
     pub business_nights_per_week: f64,
-    /// `pbx` lookalike: probability a night call goes to +290 (default 0.05).
+    /// Night business: probability a night call goes to +290 (default 0.05).
     pub business_premium_share: f64,
+    /// Night business: median length of a call, seconds (default 300), and the
+    /// log-normal σ (default 1.0: about one call in 20 is under a minute).
+    pub business_call_median_s: f64,
+    /// See [`Population::business_call_median_s`].
+    pub business_call_sigma: f64,
 
     /// `spam` target: SMTP sessions per hour, day and night (default 4).
     pub mailer_sessions_per_hour: f64,
@@ -475,9 +550,15 @@ pub struct Population {
     pub mailer_messages_per_session: u32,
     /// `spam` target: recipients per message (default 25).
     pub mailer_rcpts_per_message: u32,
-    /// `spam` lookalike: SMTP sessions per day, daytime (default 6).
+    /// Share of people who send newsletters or other legitimate bulk mail
+    /// (default 0.005; stated assumption — REALISM-FACTS §3: two thirds of
+    /// spam reports are commercial mail).
+    pub bulk_sender_share: f64,
+    /// Bulk sender: SMTP sessions per day, daytime, on average (default 6;
+    /// log-normal across senders, σ 1).
     pub newsletter_sessions_per_day: f64,
-    /// `spam` lookalike: recipients per message (default 10).
+    /// Bulk sender: recipients per message, median (default 10; log-normal
+    /// across senders, σ 1, at most [`MAX_RCPTS`]).
     pub newsletter_rcpts_per_message: u32,
 }
 
@@ -490,34 +571,62 @@ impl Default for Population {
             start: "2026-01-01".into(),
             subscribers: "10.0.0.0/8".into(),
             targets: 2,
-            lookalikes: 10,
+            lookalikes: None,
             systems: System::ALL.to_vec(),
             sessions_per_day: 30.0,
+            activity_sigma: 1.0,
+            zipf_exponent: 0.8,
             quic_share: 0.15,
             http_share: 0.08,
             background_share: 0.05,
             calls_per_day: 0.5,
             mails_per_day: 2.0,
-            ordinary_torrent_share: 0.05,
-            torrent_sessions_per_day: 1.0,
+            watch_visits_median: 0.004,
+            watch_visits_sigma: 2.0,
             watch_visits_per_week: 6.0,
-            lookalike_visits_per_week: 3.5,
-            ordinary_watch_visits_per_week: 0.01,
+            ordinary_torrent_share: 0.06,
+            torrent_sessions_per_day: 1.0,
+            watched_torrent_median: 0.002,
+            watched_torrent_sigma: 1.5,
             target_torrent_sessions_per_day: 4.0,
-            lookalike_torrent_sessions_per_day: 8.0,
-            lookalike_watched_torrent_share: 0.01,
             pbx_calls_per_night: 120.0,
             pbx_nights_per_week: 2.0,
+            night_business_share: 0.005,
             business_calls_per_night: 8.0,
             business_nights_per_week: 5.0,
             business_premium_share: 0.05,
+            business_call_median_s: 300.0,
+            business_call_sigma: 1.0,
             mailer_sessions_per_hour: 4.0,
             mailer_messages_per_session: 3,
             mailer_rcpts_per_message: 25,
+            bulk_sender_share: 0.005,
             newsletter_sessions_per_day: 6.0,
             newsletter_rcpts_per_message: 10,
         }
     }
+}
+
+/// One person's behaviour parameters, drawn from the population's
+/// distributions (a stream of their own: the same person gets the same
+/// traits whatever the population size or the number of days). The labels
+/// file records them, so a researcher can see why someone was flagged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Traits {
+    /// Factor of their web sessions (log-normal, mean 1).
+    pub activity: f64,
+    /// Their visits to watched sites per week (before any target's own).
+    pub watch_visits_per_week: f64,
+    /// Torrent sessions per day (0: not a sharer).
+    pub torrent_sessions_per_day: f64,
+    /// Chance that one of their torrent sessions is a watched title.
+    pub watched_torrent_share: f64,
+    /// A business calling abroad at night.
+    pub night_business: bool,
+    /// Bulk-mail sessions per day (0: not a bulk sender).
+    pub bulk_sessions_per_day: f64,
+    /// Recipients per bulk message.
+    pub bulk_rcpts: u32,
 }
 
 /// Most recipients per message (SMTP servers commonly refuse more than 100).
@@ -576,62 +685,56 @@ impl Population {
         if systems.len() != self.systems.len() {
             return Err("systems: a system is listed twice".into());
         }
-        let special = (self.targets as u64 + self.lookalikes as u64) * systems.len() as u64;
+        if self.lookalikes.is_some() {
+            return Err(
+                "lookalikes: no longer a count; innocent people who look like targets \
+                 now emerge from the behaviour distributions (watch_visits_*, \
+                 watched_torrent_*, night_business_share, bulk_sender_share): remove the key"
+                    .into(),
+            );
+        }
+        let special = self.targets as u64 * systems.len() as u64;
         if special > self.population as u64 {
             return Err(format!(
-                "{} targets and {} lookalikes for each of {} systems make {special} subscribers, \
-                 more than the population of {}",
+                "{} targets for each of {} systems make {special} people, more than the \
+                 population of {}",
                 self.targets,
-                self.lookalikes,
                 systems.len(),
                 self.population
             ));
         }
-        let rates: [(&str, f64, f64); 19] = [
+        let rates: &[(&str, f64, f64)] = &[
             ("sessions_per_day", self.sessions_per_day, 100_000.0),
+            ("activity_sigma", self.activity_sigma, 4.0),
+            ("zipf_exponent", self.zipf_exponent, 4.0),
             ("quic_share", self.quic_share, 1.0),
             ("http_share", self.http_share, 1.0),
             ("background_share", self.background_share, 1.0),
             ("calls_per_day", self.calls_per_day, 10_000.0),
             ("mails_per_day", self.mails_per_day, 10_000.0),
+            ("watch_visits_median", self.watch_visits_median, 100_000.0),
+            ("watch_visits_sigma", self.watch_visits_sigma, 6.0),
+            (
+                "watch_visits_per_week",
+                self.watch_visits_per_week,
+                100_000.0,
+            ),
             ("ordinary_torrent_share", self.ordinary_torrent_share, 1.0),
             (
                 "torrent_sessions_per_day",
                 self.torrent_sessions_per_day,
                 10_000.0,
             ),
-            (
-                "watch_visits_per_week",
-                self.watch_visits_per_week,
-                100_000.0,
-            ),
-            (
-                "lookalike_visits_per_week",
-                self.lookalike_visits_per_week,
-                100_000.0,
-            ),
-            (
-                "ordinary_watch_visits_per_week",
-                self.ordinary_watch_visits_per_week,
-                100_000.0,
-            ),
+            ("watched_torrent_median", self.watched_torrent_median, 1.0),
+            ("watched_torrent_sigma", self.watched_torrent_sigma, 6.0),
             (
                 "target_torrent_sessions_per_day",
                 self.target_torrent_sessions_per_day,
                 10_000.0,
             ),
-            (
-                "lookalike_torrent_sessions_per_day",
-                self.lookalike_torrent_sessions_per_day,
-                10_000.0,
-            ),
-            (
-                "lookalike_watched_torrent_share",
-                self.lookalike_watched_torrent_share,
-                1.0,
-            ),
             ("pbx_calls_per_night", self.pbx_calls_per_night, 100_000.0),
             ("pbx_nights_per_week", self.pbx_nights_per_week, 7.0),
+            ("night_business_share", self.night_business_share, 1.0),
             (
                 "business_calls_per_night",
                 self.business_calls_per_night,
@@ -643,16 +746,13 @@ impl Population {
                 7.0,
             ),
             ("business_premium_share", self.business_premium_share, 1.0),
-        ];
-        for (name, v, max) in rates {
-            if !(v.is_finite() && (0.0..=max).contains(&v)) {
-                return Err(format!("{name} must be between 0 and {max} (got {v})"));
-            }
-        }
-        if self.quic_share + self.http_share > 1.0 {
-            return Err("quic_share + http_share must not exceed 1".into());
-        }
-        for (name, v, max) in [
+            (
+                "business_call_median_s",
+                self.business_call_median_s,
+                86_400.0,
+            ),
+            ("business_call_sigma", self.business_call_sigma, 6.0),
+            ("bulk_sender_share", self.bulk_sender_share, 1.0),
             (
                 "mailer_sessions_per_hour",
                 self.mailer_sessions_per_hour,
@@ -663,10 +763,14 @@ impl Population {
                 self.newsletter_sessions_per_day,
                 100_000.0,
             ),
-        ] {
+        ];
+        for &(name, v, max) in rates {
             if !(v.is_finite() && (0.0..=max).contains(&v)) {
                 return Err(format!("{name} must be between 0 and {max} (got {v})"));
             }
+        }
+        if self.quic_share + self.http_share > 1.0 {
+            return Err("quic_share + http_share must not exceed 1".into());
         }
         for (name, v) in [
             (

@@ -40,7 +40,6 @@ fn small() -> Population {
         population: 80,
         days: 1,
         targets: 1,
-        lookalikes: 2,
         sessions_per_day: 8.0,
         ..Population::default()
     }
@@ -126,7 +125,6 @@ fn dissectors_find_what_the_generator_put_there() {
         population: 60,
         days: 2,
         targets: 1,
-        lookalikes: 1,
         sessions_per_day: 10.0,
         calls_per_day: 2.0,
         ..Population::default()
@@ -220,19 +218,20 @@ fn poisson_close(what: &str, measured: f64, expected: f64) {
 }
 
 #[test]
-fn behaviour_matches_the_parameters() {
+fn behaviour_matches_each_persons_drawn_traits() {
     let days = 21;
     let p = Population {
         population: 300,
         days,
         seed: 11,
         targets: 3,
-        lookalikes: 4,
         sessions_per_day: 1.0,
         calls_per_day: 0.2,
         mails_per_day: 0.5,
         ordinary_torrent_share: 0.2,
-        ordinary_watch_visits_per_week: 0.2,
+        night_business_share: 0.05,
+        bulk_sender_share: 0.05,
+        watch_visits_median: 0.05,
         pbx_calls_per_night: 60.0,
         mailer_sessions_per_hour: 1.0,
         ..Population::default()
@@ -241,60 +240,51 @@ fn behaviour_matches_the_parameters() {
     let labels = g.labels().to_vec();
     let start = g.start_ns();
     let weeks = days as f64 / 7.0;
-    // Shares of profiles: exact counts per system and role.
+    // Ground truth is intent only: exact target counts, nobody else labelled.
     for sys in System::ALL {
-        let n = |r: Role| {
-            labels
-                .iter()
-                .filter(|l| l.system == Some(sys) && l.role == r)
-                .count()
-        };
-        assert_eq!(n(Role::Target), 3, "{sys}");
-        assert_eq!(n(Role::Lookalike), 4, "{sys}");
+        let n = labels.iter().filter(|l| l.system == Some(sys)).count();
+        assert_eq!(n, 3, "{sys}");
     }
-    let who = |r: Role, sys: Option<System>| -> BTreeSet<IpAddr> {
+    assert!(labels.iter().all(|l| l.role != Role::Lookalike));
+    let traits = |a: &IpAddr| {
         labels
             .iter()
-            .filter(|l| l.role == r && l.system == sys)
-            .map(|l| l.address)
-            .collect()
+            .find(|l| l.address == *a)
+            .and_then(|l| l.traits)
+            .unwrap()
+    };
+    let who = |f: &dyn Fn(&generate::Label) -> bool| -> BTreeSet<IpAddr> {
+        labels.iter().filter(|l| f(l)).map(|l| l.address).collect()
     };
     let dir = tempfile::tempdir().unwrap();
     extract(&p, dir.path());
 
-    // l851: visits to watched domains per week, measured as DNS lookups.
+    // l851: visits to watched domains, measured as DNS lookups, against each
+    // person's drawn rate (plus a target's own).
     let dns = records(dir.path(), "dns");
     let watched = |set: &BTreeSet<IpAddr>| {
         dns.iter()
             .filter(|r| set.contains(&addr(r)) && WATCHED_DOMAINS.contains(&s(r, "query")))
             .count() as f64
     };
-    let targets = who(Role::Target, Some(System::L851));
+    let drawn = |set: &BTreeSet<IpAddr>| -> f64 {
+        set.iter()
+            .map(|a| traits(a).watch_visits_per_week)
+            .sum::<f64>()
+            * weeks
+    };
+    let targets = who(&|l| l.system == Some(System::L851));
     poisson_close(
         "l851 target visits",
         watched(&targets),
-        p.watch_visits_per_week * weeks * 3.0,
+        p.watch_visits_per_week * weeks * 3.0 + drawn(&targets),
     );
-    let looks = who(Role::Lookalike, Some(System::L851));
-    poisson_close(
-        "l851 lookalike visits",
-        watched(&looks),
-        p.lookalike_visits_per_week * weeks * 4.0,
-    );
-    let others: BTreeSet<IpAddr> = labels
-        .iter()
-        .filter(|l| l.system != Some(System::L851))
-        .map(|l| l.address)
-        .collect();
-    poisson_close(
-        "others' chance visits",
-        watched(&others),
-        p.ordinary_watch_visits_per_week * weeks * others.len() as f64,
-    );
+    let others = who(&|l| l.system != Some(System::L851));
+    poisson_close("everyone else's visits", watched(&others), drawn(&others));
 
     // pbx: bursts of short +290 calls between 00:00 and 05:00.
     let sip = records(dir.path(), "sip");
-    let pbx = who(Role::Target, Some(System::Pbx));
+    let pbx = who(&|l| l.system == Some(System::Pbx));
     let mut nights: BTreeMap<(IpAddr, i64), usize> = BTreeMap::new();
     for r in sip
         .iter()
@@ -326,8 +316,15 @@ fn behaviour_matches_the_parameters() {
         calls as f64,
         p.pbx_calls_per_night * burst_nights,
     );
-    // The lookalike business: night calls abroad, longer.
-    let business = who(Role::Lookalike, Some(System::Pbx));
+    // Night businesses: calls abroad at night, of any length — short ones
+    // included, so a "< 60 s" rule can err.
+    let business = who(&|l| l.traits.is_some_and(|t| t.night_business));
+    let n_business = business.len() as f64;
+    let share = p.night_business_share;
+    assert!(
+        (n_business - 300.0 * share).abs() <= 4.0 * (300.0 * share * (1.0 - share)).sqrt(),
+        "{n_business} night businesses"
+    );
     let night_abroad: Vec<&Value> = sip
         .iter()
         .filter(|r| s(r, "method") == "INVITE" && business.contains(&addr(r)))
@@ -335,26 +332,41 @@ fn behaviour_matches_the_parameters() {
         .filter(|r| !s(r, "callee").starts_with("+33"))
         .collect();
     let expected =
-        p.business_calls_per_night * p.business_nights_per_week / 7.0 * days as f64 * 4.0;
+        p.business_calls_per_night * p.business_nights_per_week / 7.0 * days as f64 * n_business;
     // Calling nights are Bernoulli too: allow for both sources of spread.
     let tol = 4.0
         * (expected
-            + p.business_calls_per_night.powi(2) * days as f64 * 4.0 * (5.0 / 7.0) * (2.0 / 7.0))
+            + p.business_calls_per_night.powi(2)
+                * days as f64
+                * n_business
+                * (5.0 / 7.0)
+                * (2.0 / 7.0))
             .sqrt();
     assert!(
         (night_abroad.len() as f64 - expected).abs() <= tol,
         "business night calls {} expected {expected} ± {tol}",
         night_abroad.len()
     );
-    for r in &night_abroad {
-        assert_eq!(r["answered"], true);
-        let d = r["duration"].as_f64().unwrap();
-        assert!((120.0..=1200.0).contains(&d), "a business call of {d} s");
-    }
+    let durations: Vec<f64> = night_abroad
+        .iter()
+        .filter_map(|r| r["duration"].as_f64())
+        .collect();
+    // As generated (5 s to an hour), give or take the signalling round trips.
+    assert!(
+        durations.iter().all(|d| (4.5..=3601.0).contains(d)),
+        "{durations:?}"
+    );
+    let short = durations.iter().filter(|d| **d < 60.0).count() as f64;
+    // Log-normal, median 300 s, σ 1: P(< 60 s) = Φ(ln(60/300)) ≈ 5.4%.
+    let n = durations.len() as f64;
+    assert!(
+        (short - 0.054 * n).abs() <= 4.0 * (0.054 * n).sqrt().max(1.0),
+        "{short} short calls of {n}"
+    );
 
     // spam: sessions per hour and recipients per message.
     let smtp = records(dir.path(), "smtp");
-    let mailers = who(Role::Target, Some(System::Spam));
+    let mailers = who(&|l| l.system == Some(System::Spam));
     let mass: Vec<&Value> = smtp
         .iter()
         .filter(|r| mailers.contains(&addr(r)) && s(r, "helo").ends_with(MASS_MAILER_DOMAIN))
@@ -373,54 +385,78 @@ fn behaviour_matches_the_parameters() {
         );
         assert_eq!(r["messages"], p.mailer_messages_per_session);
     }
-    let letters = who(Role::Lookalike, Some(System::Spam));
-    let news = smtp
+    let bulk = who(&|l| l.traits.is_some_and(|t| t.bulk_sessions_per_day > 0.0));
+    assert!(!bulk.is_empty());
+    let news: Vec<&Value> = smtp
         .iter()
-        .filter(|r| letters.contains(&addr(r)) && s(r, "helo").ends_with(NEWSLETTER_DOMAIN))
-        .count();
+        .filter(|r| bulk.contains(&addr(r)) && s(r, "helo").ends_with(NEWSLETTER_DOMAIN))
+        .collect();
     poisson_close(
-        "newsletter sessions",
-        news as f64,
-        p.newsletter_sessions_per_day * days as f64 * 4.0,
+        "bulk sessions",
+        news.len() as f64,
+        bulk.iter()
+            .map(|a| traits(a).bulk_sessions_per_day)
+            .sum::<f64>()
+            * days as f64,
     );
+    for r in &news {
+        let n = r["rcpt_to"].as_array().unwrap().len() as u32;
+        assert_eq!(
+            n,
+            traits(&addr(r)).bulk_rcpts,
+            "each sender its own list size"
+        );
+    }
 
     // hadopi: watched-torrent sessions per day (one tracker announce each).
     let bt = records(dir.path(), "bittorrent");
     let hashes: BTreeSet<String> = generate::watched_infohashes().into_iter().collect();
-    let sharers = who(Role::Target, Some(System::Hadopi));
+    let sharers = who(&|l| l.system == Some(System::Hadopi));
     let announces = |set: &BTreeSet<IpAddr>, watched: bool| {
         bt.iter()
             .filter(|r| s(r, "kind") == "announce" && set.contains(&addr(r)))
             .filter(|r| hashes.contains(s(r, "info_hash")) == watched)
             .count() as f64
     };
+    let own_rate = |set: &BTreeSet<IpAddr>| -> f64 {
+        set.iter()
+            .map(|a| traits(a).torrent_sessions_per_day)
+            .sum::<f64>()
+            * days as f64
+    };
+    // A target's sessions: their watched ones, and their own life's.
     poisson_close(
         "hadopi target sessions",
-        announces(&sharers, true),
-        p.target_torrent_sessions_per_day * days as f64 * 3.0,
+        announces(&sharers, true) + announces(&sharers, false),
+        p.target_torrent_sessions_per_day * days as f64 * 3.0 + own_rate(&sharers),
     );
-    assert_eq!(announces(&sharers, false), 0.0);
-    let legal = who(Role::Lookalike, Some(System::Hadopi));
-    poisson_close(
-        "hadopi lookalike sessions",
-        announces(&legal, false) + announces(&legal, true),
-        p.lookalike_torrent_sessions_per_day * days as f64 * 4.0,
-    );
-    // Ordinary sharers: a share of the ordinary subscribers.
-    let ordinary = who(Role::Ordinary, None);
-    let sharing: BTreeSet<IpAddr> = bt
-        .iter()
-        .filter(|r| s(r, "kind") == "announce")
-        .map(addr)
-        .filter(|a| ordinary.contains(a))
-        .collect();
-    let n = ordinary.len() as f64;
+    let ordinary = who(&|l| {
+        l.system != Some(System::Hadopi)
+            && l.traits.is_some_and(|t| t.torrent_sessions_per_day > 0.0)
+    });
+    let n = labels.len() as f64 - 3.0;
     let q = p.ordinary_torrent_share;
-    // A sharer with no session in 21 days is very unlikely (e^-21).
     assert!(
-        (sharing.len() as f64 - n * q).abs() <= 4.0 * (n * q * (1.0 - q)).sqrt(),
-        "ordinary sharers {} of {n}",
-        sharing.len()
+        (ordinary.len() as f64 - n * q).abs() <= 4.0 * (n * q * (1.0 - q)).sqrt(),
+        "sharers {} of {n}",
+        ordinary.len()
+    );
+    poisson_close(
+        "sharers' sessions",
+        announces(&ordinary, false) + announces(&ordinary, true),
+        own_rate(&ordinary),
+    );
+    // Some of them share a watched title by chance: the overlap is not zero
+    // by construction (each sharer's own chance, drawn).
+    let chance: f64 = ordinary
+        .iter()
+        .map(|a| traits(a).torrent_sessions_per_day * traits(a).watched_torrent_share)
+        .sum::<f64>()
+        * days as f64;
+    poisson_close(
+        "sharers' watched sessions",
+        announces(&ordinary, true),
+        chance,
     );
 }
 
@@ -542,8 +578,6 @@ fn cli_writes_capture_and_labels_and_rejects_bad_ranges() {
         "1",
         "--targets",
         "1",
-        "--lookalikes",
-        "1",
         "--systems",
         "pbx,spam",
         "--seed",
@@ -561,7 +595,6 @@ fn cli_writes_capture_and_labels_and_rejects_bad_ranges() {
         population: 40,
         days: 1,
         targets: 1,
-        lookalikes: 1,
         systems: vec![System::Pbx, System::Spam],
         seed: 5,
         ..Population::default()
@@ -591,8 +624,6 @@ fn cli_writes_capture_and_labels_and_rejects_bad_ranges() {
         "1",
         "--targets",
         "1",
-        "--lookalikes",
-        "1",
         "--systems",
         "pbx,spam",
         "--seed",
@@ -607,6 +638,128 @@ fn cli_writes_capture_and_labels_and_rejects_bad_ranges() {
     assert_eq!(generate::read_labels(&labels_elsewhere).unwrap(), labels);
     let o = ivraie(&["generate", "-o", "-"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--labels"));
+    // The old count of lookalikes is refused with the reason.
+    let o = ivraie(&["generate", "--lookalikes", "3", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("emerge from the behaviour distributions"));
+}
+
+/// The tails the defaults promise (`Population::watch_visits_median`): about
+/// one person in 200 reads watched sites more than 0.7 times a week, and the
+/// top 1% make about half of all such visits; 6% of people share torrents.
+#[test]
+fn the_default_population_has_heavy_tails() {
+    let p = Population {
+        population: 40_000,
+        days: 1,
+        ..Population::default()
+    };
+    let g = Generator::new(&p).unwrap();
+    let t: Vec<generate::Traits> = g.labels().iter().map(|l| l.traits.unwrap()).collect();
+    let n = t.len() as f64;
+    let mut rates: Vec<f64> = t.iter().map(|t| t.watch_visits_per_week).collect();
+    rates.sort_by(|a, b| b.total_cmp(a));
+    let total: f64 = rates.iter().sum();
+    let top: f64 = rates[..rates.len() / 100].iter().sum();
+    assert!(
+        (0.35..0.6).contains(&(top / total)),
+        "top 1%: {}",
+        top / total
+    );
+    let above = rates.iter().filter(|r| **r > 0.7).count() as f64 / n;
+    assert!((0.003..0.008).contains(&above), "above 0.7 a week: {above}");
+    let sharers = t
+        .iter()
+        .filter(|t| t.torrent_sessions_per_day > 0.0)
+        .count() as f64
+        / n;
+    assert!((sharers - 0.06).abs() < 0.005, "sharers: {sharers}");
+    let mean_activity = t.iter().map(|t| t.activity).sum::<f64>() / n;
+    assert!(
+        (mean_activity - 1.0).abs() < 0.05,
+        "activity mean {mean_activity}"
+    );
+}
+
+/// Every record of a classic pcap whose IPv4 source or destination is `ip`
+/// and whose time is before `before_ns`: (seconds, µs, captured bytes),
+/// sorted (sessions of one person may interleave at equal times).
+fn records_of(pcap: &[u8], ip: [u8; 4], before_ns: i64) -> Vec<(u32, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let word = |o: usize| u32::from_le_bytes(pcap[at + o..at + o + 4].try_into().unwrap());
+        let (sec, usec, incl) = (word(0), word(4), word(8) as usize);
+        let frame = &pcap[at + 16..at + 16 + incl];
+        let ts = sec as i64 * 1_000_000_000 + usec as i64 * 1000;
+        if ts < before_ns && frame.len() >= 34 && (frame[26..30] == ip || frame[30..34] == ip) {
+            out.push((sec, usec, frame.to_vec()));
+        }
+        at += 16 + incl;
+    }
+    out.sort();
+    out
+}
+
+fn addresses(g: &Generator) -> Vec<[u8; 4]> {
+    g.labels()
+        .iter()
+        .map(|l| match l.address {
+            IpAddr::V4(a) => a.octets(),
+            IpAddr::V6(_) => unreachable!(),
+        })
+        .collect()
+}
+
+/// Common random numbers: each person's traffic comes from streams of their
+/// own, so a longer run or a bigger population leaves every person's packets
+/// as they were.
+#[test]
+fn a_longer_run_or_more_people_keep_everyones_history() {
+    let p7 = Population {
+        population: 60,
+        days: 7,
+        seed: 21,
+        targets: 1,
+        sessions_per_day: 4.0,
+        ordinary_torrent_share: 0.3,
+        night_business_share: 0.1,
+        bulk_sender_share: 0.1,
+        ..Population::default()
+    };
+    let g7 = Generator::new(&p7).unwrap();
+    let (end7, who) = (g7.end_ns(), addresses(&g7));
+    let (pcap7, _) = generate_bytes(&p7);
+    let (pcap14, _) = generate_bytes(&Population {
+        days: 14,
+        ..p7.clone()
+    });
+    let more = Population {
+        population: 90,
+        ..p7.clone()
+    };
+    let g90 = Generator::new(&more).unwrap();
+    let (pcap90, _) = generate_bytes(&more);
+    let who90: BTreeSet<[u8; 4]> = addresses(&g90).into_iter().collect();
+    let mut compared = 0;
+    for ip in &who {
+        let mine = records_of(&pcap7, *ip, end7);
+        assert_eq!(mine, records_of(&pcap14, *ip, end7), "{ip:?}: 14 days");
+        assert!(who90.contains(ip), "{ip:?} keeps its address");
+        assert_eq!(mine, records_of(&pcap90, *ip, end7), "{ip:?}: 90 people");
+        compared += mine.len();
+    }
+    assert!(compared > 5_000, "{compared} records compared");
+    // And the longer run does go on.
+    assert!(pcap14.len() > pcap7.len() * 3 / 2);
+    // The labels of the first 60 people are the same people, traits and all.
+    let l90: Vec<_> = g90
+        .labels()
+        .iter()
+        .filter(|l| who.iter().any(|a| IpAddr::from(*a) == l.address))
+        .cloned()
+        .collect();
+    assert_eq!(l90, g7.labels());
 }
 
 fn sample_dir() -> PathBuf {

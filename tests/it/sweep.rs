@@ -12,7 +12,6 @@ days = 42
 seed = 5
 systems = ["l851"]
 targets = 3
-lookalikes = 12
 sessions_per_day = 0.5
 calls_per_day = 0.1
 mails_per_day = 0.2
