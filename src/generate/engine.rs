@@ -245,9 +245,11 @@ enum Curve {
     Flat,
 }
 
+/// Relative activity per UTC hour: quiet at night, peak 20:00–22:00
+/// (REALISM-FACTS §3: traffic peaks around 21–22 h, AMS-IX).
 const DIURNAL: [f64; 24] = [
-    0.15, 0.08, 0.05, 0.04, 0.04, 0.06, 0.15, 0.35, 0.55, 0.6, 0.6, 0.65, 0.75, 0.7, 0.65, 0.65,
-    0.7, 0.8, 0.9, 1.0, 1.0, 0.9, 0.6, 0.3,
+    0.2, 0.1, 0.06, 0.04, 0.04, 0.06, 0.15, 0.35, 0.5, 0.55, 0.6, 0.65, 0.7, 0.65, 0.6, 0.6, 0.65,
+    0.75, 0.85, 0.9, 1.0, 1.0, 0.8, 0.45,
 ];
 
 impl Curve {
@@ -1665,7 +1667,6 @@ mod tests {
             population: 50,
             days: 1,
             targets: 1,
-            lookalikes: 1,
             ..Population::default()
         };
         let mut g = Generator::new(&p).unwrap();

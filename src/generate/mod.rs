@@ -9,38 +9,62 @@
 //!
 //! # The model
 //!
-//! Subscribers get distinct random addresses in [`Population::subscribers`].
-//! Each is `ordinary`, or for one seed system ([`System`]) a `target` or a
-//! `lookalike` (counts per system: [`Population::targets`],
-//! [`Population::lookalikes`]). Everybody, targets included, lives an ordinary
-//! life on top of their special behaviour:
+//! Ground truth is intent only: for each seed system ([`System`]),
+//! [`Population::targets`] people mean what its box looks for. Nobody is
+//! configured to look like them: every person's behaviour parameters
+//! ([`Traits`]) are drawn from heavy-tailed distributions, and the innocent
+//! people a box flags emerge from the tails. Everybody, targets included,
+//! lives an ordinary life:
 //!
-//! - **browsing**: [`Population::sessions_per_day`] sessions a day on average
-//!   (each subscriber's own level is drawn between 0.3× and 3× of it), following
-//!   a diurnal curve (quiet 01:00–06:00, peak 19:00–21:00, weekends a little
-//!   busier). Sites are drawn from a Zipf law (exponent 1) over 2,000 domains.
-//!   A session is a DNS lookup and answer, then a TLS connection (handshake,
-//!   ClientHello with SNI and ALPN, TLS 1.3 ServerHello), or a QUIC v1 Initial
-//!   exchange ([`Population::quic_share`]), or plain HTTP
+//! - **browsing**: [`Population::sessions_per_day`] sessions a day on average,
+//!   times the person's activity (log-normal, mean 1, σ
+//!   [`Population::activity_sigma`]), following a diurnal curve (quiet
+//!   01:00–06:00, peak 20:00–22:00, weekends a little busier). Sites are drawn
+//!   from a Zipf law (exponent [`Population::zipf_exponent`]) over 2,000
+//!   domains. A session is a DNS lookup and answer, then a TLS connection
+//!   (handshake, ClientHello with SNI and ALPN, TLS 1.3 ServerHello), or a QUIC
+//!   v1 Initial exchange ([`Population::quic_share`]), or plain HTTP
 //!   ([`Population::http_share`]); then the download as a few snaplen-cut
 //!   records; then the close. Some sessions are background NTP and ICMP echo.
+//! - **watched sites**: visits per week drawn log-normal
+//!   ([`Population::watch_visits_median`], [`Population::watch_visits_sigma`]),
+//!   times the activity: most people never go, a long tail goes weekly.
 //! - **calls**: [`Population::calls_per_day`] SIP calls in the daytime to
 //!   domestic `+33` numbers, minutes long (INVITE/100/180/200/ACK ... BYE/200
 //!   over UDP 5060 to the operator's proxy; one in ten is busy: 486 and ACK).
 //! - **mail**: [`Population::mails_per_day`] SMTP submissions (EHLO, pipelined
 //!   MAIL FROM/RCPT TO/DATA, a small message, QUIT).
-//! - **legal torrents**: a share [`Population::ordinary_torrent_share`] of
-//!   people share legal torrents, [`Population::torrent_sessions_per_day`].
+//! - **torrents**: a share [`Population::ordinary_torrent_share`] of people
+//!   share torrents, [`Population::torrent_sessions_per_day`] times a
+//!   log-normal factor, each with their own drawn chance that a session is a
+//!   watched title ([`Population::watched_torrent_median`]).
+//! - **night calls abroad**: a share [`Population::night_business_share`] of
+//!   lines are businesses calling abroad at night, to +290 with probability
+//!   [`Population::business_premium_share`], calls of log-normal length
+//!   ([`Population::business_call_median_s`]): some under a minute.
+//! - **bulk mail**: a share [`Population::bulk_sender_share`] of people send
+//!   newsletters under [`NEWSLETTER_DOMAIN`] in office hours, sessions a day
+//!   and list sizes log-normal across senders.
 //!
-//! Per system (all rates are expectations of Poisson processes, so counts
-//! measured back from a capture scatter around them by about √n):
+//! The targets, on top of that (all rates are expectations of Poisson
+//! processes, so counts measured back from a capture scatter around them by
+//! about √n):
 //!
-//! | system | target | lookalike | ordinary |
-//! | --- | --- | --- | --- |
-//! | `l851` | visits [`WATCHED_DOMAINS`] [`Population::watch_visits_per_week`] | a journalist or researcher reading the same sites, [`Population::lookalike_visits_per_week`] | hits one by chance, [`Population::ordinary_watch_visits_per_week`] |
-//! | `hadopi` | shares [`watched_infohashes`] [`Population::target_torrent_sessions_per_day`] (tracker announce over HTTP, peer-wire handshakes, sometimes a DHT `get_peers`) | shares legal torrents heavily, [`Population::lookalike_torrent_sessions_per_day`], a watched one by accident with probability [`Population::lookalike_watched_torrent_share`] | legal torrents, if at all |
-//! | `pbx` | a hacked PBX: on [`Population::pbx_nights_per_week`] nights, a burst of [`Population::pbx_calls_per_night`] short calls (< 60 s) to [`PREMIUM_PREFIX`] numbers between 00:00 and 05:00 | a business calling abroad at night: [`Population::business_nights_per_week`], [`Population::business_calls_per_night`] calls of 2–20 min, to various international prefixes (+290 with probability [`Population::business_premium_share`]) | daytime domestic calls |
-//! | `spam` | a mass-mailer: [`Population::mailer_sessions_per_hour`] SMTP sessions to recipients' MX servers, day and night, HELO under [`MASS_MAILER_DOMAIN`], [`Population::mailer_messages_per_session`] × [`Population::mailer_rcpts_per_message`] recipients | a legitimate newsletter under [`NEWSLETTER_DOMAIN`], daytime, [`Population::newsletter_sessions_per_day`] × [`Population::newsletter_rcpts_per_message`] | a few mails a day |
+//! | system | target |
+//! | --- | --- |
+//! | `l851` | visits [`WATCHED_DOMAINS`] [`Population::watch_visits_per_week`] more |
+//! | `hadopi` | shares [`watched_infohashes`] [`Population::target_torrent_sessions_per_day`] (tracker announce over HTTP, peer-wire handshakes, sometimes a DHT `get_peers`) |
+//! | `pbx` | a hacked PBX: on [`Population::pbx_nights_per_week`] nights, a burst of [`Population::pbx_calls_per_night`] short calls (< 60 s) to [`PREMIUM_PREFIX`] numbers between 00:00 and 05:00 |
+//! | `spam` | a mass-mailer: [`Population::mailer_sessions_per_hour`] SMTP sessions to recipients' MX servers, day and night, HELO under [`MASS_MAILER_DOMAIN`], [`Population::mailer_messages_per_session`] × [`Population::mailer_rcpts_per_message`] recipients |
+//!
+//! # Common random numbers
+//!
+//! Person `i` is the same person in any population that holds `i`: their
+//! address comes from a keyed bijection of `i`, their role from `i` (targets
+//! are the first people, system after system), their traits from a stream
+//! keyed by (seed, `i`), and each of their activities draws from a stream
+//! keyed by (seed, `i`, activity, firing). A longer run, a bigger population
+//! or another person's parameters leave every person's packets as they were.
 //!
 //! Bulk bytes are records whose captured length stops after the TCP/UDP header
 //! while the original length and the IPv4 total length say the real size (up
@@ -55,8 +79,8 @@
 //! way (the time of their next packet). A session's packets are built when it
 //! starts, in a pooled buffer; the heap then interleaves them with every other
 //! session's. Memory is O(population + sessions under way), never the capture.
-//! One ChaCha8 stream seeded from [`Population::seed`] drives everything, in
-//! event order, so the same parameters give the same bytes.
+//! Every draw comes from the firing process's own ChaCha8 stream (see above),
+//! so the same parameters give the same bytes.
 //!
 //! # Known limits
 //!
@@ -141,7 +165,9 @@ impl fmt::Display for System {
 pub enum Role {
     /// A real objective of the system's box.
     Target,
-    /// Innocent, but behaves like a target.
+    /// Innocent, but behaves like a target: a role of older labels files
+    /// (the generator no longer writes it; innocents who look like targets
+    /// emerge from the behaviour distributions).
     Lookalike,
     /// Everybody else.
     Ordinary,
@@ -216,8 +242,8 @@ pub struct SizeEstimate {
 }
 
 /// Estimates the capture of `p` by generating a sample of it (its first two
-/// days, for at most 200 people or the targets and lookalikes and as many
-/// ordinary people) into nothing, and scaling by people × days. Within a
+/// days, for at most 200 people or twice the targets) into nothing, and
+/// scaling by people × days. Within a
 /// few percent on the default rates (more when special roles are a large
 /// share of a small population, whose capture is then small anyway).
 pub fn estimate_size(p: &Population) -> Result<SizeEstimate, String> {

@@ -64,7 +64,6 @@ fn a_range_as_small_as_the_population_is_enough() {
         population: 6,
         subscribers: "192.168.1.0/29".into(),
         targets: 0,
-        lookalikes: 0,
         days: 1,
         ..Population::default()
     };

@@ -175,6 +175,8 @@ fn pbx_detector_flags_the_hijacked_phone_systems_only() {
     let b = &r.boxes[0];
     let (tp, fp, fn_, _) = confusion(b);
     assert_eq!((tp, fn_), (2, 0), "both hijacked PBXs, no miss");
+    // Measured, not set: businesses call +290 at night, briefly at times,
+    // but never ten times in an hour.
     assert_eq!(fp, 0, "no business calling abroad is flagged");
     assert!(b.alerts > b.flagged, "one warning per burst night");
 }
@@ -186,14 +188,67 @@ fn spam_block_catches_the_newsletters_with_the_mass_mailers() {
     let b = &r.boxes[0];
     let (tp, fp, fn_, _) = confusion(b);
     assert_eq!((tp, fn_), (2, 0));
-    assert!(fp >= 4, "{fp}");
-    // Among the innocent people blocked: the four legitimate newsletters.
+    // Innocent people blocked with them: legitimate bulk senders on the days
+    // they went over the limit (emerging from the population, not configured).
+    assert!(fp >= 1, "{fp}");
     let alerts = std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap();
-    let newsletters: std::collections::BTreeSet<String> = alerts
+    let innocents: std::collections::BTreeSet<String> = alerts
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|a| a["truth"] == "lookalike")
+        .filter(|a| a["truth"] == "ordinary")
         .map(|a| a["pseudonym"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(newsletters.len(), 4);
+    assert_eq!(innocents.len() as u64, fp);
+}
+
+/// The innocent people a box flags are a share of the population, measured:
+/// from 500 to 8,000 people at fixed parameters, the number flagged grows with
+/// the population, and every size's false-positive rate lies within the 95%
+/// interval of the largest.
+#[test]
+fn innocents_flagged_grow_with_the_population_at_a_steady_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |people: u32| {
+        let text = format!(
+            "name = \"grow\"\nseed = 7\n[source.generate]\npopulation = {people}\ndays = 28\nseed = 7\n\
+             systems = [\"l851\"]\ntargets = 3\nsessions_per_day = 0.1\ncalls_per_day = 0.0\n\
+             mails_per_day = 0.0\n[[boxes]]\nname = \"watch\"\nsystem = \"l851\"\n\
+             scope = \"connection\"\nthreshold = 2\nwindow = \"7d\"\n[[boxes.rules]]\n\
+             domains = [\"watched-one.example\", \"watched-two.example\", \
+             \"watched-three.example\", \"watched-four.example\"]\n"
+        );
+        let path = dir.path().join(format!("grow-{people}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let s = Scenario::load(&path).unwrap();
+        let opts = RunOptions {
+            out_dir: dir.path().join(format!("out-{people}")),
+            threads: 2,
+            progress: false,
+            key: KeyChoice::Auto,
+            name_inputs: false,
+        };
+        let r = simulator::run(&s, &path, &opts).unwrap();
+        let j = r.boxes[0].judged.clone().unwrap();
+        (j.confusion.fp, j.fpr.unwrap())
+    };
+    let sizes = [500, 2000, 8000];
+    let runs: Vec<(u64, ivraie::measure::Estimate)> = sizes.iter().map(|&n| at(n)).collect();
+    let (fp_big, fpr_big) = runs[2];
+    assert!(fp_big >= 20, "{fp_big} innocents flagged among 8,000");
+    for (n, (fp, fpr)) in sizes.iter().zip(&runs) {
+        assert!(
+            (fpr_big.lo..=fpr_big.hi).contains(&fpr.value),
+            "{n} people: rate {} outside [{}, {}] of 8,000",
+            fpr.value,
+            fpr_big.lo,
+            fpr_big.hi
+        );
+        // The count scales with the population (within a wide margin).
+        let expected = fpr_big.value * (*n as f64 - 3.0);
+        assert!(
+            (*fp as f64 - expected).abs() <= 4.0 * expected.sqrt().max(1.0),
+            "{n} people: {fp} flagged, about {expected:.1} expected"
+        );
+    }
+    assert!(runs[2].0 > 8 * runs[0].0.max(1), "{runs:?}");
 }
