@@ -30,6 +30,7 @@ pub mod sip;
 pub mod smtp;
 pub mod tls;
 pub mod whois;
+pub mod wireguard;
 
 /// The outcome of parsing a message from the front of a buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +113,7 @@ static REGISTRY: &[&dyn Dissector] = &[
     &http::HTTP,
     &bittorrent::BITTORRENT,
     &whois::WHOIS,
+    &wireguard::WIREGUARD,
 ];
 
 /// Every dissector, in probing order.

@@ -185,7 +185,9 @@ const TRAITS: u64 = 0;
 
 /// A person's traits, drawn from the population's distributions (every draw
 /// is made whatever the outcome, so the stream's use never depends on it).
-fn draw_traits(p: &Population, r: &mut R) -> Traits {
+/// A target's adoption of a VPN or Tor compares the same draw with the
+/// targets' share.
+fn draw_traits(p: &Population, r: &mut R, target: bool) -> Traits {
     let activity = r.factor(p.activity_sigma);
     let watch_visits = activity * r.log_normal(p.watch_visits_median, p.watch_visits_sigma);
     let sharer = r.chance(p.ordinary_torrent_share);
@@ -200,7 +202,16 @@ fn draw_traits(p: &Population, r: &mut R) -> Traits {
         .log_normal(p.newsletter_rcpts_per_message as f64, 1.0)
         .round()
         .clamp(1.0, super::MAX_RCPTS as f64) as u32;
+    let (vpn_u, tor_u) = (r.unit(), r.unit());
+    let (vpn_share, tor_share) = if target {
+        (p.target_vpn_share, p.target_tor_share)
+    } else {
+        (p.vpn_share, p.tor_share)
+    };
+    let tor = tor_u < tor_share;
     Traits {
+        vpn: vpn_u < vpn_share && !tor,
+        tor,
         activity,
         watch_visits_per_week: watch_visits.min(10_000.0),
         torrent_sessions_per_day: if sharer { torrent_rate } else { 0.0 },
@@ -473,7 +484,11 @@ impl Generator {
             let ip =
                 ((base + first + host_offset(p.seed, hosts, person as u64)) as u32).to_be_bytes();
             let (role, system) = role_of(person);
-            let traits = draw_traits(p, &mut stream(p.seed, person, TRAITS, 0));
+            let traits = draw_traits(
+                p,
+                &mut stream(p.seed, person, TRAITS, 0),
+                role == Role::Target,
+            );
             let si = subs.len() as u32;
             let h = mix64(p.seed ^ (person as u64) << 8);
             subs.push(Sub {
@@ -858,14 +873,18 @@ impl Generator {
                     } else {
                         self.ping(sub, t)
                     }
-                } else {
+                } else if !self.tunnelled(sub, t) {
                     let d = self.zipf_domain();
                     let name = self.domains[d].clone();
                     let ip = domain_ip(d);
                     self.visit(sub, t, &name, ip);
                 }
             }
-            Act::WatchVisit => self.watched_visit(sub, t),
+            Act::WatchVisit => {
+                if !self.tunnelled(sub, t) {
+                    self.watched_visit(sub, t)
+                }
+            }
             Act::Call => {
                 let callee = format!(
                     "+33{}{:08}",
@@ -933,6 +952,113 @@ impl Generator {
                 }
             }
         }
+    }
+
+    /// A web session of a VPN or Tor user, through their tunnel; false for
+    /// everyone else (the caller then writes the visit in the clear).
+    fn tunnelled(&mut self, sub: usize, t: i64) -> bool {
+        let tr = self.subs[sub].traits;
+        if tr.tor {
+            self.through_tor(sub, t);
+        } else if tr.vpn {
+            self.through_vpn(sub, t);
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// A session through WireGuard to the person's VPN server (UDP 51820):
+    /// a handshake (initiation, 148 bytes; response, 92 bytes; whitepaper
+    /// §5.4), then transport messages whose 16-byte header is captured and
+    /// whose encrypted payload (padded to 16 bytes, plus a 16-byte tag) is cut.
+    fn through_vpn(&mut self, sub: usize, t: i64) {
+        let mut pk = self.alloc();
+        let person = self.subs[sub].person;
+        let server = [
+            198,
+            18,
+            80,
+            10 + (mix64(self.p.seed ^ person as u64) % 200) as u8,
+        ];
+        let mut c = self.conn(sub, server, 51820);
+        let rtt = Self::rtt(server);
+        let (me, peer) = (self.rng.u64() as u32, self.rng.u64() as u32);
+        let mut m = std::mem::take(&mut self.scratch);
+        m.clear();
+        m.extend_from_slice(&[1, 0, 0, 0]);
+        m.extend_from_slice(&me.to_le_bytes());
+        while m.len() < 148 {
+            m.extend_from_slice(&self.rng.u64().to_le_bytes());
+        }
+        m.truncate(148);
+        c.udp(&mut pk, t, true, &m, 0);
+        let mut t = t + rtt;
+        m.clear();
+        m.extend_from_slice(&[2, 0, 0, 0]);
+        m.extend_from_slice(&peer.to_le_bytes());
+        m.extend_from_slice(&me.to_le_bytes());
+        while m.len() < 92 {
+            m.extend_from_slice(&self.rng.u64().to_le_bytes());
+        }
+        m.truncate(92);
+        c.udp(&mut pk, t, false, &m, 0);
+        let mut counters = [0u64; 2];
+        let mut data = |pk: &mut Packets, c: &mut Conn, t: i64, from_client: bool, inner: u64| {
+            let side = usize::from(!from_client);
+            // The header and the first 16 bytes of ciphertext are captured
+            // (a transport message is at least 32 bytes: tshark checks).
+            let mut h = [0u8; 32];
+            h[0] = 4;
+            let receiver = if from_client { peer } else { me };
+            h[4..8].copy_from_slice(&receiver.to_le_bytes());
+            h[8..16].copy_from_slice(&counters[side].to_le_bytes());
+            h[16..].copy_from_slice(
+                &mix64(counters[side] ^ u64::from(receiver))
+                    .to_le_bytes()
+                    .repeat(2),
+            );
+            counters[side] += 1;
+            let padded = inner.div_ceil(16) * 16 + 16;
+            c.udp(pk, t, from_client, &h, padded as u32);
+        };
+        t += MS;
+        data(&mut pk, &mut c, t, true, 40 + self.rng.below(400));
+        t += rtt;
+        let size = self.download_size();
+        let rate = self.rng.log_uniform(2e6, 100e6) / 8.0;
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(MAX_SEGMENT as u64 - 64);
+            t += ((n as f64 / rate) * NS_PER_S as f64) as i64;
+            data(&mut pk, &mut c, t, false, n);
+            left -= n;
+            if left == 0 || self.rng.chance(0.5) {
+                t += MS / 10;
+                data(&mut pk, &mut c, t, true, 40);
+            }
+        }
+        self.scratch = m;
+        self.launch(pk);
+    }
+
+    /// A session through Tor: TLS to the person's guard relay, with the
+    /// random server name Tor clients send (`www.<random>.com`), no DNS.
+    fn through_tor(&mut self, sub: usize, t: i64) {
+        let mut pk = self.alloc();
+        let person = self.subs[sub].person;
+        let relay = [
+            198,
+            18,
+            90,
+            10 + (mix64(self.p.seed ^ !(person as u64)) % 200) as u8,
+        ];
+        let len = 8 + self.rng.below(13) as usize;
+        let name: String = (0..len)
+            .map(|_| (b'a' + self.rng.below(26) as u8) as char)
+            .collect();
+        self.tls(&mut pk, sub, t, &format!("www.{name}.com"), relay);
+        self.launch(pk);
     }
 
     /// A visit to one of the watched sites.

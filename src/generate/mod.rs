@@ -219,7 +219,7 @@ pub struct Label {
 pub const LABELS_HEADER: &str = "address,profile,role,system";
 
 /// The columns a generated labels file adds: each person's [`Traits`].
-pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts";
+pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts,vpn,tor";
 
 /// The labels file beside a capture: `x.pcap` → `x.labels.csv`.
 pub fn labels_path(pcap: &Path) -> PathBuf {
@@ -300,16 +300,18 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
         match &l.traits {
             Some(t) => writeln!(
                 w,
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{}",
                 t.activity,
                 t.watch_visits_per_week,
                 t.torrent_sessions_per_day,
                 t.watched_torrent_share,
                 u8::from(t.night_business),
                 t.bulk_sessions_per_day,
-                t.bulk_rcpts
+                t.bulk_rcpts,
+                u8::from(t.vpn),
+                u8::from(t.tor)
             )?,
-            None => writeln!(w, ",,,,,,")?,
+            None => writeln!(w, ",,,,,,,,")?,
         }
     }
     Ok(())
@@ -403,7 +405,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             return Err(bad(n, format!("a {role} needs a system")));
         }
         let traits = match f.get(4..) {
-            Some(t) if t.len() == 7 && t.iter().all(|c| !c.is_empty()) => {
+            Some(t) if t.len() == 9 && t.iter().all(|c| !c.is_empty()) => {
                 let num = |i: usize| -> Result<f64, LabelError> {
                     t[i].parse()
                         .map_err(|_| bad(n, format!("`{}` is not a number", t[i])))
@@ -416,6 +418,8 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
                     night_business: num(4)? != 0.0,
                     bulk_sessions_per_day: num(5)?,
                     bulk_rcpts: num(6)? as u32,
+                    vpn: num(7)? != 0.0,
+                    tor: num(8)? != 0.0,
                 })
             }
             _ => None,
@@ -586,6 +590,23 @@ pub struct Population {
     /// Bulk sender: recipients per message, median (default 10; log-normal
     /// across senders, σ 1, at most [`MAX_RCPTS`]).
     pub newsletter_rcpts_per_message: u32,
+
+    /// Share of people whose browsing goes through a VPN (WireGuard to their
+    /// provider's server): no DNS query, no server name visible (default
+    /// 0.205: 20.5% of French internet users, DataReportal/GWI 2021,
+    /// REALISM-FACTS §2).
+    pub vpn_share: f64,
+    /// The same among targets (default 0.205, as everyone: a stated
+    /// assumption; Europol TE-SAT 2025 says targets use VPNs, Tor and E2EE,
+    /// without a share). Raise it to see a box's recall fall.
+    pub target_vpn_share: f64,
+    /// Share of people whose browsing goes through Tor (TLS to a guard relay
+    /// with a random server name; default 0.003: about 175,000 daily Tor
+    /// users in France, Tor Metrics 2013 and botnet-inflated, of some 55
+    /// million internet users — an upper bound).
+    pub tor_share: f64,
+    /// The same among targets (default 0.003, as everyone: stated assumption).
+    pub target_tor_share: f64,
 }
 
 impl Default for Population {
@@ -629,6 +650,10 @@ impl Default for Population {
             bulk_sender_share: 0.005,
             newsletter_sessions_per_day: 6.0,
             newsletter_rcpts_per_message: 10,
+            vpn_share: 0.205,
+            target_vpn_share: 0.205,
+            tor_share: 0.003,
+            target_tor_share: 0.003,
         }
     }
 }
@@ -653,6 +678,10 @@ pub struct Traits {
     pub bulk_sessions_per_day: f64,
     /// Recipients per bulk message.
     pub bulk_rcpts: u32,
+    /// Their browsing goes through a VPN.
+    pub vpn: bool,
+    /// Their browsing goes through Tor (instead of a VPN, if both were drawn).
+    pub tor: bool,
 }
 
 /// Most recipients per message (SMTP servers commonly refuse more than 100).
