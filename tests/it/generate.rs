@@ -808,4 +808,13 @@ fn tshark_reads_the_sample_without_malformed_packets() {
         .unwrap();
     let n = String::from_utf8_lossy(&o.stdout).lines().count();
     assert!(n > 100, "tshark dissected only {n} packets of interest");
+    // The VPN users' tunnels are WireGuard to tshark: handshakes and data.
+    let o = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(&path)
+        .args(["-Y", "wg.type == 1 || wg.type == 2 || wg.type == 4"])
+        .output()
+        .unwrap();
+    let n = String::from_utf8_lossy(&o.stdout).lines().count();
+    assert!(n > 100, "tshark saw {n} WireGuard messages");
 }
