@@ -94,6 +94,9 @@ const USER_AGENTS: [&str; 4] = [
 // Infrastructure addresses (198.18.0.0/15, RFC 2544 benchmarking range: no
 // real host is named).
 const RESOLVER: [u8; 4] = [198, 18, 0, 53];
+/// The public DNS-over-HTTPS resolver some people use instead.
+const DOH_RESOLVER: [u8; 4] = [198, 18, 53, 53];
+const DOH_HOST: &str = "doh.resolver.example";
 const NTP_SERVER: [u8; 4] = [198, 18, 0, 123];
 const SIP_PROXY: [u8; 4] = [198, 18, 0, 60];
 const SUBMISSION: [u8; 4] = [198, 18, 0, 25];
@@ -202,14 +205,15 @@ fn draw_traits(p: &Population, r: &mut R, target: bool) -> Traits {
         .log_normal(p.newsletter_rcpts_per_message as f64, 1.0)
         .round()
         .clamp(1.0, super::MAX_RCPTS as f64) as u32;
-    let (vpn_u, tor_u) = (r.unit(), r.unit());
-    let (vpn_share, tor_share) = if target {
-        (p.target_vpn_share, p.target_tor_share)
+    let (vpn_u, tor_u, doh_u) = (r.unit(), r.unit(), r.unit());
+    let (vpn_share, tor_share, doh_share) = if target {
+        (p.target_vpn_share, p.target_tor_share, p.target_doh_share)
     } else {
-        (p.vpn_share, p.tor_share)
+        (p.vpn_share, p.tor_share, p.doh_share)
     };
     let tor = tor_u < tor_share;
     Traits {
+        doh: doh_u < doh_share,
         vpn: vpn_u < vpn_share && !tor,
         tor,
         activity,
@@ -1153,7 +1157,11 @@ impl Generator {
     /// DNS, then TLS / QUIC / HTTP to `name`.
     fn visit(&mut self, sub: usize, t: i64, name: &str, ip: [u8; 4]) {
         let mut pk = self.alloc();
-        let t = self.dns(&mut pk, sub, t, name, ip) + MS;
+        let t = if self.subs[sub].traits.doh {
+            self.doh(&mut pk, sub, t)
+        } else {
+            self.dns(&mut pk, sub, t, name, ip)
+        } + MS;
         let r = self.rng.unit();
         if r < self.p.quic_share {
             self.quic(&mut pk, sub, t, name, ip);
@@ -1165,10 +1173,10 @@ impl Generator {
         self.launch(pk);
     }
 
-    fn tls(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4]) {
-        let mut c = self.conn(sub, ip, 443);
-        let rtt = Self::rtt(ip);
-        let mut t = Self::handshake(&mut c, pk, t, rtt);
+    /// The TCP and TLS 1.3 handshakes of a connection to `name`; returns
+    /// when the client may send.
+    fn tls_hello(&mut self, c: &mut Conn, pk: &mut Packets, t: i64, name: &str, rtt: i64) -> i64 {
+        let mut t = Self::handshake(c, pk, t, rtt);
         let seed = self.rng.u64();
         let mut m = std::mem::take(&mut self.scratch);
         m.clear();
@@ -1185,7 +1193,16 @@ impl Generator {
         msg::server_flight(&mut m, seed, 60 + (seed % 40) as usize);
         c.tcp(pk, t, false, tcpf::ACK | tcpf::PSH, &m, 0);
         self.scratch = m;
-        t += MS / 2;
+        if self.intent.is_some() {
+            self.pending.tls.push(name.to_string());
+        }
+        t + MS / 2
+    }
+
+    fn tls(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4]) {
+        let mut c = self.conn(sub, ip, 443);
+        let rtt = Self::rtt(ip);
+        let mut t = self.tls_hello(&mut c, pk, t, name, rtt);
         // Client Finished and request: encrypted, not worth capturing.
         let req = 300 + self.rng.below(600) as u32;
         c.tcp(pk, t, true, tcpf::ACK | tcpf::PSH, &[], req);
@@ -1194,9 +1211,22 @@ impl Generator {
         t = self.bulk_tcp(&mut c, pk, t, size);
         t += self.rng.range(50 * MS, 3_000 * MS);
         Self::close(&mut c, pk, t, rtt);
-        if self.intent.is_some() {
-            self.pending.tls.push(name.to_string());
-        }
+    }
+
+    /// A lookup over DNS over HTTPS (RFC 8484): TLS to the public resolver,
+    /// whose name is all a box sees; the query and answer are encrypted.
+    /// Returns when the answer came.
+    fn doh(&mut self, pk: &mut Packets, sub: usize, t: i64) -> i64 {
+        let mut c = self.conn(sub, DOH_RESOLVER, 443);
+        let rtt = Self::rtt(DOH_RESOLVER);
+        let mut t = self.tls_hello(&mut c, pk, t, DOH_HOST, rtt);
+        let q = 90 + self.rng.below(60) as u32;
+        c.tcp(pk, t, true, tcpf::ACK | tcpf::PSH, &[], q);
+        t += rtt;
+        let a = 150 + self.rng.below(200) as u32;
+        c.tcp(pk, t, false, tcpf::ACK | tcpf::PSH, &[], a);
+        Self::close(&mut c, pk, t + 30 * NS_PER_S, rtt);
+        t
     }
 
     fn quic(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4]) {

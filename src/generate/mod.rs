@@ -45,6 +45,13 @@
 //! - **bulk mail**: a share [`Population::bulk_sender_share`] of people send
 //!   newsletters under [`NEWSLETTER_DOMAIN`] in office hours, sessions a day
 //!   and list sizes log-normal across senders.
+//! - **hiding**: a share [`Population::vpn_share`] of people browse through a
+//!   WireGuard VPN (handshakes and transport messages to their provider's
+//!   server, no DNS, no server name), [`Population::tor_share`] through Tor
+//!   (TLS to their guard relay in 198.18.90.0/24 with a random server name),
+//!   and [`Population::doh_share`] look names up over DNS over HTTPS (TLS to
+//!   a public resolver; the sites' server names stay visible). Targets have
+//!   their own shares ([`Population::target_vpn_share`]...).
 //!
 //! The targets, on top of that (all rates are expectations of Poisson
 //! processes, so counts measured back from a capture scatter around them by
@@ -219,7 +226,7 @@ pub struct Label {
 pub const LABELS_HEADER: &str = "address,profile,role,system";
 
 /// The columns a generated labels file adds: each person's [`Traits`].
-pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts,vpn,tor";
+pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts,vpn,tor,doh";
 
 /// The labels file beside a capture: `x.pcap` → `x.labels.csv`.
 pub fn labels_path(pcap: &Path) -> PathBuf {
@@ -300,7 +307,7 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
         match &l.traits {
             Some(t) => writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 t.activity,
                 t.watch_visits_per_week,
                 t.torrent_sessions_per_day,
@@ -309,9 +316,10 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
                 t.bulk_sessions_per_day,
                 t.bulk_rcpts,
                 u8::from(t.vpn),
-                u8::from(t.tor)
+                u8::from(t.tor),
+                u8::from(t.doh)
             )?,
-            None => writeln!(w, ",,,,,,,,")?,
+            None => writeln!(w, ",,,,,,,,,")?,
         }
     }
     Ok(())
@@ -405,7 +413,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             return Err(bad(n, format!("a {role} needs a system")));
         }
         let traits = match f.get(4..) {
-            Some(t) if t.len() == 9 && t.iter().all(|c| !c.is_empty()) => {
+            Some(t) if t.len() == 10 && t.iter().all(|c| !c.is_empty()) => {
                 let num = |i: usize| -> Result<f64, LabelError> {
                     t[i].parse()
                         .map_err(|_| bad(n, format!("`{}` is not a number", t[i])))
@@ -420,6 +428,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
                     bulk_rcpts: num(6)? as u32,
                     vpn: num(7)? != 0.0,
                     tor: num(8)? != 0.0,
+                    doh: num(9)? != 0.0,
                 })
             }
             _ => None,
@@ -607,6 +616,14 @@ pub struct Population {
     pub tor_share: f64,
     /// The same among targets (default 0.003, as everyone: stated assumption).
     pub target_tor_share: f64,
+    /// Share of people whose lookups go over DNS over HTTPS to a public
+    /// resolver (the resolver's name is visible, the names looked up are
+    /// not; the sites' server names still are). Default 0.05: a stated
+    /// assumption — no share for France was found, and no browser turns DoH on
+    /// by default there (REALISM-FACTS §2, "Not sourced").
+    pub doh_share: f64,
+    /// The same among targets (default 0.05, as everyone: stated assumption).
+    pub target_doh_share: f64,
 }
 
 impl Default for Population {
@@ -654,6 +671,8 @@ impl Default for Population {
             target_vpn_share: 0.205,
             tor_share: 0.003,
             target_tor_share: 0.003,
+            doh_share: 0.05,
+            target_doh_share: 0.05,
         }
     }
 }
@@ -682,6 +701,8 @@ pub struct Traits {
     pub vpn: bool,
     /// Their browsing goes through Tor (instead of a VPN, if both were drawn).
     pub tor: bool,
+    /// Their lookups go over DNS over HTTPS.
+    pub doh: bool,
 }
 
 /// Most recipients per message (SMTP servers commonly refuse more than 100).

@@ -267,17 +267,25 @@ fn behaviour_matches_each_persons_drawn_traits() {
             .filter(|r| set.contains(&addr(r)) && WATCHED_DOMAINS.contains(&s(r, "query")))
             .count() as f64
     };
+    // Lookups in the clear only: a VPN or Tor user's visits go through the
+    // tunnel, a DoH user's lookups are encrypted.
+    let clear = |a: &IpAddr| {
+        let t = traits(a);
+        !(t.vpn || t.tor || t.doh)
+    };
     let drawn = |set: &BTreeSet<IpAddr>| -> f64 {
         set.iter()
+            .filter(|a| clear(a))
             .map(|a| traits(a).watch_visits_per_week)
             .sum::<f64>()
             * weeks
     };
     let targets = who(&|l| l.system == Some(System::L851));
+    let visible_targets = targets.iter().filter(|a| clear(a)).count() as f64;
     poisson_close(
         "l851 target visits",
         watched(&targets),
-        p.watch_visits_per_week * weeks * 3.0 + drawn(&targets),
+        p.watch_visits_per_week * weeks * visible_targets + drawn(&targets),
     );
     let others = who(&|l| l.system != Some(System::L851));
     poisson_close("everyone else's visits", watched(&others), drawn(&others));
