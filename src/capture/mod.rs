@@ -76,6 +76,8 @@ pub enum LinkType {
     Ppp,
     /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (RFC 1547 §4.3.1).
     PppHdlc,
+    /// Cisco HDLC (RFC 1547 §4.3.1): address, control, Ethernet type.
+    CHdlc,
     /// BSD ARCNET: source, destination, protocol ID, then RFC 1201 fields.
     ArcnetBsd,
     /// Linux ARCNET: source, destination, 2-byte offset, protocol ID, then RFC 1201 fields.
@@ -103,6 +105,7 @@ impl LinkType {
             192 => LinkType::Ppi,
             9 => LinkType::Ppp,
             50 => LinkType::PppHdlc,
+            104 => LinkType::CHdlc,
             7 => LinkType::ArcnetBsd,
             129 => LinkType::ArcnetLinux,
             239 => LinkType::Nflog,
@@ -125,6 +128,7 @@ impl LinkType {
             LinkType::Ppi => 192,
             LinkType::Ppp => 9,
             LinkType::PppHdlc => 50,
+            LinkType::CHdlc => 104,
             LinkType::ArcnetBsd => 7,
             LinkType::ArcnetLinux => 129,
             LinkType::Nflog => 239,
@@ -147,6 +151,7 @@ impl LinkType {
             LinkType::Ppi => "ppi".into(),
             LinkType::Ppp => "ppp".into(),
             LinkType::PppHdlc => "ppp_hdlc".into(),
+            LinkType::CHdlc => "c_hdlc".into(),
             LinkType::ArcnetBsd => "arcnet".into(),
             LinkType::ArcnetLinux => "arcnet_linux".into(),
             LinkType::Nflog => "nflog".into(),

@@ -285,6 +285,7 @@ fn link_type_number_and_name_round_trip() {
         (LinkType::Ppi, 192, "ppi"),
         (LinkType::Ppp, 9, "ppp"),
         (LinkType::PppHdlc, 50, "ppp_hdlc"),
+        (LinkType::CHdlc, 104, "c_hdlc"),
         (LinkType::ArcnetBsd, 7, "arcnet"),
         (LinkType::ArcnetLinux, 129, "arcnet_linux"),
         (LinkType::Nflog, 239, "nflog"),

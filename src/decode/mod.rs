@@ -527,6 +527,9 @@ impl Cx<'_, '_> {
             LinkType::Ipv4 | LinkType::Ipv6 => self.raw_ip_announced(lt == LinkType::Ipv4),
             LinkType::Ppp => self.ppp(),
             LinkType::PppHdlc => self.ppp_hdlc(),
+            // tcpdump.org LINKTYPE_C_HDLC (104): "Cisco PPP with HDLC framing,
+            // as per section 4.3.1 of RFC 1547".
+            LinkType::CHdlc => self.chdlc(),
             LinkType::ArcnetBsd => self.arcnet(field::ARCNET_BSD_PROTO, true),
             LinkType::ArcnetLinux => self.arcnet(field::ARCNET_LINUX_PROTO, false),
             LinkType::Nflog => self.nflog(),

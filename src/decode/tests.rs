@@ -1865,6 +1865,14 @@ fn ppp_hdlc_reads_ppp_or_cisco_framing() {
     // Cisco multicast address 0x8f, type 0x86dd.
     let chdlc = cat(&[&[0x8f, 0x00, 0x86, 0xdd], &IPV6_UDP]);
     assert_eq!(run(LinkType::PppHdlc, &chdlc), (v6_udp_decoded(4), vec![]));
+    // The same frames under their own link type, DLT 104 (LINKTYPE_C_HDLC).
+    assert_eq!(run(LinkType::CHdlc, &chdlc), (v6_udp_decoded(4), vec![]));
+    let unicast = cat(&[&[0x0f, 0x00, 0x08, 0x00], &IPV4_TCP_SYN]);
+    assert_eq!(run(LinkType::CHdlc, &unicast), (syn_decoded(4), vec![]));
+    assert_eq!(
+        run(LinkType::CHdlc, &[0x0f, 0x00, 0x08]).1,
+        vec![("link.truncated", 1)]
+    );
 }
 
 #[test]

@@ -59,3 +59,36 @@ fn inspect_survives_the_whole_corpus() {
         "the deliberately truncated captures are reported"
     );
 }
+
+/// Cisco HDLC under its own link type (DLT 104), as Cisco routers capture it:
+/// tcpdump's `HDLC.pcap` (SLARP keepalives, CDP and IPv4 between two routers)
+/// and nDPI's `BGP_redist.pcap` are decoded, not counted as unsupported.
+#[test]
+fn cisco_hdlc_captures_are_decoded() {
+    let inspect = |name: &str| -> serde_json::Value {
+        let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))
+            .args(["inspect", "--json"])
+            .arg(common::corpus().join(name))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let hdlc = inspect("tcpdump/HDLC.pcap");
+    assert_eq!(hdlc["traffic"]["link_types"]["c_hdlc"], 38);
+    assert!(
+        hdlc["traffic"]["anomalies"]
+            .get("link.unsupported")
+            .is_none()
+    );
+    // tshark finds 10 IPv4 packets among the 38 frames: pings, one flow.
+    assert_eq!(hdlc["traffic"]["protocols"]["ipv4"], 10, "{hdlc}");
+    assert_eq!(hdlc["traffic"]["protocols"]["icmp"], 10, "{hdlc}");
+    assert_eq!(
+        hdlc["traffic"]["protocols"]["other_l2"], 28,
+        "SLARP and CDP"
+    );
+    let bgp = inspect("ndpi/BGP_redist.pcap");
+    assert_eq!(bgp["flows"], 2);
+    assert_eq!(bgp["apps"]["bgp"], 2, "{bgp}");
+}
