@@ -301,11 +301,6 @@ impl AnyRecord {
         })
     }
 
-    /// The names of the fields the record writes, in order.
-    pub fn field_names(&self) -> Vec<String> {
-        self.record.field_names()
-    }
-
     /// Bytes of the record's JSON form, counted without keeping it.
     pub fn json_len(&self) -> usize {
         self.record.json_len()
@@ -323,7 +318,6 @@ trait ErasedRecord: Send {
     fn write_json(&self, out: &mut Vec<u8>);
     fn json_len(&self) -> usize;
     fn csv_cells(&self, columns: &[&str]) -> Option<Vec<String>>;
-    fn field_names(&self) -> Vec<String>;
     fn value(&self) -> serde_json::Value;
     fn facets(&self, facets: &mut Facets) -> bool;
 }
@@ -340,10 +334,6 @@ impl<R: Record> ErasedRecord for R {
 
     fn csv_cells(&self, columns: &[&str]) -> Option<Vec<String>> {
         crate::record::cells::csv_cells(self, columns)
-    }
-
-    fn field_names(&self) -> Vec<String> {
-        crate::record::cells::field_names(self)
     }
 
     fn value(&self) -> serde_json::Value {

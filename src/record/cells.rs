@@ -34,6 +34,7 @@ pub fn csv_cells<T: Serialize + ?Sized>(value: &T, columns: &[&str]) -> Option<V
         columns,
         cells: vec![String::new(); columns.len()],
         key: None,
+        names: None,
     };
     value.serialize(&mut row).ok()?;
     Some(row.cells)
@@ -42,19 +43,29 @@ pub fn csv_cells<T: Serialize + ?Sized>(value: &T, columns: &[&str]) -> Option<V
 /// The names of the fields `value` writes, in order (absent optional fields
 /// left out): what a CSV header must hold for it.
 pub fn field_names<T: Serialize + ?Sized>(value: &T) -> Vec<String> {
-    let mut names = Names(Vec::new());
-    let _ = value.serialize(&mut names);
-    names.0
+    let mut row = Row {
+        columns: &[],
+        cells: Vec::new(),
+        key: None,
+        names: Some(Vec::new()),
+    };
+    let _ = value.serialize(&mut row);
+    row.names.unwrap_or_default()
 }
 
+/// A struct or map serialised into cells (and, when asked, its field names).
 struct Row<'c> {
     columns: &'c [&'c str],
     cells: Vec<String>,
     key: Option<String>,
+    names: Option<Vec<String>>,
 }
 
 impl Row<'_> {
     fn put<V: Serialize + ?Sized>(&mut self, key: &str, value: &V) -> Result<(), NotCells> {
+        if let Some(names) = &mut self.names {
+            names.push(key.to_string());
+        }
         if let Some(i) = self.columns.iter().position(|c| *c == key) {
             self.cells[i] = value.serialize(Cell)?;
         }
@@ -342,130 +353,6 @@ impl ser::SerializeSeq for List {
     }
     fn end(self) -> Result<String, NotCells> {
         Ok(self.0.join(";"))
-    }
-}
-
-/// Collects field names (through [`Row`]'s shape, values ignored).
-struct Names(Vec<String>);
-
-impl ser::Serializer for &mut Names {
-    type Ok = ();
-    type Error = NotCells;
-    type SerializeSeq = Impossible<(), NotCells>;
-    type SerializeTuple = Impossible<(), NotCells>;
-    type SerializeTupleStruct = Impossible<(), NotCells>;
-    type SerializeTupleVariant = Impossible<(), NotCells>;
-    type SerializeMap = Self;
-    type SerializeStruct = Self;
-    type SerializeStructVariant = Impossible<(), NotCells>;
-
-    not_a_row!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), NotCells> {
-        v.serialize(self)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<(), NotCells> {
-        v.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotCells> {
-        Err(NotCells)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotCells> {
-        Err(NotCells)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotCells> {
-        Err(NotCells)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotCells> {
-        Err(NotCells)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotCells> {
-        Err(NotCells)
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self, NotCells> {
-        Ok(self)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotCells> {
-        Ok(self)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotCells> {
-        Err(NotCells)
-    }
-}
-
-impl ser::SerializeStruct for &mut Names {
-    type Ok = ();
-    type Error = NotCells;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        _: &T,
-    ) -> Result<(), NotCells> {
-        self.0.push(key.to_string());
-        Ok(())
-    }
-    fn end(self) -> Result<(), NotCells> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeMap for &mut Names {
-    type Ok = ();
-    type Error = NotCells;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), NotCells> {
-        self.0.push(key.serialize(Cell)?);
-        Ok(())
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), NotCells> {
-        Ok(())
-    }
-    fn end(self) -> Result<(), NotCells> {
-        Ok(())
     }
 }
 
