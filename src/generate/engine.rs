@@ -351,9 +351,9 @@ struct Process {
     uses: u64,
 }
 
+/// One person; their index in `Generator::subs` is their number (the key of
+/// their streams).
 struct Sub {
-    /// The person's number (their streams' key).
-    person: u32,
     ip: [u8; 4],
     mac: [u8; 6],
     number: String,
@@ -493,10 +493,8 @@ impl Generator {
                 &mut stream(p.seed, person, TRAITS, 0),
                 role == Role::Target,
             );
-            let si = subs.len() as u32;
             let h = mix64(p.seed ^ (person as u64) << 8);
             subs.push(Sub {
-                person,
                 ip,
                 mac: [0x02, 0x42, ip[0], ip[1], ip[2], ip[3]],
                 number: format!(
@@ -507,7 +505,7 @@ impl Generator {
                 traits,
             });
             let profile = match (role, system) {
-                (Role::Target, Some(s)) => s.profiles().0,
+                (Role::Target, Some(s)) => s.target_profile(),
                 _ if traits.night_business => "night-business",
                 _ if traits.bulk_sessions_per_day > 0.0 => "bulk-sender",
                 _ if traits.torrent_sessions_per_day > 0.0 => "sharer",
@@ -523,7 +521,7 @@ impl Generator {
             let mut add = |act: Act, curve: Curve, per_ns: f64| {
                 if per_ns > 0.0 || matches!(act, Act::PbxNight | Act::BusinessNight) {
                     procs.push(Process {
-                        sub: si,
+                        sub: person,
                         act,
                         curve,
                         rate: per_ns,
@@ -673,8 +671,7 @@ impl Generator {
     /// Makes process `i`'s next stream the one every draw comes from.
     fn use_stream(&mut self, i: usize) {
         let pr = &mut self.procs[i];
-        let person = self.subs[pr.sub as usize].person;
-        self.rng = stream(self.p.seed, person, pr.what, pr.uses);
+        self.rng = stream(self.p.seed, pr.sub, pr.what, pr.uses);
         pr.uses += 1;
     }
 
@@ -978,7 +975,7 @@ impl Generator {
     /// whose encrypted payload (padded to 16 bytes, plus a 16-byte tag) is cut.
     fn through_vpn(&mut self, sub: usize, t: i64) {
         let mut pk = self.alloc();
-        let person = self.subs[sub].person;
+        let person = sub as u32;
         let server = [
             198,
             18,
@@ -1050,7 +1047,7 @@ impl Generator {
     /// random server name Tor clients send (`www.<random>.com`), no DNS.
     fn through_tor(&mut self, sub: usize, t: i64) {
         let mut pk = self.alloc();
-        let person = self.subs[sub].person;
+        let person = sub as u32;
         let relay = [
             198,
             18,

@@ -149,13 +149,13 @@ impl System {
         System::ALL.into_iter().find(|x| x.name() == s)
     }
 
-    /// The profile names of this system's target and lookalike.
-    pub fn profiles(self) -> (&'static str, &'static str) {
+    /// The profile name of this system's targets.
+    pub fn target_profile(self) -> &'static str {
         match self {
-            System::L851 => ("watched-site-reader", "journalist"),
-            System::Hadopi => ("watched-torrent-sharer", "legal-torrent-sharer"),
-            System::Pbx => ("hacked-pbx", "night-business"),
-            System::Spam => ("mass-mailer", "newsletter"),
+            System::L851 => "watched-site-reader",
+            System::Hadopi => "watched-torrent-sharer",
+            System::Pbx => "hacked-pbx",
+            System::Spam => "mass-mailer",
         }
     }
 }
