@@ -690,20 +690,22 @@ fn the_default_population_has_heavy_tails() {
 }
 
 /// Every record of a classic pcap whose IPv4 source or destination is `ip`
-/// and whose time is before `before_ns`: (seconds, µs, captured bytes),
+/// and whose time is before `before_ns`: (time, wire length, captured bytes),
 /// sorted (sessions of one person may interleave at equal times).
-fn records_of(pcap: &[u8], ip: [u8; 4], before_ns: i64) -> Vec<(u32, u32, Vec<u8>)> {
+fn records_of(pcap: &[u8], ip: [u8; 4], before_ns: i64) -> Vec<(i64, u32, Vec<u8>)> {
+    let mut r = CaptureReader::from_reader(
+        "generated".into(),
+        0,
+        Box::new(std::io::Cursor::new(pcap.to_vec())),
+        1 << 20,
+    );
     let mut out = Vec::new();
-    let mut at = 24;
-    while at + 16 <= pcap.len() {
-        let word = |o: usize| u32::from_le_bytes(pcap[at + o..at + o + 4].try_into().unwrap());
-        let (sec, usec, incl) = (word(0), word(4), word(8) as usize);
-        let frame = &pcap[at + 16..at + 16 + incl];
-        let ts = sec as i64 * 1_000_000_000 + usec as i64 * 1000;
-        if ts < before_ns && frame.len() >= 34 && (frame[26..30] == ip || frame[30..34] == ip) {
-            out.push((sec, usec, frame.to_vec()));
+    while let Some(f) = r.next_frame().unwrap() {
+        let frame = f.bytes(r.chunk());
+        if f.ts_ns < before_ns && frame.len() >= 34 && (frame[26..30] == ip || frame[30..34] == ip)
+        {
+            out.push((f.ts_ns, f.wirelen, frame.to_vec()));
         }
-        at += 16 + incl;
     }
     out.sort();
     out
