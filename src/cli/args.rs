@@ -64,7 +64,8 @@ pub(super) enum Command {
         json: bool,
     },
     /// Write metadata records: DIR/flows.jsonl (one flow a line) and one file per
-    /// protocol (dns, tls, quic, http, sip, smtp, bittorrent), or CSV.
+    /// dissected protocol (dns.jsonl, tls.jsonl, quic.jsonl... every one, even
+    /// empty; the README's "Application records" lists them), or CSV.
     Extract {
         #[command(flatten)]
         input: InputArgs,

@@ -25,6 +25,8 @@ pub mod stream;
 pub mod bittorrent;
 pub mod dns;
 pub mod http;
+pub mod ipsec;
+pub mod openvpn;
 pub mod quic;
 pub mod sip;
 pub mod smtp;
@@ -114,6 +116,8 @@ static REGISTRY: &[&dyn Dissector] = &[
     &bittorrent::BITTORRENT,
     &whois::WHOIS,
     &wireguard::WIREGUARD,
+    &openvpn::OPENVPN,
+    &ipsec::IPSEC,
 ];
 
 /// Every dissector, in probing order.

@@ -14,7 +14,7 @@ use super::msg::{self, mix64};
 use super::wire::{Conn, MAX_SEGMENT, PCAP_HEADER, Packets, tcpf};
 use super::{
     Label, MASS_MAILER_DOMAIN, NEWSLETTER_DOMAIN, ORDINARY_PROFILE, PREMIUM_PREFIX, Population,
-    Role, SIP_DOMAIN, SUBMISSION_HOST, System, TRACKER_HOST, Traits, WATCHED_DOMAINS,
+    Role, SIP_DOMAIN, SUBMISSION_HOST, System, TRACKER_HOST, Traits, VpnProtocol, WATCHED_DOMAINS,
     WATCHED_TORRENTS,
 };
 use crate::capture::clock::{NS_PER_DAY, NS_PER_HOUR, NS_PER_S, hour_of_day, parse_date, weekday};
@@ -102,6 +102,13 @@ const SIP_PROXY: [u8; 4] = [198, 18, 0, 60];
 const SUBMISSION: [u8; 4] = [198, 18, 0, 25];
 const TRACKER: [u8; 4] = [198, 18, 0, 69];
 const PING_TARGET: [u8; 4] = [198, 18, 0, 1];
+/// iCloud Private Relay's ingress name (looked up in the clear, then the QUIC
+/// server name) and its address here.
+const RELAY_HOST: &str = "mask.icloud.com";
+const RELAY_INGRESS: [u8; 4] = [198, 18, 100, 10];
+/// The end-to-end messenger's signalling server.
+const MESSENGER_HOST: &str = "chat.signal.org";
+const MESSENGER: [u8; 4] = [198, 18, 110, 10];
 
 /// The 20 bytes of watched torrent `i`.
 pub(super) fn watched_hash(i: usize) -> [u8; 20] {
@@ -212,9 +219,30 @@ fn draw_traits(p: &Population, r: &mut R, target: bool) -> Traits {
         (p.vpn_share, p.tor_share, p.doh_share)
     };
     let tor = tor_u < tor_share;
+    // Drawn after the others, so that adding them left every earlier trait as
+    // it was.
+    let (protocol_u, ech_u, relay_u, e2e_u) = (r.unit(), r.unit(), r.unit(), r.unit());
+    let (ech_share, relay_share, e2e_share) = if target {
+        (
+            p.target_ech_share,
+            p.target_private_relay_share,
+            p.target_e2e_call_share,
+        )
+    } else {
+        (p.ech_share, p.private_relay_share, p.e2e_call_share)
+    };
     Traits {
         doh: doh_u < doh_share,
-        vpn: vpn_u < vpn_share && !tor,
+        ech: ech_u < ech_share,
+        private_relay: relay_u < relay_share,
+        e2e_calls: e2e_u < e2e_share,
+        vpn: (vpn_u < vpn_share && !tor).then_some(if protocol_u < p.openvpn_share {
+            VpnProtocol::OpenVpn
+        } else if protocol_u < p.openvpn_share + p.ipsec_share {
+            VpnProtocol::Ipsec
+        } else {
+            VpnProtocol::WireGuard
+        }),
         tor,
         activity,
         watch_visits_per_week: watch_visits.min(10_000.0),
@@ -894,7 +922,11 @@ impl Generator {
                 );
                 let dur = (self.rng.exp(180.0) + 5.0).min(3600.0);
                 let answered = !self.rng.chance(0.1);
-                self.call(sub, t, &callee, dur, answered);
+                if self.subs[sub].traits.e2e_calls {
+                    self.messenger_call(sub, t, dur, answered);
+                } else {
+                    self.call(sub, t, &callee, dur, answered);
+                }
             }
             Act::Mail => self.mail(sub, t, MailKind::Personal),
             Act::MassMail => self.mail(sub, t, MailKind::Mass),
@@ -955,33 +987,253 @@ impl Generator {
         }
     }
 
-    /// A web session of a VPN or Tor user, through their tunnel; false for
-    /// everyone else (the caller then writes the visit in the clear).
+    /// A web session of a Tor, VPN or Private Relay user, through their
+    /// tunnel; false for everyone else (the caller then writes the visit in
+    /// the clear).
     fn tunnelled(&mut self, sub: usize, t: i64) -> bool {
         let tr = self.subs[sub].traits;
         if tr.tor {
             self.through_tor(sub, t);
-        } else if tr.vpn {
-            self.through_vpn(sub, t);
+        } else if let Some(vpn) = tr.vpn {
+            match vpn {
+                VpnProtocol::WireGuard => self.through_wireguard(sub, t),
+                VpnProtocol::OpenVpn => self.through_openvpn(sub, t),
+                VpnProtocol::Ipsec => self.through_ipsec(sub, t),
+            }
+        } else if tr.private_relay {
+            let mut pk = self.alloc();
+            let t = self.lookup(&mut pk, sub, t, RELAY_HOST, RELAY_INGRESS) + MS;
+            self.quic(&mut pk, sub, t, RELAY_HOST, RELAY_INGRESS, false);
+            self.launch(pk);
         } else {
             return false;
         }
         true
     }
 
+    /// The person's VPN server (198.18.80.0/24, fixed per person).
+    fn vpn_server(&self, sub: usize) -> [u8; 4] {
+        [
+            198,
+            18,
+            80,
+            10 + (mix64(self.p.seed ^ sub as u64) % 200) as u8,
+        ]
+    }
+
+    /// A download through a tunnel: `data(pk, c, t, from_client, inner)`
+    /// writes one tunnel packet carrying `inner` bytes; the client's request,
+    /// then the download with the client's acknowledgements.
+    fn tunnel_download(
+        &mut self,
+        pk: &mut Packets,
+        c: &mut Conn,
+        mut t: i64,
+        rtt: i64,
+        mut data: impl FnMut(&mut Packets, &mut Conn, i64, bool, u64),
+    ) {
+        t += MS;
+        data(pk, c, t, true, 40 + self.rng.below(400));
+        t += rtt;
+        let size = self.download_size();
+        let rate = self.rng.log_uniform(2e6, 100e6) / 8.0;
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(MAX_SEGMENT as u64 - 64);
+            t += ((n as f64 / rate) * NS_PER_S as f64) as i64;
+            data(pk, c, t, false, n);
+            left -= n;
+            if left == 0 || self.rng.chance(0.5) {
+                t += MS / 10;
+                data(pk, c, t, true, 40);
+            }
+        }
+    }
+
+    /// A session through OpenVPN to the person's VPN server (UDP 1194, no
+    /// tls-auth): the two hard resets and an ACK, the TLS handshake on the
+    /// control channel (ClientHello without a server name, ServerHello and
+    /// the server's encrypted flight), then P_DATA_V2 packets whose 24-byte
+    /// head (opcode, peer id, packet id, tag) is captured and whose
+    /// ciphertext is cut.
+    fn through_openvpn(&mut self, sub: usize, t: i64) {
+        use msg::openvpn::*;
+        let mut pk = self.alloc();
+        let server = self.vpn_server(sub);
+        let mut c = self.conn(sub, server, 1194);
+        let rtt = Self::rtt(server);
+        let seed = self.rng.u64();
+        let (cs, ss) = (mix64(seed ^ 11), mix64(seed ^ 12));
+        let mut m = std::mem::take(&mut self.scratch);
+        let mut tls = std::mem::take(&mut self.scratch2);
+        let mut t = t;
+        m.clear();
+        msg::openvpn_control(&mut m, HARD_RESET_CLIENT_V2, cs, None, 0, &[]);
+        c.udp(&mut pk, t, true, &m, 0);
+        t += rtt;
+        m.clear();
+        msg::openvpn_control(&mut m, HARD_RESET_SERVER_V2, ss, Some((0, cs)), 0, &[]);
+        c.udp(&mut pk, t, false, &m, 0);
+        t += MS / 10;
+        m.clear();
+        msg::openvpn_control(&mut m, ACK_V1, cs, Some((0, ss)), 0, &[]);
+        c.udp(&mut pk, t, true, &m, 0);
+        tls.clear();
+        msg::tls_record(&mut tls, msg::TLS_HANDSHAKE, |o| {
+            msg::client_hello(o, "", &[], seed)
+        });
+        m.clear();
+        msg::openvpn_control(&mut m, CONTROL_V1, cs, None, 1, &tls);
+        c.udp(&mut pk, t, true, &m, 0);
+        t += rtt;
+        tls.clear();
+        msg::tls_record(&mut tls, msg::TLS_HANDSHAKE, |o| msg::server_hello(o, seed));
+        msg::server_flight(&mut tls, seed, 900 + (seed % 300) as usize);
+        m.clear();
+        msg::openvpn_control(&mut m, CONTROL_V1, ss, Some((1, cs)), 1, &tls);
+        c.udp(&mut pk, t, false, &m, 0);
+        t += MS / 10;
+        m.clear();
+        msg::openvpn_control(&mut m, ACK_V1, cs, Some((1, ss)), 0, &[]);
+        c.udp(&mut pk, t, true, &m, 0);
+        self.scratch = m;
+        self.scratch2 = tls;
+        let peer = (seed >> 40) as u32 & 0xff_ffff;
+        let mut ids = [1u32; 2];
+        let mut head = Vec::with_capacity(24);
+        self.tunnel_download(&mut pk, &mut c, t, rtt, |pk, c, t, from_client, inner| {
+            let side = usize::from(!from_client);
+            head.clear();
+            msg::openvpn_data(&mut head, peer, ids[side], seed ^ u64::from(ids[side]));
+            ids[side] += 1;
+            // Tunnelled IP packet, padded by nothing (AEAD): the wire holds it whole.
+            c.udp(pk, t, from_client, &head, inner as u32);
+        });
+        self.launch(pk);
+    }
+
+    /// A session through IPsec to the person's VPN server: IKE_SA_INIT on UDP
+    /// 500 (whose NAT-detection payloads move the rest to UDP 4500, RFC 7296
+    /// §2.23), IKE_AUTH there behind the non-ESP marker, then ESP in UDP (RFC
+    /// 3948) whose 16-byte head (SPI, sequence number, IV) is captured and
+    /// whose ciphertext is cut.
+    fn through_ipsec(&mut self, sub: usize, t: i64) {
+        let mut pk = self.alloc();
+        let server = self.vpn_server(sub);
+        let rtt = Self::rtt(server);
+        let seed = self.rng.u64();
+        let (spi_i, spi_r) = (mix64(seed ^ 21) | 1, mix64(seed ^ 22) | 1);
+        let mut m = std::mem::take(&mut self.scratch);
+        let mut c = self.conn(sub, server, 500);
+        c.c_port = 500;
+        let mut t = t;
+        m.clear();
+        msg::ike_sa_init(&mut m, spi_i, 0, seed);
+        c.udp(&mut pk, t, true, &m, 0);
+        t += rtt;
+        m.clear();
+        msg::ike_sa_init(&mut m, spi_i, spi_r, seed ^ 1);
+        c.udp(&mut pk, t, false, &m, 0);
+        let mut c = self.conn(sub, server, 4500);
+        c.c_port = 4500;
+        t += MS;
+        m.clear();
+        msg::ike_auth(
+            &mut m,
+            spi_i,
+            spi_r,
+            false,
+            300 + (seed % 200) as usize,
+            seed ^ 2,
+        );
+        c.udp(&mut pk, t, true, &m, 0);
+        t += rtt;
+        m.clear();
+        msg::ike_auth(
+            &mut m,
+            spi_i,
+            spi_r,
+            true,
+            900 + (seed % 400) as usize,
+            seed ^ 3,
+        );
+        c.udp(&mut pk, t, false, &m, 0);
+        self.scratch = m;
+        let spis = [(seed >> 32) as u32, seed as u32];
+        let mut seqs = [1u32; 2];
+        let mut head = Vec::with_capacity(16);
+        self.tunnel_download(&mut pk, &mut c, t, rtt, |pk, c, t, from_client, inner| {
+            let side = usize::from(!from_client);
+            head.clear();
+            msg::esp(
+                &mut head,
+                spis[side],
+                seqs[side],
+                seed ^ u64::from(seqs[side]),
+            );
+            seqs[side] += 1;
+            // Padding to 4 bytes, pad length and next header, 16-byte ICV.
+            let wire = inner.div_ceil(4) * 4 + 2 + 16;
+            c.udp(pk, t, from_client, &head, wire as u32);
+        });
+        self.launch(pk);
+    }
+
+    /// A call over an end-to-end encrypted messenger: a TLS connection to its
+    /// server for the call's length, offer and answer as small records, then
+    /// the call's audio relayed as encrypted records, one each way every five
+    /// seconds (Opus at 24 kbit/s: 15 kB), cut. A box sees only the
+    /// messenger's name and the connection's length and volume.
+    fn messenger_call(&mut self, sub: usize, t: i64, dur: f64, answered: bool) {
+        let mut pk = self.alloc();
+        let mut c = self.conn(sub, MESSENGER, 443);
+        let rtt = Self::rtt(MESSENGER);
+        let mut t = self.tls_hello(&mut c, &mut pk, t, MESSENGER_HOST, rtt, false);
+        c.tcp(
+            &mut pk,
+            t,
+            true,
+            tcpf::ACK | tcpf::PSH,
+            &[],
+            400 + self.rng.below(300) as u32,
+        );
+        t += rtt + self.rng.range(2 * NS_PER_S, 15 * NS_PER_S);
+        c.tcp(
+            &mut pk,
+            t,
+            false,
+            tcpf::ACK | tcpf::PSH,
+            &[],
+            300 + self.rng.below(300) as u32,
+        );
+        if answered {
+            let end = t + (dur * NS_PER_S as f64) as i64;
+            while t + 5 * NS_PER_S < end {
+                t += 5 * NS_PER_S;
+                c.tcp(&mut pk, t, true, tcpf::ACK | tcpf::PSH, &[], 15_000);
+                c.tcp(
+                    &mut pk,
+                    t + rtt / 2,
+                    false,
+                    tcpf::ACK | tcpf::PSH,
+                    &[],
+                    15_000,
+                );
+            }
+            // The last relayed record has arrived before the hang-up.
+            t = end.max(t + rtt);
+        }
+        Self::close(&mut c, &mut pk, t + MS, rtt);
+        self.launch(pk);
+    }
+
     /// A session through WireGuard to the person's VPN server (UDP 51820):
     /// a handshake (initiation, 148 bytes; response, 92 bytes; whitepaper
     /// §5.4), then transport messages whose 16-byte header is captured and
     /// whose encrypted payload (padded to 16 bytes, plus a 16-byte tag) is cut.
-    fn through_vpn(&mut self, sub: usize, t: i64) {
+    fn through_wireguard(&mut self, sub: usize, t: i64) {
         let mut pk = self.alloc();
-        let person = sub as u32;
-        let server = [
-            198,
-            18,
-            80,
-            10 + (mix64(self.p.seed ^ person as u64) % 200) as u8,
-        ];
+        let server = self.vpn_server(sub);
         let mut c = self.conn(sub, server, 51820);
         let rtt = Self::rtt(server);
         let (me, peer) = (self.rng.u64() as u32, self.rng.u64() as u32);
@@ -994,7 +1246,7 @@ impl Generator {
         }
         m.truncate(148);
         c.udp(&mut pk, t, true, &m, 0);
-        let mut t = t + rtt;
+        let t = t + rtt;
         m.clear();
         m.extend_from_slice(&[2, 0, 0, 0]);
         m.extend_from_slice(&peer.to_le_bytes());
@@ -1005,7 +1257,7 @@ impl Generator {
         m.truncate(92);
         c.udp(&mut pk, t, false, &m, 0);
         let mut counters = [0u64; 2];
-        let mut data = |pk: &mut Packets, c: &mut Conn, t: i64, from_client: bool, inner: u64| {
+        let data = |pk: &mut Packets, c: &mut Conn, t: i64, from_client: bool, inner: u64| {
             let side = usize::from(!from_client);
             // The header and the first 16 bytes of ciphertext are captured
             // (a transport message is at least 32 bytes: tshark checks).
@@ -1023,23 +1275,8 @@ impl Generator {
             let padded = inner.div_ceil(16) * 16 + 16;
             c.udp(pk, t, from_client, &h, padded as u32);
         };
-        t += MS;
-        data(&mut pk, &mut c, t, true, 40 + self.rng.below(400));
-        t += rtt;
-        let size = self.download_size();
-        let rate = self.rng.log_uniform(2e6, 100e6) / 8.0;
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(MAX_SEGMENT as u64 - 64);
-            t += ((n as f64 / rate) * NS_PER_S as f64) as i64;
-            data(&mut pk, &mut c, t, false, n);
-            left -= n;
-            if left == 0 || self.rng.chance(0.5) {
-                t += MS / 10;
-                data(&mut pk, &mut c, t, true, 40);
-            }
-        }
         self.scratch = m;
+        self.tunnel_download(&mut pk, &mut c, t, rtt, data);
         self.launch(pk);
     }
 
@@ -1058,7 +1295,7 @@ impl Generator {
         let name: String = (0..len)
             .map(|_| (b'a' + self.rng.below(26) as u8) as char)
             .collect();
-        self.tls(&mut pk, sub, t, &format!("www.{name}.com"), relay);
+        self.tls(&mut pk, sub, t, &format!("www.{name}.com"), relay, false);
         self.launch(pk);
     }
 
@@ -1151,34 +1388,64 @@ impl Generator {
         self.rng.log_uniform(3_000.0, 4_000_000.0) as u64
     }
 
-    /// DNS, then TLS / QUIC / HTTP to `name`.
+    /// A lookup of `name` (answered with `ip`) the person's way: DNS over
+    /// HTTPS or plain DNS. Returns when the answer came.
+    fn lookup(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4]) -> i64 {
+        if self.subs[sub].traits.doh {
+            self.doh(pk, sub, t)
+        } else {
+            self.dns(pk, sub, t, name, ip)
+        }
+    }
+
+    /// Whether site `name` offers Encrypted Client Hello (a share
+    /// [`Population::ech_site_share`] of sites, fixed by the name and the seed).
+    fn offers_ech(&self, name: &str) -> bool {
+        let h = name
+            .bytes()
+            .fold(self.p.seed ^ 0xec4, |h, b| mix64(h ^ u64::from(b)));
+        ((h >> 11) as f64 / (1u64 << 53) as f64) < self.p.ech_site_share
+    }
+
+    /// DNS, then TLS / QUIC / HTTP to `name` (with ECH where both ends do it).
     fn visit(&mut self, sub: usize, t: i64, name: &str, ip: [u8; 4]) {
         let mut pk = self.alloc();
-        let t = if self.subs[sub].traits.doh {
-            self.doh(&mut pk, sub, t)
-        } else {
-            self.dns(&mut pk, sub, t, name, ip)
-        } + MS;
+        let t = self.lookup(&mut pk, sub, t, name, ip) + MS;
+        let ech = self.subs[sub].traits.ech && self.offers_ech(name);
         let r = self.rng.unit();
         if r < self.p.quic_share {
-            self.quic(&mut pk, sub, t, name, ip);
+            self.quic(&mut pk, sub, t, name, ip, ech);
         } else if r < self.p.quic_share + self.p.http_share {
             self.http(&mut pk, sub, t, name, ip);
         } else {
-            self.tls(&mut pk, sub, t, name, ip);
+            self.tls(&mut pk, sub, t, name, ip, ech);
         }
         self.launch(pk);
     }
 
-    /// The TCP and TLS 1.3 handshakes of a connection to `name`; returns
+    /// The TCP and TLS 1.3 handshakes of a connection to `name` (its
+    /// server name; `cloudflare-ech.com` in the clear with `ech`); returns
     /// when the client may send.
-    fn tls_hello(&mut self, c: &mut Conn, pk: &mut Packets, t: i64, name: &str, rtt: i64) -> i64 {
+    fn tls_hello(
+        &mut self,
+        c: &mut Conn,
+        pk: &mut Packets,
+        t: i64,
+        name: &str,
+        rtt: i64,
+        ech: bool,
+    ) -> i64 {
         let mut t = Self::handshake(c, pk, t, rtt);
         let seed = self.rng.u64();
         let mut m = std::mem::take(&mut self.scratch);
         m.clear();
+        let name = if ech { msg::ECH_PUBLIC_NAME } else { name };
         msg::tls_record(&mut m, msg::TLS_HANDSHAKE, |o| {
-            msg::client_hello(o, name, &["h2", "http/1.1"], seed)
+            if ech {
+                msg::client_hello_ech(o, name, &["h2", "http/1.1"], seed)
+            } else {
+                msg::client_hello(o, name, &["h2", "http/1.1"], seed)
+            }
         });
         c.tcp(pk, t, true, tcpf::ACK | tcpf::PSH, &m, 0);
         t += rtt;
@@ -1196,10 +1463,10 @@ impl Generator {
         t + MS / 2
     }
 
-    fn tls(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4]) {
+    fn tls(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4], ech: bool) {
         let mut c = self.conn(sub, ip, 443);
         let rtt = Self::rtt(ip);
-        let mut t = self.tls_hello(&mut c, pk, t, name, rtt);
+        let mut t = self.tls_hello(&mut c, pk, t, name, rtt, ech);
         // Client Finished and request: encrypted, not worth capturing.
         let req = 300 + self.rng.below(600) as u32;
         c.tcp(pk, t, true, tcpf::ACK | tcpf::PSH, &[], req);
@@ -1216,7 +1483,7 @@ impl Generator {
     fn doh(&mut self, pk: &mut Packets, sub: usize, t: i64) -> i64 {
         let mut c = self.conn(sub, DOH_RESOLVER, 443);
         let rtt = Self::rtt(DOH_RESOLVER);
-        let mut t = self.tls_hello(&mut c, pk, t, DOH_HOST, rtt);
+        let mut t = self.tls_hello(&mut c, pk, t, DOH_HOST, rtt, false);
         let q = 90 + self.rng.below(60) as u32;
         c.tcp(pk, t, true, tcpf::ACK | tcpf::PSH, &[], q);
         t += rtt;
@@ -1226,7 +1493,8 @@ impl Generator {
         t
     }
 
-    fn quic(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4]) {
+    fn quic(&mut self, pk: &mut Packets, sub: usize, t: i64, name: &str, ip: [u8; 4], ech: bool) {
+        let name = if ech { msg::ECH_PUBLIC_NAME } else { name };
         let mut c = self.conn(sub, ip, 443);
         let rtt = Self::rtt(ip);
         let seed = self.rng.u64();
@@ -1241,7 +1509,11 @@ impl Generator {
             crate::dissect::quic::parser::initial_keys(msg::QUIC_V1, &dcid, true),
         ) {
             hello.clear();
-            msg::client_hello(&mut hello, name, &["h3"], seed);
+            if ech {
+                msg::client_hello_ech(&mut hello, name, &["h3"], seed);
+            } else {
+                msg::client_hello(&mut hello, name, &["h3"], seed);
+            }
             let mut frames = Vec::with_capacity(hello.len() + 8);
             msg::quic_crypto_frame(&mut frames, &hello);
             m.clear();

@@ -46,12 +46,24 @@
 //!   newsletters under [`NEWSLETTER_DOMAIN`] in office hours, sessions a day
 //!   and list sizes log-normal across senders.
 //! - **hiding**: a share [`Population::vpn_share`] of people browse through a
-//!   WireGuard VPN (handshakes and transport messages to their provider's
-//!   server, no DNS, no server name), [`Population::tor_share`] through Tor
-//!   (TLS to their guard relay in 198.18.90.0/24 with a random server name),
-//!   and [`Population::doh_share`] look names up over DNS over HTTPS (TLS to
-//!   a public resolver; the sites' server names stay visible). Targets have
-//!   their own shares ([`Population::target_vpn_share`]...).
+//!   VPN to their provider's server in 198.18.80.0/24 — WireGuard
+//!   (handshakes and transport messages on UDP 51820), OpenVPN
+//!   ([`Population::openvpn_share`]: hard resets, a TLS handshake on the
+//!   control channel and P_DATA_V2 packets on UDP 1194) or IPsec
+//!   ([`Population::ipsec_share`]: IKE_SA_INIT on UDP 500, IKE_AUTH and ESP
+//!   in UDP 4500) — with no DNS and no server name;
+//!   [`Population::tor_share`] through Tor (TLS to their guard relay in
+//!   198.18.90.0/24 with a random server name); [`Population::private_relay_share`]
+//!   through iCloud Private Relay (a clear lookup of `mask.icloud.com`, then
+//!   QUIC to an Apple ingress in 198.18.100.0/24, nothing else). Independently,
+//!   [`Population::doh_share`] look names up over DNS over HTTPS (TLS to a
+//!   public resolver; the sites' server names stay visible);
+//!   [`Population::ech_share`] send Encrypted Client Hello to the sites that
+//!   offer it ([`Population::ech_site_share`], fixed by name): the server
+//!   name is `cloudflare-ech.com`, the DNS lookup still names the site; and
+//!   [`Population::e2e_call_share`] call over an end-to-end encrypted
+//!   messenger (TLS to `chat.signal.org` for the call's length) instead of
+//!   SIP. Targets have their own shares ([`Population::target_vpn_share`]...).
 //!
 //! The targets, on top of that (all rates are expectations of Poisson
 //! processes, so counts measured back from a capture scatter around them by
@@ -226,7 +238,7 @@ pub struct Label {
 pub const LABELS_HEADER: &str = "address,profile,role,system";
 
 /// The columns a generated labels file adds: each person's [`Traits`].
-pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts,vpn,tor,doh";
+pub const TRAITS_HEADER: &str = "activity,watch_visits_per_week,torrent_sessions_per_day,watched_torrent_share,night_business,bulk_sessions_per_day,bulk_rcpts,vpn,tor,doh,vpn_protocol,ech,private_relay,e2e_calls";
 
 /// The labels file beside a capture: `x.pcap` → `x.labels.csv`.
 pub fn labels_path(pcap: &Path) -> PathBuf {
@@ -307,7 +319,7 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
         match &l.traits {
             Some(t) => writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 t.activity,
                 t.watch_visits_per_week,
                 t.torrent_sessions_per_day,
@@ -315,11 +327,15 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
                 u8::from(t.night_business),
                 t.bulk_sessions_per_day,
                 t.bulk_rcpts,
-                u8::from(t.vpn),
+                u8::from(t.vpn.is_some()),
                 u8::from(t.tor),
-                u8::from(t.doh)
+                u8::from(t.doh),
+                t.vpn.map_or("", VpnProtocol::name),
+                u8::from(t.ech),
+                u8::from(t.private_relay),
+                u8::from(t.e2e_calls)
             )?,
-            None => writeln!(w, ",,,,,,,,,")?,
+            None => writeln!(w, ",,,,,,,,,,,,,")?,
         }
     }
     Ok(())
@@ -413,7 +429,12 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             return Err(bad(n, format!("a {role} needs a system")));
         }
         let traits = match f.get(4..) {
-            Some(t) if t.len() == 10 && t.iter().all(|c| !c.is_empty()) => {
+            // Ten columns before the evasion traits were added (they are then
+            // false), fourteen since; the VPN protocol is empty for non-users.
+            Some(t)
+                if (t.len() == 10 || t.len() == 14)
+                    && t.iter().enumerate().all(|(i, c)| i == 10 || !c.is_empty()) =>
+            {
                 let num = |i: usize| -> Result<f64, LabelError> {
                     t[i].parse()
                         .map_err(|_| bad(n, format!("`{}` is not a number", t[i])))
@@ -426,9 +447,19 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
                     night_business: num(4)? != 0.0,
                     bulk_sessions_per_day: num(5)?,
                     bulk_rcpts: num(6)? as u32,
-                    vpn: num(7)? != 0.0,
                     tor: num(8)? != 0.0,
                     doh: num(9)? != 0.0,
+                    // Files from before OpenVPN and IPsec were drawn: WireGuard.
+                    vpn: match (num(7)? != 0.0, t.get(10).copied().unwrap_or("")) {
+                        (false, _) => None,
+                        (true, "") => Some(VpnProtocol::WireGuard),
+                        (true, p) => Some(VpnProtocol::from_name(p).ok_or_else(|| {
+                            bad(n, format!("`{p}` is not wireguard, openvpn or ipsec"))
+                        })?),
+                    },
+                    ech: t.len() > 11 && num(11)? != 0.0,
+                    private_relay: t.len() > 12 && num(12)? != 0.0,
+                    e2e_calls: t.len() > 13 && num(13)? != 0.0,
                 })
             }
             _ => None,
@@ -600,8 +631,9 @@ pub struct Population {
     /// across senders, σ 1, at most [`MAX_RCPTS`]).
     pub newsletter_rcpts_per_message: u32,
 
-    /// Share of people whose browsing goes through a VPN (WireGuard to their
-    /// provider's server): no DNS query, no server name visible (default
+    /// Share of people whose browsing goes through a VPN (WireGuard, OpenVPN
+    /// or IPsec to their provider's server): no DNS query, no server name
+    /// visible (default
     /// 0.205: 20.5% of French internet users, DataReportal/GWI 2021,
     /// REALISM-FACTS §2).
     pub vpn_share: f64,
@@ -624,6 +656,38 @@ pub struct Population {
     pub doh_share: f64,
     /// The same among targets (default 0.05, as everyone: stated assumption).
     pub target_doh_share: f64,
+    /// Of VPN users, the share on OpenVPN (UDP 1194; default 0.4, stated
+    /// assumption: consumer VPN apps offer WireGuard, OpenVPN and IKEv2, and
+    /// no published split was found).
+    pub openvpn_share: f64,
+    /// Of VPN users, the share on IPsec (IKEv2 on UDP 500, then ESP in UDP
+    /// 4500; default 0.2, stated assumption). The rest use WireGuard.
+    pub ipsec_share: f64,
+    /// Share of people whose browser sends Encrypted Client Hello to sites
+    /// that offer it: the server name a box sees is the provider's
+    /// `cloudflare-ech.com` (default 0.6, stated assumption: ECH is on by
+    /// default in Chrome from 117 and in Firefox; REALISM-FACTS §2, "ECH").
+    pub ech_share: f64,
+    /// The same among targets (default 0.6, as everyone: stated assumption).
+    pub target_ech_share: f64,
+    /// Share of sites that offer ECH, behind a fronting provider (default 0.2,
+    /// stated assumption: Cloudflare, which turned ECH on for all its sites,
+    /// fronts about one site in five; REALISM-FACTS §2 says ≈70% of apex
+    /// domains *with HTTPS records*). Which sites is fixed by their name.
+    pub ech_site_share: f64,
+    /// Share of people whose browsing goes through iCloud Private Relay (a
+    /// clear DNS lookup and QUIC to `mask.icloud.com`, nothing else; default
+    /// 0.003: "permille range" of traffic, DENOG15, REALISM-FACTS §2).
+    pub private_relay_share: f64,
+    /// The same among targets (default 0.003, as everyone: stated assumption).
+    pub target_private_relay_share: f64,
+    /// Share of people who call over an end-to-end encrypted messenger instead
+    /// of the operator's SIP service: TLS to the messenger's server, no SIP
+    /// (default 0.5, stated assumption; REALISM-FACTS §2 lists E2EE among
+    /// targets' tradecraft, without a share for anyone).
+    pub e2e_call_share: f64,
+    /// The same among targets (default 0.5, as everyone: stated assumption).
+    pub target_e2e_call_share: f64,
 }
 
 impl Default for Population {
@@ -673,6 +737,15 @@ impl Default for Population {
             target_tor_share: 0.003,
             doh_share: 0.05,
             target_doh_share: 0.05,
+            openvpn_share: 0.4,
+            ipsec_share: 0.2,
+            ech_share: 0.6,
+            target_ech_share: 0.6,
+            ech_site_share: 0.2,
+            private_relay_share: 0.003,
+            target_private_relay_share: 0.003,
+            e2e_call_share: 0.5,
+            target_e2e_call_share: 0.5,
         }
     }
 }
@@ -697,12 +770,50 @@ pub struct Traits {
     pub bulk_sessions_per_day: f64,
     /// Recipients per bulk message.
     pub bulk_rcpts: u32,
-    /// Their browsing goes through a VPN.
-    pub vpn: bool,
+    /// Their browsing goes through a VPN, and which.
+    pub vpn: Option<VpnProtocol>,
     /// Their browsing goes through Tor (instead of a VPN, if both were drawn).
     pub tor: bool,
     /// Their lookups go over DNS over HTTPS.
     pub doh: bool,
+    /// Their browser sends Encrypted Client Hello where a site offers it.
+    pub ech: bool,
+    /// Their browsing goes through iCloud Private Relay (unless Tor or a VPN).
+    pub private_relay: bool,
+    /// They call over an end-to-end encrypted messenger, not SIP.
+    pub e2e_calls: bool,
+}
+
+/// The VPN protocol a VPN user's app speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VpnProtocol {
+    /// WireGuard over UDP 51820.
+    WireGuard,
+    /// OpenVPN over UDP 1194.
+    OpenVpn,
+    /// IKEv2 over UDP 500, then IKE and ESP in UDP 4500 (NAT traversal).
+    Ipsec,
+}
+
+impl VpnProtocol {
+    /// Its name in the labels file, as a rule's record kind names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            VpnProtocol::WireGuard => "wireguard",
+            VpnProtocol::OpenVpn => "openvpn",
+            VpnProtocol::Ipsec => "ipsec",
+        }
+    }
+    /// The protocol a name gives.
+    pub fn from_name(s: &str) -> Option<VpnProtocol> {
+        [
+            VpnProtocol::WireGuard,
+            VpnProtocol::OpenVpn,
+            VpnProtocol::Ipsec,
+        ]
+        .into_iter()
+        .find(|p| p.name() == s)
+    }
 }
 
 /// Most recipients per message (SMTP servers commonly refuse more than 100).
@@ -839,11 +950,35 @@ impl Population {
                 self.newsletter_sessions_per_day,
                 100_000.0,
             ),
+            ("vpn_share", self.vpn_share, 1.0),
+            ("target_vpn_share", self.target_vpn_share, 1.0),
+            ("tor_share", self.tor_share, 1.0),
+            ("target_tor_share", self.target_tor_share, 1.0),
+            ("doh_share", self.doh_share, 1.0),
+            ("target_doh_share", self.target_doh_share, 1.0),
+            ("openvpn_share", self.openvpn_share, 1.0),
+            ("ipsec_share", self.ipsec_share, 1.0),
+            ("ech_share", self.ech_share, 1.0),
+            ("target_ech_share", self.target_ech_share, 1.0),
+            ("ech_site_share", self.ech_site_share, 1.0),
+            ("private_relay_share", self.private_relay_share, 1.0),
+            (
+                "target_private_relay_share",
+                self.target_private_relay_share,
+                1.0,
+            ),
+            ("e2e_call_share", self.e2e_call_share, 1.0),
+            ("target_e2e_call_share", self.target_e2e_call_share, 1.0),
         ];
         for &(name, v, max) in rates {
             if !(v.is_finite() && (0.0..=max).contains(&v)) {
                 return Err(format!("{name} must be between 0 and {max} (got {v})"));
             }
+        }
+        if self.openvpn_share + self.ipsec_share > 1.0 {
+            return Err(
+                "openvpn_share + ipsec_share must not exceed 1 (the rest use WireGuard)".into(),
+            );
         }
         if self.quic_share + self.http_share > 1.0 {
             return Err("quic_share + http_share must not exceed 1".into());

@@ -89,9 +89,28 @@ const HANDSHAKE: u8 = 22;
 //       opaque legacy_compression_methods<1..2^8-1>;
 //       Extension extensions<8..2^16-1>;
 //   } ClientHello;
-/// A ClientHello handshake message (no record header) naming `sni`, offering
-/// `alpn`; random fields from `seed`.
+/// A ClientHello handshake message (no record header) naming `sni` (no
+/// server_name extension when empty), offering `alpn`; random fields from
+/// `seed`.
 pub fn client_hello(out: &mut Vec<u8>, sni: &str, alpn: &[&str], seed: u64) {
+    hello(out, sni, alpn, seed, false)
+}
+
+/// The cloudflare-ech.com-style public name a fronting provider gives every
+/// site it serves with Encrypted Client Hello (REALISM-FACTS §2, "ECH").
+pub const ECH_PUBLIC_NAME: &str = "cloudflare-ech.com";
+
+// draft-ietf-tls-esni-22 §5: extension encrypted_client_hello (0xfe0d) in the
+// outer ClientHello = type outer(0), HpkeSymmetricCipherSuite (kdf, aead),
+// config_id, enc<0..2^16-1>, payload<1..2^16-1> (the inner ClientHello,
+// encrypted, with its tag).
+/// An outer ClientHello with Encrypted Client Hello: `public_name` in the
+/// clear, the real server name only inside the encrypted payload.
+pub fn client_hello_ech(out: &mut Vec<u8>, public_name: &str, alpn: &[&str], seed: u64) {
+    hello(out, public_name, alpn, seed, true)
+}
+
+fn hello(out: &mut Vec<u8>, sni: &str, alpn: &[&str], seed: u64, ech: bool) {
     const SUITES: [u16; 9] = [
         0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
     ];
@@ -109,13 +128,15 @@ pub fn client_hello(out: &mut Vec<u8>, sni: &str, alpn: &[&str], seed: u64) {
     let ext_at = out.len();
     out.extend_from_slice(&[0, 0]);
     // server_name (0): list of one host_name.
-    let host = sni.as_bytes();
-    out.extend_from_slice(&[0, 0]);
-    put_u16(out, host.len() + 5);
-    put_u16(out, host.len() + 3);
-    out.push(0);
-    put_u16(out, host.len());
-    out.extend_from_slice(host);
+    if !sni.is_empty() {
+        let host = sni.as_bytes();
+        out.extend_from_slice(&[0, 0]);
+        put_u16(out, host.len() + 5);
+        put_u16(out, host.len() + 3);
+        out.push(0);
+        put_u16(out, host.len());
+        out.extend_from_slice(host);
+    }
     // supported_groups (10): x25519, secp256r1, secp384r1.
     out.extend_from_slice(&[0, 10, 0, 8, 0, 6, 0, 0x1d, 0, 0x17, 0, 0x18]);
     // ec_point_formats (11): uncompressed.
@@ -142,6 +163,18 @@ pub fn client_hello(out: &mut Vec<u8>, sni: &str, alpn: &[&str], seed: u64) {
     // key_share (51): one x25519 share.
     out.extend_from_slice(&[0, 51, 0, 38, 0, 36, 0, 0x1d, 0, 32]);
     noise(out, seed ^ 2, 32);
+    if ech {
+        // HKDF-SHA256 (1), AES-128-GCM (1), an X25519 enc, and an inner
+        // ClientHello of about the outer's size with its 16-byte tag.
+        out.extend_from_slice(&[0xfe, 0x0d]);
+        let at = out.len();
+        out.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, (seed >> 56) as u8, 0, 32]);
+        noise(out, seed ^ 6, 32);
+        let payload = 176 + (seed % 4) as usize * 32;
+        put_u16(out, payload);
+        noise(out, seed ^ 7, payload);
+        patch_u16(out, at);
+    }
     patch_u16(out, ext_at);
     patch_u24(out, len_at);
 }
@@ -256,6 +289,160 @@ pub fn quic_crypto_frame(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(&[0x06, 0x00]);
     out.extend_from_slice(&(0x4000 | data.len() as u16).to_be_bytes());
     out.extend_from_slice(data);
+}
+
+/// OpenVPN opcodes (openvpn's `ssl_pkt.h`; the high five bits of the first
+/// byte, key id in the low three).
+pub mod openvpn {
+    /// P_CONTROL_V1: a TLS record on the control channel.
+    pub const CONTROL_V1: u8 = 4;
+    /// P_ACK_V1.
+    pub const ACK_V1: u8 = 5;
+    /// P_CONTROL_HARD_RESET_CLIENT_V2: a client opens a session.
+    pub const HARD_RESET_CLIENT_V2: u8 = 7;
+    /// P_CONTROL_HARD_RESET_SERVER_V2.
+    pub const HARD_RESET_SERVER_V2: u8 = 8;
+    /// P_DATA_V2: tunnelled data with a 24-bit peer id.
+    pub const DATA_V2: u8 = 9;
+}
+
+// OpenVPN's control packet (no tls-auth): opcode|key_id (1), session_id (8),
+// ack count (1), acked packet ids (4 each) and the peer's session id (8) if
+// any, then, except in P_ACK_V1, the packet's own id (4) and its payload.
+/// An OpenVPN control-channel packet over UDP.
+pub fn openvpn_control(
+    out: &mut Vec<u8>,
+    opcode: u8,
+    session: u64,
+    ack: Option<(u32, u64)>,
+    packet_id: u32,
+    payload: &[u8],
+) {
+    out.push(opcode << 3);
+    out.extend_from_slice(&session.to_be_bytes());
+    match ack {
+        Some((id, peer)) => {
+            out.push(1);
+            out.extend_from_slice(&id.to_be_bytes());
+            out.extend_from_slice(&peer.to_be_bytes());
+        }
+        None => out.push(0),
+    }
+    if opcode != openvpn::ACK_V1 {
+        out.extend_from_slice(&packet_id.to_be_bytes());
+        out.extend_from_slice(payload);
+    }
+}
+
+// P_DATA_V2 with an AEAD cipher: opcode|key_id (1), peer_id (3), packet id
+// (4), tag (16), ciphertext.
+/// The captured head of an OpenVPN data packet (the ciphertext is cut).
+pub fn openvpn_data(out: &mut Vec<u8>, peer_id: u32, packet_id: u32, seed: u64) {
+    out.push(openvpn::DATA_V2 << 3);
+    out.extend_from_slice(&peer_id.to_be_bytes()[1..]);
+    out.extend_from_slice(&packet_id.to_be_bytes());
+    noise(out, seed, 16);
+}
+
+/// IKEv2 exchange types (RFC 7296 §3.1).
+pub mod ike {
+    /// IKE_SA_INIT.
+    pub const SA_INIT: u8 = 34;
+    /// IKE_AUTH.
+    pub const AUTH: u8 = 35;
+    /// The Initiator flag.
+    pub const INITIATOR: u8 = 0x08;
+    /// The Response flag.
+    pub const RESPONSE: u8 = 0x20;
+}
+
+// RFC 7296 §3.1 header: SPIi (8), SPIr (8), next payload, version 2.0,
+// exchange type, flags, message id (4), length (4). §3.2 generic payload
+// header: next payload, critical bit, length (2). §3.3 SA payload with one
+// proposal (IKE, no SPI) of three transforms: ENCR_AES_GCM_16 (20) with a
+// 256-bit key-length attribute, PRF_HMAC_SHA2_256 (5), DH group 31
+// (Curve25519); §3.4 KE; §3.9 Nonce; §3.10 the two NAT_DETECTION notifies
+// (16388, 16389) with SHA-1 digests.
+/// An IKE_SA_INIT request (`spi_r` = 0) or response.
+pub fn ike_sa_init(out: &mut Vec<u8>, spi_i: u64, spi_r: u64, seed: u64) {
+    let start = out.len();
+    out.extend_from_slice(&spi_i.to_be_bytes());
+    out.extend_from_slice(&spi_r.to_be_bytes());
+    let flags = if spi_r == 0 {
+        ike::INITIATOR
+    } else {
+        ike::RESPONSE
+    };
+    out.extend_from_slice(&[33, 0x20, ike::SA_INIT, flags, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // SA: one proposal, three transforms.
+    let transforms: [&[u8]; 3] = [
+        &[3, 0, 0, 12, 1, 0, 0, 20, 0x80, 0x0e, 1, 0],
+        &[3, 0, 0, 8, 2, 0, 0, 5],
+        &[0, 0, 0, 8, 4, 0, 0, 31],
+    ];
+    let t_len: usize = transforms.iter().map(|t| t.len()).sum();
+    out.extend_from_slice(&[34, 0]);
+    put_u16(out, 4 + 8 + t_len);
+    out.extend_from_slice(&[0, 0]);
+    put_u16(out, 8 + t_len);
+    out.extend_from_slice(&[1, 1, 0, 3]);
+    for t in transforms {
+        out.extend_from_slice(t);
+    }
+    // KE: group 31, 32 bytes.
+    out.extend_from_slice(&[40, 0, 0, 40, 0, 31, 0, 0]);
+    noise(out, seed ^ 1, 32);
+    // Nonce: 32 bytes.
+    out.extend_from_slice(&[41, 0, 0, 36]);
+    noise(out, seed ^ 2, 32);
+    // NAT_DETECTION_SOURCE_IP, NAT_DETECTION_DESTINATION_IP.
+    for (next, kind, s) in [(41u8, 16388u16, 3u64), (0, 16389, 4)] {
+        out.extend_from_slice(&[next, 0, 0, 28, 0, 0]);
+        out.extend_from_slice(&kind.to_be_bytes());
+        noise(out, seed ^ s, 20);
+    }
+    let n = (out.len() - start) as u32;
+    out[start + 24..start + 28].copy_from_slice(&n.to_be_bytes());
+}
+
+// RFC 3948 §2.2: IKE on port 4500 starts with a four-byte zero "non-ESP
+// marker". RFC 7296 §3.14: the Encrypted and Authenticated payload (46),
+// whose first inner payload here is IDi (35): IV (8, AES-GCM), ciphertext,
+// ICV (16).
+/// An IKE_AUTH message (message id 1) as sent on UDP 4500 after NAT-T, with
+/// `inner` bytes of encrypted payloads.
+pub fn ike_auth(
+    out: &mut Vec<u8>,
+    spi_i: u64,
+    spi_r: u64,
+    response: bool,
+    inner: usize,
+    seed: u64,
+) {
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    let start = out.len();
+    out.extend_from_slice(&spi_i.to_be_bytes());
+    out.extend_from_slice(&spi_r.to_be_bytes());
+    let flags = if response {
+        ike::RESPONSE
+    } else {
+        ike::INITIATOR
+    };
+    out.extend_from_slice(&[46, 0x20, ike::AUTH, flags, 0, 0, 0, 1, 0, 0, 0, 0]);
+    out.extend_from_slice(&[35, 0]);
+    put_u16(out, 4 + 8 + inner + 16);
+    noise(out, seed, 8 + inner + 16);
+    let n = (out.len() - start) as u32;
+    out[start + 24..start + 28].copy_from_slice(&n.to_be_bytes());
+}
+
+// RFC 4303 §2: SPI (4, never 0 — 0 is RFC 3948's non-ESP marker), sequence
+// number (4), then IV and ciphertext.
+/// The captured head of an ESP packet in UDP (the ciphertext is cut).
+pub fn esp(out: &mut Vec<u8>, spi: u32, seq: u32, seed: u64) {
+    out.extend_from_slice(&spi.max(256).to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    noise(out, seed, 8);
 }
 
 /// The BitTorrent protocol string, with its length prefix (BEP 3).

@@ -271,7 +271,7 @@ fn behaviour_matches_each_persons_drawn_traits() {
     // tunnel, a DoH user's lookups are encrypted.
     let clear = |a: &IpAddr| {
         let t = traits(a);
-        !(t.vpn || t.tor || t.doh)
+        !(t.vpn.is_some() || t.tor || t.doh)
     };
     let drawn = |set: &BTreeSet<IpAddr>| -> f64 {
         set.iter()
@@ -818,13 +818,40 @@ fn tshark_reads_the_sample_without_malformed_packets() {
         .unwrap();
     let n = String::from_utf8_lossy(&o.stdout).lines().count();
     assert!(n > 100, "tshark dissected only {n} packets of interest");
-    // The VPN users' tunnels are WireGuard to tshark: handshakes and data.
-    let o = Command::new("tshark")
-        .args(["-n", "-r"])
-        .arg(&path)
-        .args(["-Y", "wg.type == 1 || wg.type == 2 || wg.type == 4"])
-        .output()
-        .unwrap();
-    let n = String::from_utf8_lossy(&o.stdout).lines().count();
-    assert!(n > 100, "tshark saw {n} WireGuard messages");
+    // What the people who hide put on the wire is, to tshark, what it
+    // claims to be: each VPN protocol's handshake and data, the Private
+    // Relay's QUIC, ECH's outer ClientHello, the messenger's TLS.
+    let count = |filter: &str| {
+        let o = Command::new("tshark")
+            .args(["-n", "-r"])
+            .arg(&path)
+            .args(["-Y", filter])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).lines().count()
+    };
+    for (filter, at_least) in [
+        ("wg.type == 1 || wg.type == 2 || wg.type == 4", 100),
+        ("openvpn.opcode == 7", 3),
+        ("openvpn.opcode == 9", 30),
+        ("openvpn && tls.handshake.type == 1", 3),
+        ("isakmp.exchangetype == 34", 4),
+        ("udpencap && isakmp.exchangetype == 35", 4),
+        ("esp.spi", 30),
+        (
+            "quic && tls.handshake.extensions_server_name == \"mask.icloud.com\"",
+            3,
+        ),
+        (
+            "tls.handshake.extension.type == 0xfe0d && tls.handshake.extensions_server_name == \"cloudflare-ech.com\"",
+            5,
+        ),
+        (
+            "tls.handshake.extensions_server_name == \"chat.signal.org\"",
+            10,
+        ),
+    ] {
+        let n = count(filter);
+        assert!(n >= at_least, "tshark saw {n} packets of `{filter}`");
+    }
 }

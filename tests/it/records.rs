@@ -341,3 +341,44 @@ fn every_field_a_record_writes_is_a_column_in_order() {
     }
     assert!(checked > 3000, "{checked} records checked");
 }
+
+/// The three VPN families a box could flag ("uses a VPN"), each on real
+/// captures, with tshark 4.0's counts: `openvpn.opcode` 9 per direction
+/// (543 and 301 data packets; 100 control packets) over UDP, and 13 and 7
+/// over TCP with its length-prefixed frames; IKEv2's `isakmp` messages
+/// (4) on UDP 500; WireGuard's `wg.type` (2 initiations, 2 responses, 48
+/// transport messages) over three flows.
+#[test]
+fn vpn_tunnels_are_records_of_their_kind() {
+    let r = &records("ndpi/openvpn_nohmac.pcapng", "openvpn");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["client_resets"], 1);
+    assert_eq!(r[0]["control"], 100);
+    assert_eq!(r[0]["orig_data"], 543);
+    assert_eq!(r[0]["resp_data"], 301);
+    assert_eq!(r[0]["session_id"], "39fded2daa10a437");
+    let r = &records("ndpi/openvpn_nohmac_tcp.pcapng", "openvpn");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["proto"], "tcp");
+    assert_eq!(
+        (r[0]["orig_data"].as_u64(), r[0]["resp_data"].as_u64()),
+        (Some(13), Some(7))
+    );
+    let r = &records("ndpi/esp.pcapng", "ipsec");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["ike_version"], 2);
+    assert_eq!(r[0]["ike_messages"], 4);
+    assert_eq!(r[0]["initiator_spi"], "05ac0f4d122013f4");
+    assert_eq!(r[0]["nat_t"], false);
+    let wg = &records("ndpi/wireguard.pcap", "wireguard");
+    let sum = |f: &str| wg.iter().map(|r| r[f].as_u64().unwrap()).sum::<u64>();
+    assert_eq!((sum("initiations"), sum("responses")), (2, 2));
+    assert_eq!(sum("orig_data") + sum("resp_data"), 48);
+    // No other dissector claims these flows.
+    for (capture, proto) in [
+        ("ndpi/openvpn_nohmac.pcapng", "tls"),
+        ("ndpi/esp.pcapng", "dns"),
+    ] {
+        assert!(records(capture, proto).is_empty(), "{capture}: {proto}");
+    }
+}
