@@ -22,6 +22,7 @@ pub mod decode;
 pub mod dissect;
 pub mod flow;
 pub mod generate;
+pub mod identity;
 pub mod measure;
 pub mod observation;
 pub mod output;
