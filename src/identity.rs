@@ -61,6 +61,32 @@ pub fn log_path(pcap: &Path) -> PathBuf {
     pcap.with_file_name(format!("{stem}.attribution.csv"))
 }
 
+/// The attribution log beside a labels file: `x.labels.csv` →
+/// `x.attribution.csv` (any other name gets `.attribution.csv` appended).
+pub fn log_beside_labels(labels: &Path) -> PathBuf {
+    let name = labels
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.strip_suffix(".labels.csv") {
+        Some(stem) => labels.with_file_name(format!("{stem}.attribution.csv")),
+        None => labels.with_file_name(format!("{name}.attribution.csv")),
+    }
+}
+
+/// Whether `path` starts with the log's header (an earlier output to replace).
+pub fn is_log_file(path: &Path) -> bool {
+    use std::io::{BufRead, Read};
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    std::io::BufReader::new(f.take(256))
+        .read_line(&mut first)
+        .is_ok()
+        && first.trim_end() == HEADER
+}
+
 /// What the ISP's log answers when asked who held an address.
 #[derive(Clone, Debug, Default)]
 pub struct AttributionLog {

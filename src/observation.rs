@@ -27,6 +27,8 @@ pub struct Observation {
     /// The monitored subscriber concerned, if either end is one (the originator
     /// when both are).
     pub subscriber: Option<Addr>,
+    /// The subscriber's port (0 without a subscriber, or for ICMP).
+    pub subscriber_port: u16,
     /// The other end.
     pub peer: Addr,
     /// The other end's port.
@@ -130,30 +132,30 @@ impl Observation {
     }
 }
 
-/// The subscriber of a flow and its other end.
+/// The subscriber of a flow and its port, and its other end and its port.
 fn sides(
     subs: &Subscribers,
     orig: Addr,
     orig_p: u16,
     resp: Addr,
     resp_p: u16,
-) -> (Option<Addr>, Addr, u16) {
+) -> (Option<Addr>, u16, Addr, u16) {
     if subs.contains(&orig) {
-        (Some(orig), resp, resp_p)
+        (Some(orig), orig_p, resp, resp_p)
     } else if subs.contains(&resp) {
-        (Some(resp), orig, orig_p)
+        (Some(resp), resp_p, orig, orig_p)
     } else {
-        (None, resp, resp_p)
+        (None, 0, resp, resp_p)
     }
 }
 
 impl Observation {
     /// The observation of a flow record.
     pub fn of_flow(r: &FlowRecord) -> Observation {
-        let (subscriber, peer, peer_port) = match r.subscriber {
-            Some(s) if s == r.resp_h && s != r.orig_h => (Some(s), r.orig_h, r.orig_p),
-            Some(s) => (Some(s), r.resp_h, r.resp_p),
-            None => (None, r.resp_h, r.resp_p),
+        let (subscriber, subscriber_port, peer, peer_port) = match r.subscriber {
+            Some(s) if s == r.resp_h && s != r.orig_h => (Some(s), r.resp_p, r.orig_h, r.orig_p),
+            Some(s) => (Some(s), r.orig_p, r.resp_h, r.resp_p),
+            None => (None, 0, r.resp_h, r.resp_p),
         };
         Observation {
             // The record's `ts`, which keeps the microsecond.
@@ -161,6 +163,7 @@ impl Observation {
             flow_id: r.flow_id,
             seq: 0,
             subscriber,
+            subscriber_port,
             peer,
             peer_port,
             proto: r.proto.0,
@@ -190,13 +193,15 @@ impl Observation {
             return None;
         }
         let e = &r.ends;
-        let (subscriber, peer, peer_port) = sides(subs, e.orig_h, e.orig_p, e.resp_h, e.resp_p);
+        let (subscriber, subscriber_port, peer, peer_port) =
+            sides(subs, e.orig_h, e.orig_p, e.resp_h, e.resp_p);
         let record_bytes = written.unwrap_or_else(|| r.json_len() + 1) as u32;
         Some(Observation {
             ts_ns: r.ts_ns,
             flow_id: r.flow_id,
             seq: r.seq + 1,
             subscriber,
+            subscriber_port,
             peer,
             peer_port,
             proto: e.proto,

@@ -80,6 +80,11 @@ pub struct Source {
     /// private ranges.
     #[serde(default)]
     pub subscribers: Option<Vec<Net>>,
+    /// The ISP's attribution log (`address,port_lo,port_hi,from,to,line`,
+    /// [`crate::identity`]): identifications go through it. Default: the
+    /// generator's own, or `<labels>.attribution.csv` beside the labels file.
+    #[serde(default)]
+    pub attribution: Option<PathBuf>,
 }
 
 /// The simulated clock for real captures.
@@ -337,8 +342,21 @@ pub struct BoxSpec {
     /// The box's own policy keys.
     #[serde(default)]
     pub policy: PolicyOverride,
+    /// Whether the ISP's log answers with the source port an alert saw (on a
+    /// shared address it then names one line; without it, every line on the
+    /// address). Default true: logged since 1 January 2022 in France.
+    #[serde(default = "default_true")]
+    pub ports_logged: bool,
+    /// What is done when the log names several lines: `refuse` (identify no
+    /// one, the default: an ISP cannot answer), `all`, or `one` (a guess).
+    #[serde(default)]
+    pub ambiguous: crate::identity::Ambiguity,
     /// Behaviour rules.
     pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_vantage() -> String {
@@ -796,6 +814,9 @@ impl Scenario {
             *c = base.join(&*c);
         }
         if let Some(l) = &mut s.source.labels {
+            *l = base.join(&*l);
+        }
+        if let Some(l) = &mut s.source.attribution {
             *l = base.join(&*l);
         }
         // The top of the file, for checks that are not tied to one key.

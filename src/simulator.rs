@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ use crate::capture::{self, CaptureReader, InputSpec, MergedSource, clock};
 use crate::decode::Addr;
 use crate::flow::Subscribers;
 use crate::generate::{self, Generator, Label, Role};
+use crate::identity::{self, AttributionLog};
 use crate::measure::{self, Confusion, Estimate, ExtrapolationCi, Snr};
 use crate::observation::Observation;
 use crate::output::write_atomically;
@@ -265,6 +267,14 @@ pub struct BoxReport {
     pub identified_bytes: u64,
     /// Destructions of identified data.
     pub destructions: u64,
+    /// How the identifications went through the ISP's attribution log
+    /// (present when the run has one): right line, wrong lines,
+    /// unattributable, people affected.
+    pub attribution: Option<crate::identity::Attribution>,
+    /// What precision and recall count: `lines` when people share lines (a
+    /// flagged line is one whose traffic raised an alert, a target's line one
+    /// a target lives on), else people (empty in older reports).
+    pub judged_on: Cow<'static, str>,
     /// Whole run against the ground truth.
     pub judged: Option<Judged>,
     /// The measured rates applied to the reference population.
@@ -356,6 +366,8 @@ fn unnamed_inputs(summary: &Summary) -> Summary {
 struct WindowAcc {
     inspected: Volume,
     subscribers: HashSet<Addr>,
+    /// With an attribution log: the lines whose traffic raised the alerts.
+    flagged_lines: HashSet<u32>,
     retained: Retained,
     target_bytes: u64,
     alerts: u64,
@@ -376,6 +388,7 @@ struct BoxRun {
     identified: HashSet<Addr>,
     identified_bytes: u64,
     destructions: u64,
+    attribution: crate::identity::Attribution,
     /// Day by day, keyed by days since the epoch.
     days: BTreeMap<i64, Day>,
 }
@@ -398,6 +411,11 @@ struct Sim<'a> {
     pseudo: Pseudonymizer,
     truth: HashMap<Addr, (Role, Option<generate::System>)>,
     has_truth: bool,
+    /// The ISP's attribution log, and the people on each of its lines.
+    isp_log: Option<(Arc<AttributionLog>, HashMap<u32, u64>)>,
+    /// Each line's strongest role (a target wins), with a log and labels that
+    /// name lines: precision and recall then count lines, not addresses.
+    line_roles: HashMap<u32, (Role, Option<generate::System>)>,
     alerts: Vec<serde_json::Value>,
     destructions: Vec<(String, u64)>,
     scenario: &'a Scenario,
@@ -431,6 +449,32 @@ impl Sim<'_> {
         match self.truth.get(a) {
             Some((Role::Target, s)) => system.is_none() || *s == system,
             _ => false,
+        }
+    }
+
+    fn is_target_line(&self, b: usize, line: u32) -> bool {
+        let system = self.boxes[b].spec.system;
+        match self.line_roles.get(&line) {
+            Some((Role::Target, s)) => system.is_none() || *s == system,
+            _ => false,
+        }
+    }
+
+    /// The lines whose traffic an observation is (with a log): the one holding
+    /// its address and port then, or, if the log has no such row, every line
+    /// that ever held the address.
+    fn sending_lines(&self, sub: Addr, port: u16, t: i64) -> Vec<u32> {
+        let Some((log, _)) = &self.isp_log else {
+            return Vec::new();
+        };
+        let sent = log.lines_at(sub.ip(), Some(port), t);
+        if sent.is_empty() {
+            let mut ever: Vec<u32> = log.lines_ever(sub.ip()).collect();
+            ever.sort_unstable();
+            ever.dedup();
+            ever
+        } else {
+            sent
         }
     }
 
@@ -617,9 +661,17 @@ impl Sim<'_> {
             if !bx.cooldown.admit(sub, window_idx, o.ts_ns) {
                 continue;
             }
+            let sent = self.sending_lines(sub, o.subscriber_port, o.ts_ns);
+            let is_target = if !self.line_roles.is_empty() {
+                sent.iter().any(|&l| self.is_target_line(b, l))
+            } else {
+                self.is_target(b, &sub)
+            };
+            let bx = &mut self.boxes[b];
             let acc = bx.windows.last_mut().expect("window");
             acc.alerts += 1;
             acc.flagged.insert(sub);
+            acc.flagged_lines.extend(&sent);
             let windex = bx.warrant.current().map(|w| w.index);
             let pseudonym = self.pseudo.pseudonym(&sub);
             let truth = self.truth.get(&sub).map(|(r, _)| *r);
@@ -637,7 +689,6 @@ impl Sim<'_> {
                 "distinct": trip.distinct,
                 "identified": identify,
             });
-            let is_target = self.is_target(b, &sub);
             if self.has_truth {
                 alert["truth"] = json!(truth.map(|r| r.name()).unwrap_or("ordinary"));
                 alert["target"] = json!(is_target);
@@ -656,6 +707,23 @@ impl Sim<'_> {
             }
             self.alerts.push(alert);
             if identify {
+                if let Some((log, people)) = &self.isp_log {
+                    // The request to the ISP: the address (and the port, if
+                    // it logs them) at the alert's time; the line that really
+                    // sent it is the one holding that port.
+                    let spec = &self.boxes[b].spec;
+                    let port = o.subscriber_port;
+                    let addr = sub.ip();
+                    let named = log.lines_at(addr, spec.ports_logged.then_some(port), o.ts_ns);
+                    let truth = (sent.len() == 1).then(|| sent[0]);
+                    let policy = spec.ambiguous;
+                    let lines = self.boxes[b].attribution.request(&named, policy, truth, |l| {
+                        people.get(&l).copied().unwrap_or(1)
+                    });
+                    if let Some(a) = self.alerts.last_mut() {
+                        a["lines"] = json!(lines.len());
+                    }
+                }
                 let bx = &mut self.boxes[b];
                 bx.identified.insert(sub);
                 // What the box still holds about them (purged buckets are gone).
@@ -685,10 +753,10 @@ impl Sim<'_> {
 
 // ---------------------------------------------------------------------------
 
-fn judge(
-    universe: &HashSet<Addr>,
-    flagged: &HashSet<Addr>,
-    is_target: impl Fn(&Addr) -> bool,
+fn judge<T: Eq + std::hash::Hash>(
+    universe: &HashSet<T>,
+    flagged: &HashSet<T>,
+    is_target: impl Fn(&T) -> bool,
 ) -> Judged {
     let mut c = Confusion::default();
     for a in universe {
@@ -753,6 +821,7 @@ pub struct Traffic {
     end_ns: i64,
     labels: Vec<Label>,
     truth_source: Option<String>,
+    attribution: Option<Arc<AttributionLog>>,
     generated_only: bool,
     /// Observations the boxes were offered (every lap).
     observations: u64,
@@ -762,6 +831,7 @@ pub struct Traffic {
 struct Plan {
     labels: Vec<Label>,
     truth_source: Option<String>,
+    attribution: Option<Arc<AttributionLog>>,
     /// The generated population's calendar.
     span: Option<(i64, i64)>,
     cfg: pipeline::Config,
@@ -771,6 +841,7 @@ struct Plan {
 fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
     let mut labels = Vec::new();
     let mut truth_source = None;
+    let mut attribution = None;
     let mut span: Option<(i64, i64)> = None;
     let mut subscribers = s
         .source
@@ -781,6 +852,7 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         let g = Generator::new(pop).map_err(|e| SimError::Generate(e.to_string()))?;
         labels.extend_from_slice(g.labels());
         truth_source = Some("generated".to_string());
+        attribution = Some(g.attribution());
         span = Some((g.start_ns(), g.end_ns()));
         if subscribers.is_none() {
             let net = pop
@@ -801,6 +873,17 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         labels.extend(generate::read_labels(l).map_err(|e| SimError::Labels(e.to_string()))?);
         truth_source = Some(l.display().to_string());
     }
+    let log_file = s.source.attribution.clone().or_else(|| {
+        labels_file
+            .as_ref()
+            .map(|l| identity::log_beside_labels(l))
+            .filter(|p| p.is_file())
+    });
+    if let Some(f) = &log_file {
+        let rows = identity::read_log(f).map_err(|e| SimError::Labels(e.to_string()))?;
+        attribution.get_or_insert_with(Vec::new).extend(rows);
+    }
+    let attribution = attribution.map(|rows| Arc::new(AttributionLog::new(rows)));
     // A call's UDP flow is silent between ACK and BYE: follow calls (and their
     // durations) through an hour of silence and up to a day.
     let flow = crate::flow::FlowConfig {
@@ -825,6 +908,7 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
     Ok(Plan {
         labels,
         truth_source,
+        attribution,
         span,
         cfg,
     })
@@ -958,6 +1042,7 @@ pub fn run_points(
         end_ns,
         labels: plan.labels,
         truth_source: plan.truth_source,
+        attribution: plan.attribution,
         generated_only,
         observations: 0,
     };
@@ -1062,11 +1147,40 @@ impl<'a> SimRun<'a> {
         let key = load_key(&opts.key, traffic.generated_only, s.seed)?;
         let log_path = dir.join("oversight.jsonl");
         let log = LogWriter::create(&log_path).map_err(io_err(&log_path))?;
-        let truth: HashMap<Addr, (Role, Option<generate::System>)> = traffic
-            .labels
-            .iter()
-            .map(|l| (Addr::from(l.address), (l.role, l.system)))
-            .collect();
+        // Who is behind an address: its labels' people, and with a log every
+        // person of every line that ever held it — a target wins.
+        let mut truth: HashMap<Addr, (Role, Option<generate::System>)> = HashMap::new();
+        let mut line_roles: HashMap<u32, (Role, Option<generate::System>)> = HashMap::new();
+        let mut people: HashMap<u32, u64> = HashMap::new();
+        let note = |map: &mut HashMap<Addr, _>, a: Addr, v: (Role, Option<generate::System>)| {
+            let e = map.entry(a).or_insert(v);
+            if v.0 == Role::Target && e.0 != Role::Target {
+                *e = v;
+            }
+        };
+        for l in &traffic.labels {
+            note(&mut truth, Addr::from(l.address), (l.role, l.system));
+            if let Some(line) = l.line {
+                *people.entry(line).or_default() += 1;
+                let e = line_roles.entry(line).or_insert((l.role, l.system));
+                if l.role == Role::Target && e.0 != Role::Target {
+                    *e = (l.role, l.system);
+                }
+            }
+        }
+        if let Some(log) = &traffic.attribution {
+            for a in log.rows() {
+                if let Some(&v) = line_roles.get(&a.line) {
+                    note(&mut truth, Addr::from(a.address), v);
+                }
+            }
+        }
+        let log_people = traffic.attribution.clone().map(|l| (l, people));
+        let line_roles = if log_people.is_some() {
+            line_roles
+        } else {
+            HashMap::new()
+        };
         let mut sim = Sim {
             boxes: s
                 .boxes()
@@ -1083,6 +1197,7 @@ impl<'a> SimRun<'a> {
                         cooldown: Cooldown::new(spec.cooldown),
                         identified: HashSet::new(),
                         identified_bytes: 0,
+                        attribution: Default::default(),
                         destructions: 0,
                         days: BTreeMap::new(),
                     }
@@ -1094,6 +1209,8 @@ impl<'a> SimRun<'a> {
             pseudo: Pseudonymizer::new(&key),
             has_truth: traffic.truth_source.is_some(),
             truth,
+            isp_log: log_people,
+            line_roles,
             alerts: Vec::new(),
             destructions: Vec::new(),
             scenario: s,
@@ -1183,6 +1300,22 @@ impl<'a> SimRun<'a> {
         let mut boxes = Vec::new();
         for (b, bx) in sim.boxes.iter().enumerate() {
             let is_t = |a: &Addr| sim.is_target(b, a);
+            let is_line = |l: &u32| sim.is_target_line(b, *l);
+            // Judged on lines (with a log and labels naming lines): the lines
+            // that held the addresses in view, and those whose traffic raised
+            // alerts.
+            let by_lines = match &sim.isp_log {
+                Some((log, _)) if !sim.line_roles.is_empty() => {
+                    let log = log.clone();
+                    Some(move |addrs: &HashSet<Addr>| -> HashSet<u32> {
+                        addrs.iter().flat_map(|a| log.lines_ever(a.ip())).collect()
+                    })
+                }
+                _ => None,
+            };
+            let mut all_flagged_lines: HashSet<u32> = HashSet::new();
+            let shared_lines = by_lines.is_some()
+                && sim.isp_log.as_ref().is_some_and(|(_, p)| p.values().any(|&n| n > 1));
             let labelled: HashSet<Addr> = traffic
                 .labels
                 .iter()
@@ -1206,7 +1339,11 @@ impl<'a> SimRun<'a> {
                         Some(acc.target_bytes as f64 / retained.bytes as f64);
                 }
                 let universe: HashSet<Addr> = labelled.union(&acc.subscribers).copied().collect();
-                let judged = sim.has_truth.then(|| judge(&universe, &acc.flagged, is_t));
+                let judged = sim.has_truth.then(|| match &by_lines {
+                    Some(lines_of) => judge(&lines_of(&universe), &acc.flagged_lines, is_line),
+                    None => judge(&universe, &acc.flagged, is_t),
+                });
+                all_flagged_lines.extend(&acc.flagged_lines);
                 let (outcome, reason) = acc
                     .outcome
                     .clone()
@@ -1246,7 +1383,10 @@ impl<'a> SimRun<'a> {
             }
             let mut would = bx.would.clone();
             would.subscribers = bx.would_subs.len() as u64;
-            let judged = sim.has_truth.then(|| judge(&all_seen, &all_flagged, is_t));
+            let judged = sim.has_truth.then(|| match &by_lines {
+                Some(lines_of) => judge(&lines_of(&all_seen), &all_flagged_lines, is_line),
+                None => judge(&all_seen, &all_flagged, is_t),
+            });
             let extrapolation = judged.as_ref().and_then(|j| {
                 Some(measure::extrapolate_with_intervals(
                     s.reference.population,
@@ -1274,6 +1414,8 @@ impl<'a> SimRun<'a> {
                 identifications: bx.windows.iter().map(|w| w.identifications).sum(),
                 identified_bytes: bx.identified_bytes,
                 destructions: bx.destructions,
+                attribution: sim.isp_log.as_ref().map(|_| bx.attribution.clone()),
+                judged_on: if shared_lines { "lines" } else { "people" }.into(),
                 judged,
                 extrapolation,
                 days: bx

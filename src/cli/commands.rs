@@ -45,6 +45,13 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
         args.force,
         is_labels_file,
     )?;
+    let log_to = crate::identity::log_beside_labels(&labels_to);
+    crate::output::claim_file(
+        &log_to,
+        "an attribution log written by `ivraie generate`",
+        args.force,
+        crate::identity::is_log_file,
+    )?;
     // How big, before starting: measured on a sample of the population.
     let est = generate::estimate_size(&p).map_err(anyhow::Error::msg)?;
     eprintln!(
@@ -101,13 +108,16 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     };
     drop(show);
     progress.finish();
+    // The ISP's log, then the labels (last: they mark a complete output).
+    crate::identity::write_log(&log_to, &g.attribution())
+        .with_context(|| format!("writing {}", log_to.display()))?;
     generate::write_labels(&labels_to, g.labels())
         .with_context(|| format!("writing {}", labels_to.display()))?;
     let wall = started.elapsed().as_secs_f64();
     let count = |r: Role| g.labels().iter().filter(|l| l.role == r).count();
     eprintln!(
         "ivraie: {} people ({} targets, {} others), {} days from {}: \
-         {packets} packets, {bytes} bytes on the wire in {wall:.2} s ({:.2} M packets/s) -> {}, {}",
+         {packets} packets, {bytes} bytes on the wire in {wall:.2} s ({:.2} M packets/s) -> {}, {}, {}",
         g.labels().len(),
         count(Role::Target),
         count(Role::Ordinary),
@@ -115,7 +125,8 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
         p.start,
         packets as f64 / wall.max(1e-9) / 1e6,
         args.output.display(),
-        labels_to.display()
+        labels_to.display(),
+        log_to.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
+use super::lines::{Lines, in_range};
 use super::msg::{self, mix64};
 use super::wire::{Conn, MAX_SEGMENT, PCAP_HEADER, Packets, tcpf};
 use super::{
@@ -128,7 +129,7 @@ fn legal_hash(i: u64) -> [u8; 20] {
 }
 
 /// The random stream: ChaCha8 with the few draws the model needs.
-struct R(ChaCha8Rng);
+pub(super) struct R(ChaCha8Rng);
 
 impl R {
     #[inline]
@@ -136,7 +137,7 @@ impl R {
         self.0.next_u64()
     }
     #[inline]
-    fn unit(&mut self) -> f64 {
+    pub(super) fn unit(&mut self) -> f64 {
         (self.u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
     #[inline]
@@ -148,12 +149,12 @@ impl R {
         lo + self.below((hi - lo).max(1) as u64) as i64
     }
     #[inline]
-    fn chance(&mut self, p: f64) -> bool {
+    pub(super) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
     /// Exponential with mean `mean`.
     #[inline]
-    fn exp(&mut self, mean: f64) -> f64 {
+    pub(super) fn exp(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.unit()).ln()
     }
     /// Log-uniform between `lo` and `hi`.
@@ -180,7 +181,7 @@ impl R {
 /// (seed, person, activity, firing) has numbers of its own, so a longer run,
 /// a bigger population or another parameter of someone else leaves every
 /// person's history as it was (common random numbers).
-fn stream(seed: u64, person: u32, what: u64, n: u64) -> R {
+pub(super) fn stream(seed: u64, person: u32, what: u64, n: u64) -> R {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..12].copy_from_slice(&person.to_le_bytes());
@@ -257,7 +258,7 @@ fn draw_traits(p: &Population, r: &mut R, target: bool) -> Traits {
 /// The host offset of person `i` in a range of `hosts` addresses: an affine
 /// bijection keyed by the seed, so a person keeps their address whatever the
 /// population size.
-fn host_offset(seed: u64, hosts: u64, i: u64) -> u64 {
+pub(super) fn host_offset(seed: u64, hosts: u64, i: u64) -> u64 {
     if hosts <= 1 {
         return 0;
     }
@@ -382,7 +383,14 @@ struct Process {
 /// One person; their index in `Generator::subs` is their number (the key of
 /// their streams).
 struct Sub {
+    /// Their line's address when their current session started.
     ip: [u8; 4],
+    /// Their line.
+    line: u32,
+    /// Their line's port range, on a shared address.
+    ports: Option<(u16, u16)>,
+    /// The address they would hold alone (their number and MAC come from it).
+    own: [u8; 4],
     mac: [u8; 6],
     number: String,
     /// Local port counter (ephemeral ports).
@@ -481,6 +489,9 @@ pub struct Generator {
     scratch2: Vec<u8>,
     intent: Option<Intent>,
     pending: Pending,
+    lines: Lines,
+    /// Some line's address changes during the period.
+    dynamic: bool,
 }
 
 impl Generator {
@@ -507,14 +518,20 @@ impl Generator {
                 _ => (Role::Ordinary, None),
             }
         };
+        let special = p.targets.saturating_mul(systems.len() as u32);
+        let lines = Lines::new(p, special, start, end, base + first, hosts);
         let mut subs = Vec::with_capacity(p.population as usize);
         let mut labels = Vec::with_capacity(p.population as usize);
         let mut procs = Vec::new();
         let day = NS_PER_DAY as f64;
         let week = 7.0 * day;
         for person in 0..p.population {
-            let ip =
+            // The person's own number (their phone number, their device's
+            // MAC, their mailbox) comes from the address they would hold alone.
+            let own =
                 ((base + first + host_offset(p.seed, hosts, person as u64)) as u32).to_be_bytes();
+            let line = lines.person_line[person as usize];
+            let ip = lines.addr_at(line, start);
             let (role, system) = role_of(person);
             let traits = draw_traits(
                 p,
@@ -524,10 +541,13 @@ impl Generator {
             let h = mix64(p.seed ^ (person as u64) << 8);
             subs.push(Sub {
                 ip,
-                mac: [0x02, 0x42, ip[0], ip[1], ip[2], ip[3]],
+                line,
+                ports: lines.ports(line),
+                own,
+                mac: [0x02, 0x42, own[0], own[1], own[2], own[3]],
                 number: format!(
                     "+331{:08}",
-                    (u32::from_be_bytes(ip) as u64 * 7919) % 100_000_000
+                    (u32::from_be_bytes(own) as u64 * 7919) % 100_000_000
                 ),
                 port: 32768 + (h % 20000) as u16,
                 traits,
@@ -545,6 +565,7 @@ impl Generator {
                 role,
                 system,
                 traits: Some(traits),
+                line: Some(line),
             });
             let mut add = |act: Act, curve: Curve, per_ns: f64| {
                 if per_ns > 0.0 || matches!(act, Act::PbxNight | Act::BusinessNight) {
@@ -651,6 +672,8 @@ impl Generator {
             scratch2: Vec::with_capacity(4096),
             intent: None,
             pending: Pending::default(),
+            dynamic: lines.dynamic(),
+            lines,
         };
         for i in 0..g.procs.len() {
             g.use_stream(i);
@@ -660,9 +683,20 @@ impl Generator {
         Ok(g)
     }
 
-    /// One label per subscriber (ordinary ones included), sorted by address.
+    /// One label per person (ordinary ones included), sorted by address.
     pub fn labels(&self) -> &[Label] {
         &self.labels
+    }
+
+    /// The ISP's attribution log of the whole period: which line held which
+    /// address (and port range) when ([`crate::identity`]).
+    pub fn attribution(&self) -> Vec<crate::identity::Assignment> {
+        self.lines.assignments(self.start, self.end)
+    }
+
+    /// Subscriber lines (people share them when households are on).
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
     }
 
     /// First instant of the simulated period, ns since the epoch.
@@ -893,6 +927,10 @@ impl Generator {
     fn fire(&mut self, i: usize, t: i64) {
         let Process { sub, act, .. } = self.procs[i].clone();
         let sub = sub as usize;
+        if self.dynamic {
+            let line = self.subs[sub].line;
+            self.subs[sub].ip = self.lines.addr_at(line, t);
+        }
         match act {
             Act::Web => {
                 let r = self.rng.unit();
@@ -1125,7 +1163,7 @@ impl Generator {
         let (spi_i, spi_r) = (mix64(seed ^ 21) | 1, mix64(seed ^ 22) | 1);
         let mut m = std::mem::take(&mut self.scratch);
         let mut c = self.conn(sub, server, 500);
-        c.c_port = 500;
+        c.c_port = self.fixed_port(sub, 500);
         let mut t = t;
         m.clear();
         msg::ike_sa_init(&mut m, spi_i, 0, seed);
@@ -1135,7 +1173,7 @@ impl Generator {
         msg::ike_sa_init(&mut m, spi_i, spi_r, seed ^ 1);
         c.udp(&mut pk, t, false, &m, 0);
         let mut c = self.conn(sub, server, 4500);
-        c.c_port = 4500;
+        c.c_port = self.fixed_port(sub, 4500);
         t += MS;
         m.clear();
         msg::ike_auth(
@@ -1319,7 +1357,14 @@ impl Generator {
         } else {
             s.port + 1 + (mix64(s.port as u64) % 3) as u16
         };
-        s.port
+        s.ports.map_or(s.port, |r| in_range(s.port, r))
+    }
+
+    /// A fixed source port (SIP's 5060, IKE's 500...) as the line's router
+    /// sends it: kept on an address of its own, moved into the line's range on
+    /// a shared one.
+    fn fixed_port(&self, sub: usize, port: u16) -> u16 {
+        self.subs[sub].ports.map_or(port, |r| in_range(port, r))
     }
 
     fn conn(&mut self, sub: usize, server: [u8; 4], s_port: u16) -> Conn {
@@ -1592,7 +1637,7 @@ impl Generator {
     fn ntp(&mut self, sub: usize, t: i64) {
         let mut pk = self.alloc();
         let mut c = self.conn(sub, NTP_SERVER, 123);
-        c.c_port = 123;
+        c.c_port = self.fixed_port(sub, 123);
         let mut m = [0u8; 48];
         m[0] = 0x23; // v4, client
         m[40..48].copy_from_slice(&self.rng.u64().to_be_bytes());
@@ -1623,7 +1668,7 @@ impl Generator {
     fn call(&mut self, sub: usize, t: i64, callee: &str, dur: f64, answered: bool) {
         let mut pk = self.alloc();
         let mut c = self.conn(sub, SIP_PROXY, 5060);
-        c.c_port = 5060;
+        c.c_port = self.fixed_port(sub, 5060);
         let rtt = Self::rtt(SIP_PROXY);
         let caller = self.subs[sub].number.clone();
         let ipx = self.subs[sub].ip;
@@ -1767,7 +1812,7 @@ impl Generator {
     fn mail(&mut self, sub: usize, t: i64, kind: MailKind) {
         let mut pk = self.alloc();
         let idx = self.subs[sub].ip;
-        let local = format!("user{}", u32::from_be_bytes(idx) % 1_000_000);
+        let local = format!("user{}", u32::from_be_bytes(self.subs[sub].own) % 1_000_000);
         let (helo, from, server_name, server, port, messages, rcpts) = match kind {
             MailKind::Personal => (
                 format!("[{}.{}.{}.{}]", idx[0], idx[1], idx[2], idx[3]),
@@ -2001,7 +2046,7 @@ impl Generator {
                 1 + self.rng.below(250) as u8,
             ];
             let mut c = self.conn(sub, node, 6881);
-            c.c_port = 51413;
+            c.c_port = self.fixed_port(sub, 51413);
             let mut id = [0u8; 20];
             id[..8].copy_from_slice(&self.rng.u64().to_be_bytes());
             id[8..16].copy_from_slice(&self.rng.u64().to_be_bytes());

@@ -115,6 +115,7 @@
 //!   the call's record has no duration. Measure calls with a longer timeout.
 
 mod engine;
+mod lines;
 pub(crate) mod msg;
 mod wire;
 
@@ -126,6 +127,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use engine::{Generator, Intent, IntentCall, IntentMail};
+pub use lines::HOUSEHOLD_SIZES;
 pub use wire::PCAP_HEADER;
 
 /// Seed systems (serde and CSV names: `l851`, `hadopi`, `pbx`, `spam`).
@@ -221,7 +223,7 @@ pub const ORDINARY_PROFILE: &str = "ordinary";
 /// One row of a labels file: who a subscriber really is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
-    /// The subscriber's address.
+    /// The subscriber's address (a generated person's line's first address).
     pub address: IpAddr,
     /// Behaviour profile (`ordinary`, `hacked-pbx`, `journalist`...).
     pub profile: String,
@@ -232,6 +234,9 @@ pub struct Label {
     /// The person's drawn behaviour parameters (a generated population's
     /// labels have them; a hand-written labels file need not).
     pub traits: Option<Traits>,
+    /// The subscriber line the person lives on, as the attribution log names
+    /// it ([`crate::identity`]); `None`: the address is the line.
+    pub line: Option<u32>,
 }
 
 /// The columns every labels file starts with.
@@ -306,7 +311,7 @@ pub fn write_labels(path: &Path, labels: &[Label]) -> io::Result<()> {
 /// Writes labels as CSV to any writer: [`LABELS_HEADER`], then the traits'
 /// columns ([`TRAITS_HEADER`]; empty for a label without traits).
 pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
-    writeln!(w, "{LABELS_HEADER},{TRAITS_HEADER}")?;
+    writeln!(w, "{LABELS_HEADER},{TRAITS_HEADER},line")?;
     for l in labels {
         write!(
             w,
@@ -319,7 +324,7 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
         match &l.traits {
             Some(t) => writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 t.activity,
                 t.watch_visits_per_week,
                 t.torrent_sessions_per_day,
@@ -333,9 +338,14 @@ pub fn write_labels_to(w: &mut impl Write, labels: &[Label]) -> io::Result<()> {
                 t.vpn.map_or("", VpnProtocol::name),
                 u8::from(t.ech),
                 u8::from(t.private_relay),
-                u8::from(t.e2e_calls)
+                u8::from(t.e2e_calls),
+                l.line.map(|x| x.to_string()).unwrap_or_default()
             )?,
-            None => writeln!(w, ",,,,,,,,,,,,,")?,
+            None => writeln!(
+                w,
+                ",,,,,,,,,,,,,,{}",
+                l.line.map(|x| x.to_string()).unwrap_or_default()
+            )?,
         }
     }
     Ok(())
@@ -377,8 +387,12 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
         message,
     };
     let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, h)) if h.trim_end().starts_with(LABELS_HEADER) => {}
+    // A `line` column, anywhere after the first four, names each person's
+    // subscriber line; the traits, when there, come between.
+    let line_col = match lines.next() {
+        Some((_, h)) if h.trim_end().starts_with(LABELS_HEADER) => {
+            h.trim_end().split(',').position(|c| c == "line")
+        }
         Some((_, h)) => {
             return Err(bad(
                 1,
@@ -391,7 +405,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
                 format!("empty file, expected the header `{LABELS_HEADER}`"),
             ));
         }
-    }
+    };
     let mut out = Vec::new();
     for (i, line) in lines {
         let n = i + 1;
@@ -428,7 +442,15 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
         if role != Role::Ordinary && system.is_none() {
             return Err(bad(n, format!("a {role} needs a system")));
         }
-        let traits = match f.get(4..) {
+        let line_no = match line_col.and_then(|k| f.get(k)) {
+            None | Some(&"") => None,
+            Some(s) => Some(
+                s.parse::<u32>()
+                    .map_err(|_| bad(n, format!("line `{s}` is not a number")))?,
+            ),
+        };
+        let traits_end = line_col.filter(|&k| k >= 4).unwrap_or(f.len()).min(f.len());
+        let traits = match f.get(4..traits_end) {
             // Ten columns before the evasion traits were added (they are then
             // false), fourteen since; the VPN protocol is empty for non-users.
             Some(t)
@@ -470,6 +492,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             role,
             system,
             traits,
+            line: line_no,
         });
     }
     Ok(out)
@@ -688,6 +711,23 @@ pub struct Population {
     pub e2e_call_share: f64,
     /// The same among targets (default 0.5, as everyone: stated assumption).
     pub target_e2e_call_share: f64,
+
+    /// People live in households behind one subscriber line each (sizes from
+    /// [`lines::HOUSEHOLD_SIZES`], INSEE: 2.15 people on average); off by
+    /// default, one person per line. Targets head households of their own.
+    pub households: bool,
+    /// Share of lines on a shared IPv4 address (A+P: each line a range of
+    /// ports; default 0. Free shares one address between 4 subscribers on
+    /// 40–75% of its lines, Orange moved to shared IPv4 by default in 2025:
+    /// REALISM-FACTS §1).
+    pub shared_ipv4_share: f64,
+    /// Lines per shared address, each with 65,536 / N ports (default 4,
+    /// 16,384 ports each: Free, REALISM-FACTS §1).
+    pub lines_per_shared_address: u32,
+    /// Address changes per week of a line with an address of its own
+    /// (reboots, lease expiry; default 0, stated assumption: no published
+    /// rate). Each change is a new row of the attribution log.
+    pub address_changes_per_week: f64,
 }
 
 impl Default for Population {
@@ -746,6 +786,10 @@ impl Default for Population {
             target_private_relay_share: 0.003,
             e2e_call_share: 0.5,
             target_e2e_call_share: 0.5,
+            households: false,
+            shared_ipv4_share: 0.0,
+            lines_per_shared_address: 4,
+            address_changes_per_week: 0.0,
         }
     }
 }
@@ -969,11 +1013,19 @@ impl Population {
             ),
             ("e2e_call_share", self.e2e_call_share, 1.0),
             ("target_e2e_call_share", self.target_e2e_call_share, 1.0),
+            ("shared_ipv4_share", self.shared_ipv4_share, 1.0),
+            ("address_changes_per_week", self.address_changes_per_week, 10_000.0),
         ];
         for &(name, v, max) in rates {
             if !(v.is_finite() && (0.0..=max).contains(&v)) {
                 return Err(format!("{name} must be between 0 and {max} (got {v})"));
             }
+        }
+        if !(1..=64).contains(&self.lines_per_shared_address) {
+            return Err(format!(
+                "lines_per_shared_address must be between 1 and 64 (got {})",
+                self.lines_per_shared_address
+            ));
         }
         if self.openvpn_share + self.ipsec_share > 1.0 {
             return Err(

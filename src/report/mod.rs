@@ -152,6 +152,21 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
         thousands(b.identifications),
         bytes(b.identified_bytes),
     )?;
+    if let Some(a) = b.attribution.as_ref().filter(|a| a.requests > 0) {
+        writeln!(
+            w,
+            "  through the ISP's log: {} request{} -> {} to the right line, {} wrong line{} named, \
+             {} unattributable ({} ambiguous); {} people affected",
+            thousands(a.requests),
+            if a.requests == 1 { "" } else { "s" },
+            thousands(a.right_line),
+            thousands(a.wrong_lines),
+            if a.wrong_lines == 1 { "" } else { "s" },
+            thousands(a.unattributable),
+            thousands(a.ambiguous),
+            thousands(a.people_affected),
+        )?;
+    }
     if b.would_have_inspected.records > 0 {
         writeln!(
             w,
@@ -169,15 +184,27 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
         return Ok(());
     };
     let c = &j.confusion;
-    writeln!(
-        w,
-        "  flagged {} people: {} real targets and {} innocent people (of {} targets, {} innocent in view)",
-        thousands(c.tp + c.fp),
-        thousands(c.tp),
-        thousands(c.fp),
-        thousands(c.tp + c.fn_),
-        thousands(c.fp + c.tn),
-    )?;
+    if b.judged_on == "lines" {
+        writeln!(
+            w,
+            "  flagged {} lines: {} of a real target and {} of innocent households (of {} targets' lines, {} others in view)",
+            thousands(c.tp + c.fp),
+            thousands(c.tp),
+            thousands(c.fp),
+            thousands(c.tp + c.fn_),
+            thousands(c.fp + c.tn),
+        )?;
+    } else {
+        writeln!(
+            w,
+            "  flagged {} people: {} real targets and {} innocent people (of {} targets, {} innocent in view)",
+            thousands(c.tp + c.fp),
+            thousands(c.tp),
+            thousands(c.fp),
+            thousands(c.tp + c.fn_),
+            thousands(c.fp + c.tn),
+        )?;
+    }
     let mut rates = Vec::new();
     if let Some(p) = &j.precision {
         rates.push(format!("precision {}", interval(p)));
@@ -199,6 +226,11 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
             thousands(fp)
         )?,
         (_, 0) => writeln!(w, "  => every person flagged was a real target.")?,
+        (tp, fp) if b.judged_on == "lines" => writeln!(
+            w,
+            "  => for every real target's line flagged, {} innocent households' lines were flagged.",
+            about(fp as f64 / tp as f64)
+        )?,
         (tp, fp) => writeln!(
             w,
             "  => for every real target flagged, {} innocent people were flagged.",
