@@ -717,9 +717,11 @@ impl Sim<'_> {
                     let named = log.lines_at(addr, spec.ports_logged.then_some(port), o.ts_ns);
                     let truth = (sent.len() == 1).then(|| sent[0]);
                     let policy = spec.ambiguous;
-                    let lines = self.boxes[b].attribution.request(&named, policy, truth, |l| {
-                        people.get(&l).copied().unwrap_or(1)
-                    });
+                    let lines = self.boxes[b]
+                        .attribution
+                        .request(&named, policy, truth, |l| {
+                            people.get(&l).copied().unwrap_or(1)
+                        });
                     if let Some(a) = self.alerts.last_mut() {
                         a["lines"] = json!(lines.len());
                     }
@@ -1315,7 +1317,10 @@ impl<'a> SimRun<'a> {
             };
             let mut all_flagged_lines: HashSet<u32> = HashSet::new();
             let shared_lines = by_lines.is_some()
-                && sim.isp_log.as_ref().is_some_and(|(_, p)| p.values().any(|&n| n > 1));
+                && sim
+                    .isp_log
+                    .as_ref()
+                    .is_some_and(|(_, p)| p.values().any(|&n| n > 1));
             let labelled: HashSet<Addr> = traffic
                 .labels
                 .iter()

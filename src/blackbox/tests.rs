@@ -27,6 +27,7 @@ fn obs(ts_s: i64, peer: &str, (kind, facets): What) -> Observation {
         flow_id: ts_s as u64,
         seq: 1,
         subscriber: Some(addr("10.0.0.1")),
+        subscriber_port: 40_000,
         peer: addr(peer),
         peer_port: 443,
         proto: 6,
@@ -294,4 +295,32 @@ fn a_lookup_and_its_connection_are_one_visit() {
             .observe(s, &obs(2, "198.51.100.1", tls("watched.example")))
             .is_some()
     );
+}
+
+/// A box counts what it sees: addresses. When a line's address changes in the
+/// middle of a window, its counter starts again at zero on the new address —
+/// one person becomes two subscribers to the box, and three visits split two
+/// and one do not reach a threshold of three.
+#[test]
+fn an_address_change_splits_the_counter() {
+    let mut bb = boxes(
+        "scope = \"connection\"\nthreshold = 3\nwindow = \"7d\"\n[[boxes.rules]]\ndomains = [\"watched.example\"]\n",
+    );
+    let (old, new) = (addr("10.0.0.1"), addr("10.0.0.2"));
+    let at = |t: i64, a: Addr| Observation {
+        subscriber: Some(a),
+        ..obs(t, "198.51.100.1", dns("watched.example"))
+    };
+    assert!(bb.observe(old, &at(0, old)).is_none());
+    assert!(bb.observe(old, &at(60, old)).is_none());
+    // The change: the third visit comes from the new address.
+    assert!(bb.observe(new, &at(120, new)).is_none(), "split");
+    assert!(bb.observe(new, &at(180, new)).is_none());
+    // The same three visits from one address trip it.
+    let mut same = boxes(
+        "scope = \"connection\"\nthreshold = 3\nwindow = \"7d\"\n[[boxes.rules]]\ndomains = [\"watched.example\"]\n",
+    );
+    assert!(same.observe(old, &at(0, old)).is_none());
+    assert!(same.observe(old, &at(60, old)).is_none());
+    assert!(same.observe(old, &at(120, old)).is_some());
 }

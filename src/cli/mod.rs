@@ -20,6 +20,7 @@ use clap::Parser;
 mod args;
 mod build;
 mod commands;
+mod generate;
 
 use args::{Cli, Command};
 
@@ -100,7 +101,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Generate(args) => commands::generate(&args),
+        Command::Generate(args) => generate::generate(&args),
         Command::Inspect { input, json } => commands::inspect(&input, json),
         Command::Extract {
             input,

@@ -1014,7 +1014,11 @@ impl Population {
             ("e2e_call_share", self.e2e_call_share, 1.0),
             ("target_e2e_call_share", self.target_e2e_call_share, 1.0),
             ("shared_ipv4_share", self.shared_ipv4_share, 1.0),
-            ("address_changes_per_week", self.address_changes_per_week, 10_000.0),
+            (
+                "address_changes_per_week",
+                self.address_changes_per_week,
+                10_000.0,
+            ),
         ];
         for &(name, v, max) in rates {
             if !(v.is_finite() && (0.0..=max).contains(&v)) {

@@ -505,6 +505,27 @@ fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
         );
     }
 
+    if let Some(a) = bx.attribution.as_ref().filter(|a| a.requests > 0) {
+        let _ = writeln!(b, "<h3>Who the ISP's log named</h3>");
+        let _ = writeln!(
+            b,
+            "<p>Each identification asked the ISP's attribution log who held the address{} at the alert's time. \
+             Of {} requests, {} reached the line that sent the traffic, {} named no one ({} named several lines on a shared address), \
+             and {} wrong lines were named. The lines named house {} people.</p>",
+            if bx.attribution.is_some() {
+                " (and, where logged, the port)"
+            } else {
+                ""
+            },
+            thousands(a.requests),
+            thousands(a.right_line),
+            thousands(a.unattributable),
+            thousands(a.ambiguous),
+            thousands(a.wrong_lines),
+            thousands(a.people_affected),
+        );
+    }
+
     // (3)–(5) Against the ground truth.
     let Some(j) = judged else {
         no_chart(

@@ -22,6 +22,7 @@ mod exit_codes;
 mod flood;
 mod fuzz_regressions;
 mod generate;
+mod identity;
 mod kill;
 mod layers;
 mod memory;

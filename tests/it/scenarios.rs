@@ -11,7 +11,7 @@ fn scenarios() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
 }
 
-fn run(name: &str, out: &Path) -> Report {
+pub(crate) fn run(name: &str, out: &Path) -> Report {
     let path = scenarios().join(name);
     let s = Scenario::load(&path).unwrap();
     let opts = RunOptions {
