@@ -1,6 +1,7 @@
 //! People, lines and addresses: households behind subscriber lines, lines on
 //! addresses of their own or shared (A+P: N lines per IPv4, each a port
-//! range), addresses that change — and the ISP's attribution log that says
+//! range; mobile lines behind a carrier-grade NAT, many to an address),
+//! addresses that change — and the ISP's attribution log that says
 //! which line held what, when ([`crate::identity`]).
 //!
 //! Everything is drawn from streams keyed by the line's number, in line
@@ -93,12 +94,28 @@ impl Lines {
         let block = 65_536 / u64::from(p.lines_per_shared_address.max(1));
         let rate = p.address_changes_per_week / (7.0 * crate::capture::clock::NS_PER_DAY as f64);
         let (mut slot, mut shared, mut group) = (0u64, 0u64, 0u64);
+        let (mut mobile, mut mobile_group) = (0u64, 0u64);
+        let mobile_block = 65_536 / u64::from(p.mobile_lines_per_address.max(1));
         let mut lines = Vec::with_capacity(people.len());
         for i in 0..people.len() {
             let mut r = stream(p.seed, i as u32, ADDRESS, 0);
             let is_shared = r.chance(p.shared_ipv4_share);
+            // Drawn after, so that turning mobile lines on moves no fixed one.
+            let is_mobile = !is_shared && r.chance(p.mobile_share);
             let mut changes = Vec::new();
-            let (own, ports) = if is_shared {
+            let (own, ports) = if is_mobile {
+                let k = mobile % u64::from(p.mobile_lines_per_address.max(1));
+                if k == 0 {
+                    mobile_group = slot;
+                    slot += 1;
+                }
+                mobile += 1;
+                let lo = k * mobile_block;
+                (
+                    mobile_group,
+                    Some((lo as u16, (lo + mobile_block - 1) as u16)),
+                )
+            } else if is_shared {
                 let k = shared % u64::from(p.lines_per_shared_address.max(1));
                 if k == 0 {
                     group = slot;
@@ -193,9 +210,95 @@ impl Lines {
 /// A port of a line's own range: `raw` (an ephemeral or fixed port the person's
 /// device uses) mapped into `lo..=hi`, above 1023, as an A+P home router does.
 pub(super) fn in_range(raw: u16, (lo, hi): (u16, u16)) -> u16 {
-    let lo = lo.max(1024);
-    if hi < lo {
-        return raw;
-    }
+    // A block wholly below 1024 (the first of 64) is used as it is.
+    let lo = if hi >= 1024 { lo.max(1024) } else { lo };
     lo + raw % (hi - lo + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_stay_in_the_line_s_block() {
+        for raw in [0u16, 123, 5060, 32768, 60999, 65535] {
+            let p = in_range(raw, (0, 16383));
+            assert!((1024..=16383).contains(&p), "{raw} -> {p}");
+            let p = in_range(raw, (49152, 65535));
+            assert!(p >= 49152, "{raw} -> {p}");
+            let p = in_range(raw, (0, 1023));
+            assert!(p <= 1023, "{raw} -> {p}");
+        }
+    }
+
+    #[test]
+    fn households_shared_and_mobile_lines_partition_the_people() {
+        let p = Population {
+            population: 500,
+            targets: 3,
+            systems: vec![super::super::System::L851],
+            households: true,
+            shared_ipv4_share: 0.3,
+            mobile_share: 0.2,
+            address_changes_per_week: 1.0,
+            days: 14,
+            ..Population::default()
+        };
+        let (start, end) = (0, 14 * crate::capture::clock::NS_PER_DAY);
+        let l = Lines::new(&p, 3, start, end, 1 << 24, 1 << 16);
+        // Targets head lines 0, 1, 2 of their own.
+        assert_eq!(&l.person_line[..3], &[0, 1, 2]);
+        let mut sizes = vec![0u32; l.len()];
+        for &line in &l.person_line {
+            sizes[line as usize] += 1;
+        }
+        let mean = 500.0 / l.len() as f64;
+        assert!((1.9..2.4).contains(&mean), "{mean} people a line");
+        assert!(sizes.iter().all(|&s| (1..=5).contains(&s)));
+        // No two lines hold the same address and port at the same time.
+        let log = l.assignments(start, end);
+        for (i, a) in log.iter().enumerate() {
+            for b in &log[i + 1..] {
+                let overlap_t = a.from_ns < b.to_ns && b.from_ns < a.to_ns;
+                let overlap_p = match (a.ports, b.ports) {
+                    (Some((x, y)), Some((u, v))) => x <= v && u <= y,
+                    _ => true,
+                };
+                assert!(
+                    a.address != b.address || a.line == b.line || !(overlap_t && overlap_p),
+                    "{a:?} and {b:?}"
+                );
+            }
+        }
+        let mobile = log
+            .iter()
+            .filter(|a| a.ports.is_some_and(|(lo, hi)| hi - lo == 2047))
+            .count();
+        let shared = log
+            .iter()
+            .filter(|a| a.ports.is_some_and(|(lo, hi)| hi - lo == 16383))
+            .count();
+        assert!(
+            mobile > 20 && shared > 40,
+            "{mobile} mobile, {shared} shared"
+        );
+        assert!(
+            log.len() > l.len() + 50,
+            "address changes add rows: {}",
+            log.len()
+        );
+        // Adding people appends lines: the first lines are the same.
+        let more = Lines::new(
+            &Population {
+                population: 600,
+                ..p.clone()
+            },
+            3,
+            start,
+            end,
+            1 << 24,
+            1 << 16,
+        );
+        assert_eq!(&more.person_line[..400], &l.person_line[..400]);
+    }
 }

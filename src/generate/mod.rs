@@ -724,6 +724,13 @@ pub struct Population {
     /// Lines per shared address, each with 65,536 / N ports (default 4,
     /// 16,384 ports each: Free, REALISM-FACTS §1).
     pub lines_per_shared_address: u32,
+    /// Share of lines that are mobile, behind a carrier-grade NAT: many lines
+    /// to a public address, each a block of ports (default 0).
+    pub mobile_share: f64,
+    /// Mobile lines per CGNAT address, each with 65,536 / N ports (default 32:
+    /// blocks of 2,048 ports, a stated assumption — operators do not publish
+    /// theirs; RFC 6888 asks only for configurable limits).
+    pub mobile_lines_per_address: u32,
     /// Address changes per week of a line with an address of its own
     /// (reboots, lease expiry; default 0, stated assumption: no published
     /// rate). Each change is a new row of the attribution log.
@@ -789,6 +796,8 @@ impl Default for Population {
             households: false,
             shared_ipv4_share: 0.0,
             lines_per_shared_address: 4,
+            mobile_share: 0.0,
+            mobile_lines_per_address: 32,
             address_changes_per_week: 0.0,
         }
     }
@@ -1014,6 +1023,7 @@ impl Population {
             ("e2e_call_share", self.e2e_call_share, 1.0),
             ("target_e2e_call_share", self.target_e2e_call_share, 1.0),
             ("shared_ipv4_share", self.shared_ipv4_share, 1.0),
+            ("mobile_share", self.mobile_share, 1.0),
             (
                 "address_changes_per_week",
                 self.address_changes_per_week,
@@ -1025,11 +1035,14 @@ impl Population {
                 return Err(format!("{name} must be between 0 and {max} (got {v})"));
             }
         }
-        if !(1..=64).contains(&self.lines_per_shared_address) {
-            return Err(format!(
-                "lines_per_shared_address must be between 1 and 64 (got {})",
-                self.lines_per_shared_address
-            ));
+        for (name, v) in [
+            ("lines_per_shared_address", self.lines_per_shared_address),
+            ("mobile_lines_per_address", self.mobile_lines_per_address),
+        ] {
+            // At least 512 ports a line above the reserved 1,024.
+            if !(1..=64).contains(&v) {
+                return Err(format!("{name} must be between 1 and 64 (got {v})"));
+            }
         }
         if self.openvpn_share + self.ipsec_share > 1.0 {
             return Err(
