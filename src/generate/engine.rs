@@ -255,6 +255,44 @@ fn draw_traits(p: &Population, r: &mut R, target: bool) -> Traits {
     }
 }
 
+/// A draw of the power law of density ∝ x^-(1+α) between `low` and `high`
+/// (inverse of its distribution function; any α, log-uniform at 0).
+fn power_law(r: &mut R, alpha: f64, low: f64, high: f64) -> f64 {
+    let u = r.unit();
+    if alpha.abs() < 1e-9 {
+        return low * (high / low).powf(u);
+    }
+    // F(x) = (low^-α − x^-α) / (low^-α − high^-α).
+    let (a, b) = (low.powf(-alpha), high.powf(-alpha));
+    (a - u * (a - b)).powf(-1.0 / alpha)
+}
+
+/// The shortest gap, as a share of the longest, that gives a truncated power
+/// law of exponent `alpha` a mean of 1/`spread` of its longest gap
+/// (bisection: the mean grows with the floor).
+fn gap_floor(alpha: f64, spread: f64) -> f64 {
+    let mean = |x: f64| -> f64 {
+        // E[X]/high for X on [x, 1] with density ∝ X^-(1+alpha).
+        let a = if (alpha - 1.0).abs() < 1e-9 {
+            1.0 + 1e-6
+        } else {
+            alpha
+        };
+        x.powf(a) / (1.0 - x.powf(a)) * a / (a - 1.0) * (x.powf(1.0 - a) - 1.0)
+    };
+    let target = 1.0 / spread.max(1.0 + 1e-9);
+    let (mut lo, mut hi) = (1e-12f64, 1.0 - 1e-12);
+    for _ in 0..200 {
+        let mid = (lo * hi).sqrt();
+        if mean(mid) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo * hi).sqrt()
+}
+
 /// The host offset of person `i` in a range of `hosts` addresses: an affine
 /// bijection keyed by the seed, so a person keeps their address whatever the
 /// population size.
@@ -479,6 +517,9 @@ pub struct Generator {
     p: Population,
     domains: Vec<String>,
     zipf: Vec<f64>,
+    /// Bursty visits: the shortest gap as a share of the longest, for the
+    /// population's gap exponent and spread (0: Poisson).
+    gap_floor: f64,
     out: Vec<u8>,
     out_pos: usize,
     header_done: bool,
@@ -647,7 +688,13 @@ impl Generator {
             acc += (i as f64 + 1.0).powf(-p.zipf_exponent);
             zipf.push(acc);
         }
+        let gap_floor = if p.visit_gap_exponent > 0.0 {
+            gap_floor(p.visit_gap_exponent, p.visit_gap_spread)
+        } else {
+            0.0
+        };
         let mut g = Generator {
+            gap_floor,
             start,
             end,
             labels,
@@ -760,9 +807,26 @@ impl Generator {
         // Thinning: candidates at rate × max/mean, kept with weight/max.
         let (curve, rate) = (pr.curve, pr.rate);
         let cand = rate * curve.max() / curve.mean();
+        let bursty = matches!(pr.act, Act::WatchVisit) && self.gap_floor > 0.0;
         let mut t = t as f64;
+        let mut first = first;
         loop {
-            t += self.rng.exp(1.0 / cand);
+            t += if bursty {
+                // A truncated power law of the candidates' mean gap. The
+                // period starts part-way through a gap, as a renewal process
+                // already running would: a gap picked by its length (longer
+                // gaps cover more instants), and a uniform point in it.
+                let (alpha, high) = (self.p.visit_gap_exponent, self.p.visit_gap_spread / cand);
+                let low = self.gap_floor * high;
+                if std::mem::take(&mut first) {
+                    let gap = power_law(&mut self.rng, alpha - 1.0, low, high);
+                    gap * self.rng.unit()
+                } else {
+                    power_law(&mut self.rng, alpha, low, high)
+                }
+            } else {
+                self.rng.exp(1.0 / cand)
+            };
             if t >= self.end as f64 {
                 return i64::MAX;
             }
@@ -2117,6 +2181,79 @@ impl Read for Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The truncated power law has the mean it was fitted to, and its gaps
+    /// scatter far more than a Poisson clock's (coefficient of variation 1).
+    #[test]
+    fn bursty_gaps_keep_the_mean_and_scatter_more_than_poisson() {
+        let floor = gap_floor(0.6, 20.0);
+        assert!((0.001..0.01).contains(&floor), "{floor}");
+        let mut r = stream(7, 0, 999, 0);
+        let n = 200_000;
+        let gaps: Vec<f64> = (0..n)
+            .map(|_| power_law(&mut r, 0.6, floor * 20.0, 20.0))
+            .collect();
+        let mean = gaps.iter().sum::<f64>() / n as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!((mean - 1.0).abs() < 0.03, "mean gap {mean}");
+        assert!(
+            var.sqrt() / mean > 1.8,
+            "coefficient of variation {}",
+            var.sqrt() / mean
+        );
+        assert!(gaps.iter().all(|&g| g >= floor * 20.0 * 0.999 && g <= 20.0));
+    }
+
+    /// A person's visits: as many on average as their rate says, in bursts —
+    /// weeks with several visits and long silences, where a Poisson process
+    /// of the same rate would spread them.
+    #[test]
+    fn watch_visits_come_in_bursts_at_the_configured_rate() {
+        let weekly = |exponent: f64| -> Vec<u32> {
+            let p = Population {
+                population: 1,
+                targets: 1,
+                systems: vec![System::L851],
+                days: 7 * 400,
+                visit_gap_exponent: exponent,
+                watch_visits_per_week: 2.0,
+                ..Population::default()
+            };
+            let mut g = Generator::new(&p).unwrap();
+            let i = g
+                .procs
+                .iter()
+                .position(|pr| matches!(pr.act, Act::WatchVisit))
+                .unwrap();
+            let mut weeks = vec![0u32; 400];
+            let (mut t, mut first) = (g.start, true);
+            loop {
+                g.use_stream(i);
+                t = g.next_firing(i, t, std::mem::take(&mut first));
+                if t == i64::MAX {
+                    break;
+                }
+                weeks[((t - g.start) / (7 * NS_PER_DAY)) as usize] += 1;
+            }
+            weeks
+        };
+        for (exponent, bursty) in [(0.0, false), (0.6, true)] {
+            let w = weekly(exponent);
+            let mean = w.iter().sum::<u32>() as f64 / w.len() as f64;
+            let var = w.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / w.len() as f64;
+            // Poisson: variance ≈ mean; bursts: several times more.
+            assert!(
+                (1.4..2.8).contains(&mean),
+                "exponent {exponent}: {mean} a week"
+            );
+            assert_eq!(
+                var / mean > 2.0,
+                bursty,
+                "exponent {exponent}: variance/mean {}",
+                var / mean
+            );
+        }
+    }
 
     #[test]
     fn curve_means_are_the_week_averages_of_their_weights() {

@@ -65,9 +65,13 @@
 //!   messenger (TLS to `chat.signal.org` for the call's length) instead of
 //!   SIP. Targets have their own shares ([`Population::target_vpn_share`]...).
 //!
-//! The targets, on top of that (all rates are expectations of Poisson
-//! processes, so counts measured back from a capture scatter around them by
-//! about √n):
+//! Visits to watched sites come in bursts ([`Population::visit_gap_exponent`]:
+//! the gaps between one person's visits follow a truncated power law whose
+//! mean is their rate); every other activity is a Poisson process.
+//!
+//! The targets, on top of that (all rates are expectations, so counts
+//! measured back from a capture scatter around them by about √n, more for
+//! bursty visits):
 //!
 //! | system | target |
 //! | --- | --- |
@@ -724,6 +728,14 @@ pub struct Population {
     /// Lines per shared address, each with 65,536 / N ports (default 4,
     /// 16,384 ports each: Free, REALISM-FACTS §1).
     pub lines_per_shared_address: u32,
+    /// Visits to watched sites come in bursts: the gaps between one person's
+    /// visits follow a power law of this exponent (density ∝ gap^-(1+α);
+    /// default 0.6: revisit gaps ≈ −0.6, Dezső et al., REALISM-FACTS §3),
+    /// truncated so that their mean is the person's rate. 0: Poisson.
+    pub visit_gap_exponent: f64,
+    /// The longest gap between two visits, in mean gaps (default 20, a stated
+    /// assumption: no published cut-off; the shortest follows from the mean).
+    pub visit_gap_spread: f64,
     /// Share of lines that are mobile, behind a carrier-grade NAT: many lines
     /// to a public address, each a block of ports (default 0).
     pub mobile_share: f64,
@@ -796,6 +808,8 @@ impl Default for Population {
             households: false,
             shared_ipv4_share: 0.0,
             lines_per_shared_address: 4,
+            visit_gap_exponent: 0.6,
+            visit_gap_spread: 20.0,
             mobile_share: 0.0,
             mobile_lines_per_address: 32,
             address_changes_per_week: 0.0,
@@ -1024,6 +1038,7 @@ impl Population {
             ("target_e2e_call_share", self.target_e2e_call_share, 1.0),
             ("shared_ipv4_share", self.shared_ipv4_share, 1.0),
             ("mobile_share", self.mobile_share, 1.0),
+            ("visit_gap_exponent", self.visit_gap_exponent, 3.0),
             (
                 "address_changes_per_week",
                 self.address_changes_per_week,
@@ -1043,6 +1058,13 @@ impl Population {
             if !(1..=64).contains(&v) {
                 return Err(format!("{name} must be between 1 and 64 (got {v})"));
             }
+        }
+        if !(self.visit_gap_spread.is_finite() && (2.0..=10_000.0).contains(&self.visit_gap_spread))
+        {
+            return Err(format!(
+                "visit_gap_spread must be between 2 and 10000 (got {})",
+                self.visit_gap_spread
+            ));
         }
         if self.openvpn_share + self.ipsec_share > 1.0 {
             return Err(

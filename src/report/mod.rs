@@ -152,7 +152,11 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
         thousands(b.identifications),
         bytes(b.identified_bytes),
     )?;
-    if let Some(a) = b.attribution.as_ref().filter(|a| a.requests > 0) {
+    // Only when the log told something an address alone would not have: a
+    // shared line, a household, a request gone astray.
+    if let Some(a) = b.attribution.as_ref().filter(|a| {
+        a.requests > 0 && (a.right_line != a.requests || a.people_affected != a.requests)
+    }) {
         writeln!(
             w,
             "  through the ISP's log: {} request{} -> {} to the right line, {} wrong line{} named, \

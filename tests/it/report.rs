@@ -172,8 +172,10 @@ fn classroom_report_loads_in_headless_chromium_with_every_chart() {
         .and_then(|rest| rest.split(" innocent people were flagged.").next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no verdict sentence in the page"));
+    // One decimal under ten, whole numbers from ten (two significant digits).
+    let step = if per_true >= 9.95 { 0.51 } else { 0.051 };
     assert!(
-        (said - per_true).abs() < 0.051,
+        (said - per_true).abs() < step,
         "the page says {said}, report.json {per_true}"
     );
     assert!(dom.contains("✔ verified"), "the log verifies");
