@@ -37,6 +37,7 @@ pub mod report;
 pub mod scenario;
 pub mod simulator;
 pub mod sweep;
+pub mod visibility;
 
 /// Helpers for the fuzz targets in `fuzz/` (not part of the supported API).
 ///

@@ -29,6 +29,11 @@ pub struct Observation {
     pub subscriber: Option<Addr>,
     /// The subscriber's port (0 without a subscriber, or for ICMP).
     pub subscriber_port: u16,
+    /// The subscriber answered the flow (a server of a host's), rather than
+    /// opened it.
+    pub inbound: bool,
+    /// For a flow: the protocol whose dissector claimed it (`None`: none did).
+    pub app: Option<Kind>,
     /// The other end.
     pub peer: Addr,
     /// The other end's port.
@@ -157,6 +162,7 @@ impl Observation {
             Some(s) => (Some(s), r.orig_p, r.resp_h, r.resp_p),
             None => (None, 0, r.resp_h, r.resp_p),
         };
+        let inbound = subscriber.is_some() && subscriber == Some(r.resp_h) && r.resp_h != r.orig_h;
         Observation {
             // The record's `ts`, which keeps the microsecond.
             ts_ns: r.first_ns.div_euclid(1000) * 1000,
@@ -164,6 +170,9 @@ impl Observation {
             seq: 0,
             subscriber,
             subscriber_port,
+            inbound,
+            // Set by the worker, which knows whether a dissector claimed it.
+            app: None,
             peer,
             peer_port,
             proto: r.proto.0,
@@ -195,6 +204,7 @@ impl Observation {
         let e = &r.ends;
         let (subscriber, subscriber_port, peer, peer_port) =
             sides(subs, e.orig_h, e.orig_p, e.resp_h, e.resp_p);
+        let inbound = subscriber.is_some() && subscriber == Some(e.resp_h) && e.resp_h != e.orig_h;
         let record_bytes = written.unwrap_or_else(|| r.json_len() + 1) as u32;
         Some(Observation {
             ts_ns: r.ts_ns,
@@ -202,6 +212,8 @@ impl Observation {
             seq: r.seq + 1,
             subscriber,
             subscriber_port,
+            inbound,
+            app: None,
             peer,
             peer_port,
             proto: e.proto,

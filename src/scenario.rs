@@ -85,6 +85,11 @@ pub struct Source {
     /// generator's own, or `<labels>.attribution.csv` beside the labels file.
     #[serde(default)]
     pub attribution: Option<PathBuf>,
+    /// A host's names for its services (`address,port,name`; port 0 for any):
+    /// the report's traffic by service uses them instead of the top
+    /// responders' addresses.
+    #[serde(default)]
+    pub services: Option<PathBuf>,
 }
 
 /// The simulated clock for real captures.
@@ -97,6 +102,21 @@ pub struct Clock {
     pub warp: f64,
     /// Replay the traffic this many times back to back.
     pub loops: u32,
+    /// How several captures share the calendar: `merge` (each keeps its own
+    /// time, frames interleaved) or `sequential` (laid one after another in
+    /// the order given, two hours apart: captures from unrelated dates).
+    pub layout: Layout,
+}
+
+/// How several captures share the calendar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// Each keeps its own time.
+    #[default]
+    Merge,
+    /// One after another.
+    Sequential,
 }
 
 impl Default for Clock {
@@ -105,6 +125,7 @@ impl Default for Clock {
             start: None,
             warp: 1.0,
             loops: 1,
+            layout: Layout::Merge,
         }
     }
 }
@@ -136,6 +157,19 @@ pub struct Commission {
     pub max_alerts: Option<u64>,
     /// Renew only if at least this many flagged subscribers were real targets.
     pub min_confirmed: Option<u64>,
+    /// Without ground truth (no labels), the share of flagged subscribers the
+    /// services would confirm as relevant: a stated assumption that lets
+    /// `min_precision` and `min_confirmed` be applied. A run without labels
+    /// refuses those rules unless it is given.
+    pub assumed_relevance: Option<Fraction>,
+}
+
+impl Commission {
+    /// The rule needs to know which flagged subscribers were real targets.
+    pub fn needs_ground_truth(&self) -> bool {
+        self.rule == CommissionRule::Thresholds
+            && (self.min_precision.is_some() || self.min_confirmed.is_some())
+    }
 }
 
 /// When an alerted subscriber is identified.
@@ -819,12 +853,23 @@ impl Scenario {
         if let Some(l) = &mut s.source.attribution {
             *l = base.join(&*l);
         }
+        if let Some(l) = &mut s.source.services {
+            *l = base.join(&*l);
+        }
         // The top of the file, for checks that are not tied to one key.
         let top = 0;
         if s.source.captures.is_empty() && s.source.generate.is_none() {
             return Err(invalid(
                 top,
                 "[source] needs `captures` (files or directories) or a [source.generate] table"
+                    .into(),
+            ));
+        }
+        if s.clock.layout == Layout::Sequential && s.source.generate.is_some() {
+            return Err(invalid(
+                top,
+                "[clock] layout = \"sequential\" lays captures one after another; a \
+                 generated population has its own calendar: use captures only"
                     .into(),
             ));
         }
@@ -921,6 +966,23 @@ impl Scenario {
             let p = s.policy.with(&b.policy);
             check_commission(&p.commission)
                 .map_err(|m| invalid(at, format!("box `{name}`: {m}")))?;
+            if p.commission.needs_ground_truth()
+                && p.commission.assumed_relevance.is_none()
+                && !s.has_ground_truth()
+            {
+                return Err(invalid(
+                    at,
+                    format!(
+                        "box `{name}`: the commission's min_precision or min_confirmed counts \
+                         real targets, and this scenario has no ground truth (no [source] labels, \
+                         no generated population): without it no flagged subscriber is ever \
+                         confirmed and renewal is refused after the first window. Give a labels \
+                         file, drop the rule, or state an assumption: [policy.commission] \
+                         assumed_relevance = 0.1 (the share of flagged subscribers the services \
+                         would find relevant)"
+                    ),
+                ));
+            }
         }
         check_commission(&s.policy.commission).map_err(|m| invalid(top, m))?;
         Ok(s)
@@ -929,6 +991,15 @@ impl Scenario {
     /// The boxes, without their positions.
     pub fn boxes(&self) -> impl Iterator<Item = &BoxSpec> {
         self.boxes.iter().map(|b| b.get_ref())
+    }
+
+    /// Whether the run will know who is a real target: a generated
+    /// population, a labels file, or `x.labels.csv` beside a single capture.
+    pub fn has_ground_truth(&self) -> bool {
+        self.source.generate.is_some()
+            || self.source.labels.is_some()
+            || matches!(self.source.captures.as_slice(),
+                [c] if c.is_file() && crate::generate::labels_path(c).is_file())
     }
 }
 

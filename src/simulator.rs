@@ -271,6 +271,12 @@ pub struct BoxReport {
     /// (present when the run has one): right line, wrong lines,
     /// unattributable, people affected.
     pub attribution: Option<crate::identity::Attribution>,
+    /// What it saw of the network: traffic by protocol and service, how much
+    /// it could read, and the same over a whole window at the capture's rate.
+    pub sees: Option<crate::visibility::Visibility>,
+    /// Without ground truth, the share of flagged subscribers the commission
+    /// was told to assume relevant (a stated assumption, not a measure).
+    pub assumed_relevance: Option<f64>,
     /// What precision and recall count: `lines` when people share lines (a
     /// flagged line is one whose traffic raised an alert, a target's line one
     /// a target lives on), else people (empty in older reports).
@@ -389,6 +395,7 @@ struct BoxRun {
     identified_bytes: u64,
     destructions: u64,
     attribution: crate::identity::Attribution,
+    sees: crate::visibility::VisibilityAcc,
     /// Day by day, keyed by days since the epoch.
     days: BTreeMap<i64, Day>,
 }
@@ -413,6 +420,7 @@ struct Sim<'a> {
     has_truth: bool,
     /// The ISP's attribution log, and the people on each of its lines.
     isp_log: Option<(Arc<AttributionLog>, HashMap<u32, u64>)>,
+    services: Option<Arc<crate::visibility::ServiceNames>>,
     /// Each line's strongest role (a target wins), with a log and labels that
     /// name lines: precision and recall then count lines, not addresses.
     line_roles: HashMap<u32, (Role, Option<generate::System>)>,
@@ -542,7 +550,12 @@ impl Sim<'_> {
             .last()
             .expect("an open window has its accumulator");
         let flagged = acc.flagged.len() as u64;
-        let confirmed = acc.flagged.iter().filter(|a| self.is_target(b, a)).count() as u64;
+        let assumed = self.boxes[b].warrant.policy().commission.assumed_relevance;
+        let confirmed = match assumed {
+            // Without labels: the stated share of those flagged, rounded down.
+            Some(r) if !self.has_truth => (flagged as f64 * r.0).floor() as u64,
+            _ => acc.flagged.iter().filter(|a| self.is_target(b, a)).count() as u64,
+        };
         let report = WindowReport { flagged, confirmed };
         self.log(
             at,
@@ -614,6 +627,10 @@ impl Sim<'_> {
             } else {
                 (&mut bx.would, &mut bx.would_subs)
             };
+            if open {
+                let names = self.services.as_deref();
+                bx.sees.observe(o, names);
+            }
             vol.records += 1;
             if let Some((packets, bytes)) = o.volume() {
                 vol.packets += packets;
@@ -824,7 +841,10 @@ pub struct Traffic {
     labels: Vec<Label>,
     truth_source: Option<String>,
     attribution: Option<Arc<AttributionLog>>,
+    services: Option<Arc<crate::visibility::ServiceNames>>,
     generated_only: bool,
+    /// What the report should say about the calendar.
+    notes: Vec<String>,
     /// Observations the boxes were offered (every lap).
     observations: u64,
 }
@@ -834,6 +854,7 @@ struct Plan {
     labels: Vec<Label>,
     truth_source: Option<String>,
     attribution: Option<Arc<AttributionLog>>,
+    services: Option<Arc<crate::visibility::ServiceNames>>,
     /// The generated population's calendar.
     span: Option<(i64, i64)>,
     cfg: pipeline::Config,
@@ -886,6 +907,12 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         attribution.get_or_insert_with(Vec::new).extend(rows);
     }
     let attribution = attribution.map(|rows| Arc::new(AttributionLog::new(rows)));
+    let services = match &s.source.services {
+        Some(f) => Some(Arc::new(
+            crate::visibility::read_services(f).map_err(SimError::Labels)?,
+        )),
+        None => None,
+    };
     // A call's UDP flow is silent between ACK and BYE: follow calls (and their
     // durations) through an hour of silence and up to a day.
     let flow = crate::flow::FlowConfig {
@@ -911,6 +938,7 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         labels,
         truth_source,
         attribution,
+        services,
         span,
         cfg,
     })
@@ -918,7 +946,46 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
 
 /// Opens a scenario's sources afresh (the generator restarts from its seed):
 /// once per pass over the traffic.
-fn open_sources(s: &Scenario) -> Result<(MergedSource, Vec<String>), SimError> {
+/// The scenario's traffic as one stream of frames: merged by time, or its
+/// captures laid one after another by their offsets.
+enum Sources {
+    Merged(MergedSource),
+    Sequential(capture::SequentialSource),
+}
+
+impl capture::FrameSource for Sources {
+    fn for_each(&mut self, f: impl FnMut(capture::SourceFrame<'_>)) {
+        match self {
+            Sources::Merged(m) => m.for_each(f),
+            Sources::Sequential(q) => q.for_each(f),
+        }
+    }
+    fn total_bytes(&self) -> u64 {
+        match self {
+            Sources::Merged(m) => m.total_bytes(),
+            Sources::Sequential(q) => q.total_bytes(),
+        }
+    }
+    fn take_errors(&mut self) -> Vec<capture::CaptureError> {
+        match self {
+            Sources::Merged(m) => m.take_errors(),
+            Sources::Sequential(q) => q.take_errors(),
+        }
+    }
+}
+
+type Shortened = std::sync::Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>;
+
+/// Opens the scenario's traffic; with a sequential layout, also the counters
+/// of the silences it shortens.
+fn open_sources(s: &Scenario) -> Result<(Sources, Vec<String>, Option<Shortened>), SimError> {
+    if s.clock.layout == crate::scenario::Layout::Sequential {
+        let (inputs, _skipped) = capture::expand_inputs(&s.source.captures);
+        let names = inputs.iter().map(|i| i.name()).collect();
+        let src = capture::SequentialSource::new(inputs);
+        let counts = src.shortened.clone();
+        return Ok((Sources::Sequential(src), names, Some(counts)));
+    }
     let mut readers = Vec::new();
     let mut errors = Vec::new();
     let mut names = Vec::new();
@@ -933,14 +1000,24 @@ fn open_sources(s: &Scenario) -> Result<(MergedSource, Vec<String>), SimError> {
         ));
     }
     let (inputs, _skipped) = capture::expand_inputs(&s.source.captures);
+    // Many inputs are open at once: a small chunk each.
+    let chunk = if inputs.len() > 16 {
+        capture::SMALL_CHUNK_SIZE
+    } else {
+        capture::CHUNK_SIZE
+    };
     for spec in &inputs {
-        match CaptureReader::open(spec, readers.len() as u16, capture::CHUNK_SIZE, false) {
+        match CaptureReader::open(spec, readers.len() as u16, chunk, false) {
             Ok(r) => readers.push(r),
             Err(e) => errors.push(e),
         }
         names.push(spec.name());
     }
-    Ok((MergedSource::from_readers(readers, errors, 0), names))
+    Ok((
+        Sources::Merged(MergedSource::from_readers(readers, errors, 0)),
+        names,
+        None,
+    ))
 }
 
 /// The simulated clock of real captures: moved to `start`, stretched by
@@ -996,18 +1073,42 @@ pub fn run_points(
     // The calendar, before the stream: the generator's, or the captures'
     // first and last observations (one pass that keeps three numbers).
     let mut laps: Option<Laps> = None;
+    let mut notes = Vec::new();
     if has_captures {
-        let (source, names) = open_sources(base)?;
+        let (source, names, shortened) = open_sources(base)?;
         let (mut first, mut last, mut n) = (None, i64::MIN, 0u64);
+        let mut gap = (0i64, 0i64);
         let quiet = pipeline::Config {
             progress: false,
             ..plan.cfg.clone()
         };
         pipeline::run_source_streamed(source, names, &quiet, &mut |o| {
             first.get_or_insert(o.ts_ns);
+            if last != i64::MIN && o.ts_ns - last > gap.1 - gap.0 {
+                gap = (last, o.ts_ns);
+            }
             last = last.max(o.ts_ns);
             n += 1;
         })?;
+        if let Some(c) = shortened {
+            use std::sync::atomic::Ordering::Relaxed;
+            let (n, cut) = (c.0.load(Relaxed), c.1.load(Relaxed));
+            if n > 0 {
+                notes.push(format!(
+                    "captures laid one after another: {n} silences longer than two hours \
+                     (between or inside files) were shortened to two hours, {} days taken out",
+                    cut / clock::NS_PER_DAY as u64
+                ));
+            }
+        } else if gap.1 - gap.0 > 30 * clock::NS_PER_DAY {
+            notes.push(format!(
+                "the captures' calendar has no traffic from {} to {} ({} days): windows there \
+                 inspect nothing; [clock] layout = \"sequential\" lays captures one after another",
+                clock::format_date(gap.0),
+                clock::format_date(gap.1),
+                (gap.1 - gap.0) / clock::NS_PER_DAY
+            ));
+        }
         if let Some(first) = first {
             let warp = base.clock.warp;
             laps = Some(Laps {
@@ -1045,8 +1146,10 @@ pub fn run_points(
         labels: plan.labels,
         truth_source: plan.truth_source,
         attribution: plan.attribution,
+        services: plan.services,
         generated_only,
         observations: 0,
+        notes,
     };
     let mut runs: Vec<SimRun> = points
         .iter()
@@ -1056,7 +1159,7 @@ pub fn run_points(
     let mut offered = 0u64;
     let threads = first_opts.threads;
     for lap in 0..loops {
-        let (source, names) = open_sources(base)?;
+        let (source, names, _) = open_sources(base)?;
         // Observations whose moved times round to the same nanosecond are
         // offered in the order of their moved keys, as a sort would.
         let mut tie: Vec<Observation> = Vec::new();
@@ -1200,6 +1303,7 @@ impl<'a> SimRun<'a> {
                         identified: HashSet::new(),
                         identified_bytes: 0,
                         attribution: Default::default(),
+                        sees: Default::default(),
                         destructions: 0,
                         days: BTreeMap::new(),
                     }
@@ -1212,6 +1316,7 @@ impl<'a> SimRun<'a> {
             has_truth: traffic.truth_source.is_some(),
             truth,
             isp_log: log_people,
+            services: traffic.services.clone(),
             line_roles,
             alerts: Vec::new(),
             destructions: Vec::new(),
@@ -1401,6 +1506,7 @@ impl<'a> SimRun<'a> {
                 ))
             });
             let policy = bx.warrant.policy();
+            let kept_bytes = kept.bytes;
             boxes.push(BoxReport {
                 name: bx.spec.name.clone(),
                 system: bx.spec.system.map(|s| s.name().into()),
@@ -1420,6 +1526,21 @@ impl<'a> SimRun<'a> {
                 identified_bytes: bx.identified_bytes,
                 destructions: bx.destructions,
                 attribution: sim.isp_log.as_ref().map(|_| bx.attribution.clone()),
+                sees: Some(
+                    bx.sees.report(
+                        bx.warrant
+                            .windows
+                            .first()
+                            .map_or(0, |w| w.end_ns - w.start_ns),
+                        policy.first_window.to_string(),
+                        kept_bytes,
+                    ),
+                ),
+                assumed_relevance: policy
+                    .commission
+                    .assumed_relevance
+                    .filter(|_| !sim.has_truth)
+                    .map(|f| f.0),
                 judged_on: if shared_lines { "lines" } else { "people" }.into(),
                 judged,
                 extrapolation,
@@ -1469,6 +1590,7 @@ impl<'a> SimRun<'a> {
                 .errors
                 .iter()
                 .map(|e| e.message.clone())
+                .chain(traffic.notes.iter().cloned())
                 .collect(),
         };
         let alerts_path = dir.join("alerts.jsonl");

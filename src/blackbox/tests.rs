@@ -28,6 +28,8 @@ fn obs(ts_s: i64, peer: &str, (kind, facets): What) -> Observation {
         seq: 1,
         subscriber: Some(addr("10.0.0.1")),
         subscriber_port: 40_000,
+        inbound: false,
+        app: None,
         peer: addr(peer),
         peer_port: 443,
         proto: 6,

@@ -1183,6 +1183,104 @@ impl MergedSource {
     }
 }
 
+/// Inputs read one after another on one compact calendar: each file starts
+/// [`SEQUENTIAL_GAP_NS`] after the previous one ended, and any silence longer
+/// than that — between files, or inside one (a capture paused for a month, a
+/// frame with a broken clock) — is shortened to it. Frames keep their order
+/// and their spacing below the gap. One file is open at a time.
+pub struct SequentialSource {
+    inputs: Vec<InputSpec>,
+    errors: Vec<CaptureError>,
+    total_bytes: u64,
+    /// Silences shortened so far, and the nanoseconds taken out of them.
+    pub shortened: std::sync::Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
+}
+
+/// The longest silence [`SequentialSource`] keeps: longer than any flow's
+/// idle timeout, so that no flow runs from one file into the next.
+pub const SEQUENTIAL_GAP_NS: i64 = 2 * 3600 * 1_000_000_000;
+
+impl SequentialSource {
+    /// A source reading `inputs` in order.
+    pub fn new(inputs: Vec<InputSpec>) -> Self {
+        let total_bytes = inputs
+            .iter()
+            .map(|spec| match spec {
+                InputSpec::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                _ => 0,
+            })
+            .sum();
+        SequentialSource {
+            inputs,
+            errors: Vec::new(),
+            total_bytes,
+            shortened: Default::default(),
+        }
+    }
+}
+
+impl FrameSource for SequentialSource {
+    fn for_each(&mut self, mut f: impl FnMut(SourceFrame<'_>)) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // The last frame's own time and where it was put.
+        let mut last: Option<(i64, i64)> = None;
+        for (i, spec) in self.inputs.iter().enumerate() {
+            let id = i.min(u16::MAX as usize) as u16;
+            let mut r = match CaptureReader::open(spec, id, CHUNK_SIZE, false) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.errors.push(e);
+                    continue;
+                }
+            };
+            let mut new_file = true;
+            let mut offset = 0i64;
+            loop {
+                match r.next_frame() {
+                    Ok(Some(mut frame)) => {
+                        let ts = frame.ts_ns;
+                        if let Some((own, put)) = last {
+                            let step = ts.saturating_sub(own);
+                            let far = !(-SEQUENTIAL_GAP_NS..=SEQUENTIAL_GAP_NS).contains(&step);
+                            if new_file || far {
+                                // A new file, or a silence (or a jump back in
+                                // time) too long: resume a gap after the last
+                                // frame put.
+                                offset = put.saturating_add(SEQUENTIAL_GAP_NS).saturating_sub(ts);
+                                if step > SEQUENTIAL_GAP_NS {
+                                    self.shortened.0.fetch_add(1, Relaxed);
+                                    let cut = step - SEQUENTIAL_GAP_NS;
+                                    self.shortened.1.fetch_add(cut as u64, Relaxed);
+                                }
+                            }
+                        }
+                        new_file = false;
+                        frame.ts_ns = ts.saturating_add(offset);
+                        last = Some((ts, frame.ts_ns));
+                        f(SourceFrame {
+                            chunk: r.chunk(),
+                            frame,
+                        })
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.errors.push(e);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    fn take_errors(&mut self) -> Vec<CaptureError> {
+        std::mem::take(&mut self.errors)
+    }
+}
+
 impl FrameSource for MergedSource {
     fn for_each(&mut self, f: impl FnMut(SourceFrame<'_>)) {
         self.each_frame(f)

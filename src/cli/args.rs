@@ -166,6 +166,10 @@ pub(super) struct RunArgs {
     pub(super) output: Option<PathBuf>,
     #[command(flatten)]
     pub(super) run: ScenarioFlags,
+    /// Read these captures (files or directories) instead of the scenario's
+    /// `[source] captures`: the same boxes and policy on a host's own traffic.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub(super) captures: Vec<PathBuf>,
     /// Print the report as JSON on stdout instead of the summary.
     #[arg(long)]
     pub(super) json: bool,

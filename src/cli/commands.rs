@@ -143,7 +143,10 @@ pub(super) fn scenario_claim(s: &Scenario) -> String {
 
 pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
     let path = f.scenario.as_path();
-    let s = Scenario::load(path)?;
+    let mut s = Scenario::load(path)?;
+    if !f.captures.is_empty() {
+        s.source.captures = f.captures.clone();
+    }
     let mut opts = run_options(
         path,
         f.output.clone().or_else(|| s.output.clone()),

@@ -1030,13 +1030,16 @@ struct Worker {
 
 impl Worker {
     fn flow_ended(&mut self, mut r: FlowRecord, mut app: FlowApp) {
-        if let Some(name) = app.finish(r.ends(), r.last_ns, &mut self.collect) {
+        let claimed = app.finish(r.ends(), r.last_ns, &mut self.collect);
+        if let Some(name) = claimed {
             r.app = name;
         }
         self.write_records();
         let out = &mut self.out;
         if self.keep.is_some() {
-            out.kept.push(Observation::of_flow(&r));
+            let mut o = Observation::of_flow(&r);
+            o.app = claimed.and_then(crate::observation::Kind::of_protocol);
+            out.kept.push(o);
         }
         out.flows += 1;
         *out.apps.entry(r.app).or_default() += 1;

@@ -185,6 +185,22 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
             "  flagged {} subscribers (no ground truth: true and false alerts cannot be told apart)",
             thousands(b.flagged)
         )?;
+        writeln!(
+            w,
+            "  without labels, measured: what it took in and kept, the subscribers it touched, alerts, \
+             identifications, what it could read; not measurable: precision, recall, false-positive \
+             rate, signal-to-noise, the national extrapolation"
+        )?;
+        if let Some(r) = b.assumed_relevance {
+            writeln!(
+                w,
+                "  the commission's renewals assumed {} of those flagged relevant (stated, not measured)",
+                percent(r)
+            )?;
+        }
+        if let Some(v) = &b.sees {
+            write_sees(w, v)?;
+        }
         return Ok(());
     };
     let c = &j.confusion;
@@ -426,4 +442,47 @@ mod tests {
         assert_eq!(target_odds(0.0, true), "no alert would be a real target");
         assert_eq!(target_odds(0.5, false), "1 alert in 2.0 is a real target");
     }
+}
+
+/// What a box could read of the network, by service, and over a window.
+fn write_sees(w: &mut impl Write, v: &crate::visibility::Visibility) -> io::Result<()> {
+    let r = &v.readable;
+    let flows = r.cleartext + r.server_name + r.ech + r.encrypted_dns + r.tunnels + r.unknown;
+    if flows == 0 {
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "  of {} flows it could read names in the clear in {}, server names in {}, only an ECH \
+         front in {}; {} were encrypted DNS, {} VPN tunnels, {} nothing it recognised",
+        thousands(flows),
+        thousands(r.cleartext),
+        thousands(r.server_name),
+        thousands(r.ech),
+        thousands(r.encrypted_dns),
+        thousands(r.tunnels),
+        thousands(r.unknown)
+    )?;
+    let top: Vec<String> = v
+        .services
+        .iter()
+        .take(6)
+        .map(|s| format!("{} {}", s.service, bytes(s.traffic.bytes)))
+        .collect();
+    if !top.is_empty() {
+        writeln!(w, "  by service: {}", top.join(", "))?;
+    }
+    if let Some(p) = &v.per_window {
+        writeln!(
+            w,
+            "  over a {} window at this capture's rate ({} of traffic, assumed steady): about {} flows, \
+             {} inspected, {} kept",
+            p.window,
+            crate::progress::duration(v.covered_s),
+            about(p.flows),
+            bytes(p.bytes as u64),
+            bytes(p.retained_bytes as u64)
+        )?;
+    }
+    Ok(())
 }

@@ -22,6 +22,7 @@ mod exit_codes;
 mod flood;
 mod fuzz_regressions;
 mod generate;
+mod host;
 mod identity;
 mod kill;
 mod layers;
