@@ -424,9 +424,35 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
                 format!("{} fields, expected at least 4 ({LABELS_HEADER})", f.len()),
             ));
         }
-        let address: IpAddr = f[0]
-            .parse()
-            .map_err(|_| bad(n, format!("`{}` is not an IP address", f[0])))?;
+        // An address, or a range (`192.0.2.0/28`: every address in it is
+        // labelled alike, at most 65,536).
+        let addresses: Vec<IpAddr> = match f[0].parse::<IpAddr>() {
+            Ok(a) => vec![a],
+            Err(_) => {
+                let net: ipnet::IpNet = f[0].parse().map_err(|_| {
+                    bad(
+                        n,
+                        format!("`{}` is not an IP address or a CIDR range", f[0]),
+                    )
+                })?;
+                let size = match net {
+                    ipnet::IpNet::V4(v) => 1u128 << (32 - v.prefix_len()),
+                    ipnet::IpNet::V6(v) => 1u128
+                        .checked_shl(128 - u32::from(v.prefix_len()))
+                        .unwrap_or(u128::MAX),
+                };
+                if size > MAX_LABEL_RANGE {
+                    return Err(bad(
+                        n,
+                        format!(
+                            "`{}` holds {size} addresses; a labels row covers at most {MAX_LABEL_RANGE}",
+                            f[0]
+                        ),
+                    ));
+                }
+                net.hosts().collect()
+            }
+        };
         if f[1].is_empty() {
             return Err(bad(n, "empty profile".into()));
         }
@@ -490,14 +516,16 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             }
             _ => None,
         };
-        out.push(Label {
-            address,
-            profile: f[1].to_string(),
-            role,
-            system,
-            traits,
-            line: line_no,
-        });
+        for address in addresses {
+            out.push(Label {
+                address,
+                profile: f[1].to_string(),
+                role,
+                system,
+                traits,
+                line: line_no,
+            });
+        }
     }
     Ok(out)
 }
@@ -882,6 +910,9 @@ impl VpnProtocol {
         .find(|p| p.name() == s)
     }
 }
+
+/// Most addresses one labels row may cover with a CIDR range.
+pub const MAX_LABEL_RANGE: u128 = 65_536;
 
 /// Most recipients per message (SMTP servers commonly refuse more than 100).
 pub const MAX_RCPTS: u32 = 100;

@@ -202,3 +202,59 @@ fn readability_and_services_match_tshark() {
         )
     );
 }
+
+/// A host labels a range, not each address: `192.0.0.0/30` marks every
+/// address in it, and tcpdump's `edns-opts.pcap` (queries from 192.0.0.1) is
+/// then judged: one real target flagged, precision measured. A range too wide
+/// is refused with the file and line.
+#[test]
+fn labels_may_name_a_cidr_range() {
+    let d = tempfile::tempdir().unwrap();
+    let capture = common::corpus().join("tcpdump/edns-opts.pcap");
+    std::fs::write(
+        d.path().join("labels.csv"),
+        "address,profile,role,system\n192.0.0.0/30,reader,target,l851\n",
+    )
+    .unwrap();
+    let s = d.path().join("s.toml");
+    std::fs::write(
+        &s,
+        format!(
+            "name = \"cidr\"\n[source]\ncaptures = [\"{}\"]\nsubscribers = [\"192.0.0.0/24\"]\n\
+             labels = \"labels.csv\"\n[[boxes]]\nname = \"b\"\nsystem = \"l851\"\n\
+             scope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n[[boxes.rules]]\n\
+             domains = [\"example.com\"]\n",
+            capture.display()
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    let o = common::ivraie_in(&["run", "s.toml", "-o", out.to_str().unwrap()], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    let c = &r["boxes"][0]["judged"]["confusion"];
+    assert_eq!(
+        (c["tp"].as_u64(), c["fp"].as_u64()),
+        (Some(1), Some(0)),
+        "{c}"
+    );
+    assert_eq!(
+        r["truth"]["roles"]["target"], 2,
+        "the two host addresses of a /30"
+    );
+    std::fs::write(
+        d.path().join("labels.csv"),
+        "address,profile,role,system\n10.0.0.0/8,reader,target,l851\n",
+    )
+    .unwrap();
+    let o = common::ivraie_in(
+        &["run", "s.toml", "-o", d.path().join("o2").to_str().unwrap()],
+        d.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("labels.csv:2") && stderr(&o).contains("at most 65536"),
+        "{}",
+        stderr(&o)
+    );
+}
