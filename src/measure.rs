@@ -34,16 +34,26 @@ pub struct Estimate {
 /// With p = s/n and z = 1.959964: centre = (p + z²/2n) / (1 + z²/n),
 /// half-width = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n).
 pub fn wilson(successes: u64, trials: u64) -> Option<Estimate> {
+    wilson_at(successes, trials, Z95)
+}
+
+/// z of a two-sided 97.5% interval: two rates each covered at 97.5% are
+/// covered together at least 95% of the time (Bonferroni), so a quantity that
+/// uses both, bounded at their intervals' corners, has a 95% interval.
+pub const Z_JOINT95: f64 = 2.241_403;
+
+/// The Wilson score interval at a given z.
+pub fn wilson_at(successes: u64, trials: u64, z: f64) -> Option<Estimate> {
     if trials == 0 {
         return None;
     }
     let s = successes.min(trials);
     let n = trials as f64;
     let p = s as f64 / n;
-    let z2 = Z95 * Z95;
+    let z2 = z * z;
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
-    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     // At 0 and n successes the bound is exactly 0 (or 1); rounding would leave
     // a 1e-17 instead.
     let lo = if s == 0 {
@@ -272,6 +282,51 @@ pub struct ExtrapolationCi {
     /// Innocent people flagged per real target flagged; `None` when it is
     /// undefined at the estimate or at a bound (no true alert there).
     pub false_per_true: Option<Estimate>,
+    /// Days the rates were measured over: the counts are people flagged at
+    /// least once in a period this long (the rates grow with it).
+    pub period_days: f64,
+    /// The intervals of `ppv` and `false_per_true` (which use both rates) are
+    /// joint 95% intervals, from each rate's 97.5% interval (Bonferroni);
+    /// false in reports written before.
+    pub joint_95: bool,
+}
+
+/// [`extrapolate_with_intervals`] from the counts, with intervals that cover
+/// what they say: the expected counts from each rate's 95% Wilson interval,
+/// the ppv and false-per-true from each rate's 97.5% interval (joint 95%).
+/// `period_days`: how long the rates were measured over.
+pub fn extrapolate_counts(
+    population: u64,
+    targets: u64,
+    c: &Confusion,
+    period_days: f64,
+) -> Option<ExtrapolationCi> {
+    let (tpr, fpr) = (wilson(c.tp, c.tp + c.fn_)?, wilson(c.fp, c.fp + c.tn)?);
+    let wide = (
+        wilson_at(c.tp, c.tp + c.fn_, Z_JOINT95)?,
+        wilson_at(c.fp, c.fp + c.tn, Z_JOINT95)?,
+    );
+    let mut x = extrapolate_with_intervals(population, targets, tpr, fpr);
+    let joint = extrapolate_with_intervals(population, targets, wide.0, wide.1);
+    x.ppv = match (x.ppv, joint.ppv) {
+        (Some(p), Some(j)) => Some(Estimate {
+            lo: j.lo,
+            hi: j.hi,
+            ..p
+        }),
+        _ => None,
+    };
+    x.false_per_true = match (x.false_per_true, joint.false_per_true) {
+        (Some(p), Some(j)) => Some(Estimate {
+            lo: j.lo,
+            hi: j.hi,
+            ..p
+        }),
+        _ => None,
+    };
+    x.period_days = period_days;
+    x.joint_95 = true;
+    Some(x)
 }
 
 /// Extrapolates measured rates to a population, carrying their intervals.
@@ -338,6 +393,8 @@ pub fn extrapolate_with_intervals(
             best.false_per_true,
             worst.false_per_true,
         ),
+        period_days: 0.0,
+        joint_95: false,
     }
 }
 

@@ -94,6 +94,14 @@ impl Kind {
         }
     }
 
+    /// How much a box can read of its flows (`None` for the flow kind).
+    pub fn readable(self) -> Option<crate::dissect::Readable> {
+        match self.0 {
+            0 => None,
+            i => registry().get(usize::from(i) - 1).map(|d| d.readable()),
+        }
+    }
+
     /// Its bit in a set of kinds (at most 64 kinds).
     pub fn bit(self) -> u64 {
         1u64 << (self.0 & 63)

@@ -281,12 +281,31 @@ pub struct BoxReport {
     /// flagged line is one whose traffic raised an alert, a target's line one
     /// a target lives on), else people (empty in older reports).
     pub judged_on: Cow<'static, str>,
-    /// Whole run against the ground truth.
+    /// Whole run against the ground truth — counting people (each flagged
+    /// person once).
     pub judged: Option<Judged>,
+    /// Alerts (notices) against the ground truth — counting every alert: a
+    /// person alerted about ten times counts ten.
+    pub alerts_judged: Option<AlertsJudged>,
     /// The measured rates applied to the reference population.
     pub extrapolation: Option<ExtrapolationCi>,
     /// Day by day, for the charts.
     pub days: Vec<Day>,
+}
+
+/// Alerts, not people, against the ground truth.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertsJudged {
+    /// Alerts about real targets.
+    pub true_alerts: u64,
+    /// Alerts about innocent people.
+    pub false_alerts: u64,
+    /// Share of alerts about real targets (95% Wilson; alerts about one
+    /// person are not independent, so this interval is optimistic).
+    pub precision: Option<Estimate>,
+    /// True alerts per false alert.
+    pub snr: Option<f64>,
 }
 
 /// The ground truth of the run.
@@ -1498,12 +1517,12 @@ impl<'a> SimRun<'a> {
                 None => judge(&all_seen, &all_flagged, is_t),
             });
             let extrapolation = judged.as_ref().and_then(|j| {
-                Some(measure::extrapolate_with_intervals(
+                measure::extrapolate_counts(
                     s.reference.population,
                     s.reference.targets,
-                    j.recall?,
-                    j.fpr?,
-                ))
+                    &j.confusion,
+                    (traffic.end_ns - traffic.start_ns) as f64 / clock::NS_PER_DAY as f64,
+                )
             });
             let policy = bx.warrant.policy();
             let kept_bytes = kept.bytes;
@@ -1526,6 +1545,18 @@ impl<'a> SimRun<'a> {
                 identified_bytes: bx.identified_bytes,
                 destructions: bx.destructions,
                 attribution: sim.isp_log.as_ref().map(|_| bx.attribution.clone()),
+                alerts_judged: sim.has_truth.then(|| {
+                    let (t, f) = bx
+                        .days
+                        .values()
+                        .fold((0, 0), |(t, f), d| (t + d.true_alerts, f + d.false_alerts));
+                    AlertsJudged {
+                        true_alerts: t,
+                        false_alerts: f,
+                        precision: measure::wilson(t, t + f),
+                        snr: (f > 0).then(|| t as f64 / f as f64),
+                    }
+                }),
                 sees: Some(
                     bx.sees.report(
                         bx.warrant

@@ -18,6 +18,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dissect::Readable;
 use crate::observation::{Kind, Observation};
 
 /// Services told apart per box; past them, traffic counts as `other`.
@@ -48,8 +49,7 @@ pub const DOH_NAMES: &[&str] = &[
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Readability {
-    /// Flows whose protocol names things in the clear (DNS, HTTP, SIP, SMTP,
-    /// WHOIS, BitTorrent).
+    /// Flows whose protocol names things in the clear (DNS, HTTP, SIP, SMTP...).
     pub cleartext: u64,
     /// TLS and QUIC connections whose server name is visible.
     pub server_name: u64,
@@ -58,7 +58,7 @@ pub struct Readability {
     pub ech: u64,
     /// Lookups over DNS over HTTPS or TLS: the resolver, not the names.
     pub encrypted_dns: u64,
-    /// VPN tunnels (WireGuard, OpenVPN, IPsec): the server, nothing inside.
+    /// VPN tunnels: the server, nothing inside.
     pub tunnels: u64,
     /// Flows no dissector recognised.
     pub unknown: u64,
@@ -188,8 +188,7 @@ impl VisibilityAcc {
         self.first_ns.get_or_insert(o.ts_ns);
         self.last_ns = self.last_ns.max(o.ts_ns);
         if o.kind != Kind::FLOW {
-            let word = o.kind.name();
-            if word == "tls" || word == "quic" {
+            if o.kind.readable() == Some(Readable::ServerName) {
                 let host = o.host().map(|h| h.to_ascii_lowercase());
                 let host = host.as_deref().unwrap_or("");
                 if ECH_PUBLIC_NAMES.contains(&host) {
@@ -205,11 +204,11 @@ impl VisibilityAcc {
         let t = self.by_protocol.entry(word).or_default();
         t.flows += 1;
         t.bytes += bytes;
-        match word {
-            "unknown" => self.readable.unknown += 1,
-            "tls" | "quic" => self.tls_flows += 1,
-            "wireguard" | "openvpn" | "ipsec" => self.readable.tunnels += 1,
-            _ => self.readable.cleartext += 1,
+        match o.app.and_then(Kind::readable) {
+            None => self.readable.unknown += 1,
+            Some(Readable::ServerName) => self.tls_flows += 1,
+            Some(Readable::Tunnel) => self.readable.tunnels += 1,
+            Some(Readable::Clear) => self.readable.cleartext += 1,
         }
         // The responder's end: a host's server when the flow came in.
         let (addr, port) = match (o.inbound, o.subscriber) {

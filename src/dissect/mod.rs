@@ -125,6 +125,17 @@ pub fn registry() -> &'static [&'static dyn Dissector] {
     REGISTRY
 }
 
+/// How much a box can read of a protocol's flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readable {
+    /// What it names is in the clear (a DNS query, a Host header, a number).
+    Clear,
+    /// Encrypted, with the server's name visible (TLS, QUIC).
+    ServerName,
+    /// A tunnel: the server, nothing of what goes through it.
+    Tunnel,
+}
+
 /// What a dissector thinks of a flow from its first payload bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Probe {
@@ -184,6 +195,11 @@ pub trait Dissector: Sync {
     /// (BitTorrent: `urls`). Default: connection data.
     fn scope(&self) -> Scope {
         Scope::Connection
+    }
+    /// How much a box can read of this protocol's flows. Default: what it
+    /// names, in the clear.
+    fn readable(&self) -> Readable {
+        Readable::Clear
     }
     /// Whether `data`, the first bytes one side sent, speaks this protocol.
     fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe;

@@ -257,26 +257,56 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
             about(fp as f64 / tp as f64)
         )?,
     }
+    if let Some(a) = &b.alerts_judged {
+        if a.true_alerts + a.false_alerts > c.tp + c.fp {
+            writeln!(
+                w,
+                "  counting alerts, not people: {} about real targets and {} about innocent people{}",
+                thousands(a.true_alerts),
+                thousands(a.false_alerts),
+                a.precision
+                    .map(|p| format!(" ({} of alerts point at a real target)", percent(p.value)))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
     if let Some(x) = &b.extrapolation {
-        let ppv = x
-            .ppv
-            .map(|p| target_odds(p.value, false))
-            .unwrap_or_else(|| "there would be no alerts".into());
-        let true_ones = if about(x.expected_true.value) == "1.0" {
-            "true one"
+        let period = if x.period_days > 0.0 {
+            format!(", over the same {} days", about(x.period_days))
         } else {
-            "true ones"
+            String::new()
         };
+        let odds = match x.ppv {
+            None => "no one would be flagged".to_string(),
+            Some(p) if p.value <= 0.0 => "no one flagged would be a real target".to_string(),
+            Some(p) if 1.0 / p.value >= 1.5 => format!(
+                "1 person flagged in {} would be a real target",
+                about(1.0 / p.value)
+            ),
+            Some(p) => format!(
+                "{} of people flagged would be real targets",
+                percent(p.value)
+            ),
+        };
+        let e = &x.expected_false;
+        // An interval that spans orders of magnitude says little: say so.
+        let vague = e.lo <= 0.0 || e.hi > 20.0 * e.value.max(1.0);
         writeln!(
             w,
-            "  at the scale of {} people with {} targets: about {} false alerts (95%: {} to {}) for {} {true_ones}; {ppv}",
+            "  at the scale of {} people with {} targets{period}: about {} innocent people flagged (95%: {} to {}) for {} targets; {odds}",
             thousands(r.reference.population),
             thousands(r.reference.targets),
-            about(x.expected_false.value),
-            about(x.expected_false.lo),
-            about(x.expected_false.hi),
+            about(e.value),
+            about(e.lo),
+            about(e.hi),
             about(x.expected_true.value),
         )?;
+        if vague {
+            writeln!(
+                w,
+                "  (too few people were flagged here to pin that down: anywhere in that interval fits this run)"
+            )?;
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ seed = 3
 [source]
 captures = ["x.pcap"]
 subscribers = ["10.0.0.0/8"]
+labels = "x.labels.csv"
 
 [policy]
 first_window = "2 months"
@@ -69,17 +70,17 @@ fn a_good_scenario_parses_with_defaults_and_resolved_paths() {
 #[test]
 fn unknown_keys_name_the_line_and_the_key() {
     let (line, msg) = err(&GOOD.replace("threshold = 3", "threshold = 3\nthreshhold = 4"));
-    assert_eq!(line, 22);
+    assert_eq!(line, 23);
     assert!(msg.contains("threshhold"), "{msg}");
     let (line, msg) = err(&GOOD.replace("[policy]\n", "[policy]\nwindow = 3\n"));
-    assert_eq!(line, 10);
+    assert_eq!(line, 11);
     assert!(msg.contains("unknown field `window`"), "{msg}");
 }
 
 #[test]
 fn bad_values_name_their_line() {
     let (line, msg) = err(&GOOD.replace("\"7d\"", "\"7 fortnights\""));
-    assert_eq!(line, 22);
+    assert_eq!(line, 23);
     assert!(msg.contains("not a duration"), "{msg}");
     let (line, msg) = err(&GOOD.replace("\"10.0.0.0/8\"", "\"10.0.0.0/33\""));
     assert_eq!(line, 7);
@@ -101,7 +102,7 @@ fn a_selector_outside_the_scope_is_refused_naming_the_field() {
         "infohashes = [\"dcfcdccfb9e670ccc3dd40c78c161f2bea243126\"]",
     );
     let (line, msg) = err(&text);
-    assert_eq!(line, 24, "the rule's table");
+    assert_eq!(line, 25, "the rule's table");
     assert!(
         msg.contains("`infohashes` is outside the box's data scope `connection`"),
         "{msg}"
@@ -121,7 +122,7 @@ fn whole_file_checks() {
         "{GOOD}\n[[boxes]]\nname = \"watch\"\nscope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n[[boxes.rules]]\non = [\"dns\"]\n"
     );
     let (line, msg) = err(&dup);
-    assert_eq!(line, 28);
+    assert_eq!(line, 29);
     assert!(msg.contains("used twice"), "{msg}");
     let (_, msg) = err(&GOOD.replace(
         "domains = [\"Watched.Example.\"]\nhours = [22, 6]",

@@ -43,7 +43,7 @@ fn every_scenario_passes_check() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 7, "{files:?}");
+    assert_eq!(files.len(), 8, "{files:?}");
     let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))
         .arg("check")
         .args(&files)
@@ -52,7 +52,7 @@ fn every_scenario_passes_check() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).matches(": OK: ").count(),
-        7
+        8
     );
 }
 

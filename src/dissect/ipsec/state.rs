@@ -54,6 +54,10 @@ pub struct Ipsec;
 pub static IPSEC: Ipsec = Ipsec;
 
 impl Dissector for Ipsec {
+    fn readable(&self) -> crate::dissect::Readable {
+        crate::dissect::Readable::Tunnel
+    }
+
     fn name(&self) -> &'static str {
         "ipsec"
     }

@@ -59,6 +59,10 @@ fn claims(ctx: &ProbeCtx, p: &[u8]) -> bool {
 }
 
 impl Dissector for Openvpn {
+    fn readable(&self) -> crate::dissect::Readable {
+        crate::dissect::Readable::Tunnel
+    }
+
     fn name(&self) -> &'static str {
         "openvpn"
     }

@@ -72,6 +72,10 @@ pub struct Quic;
 pub static QUIC: Quic = Quic;
 
 impl Dissector for Quic {
+    fn readable(&self) -> crate::dissect::Readable {
+        crate::dissect::Readable::ServerName
+    }
+
     fn name(&self) -> &'static str {
         "quic"
     }

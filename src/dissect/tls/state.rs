@@ -93,6 +93,10 @@ pub struct Tls;
 pub static TLS: Tls = Tls;
 
 impl Dissector for Tls {
+    fn readable(&self) -> crate::dissect::Readable {
+        crate::dissect::Readable::ServerName
+    }
+
     fn name(&self) -> &'static str {
         "tls"
     }

@@ -54,6 +54,10 @@ pub struct Wireguard;
 pub static WIREGUARD: Wireguard = Wireguard;
 
 impl Dissector for Wireguard {
+    fn readable(&self) -> crate::dissect::Readable {
+        crate::dissect::Readable::Tunnel
+    }
+
     fn name(&self) -> &'static str {
         "wireguard"
     }
