@@ -35,6 +35,7 @@ mod records;
 mod report;
 mod scenarios;
 mod simulate;
+mod statistics;
 mod sweep;
 mod tshark_agreement;
 mod tshark_app;
