@@ -277,6 +277,17 @@ pub struct Reference {
     pub targets: u64,
 }
 
+impl Scenario {
+    /// The population box `b`'s rates are extrapolated to, if any.
+    pub fn reference_of(&self, b: &BoxSpec) -> Option<Reference> {
+        match (&b.reference, b.system) {
+            (Some(r), _) => Some(r.clone()),
+            (None, Some(System::Pbx | System::Spam)) => None,
+            (None, _) => Some(self.reference.clone()),
+        }
+    }
+}
+
 impl Default for Reference {
     fn default() -> Self {
         Reference {
@@ -385,6 +396,12 @@ pub struct BoxSpec {
     /// one, the default: an ISP cannot answer), `all`, or `one` (a guess).
     #[serde(default)]
     pub ambiguous: crate::identity::Ambiguity,
+    /// The population this box's rates are extrapolated to. Default: the
+    /// scenario's `[reference]` for `l851`, `hadopi` and boxes without a
+    /// system; none for `pbx` and `spam` (no sourced national count of
+    /// business phone systems or mail senders: give one here to get it).
+    #[serde(default)]
+    pub reference: Option<Reference>,
     /// Behaviour rules.
     pub rules: Vec<Spanned<RuleSpec>>,
 }

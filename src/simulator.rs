@@ -1516,10 +1516,12 @@ impl<'a> SimRun<'a> {
                 Some(lines_of) => judge(&lines_of(&all_seen), &all_flagged_lines, is_line),
                 None => judge(&all_seen, &all_flagged, is_t),
             });
+            let reference = s.reference_of(&bx.spec);
             let extrapolation = judged.as_ref().and_then(|j| {
+                let reference = reference.as_ref()?;
                 measure::extrapolate_counts(
-                    s.reference.population,
-                    s.reference.targets,
+                    reference.population,
+                    reference.targets,
                     &j.confusion,
                     (traffic.end_ns - traffic.start_ns) as f64 / clock::NS_PER_DAY as f64,
                 )

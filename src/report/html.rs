@@ -367,7 +367,11 @@ fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
     if let Some(j) = judged {
         let (tp, fp) = (j.confusion.tp, j.confusion.fp);
         let ppv = bx.extrapolation.as_ref().and_then(|x| x.ppv);
-        let scale = match (r.reference.population, ppv) {
+        let n = bx
+            .extrapolation
+            .as_ref()
+            .map_or(r.reference.population, |x| x.population);
+        let scale = match (n, ppv) {
             (n, Some(p)) => format!(
                 "<small>At the scale of {} people: {}.</small>",
                 thousands(n),
@@ -580,7 +584,7 @@ fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
 
     let _ = writeln!(b, "<h3>The chance that an alert is a real target</h3>");
     if let (true, Some(x)) = (ppv_drawable(bx), &bx.extrapolation) {
-        ppv_chart(b, r, x, id, name, j.confusion);
+        ppv_chart(b, x, id, name, j.confusion);
     } else {
         no_chart(
             b,
@@ -624,7 +628,7 @@ fn ppv(n: f64, t: f64, tpr: f64, fpr: f64) -> f64 {
     if tt + ff > 0.0 { tt / (tt + ff) } else { 0.0 }
 }
 
-fn ppv_chart(b: &mut String, r: &Report, x: &ExtrapolationCi, id: &str, name: &str, c: Confusion) {
+fn ppv_chart(b: &mut String, x: &ExtrapolationCi, id: &str, name: &str, c: Confusion) {
     let Confusion { tp, fp, fn_, tn } = c;
     let recall = x.tpr.value;
     let n_ref = x.population as f64;
@@ -720,7 +724,7 @@ fn ppv_chart(b: &mut String, r: &Report, x: &ExtrapolationCi, id: &str, name: &s
         y_format: charts::share,
         height: 520,
     });
-    let population = thousands(r.reference.population);
+    let population = thousands(x.population);
     figure(
         b,
         &format!("chart-{id}-ppv"),

@@ -94,7 +94,7 @@ fn interval(e: &Estimate) -> String {
     format!("{} [{}–{}]", percent(e.value), percent(e.lo), percent(e.hi))
 }
 
-fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()> {
+fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
     let system = b
         .system
         .as_ref()
@@ -294,8 +294,8 @@ fn describe_box(w: &mut impl Write, b: &BoxReport, r: &Report) -> io::Result<()>
         writeln!(
             w,
             "  at the scale of {} people with {} targets{period}: about {} innocent people flagged (95%: {} to {}) for {} targets; {odds}",
-            thousands(r.reference.population),
-            thousands(r.reference.targets),
+            thousands(x.population),
+            thousands(x.targets),
             about(e.value),
             about(e.lo),
             about(e.hi),
@@ -343,7 +343,7 @@ pub fn terminal(w: &mut impl Write, r: &Report, out_dir: &std::path::Path) -> io
         writeln!(w, "ground truth: {}", roles.join(", "))?;
     }
     for b in &r.boxes {
-        describe_box(w, b, r)?;
+        describe_box(w, b)?;
     }
     writeln!(
         w,
