@@ -33,6 +33,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod progress;
 pub mod record;
+pub mod replicate;
 pub mod report;
 pub mod scenario;
 pub mod simulator;

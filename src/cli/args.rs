@@ -166,6 +166,11 @@ pub(super) struct RunArgs {
     pub(super) output: Option<PathBuf>,
     #[command(flatten)]
     pub(super) run: ScenarioFlags,
+    /// Also run the scenario on N independently drawn populations (generated
+    /// scenarios): DIR/replicates.csv and, per box, each rate's spread
+    /// across them and how often one run's interval covers it.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(super) replicates: u32,
     /// Read these captures (files or directories) instead of the scenario's
     /// `[source] captures`: the same boxes and policy on a host's own traffic.
     #[arg(long, value_name = "PATH", num_args = 1..)]

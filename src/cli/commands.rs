@@ -163,6 +163,16 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
     opts.out_dir = staged.dir().to_path_buf();
     let report = simulator::run(&s, path, &opts)?;
     crate::report::write_outputs(staged.dir(), &report, f.tables)?;
+    let replicated = if f.replicates > 1 {
+        let (rows, spreads) = crate::replicate::run(&s, path, &opts, f.replicates)?;
+        let csv = staged.dir().join("replicates.csv");
+        crate::output::write_atomically(&csv, |w| {
+            w.write_all(crate::replicate::csv(&rows).as_bytes())
+        })?;
+        Some(crate::replicate::summary(f.replicates, &spreads))
+    } else {
+        None
+    };
     staged.commit()?;
     let json = f.json;
     for w in &report.warnings {
@@ -174,6 +184,9 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
         writeln!(out)?;
     } else {
         crate::report::terminal(&mut out, &report, &out_dir)?;
+        if let Some(text) = &replicated {
+            write!(out, "\n{text}")?;
+        }
     }
     out.flush()?;
     Ok(if report.traffic.errors.is_empty() {

@@ -32,6 +32,7 @@ mod parquet_files;
 mod privacy;
 mod protocols;
 mod records;
+mod replicates;
 mod report;
 mod scenarios;
 mod simulate;

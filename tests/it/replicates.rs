@@ -1,0 +1,44 @@
+//! Replicates: a rate's spread across independently drawn populations, and a
+//! coverage study of the single-run interval.
+
+use ivraie::scenario::Scenario;
+use ivraie::simulator::{KeyChoice, RunOptions};
+
+/// 200 populations of 400 people: the watch box's false-positive rate
+/// varies from one to the next (its spread is not zero), and a single run's
+/// 95% Wilson interval holds the pooled rate in about 95% of them (the study
+/// in scenarios/README.md, "Replicates").
+#[test]
+fn single_run_intervals_cover_the_pooled_rate_about_95_percent_of_the_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.toml");
+    std::fs::write(
+        &path,
+        "name = \"small\"\nseed = 11\n[source.generate]\npopulation = 400\ndays = 14\nseed = 11\n\
+         systems = [\"l851\"]\ntargets = 3\nsessions_per_day = 0.2\ncalls_per_day = 0.0\n\
+         mails_per_day = 0.0\nwatch_visits_median = 0.1\n[[boxes]]\nname = \"watch\"\n\
+         system = \"l851\"\nscope = \"connection\"\nthreshold = 2\nwindow = \"7d\"\n\
+         [[boxes.rules]]\ndomains = [\"watched-one.example\", \"watched-two.example\", \
+         \"watched-three.example\", \"watched-four.example\"]\n",
+    )
+    .unwrap();
+    let s = Scenario::load(&path).unwrap();
+    let opts = RunOptions {
+        out_dir: dir.path().join("out"),
+        threads: 1,
+        progress: false,
+        key: KeyChoice::Auto,
+        name_inputs: false,
+    };
+    let (rows, spreads) = ivraie::replicate::run(&s, &path, &opts, 200).unwrap();
+    assert_eq!(rows.len(), 200);
+    let f = &spreads[0].fpr;
+    eprintln!("{f:?}");
+    assert!(f.sd > 0.0, "populations differ: {f:?}");
+    assert!(f.p025 < f.pooled && f.pooled < f.p975, "{f:?}");
+    assert!((0.90..=0.99).contains(&f.coverage), "coverage {f:?}");
+    // Every replicate is a different population.
+    let mut seeds: Vec<u64> = rows.iter().map(|r| r.seed).collect();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 200);
+}
