@@ -162,6 +162,12 @@ pub struct Commission {
     /// `min_precision` and `min_confirmed` be applied. A run without labels
     /// refuses those rules unless it is given.
     pub assumed_relevance: Option<Fraction>,
+    /// The services report which flagged subscribers proved relevant; the
+    /// commission decides on that report, not on the truth. Each flagged
+    /// subscriber's relevance is misreported with this probability (default
+    /// 0: the report is the ground truth; a stated assumption either way —
+    /// CNCTR publishes the reports' totals, not their accuracy).
+    pub relevance_error: Option<Fraction>,
 }
 
 impl Commission {

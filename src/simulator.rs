@@ -569,11 +569,35 @@ impl Sim<'_> {
             .last()
             .expect("an open window has its accumulator");
         let flagged = acc.flagged.len() as u64;
-        let assumed = self.boxes[b].warrant.policy().commission.assumed_relevance;
+        let commission = &self.boxes[b].warrant.policy().commission;
+        let (assumed, error) = (commission.assumed_relevance, commission.relevance_error);
         let confirmed = match assumed {
             // Without labels: the stated share of those flagged, rounded down.
             Some(r) if !self.has_truth => (flagged as f64 * r.0).floor() as u64,
-            _ => acc.flagged.iter().filter(|a| self.is_target(b, a)).count() as u64,
+            _ => {
+                // The services' report: each flagged subscriber's relevance,
+                // misreported with probability `error` (a draw keyed by the
+                // scenario's seed, the box, the window and the subscriber's
+                // pseudonym: the same run reports the same).
+                let e = error.map_or(0.0, |f| f.0);
+                acc.flagged
+                    .iter()
+                    .filter(|a| {
+                        let truth = self.is_target(b, a);
+                        let key = format!(
+                            "{}/{b}/{}/{}",
+                            self.scenario.seed,
+                            w.index,
+                            self.pseudo.pseudonym(a)
+                        );
+                        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
+                            crate::generate::msg::mix64(h ^ u64::from(x))
+                        });
+                        let flip = ((h >> 11) as f64 / (1u64 << 53) as f64) < e;
+                        truth != flip
+                    })
+                    .count() as u64
+            }
         };
         let report = WindowReport { flagged, confirmed };
         self.log(

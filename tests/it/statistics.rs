@@ -81,3 +81,48 @@ fn the_extrapolation_names_its_period_and_a_joint_interval() {
     // The single-rate counts keep their 95% intervals.
     assert_eq!(x.expected_false, corners.expected_false);
 }
+
+/// The commission decides on the services' relevance report, not on the
+/// ground truth: with a report that always errs, the one real target flagged
+/// in the first ten seconds is reported irrelevant and the renewal that the
+/// truth would have earned is refused.
+#[test]
+fn renewals_follow_the_relevance_report_not_the_truth() {
+    let d = tempfile::tempdir().unwrap();
+    let capture = common::corpus().join("tcpdump/edns-opts.pcap");
+    std::fs::write(
+        d.path().join("labels.csv"),
+        "address,profile,role,system\n192.0.0.1,reader,target,l851\n",
+    )
+    .unwrap();
+    let outcome = |error: &str| {
+        let s = d.path().join(format!("s{error}.toml"));
+        std::fs::write(
+            &s,
+            format!(
+                "name = \"report\"\n[source]\ncaptures = [\"{}\"]\nsubscribers = [\"192.0.0.0/24\"]\n\
+                 labels = \"labels.csv\"\n[policy]\nfirst_window = \"10s\"\nrenewal = \"10s\"\n\
+                 [policy.commission]\nrule = \"thresholds\"\nmin_confirmed = 1\n\
+                 relevance_error = {error}\n[[boxes]]\nname = \"b\"\nsystem = \"l851\"\n\
+                 scope = \"connection\"\nthreshold = 1\nwindow = \"1d\"\n[[boxes.rules]]\n\
+                 domains = [\"example.com\"]\n",
+                capture.display()
+            ),
+        )
+        .unwrap();
+        let out = d.path().join(format!("out{error}"));
+        let o = common::ivraie_in(
+            &["run", s.to_str().unwrap(), "-o", out.to_str().unwrap()],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+        r["boxes"][0]["windows"][0]["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(outcome("0.0"), "renewed");
+    assert_eq!(outcome("1.0"), "refused");
+}
