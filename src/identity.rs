@@ -76,15 +76,7 @@ pub fn log_beside_labels(labels: &Path) -> PathBuf {
 
 /// Whether `path` starts with the log's header (an earlier output to replace).
 pub fn is_log_file(path: &Path) -> bool {
-    use std::io::{BufRead, Read};
-    let Ok(f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut first = String::new();
-    std::io::BufReader::new(f.take(256))
-        .read_line(&mut first)
-        .is_ok()
-        && first.trim_end() == HEADER
+    crate::output::first_line(path).is_some_and(|l| l == HEADER)
 }
 
 /// What the ISP's log answers when asked who held an address.

@@ -756,3 +756,13 @@ mod tests {
         assert!(available_space(Path::new("no/such/dir/below")).is_some());
     }
 }
+
+/// The first line of a file (at most 256 bytes read, line end trimmed), to
+/// recognise an earlier output by its header; `None` if it cannot be read.
+pub fn first_line(path: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let f = fs::File::open(path).ok()?;
+    let mut first = String::new();
+    io::BufReader::new(f.take(256)).read_line(&mut first).ok()?;
+    Some(first.trim_end().to_string())
+}

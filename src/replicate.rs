@@ -111,10 +111,7 @@ pub fn run(
             });
         }
     }
-    let mut names: Vec<String> = rows.iter().map(|r| r.r#box.clone()).collect();
-    names.dedup();
-    names.sort();
-    names.dedup();
+    let names: std::collections::BTreeSet<String> = rows.iter().map(|r| r.r#box.clone()).collect();
     let spreads = names
         .iter()
         .map(|name| {

@@ -119,15 +119,12 @@ pub struct PerWindow {
 
 /// A host's names for its services.
 #[derive(Clone, Debug, Default)]
-pub struct ServiceNames(HashMap<(IpAddr, u16), String>);
+pub struct ServiceNames(HashMap<(IpAddr, u16), std::sync::Arc<str>>);
 
 impl ServiceNames {
     /// The name of `address:port` (a row with port 0 names every port).
-    fn name(&self, a: IpAddr, port: u16) -> Option<&str> {
-        self.0
-            .get(&(a, port))
-            .or_else(|| self.0.get(&(a, 0)))
-            .map(String::as_str)
+    fn name(&self, a: IpAddr, port: u16) -> Option<&std::sync::Arc<str>> {
+        self.0.get(&(a, port)).or_else(|| self.0.get(&(a, 0)))
     }
 }
 
@@ -165,9 +162,26 @@ pub fn read_services(path: &Path) -> Result<ServiceNames, String> {
         let p: u16 = f[1]
             .parse()
             .map_err(|_| bad(format!("`{}` is not a port (0 for any)", f[1])))?;
-        out.insert((a, p), f[2].to_string());
+        out.insert((a, p), std::sync::Arc::from(f[2]));
     }
     Ok(ServiceNames(out))
+}
+
+/// What the services are counted by: no allocation per flow.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ServiceKey {
+    Named(std::sync::Arc<str>),
+    At(IpAddr, u16),
+}
+
+impl std::fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceKey::Named(n) => f.write_str(n),
+            ServiceKey::At(IpAddr::V6(a), p) => write!(f, "[{a}]:{p}"),
+            ServiceKey::At(IpAddr::V4(a), p) => write!(f, "{a}:{p}"),
+        }
+    }
 }
 
 /// A box's running count.
@@ -176,7 +190,8 @@ pub struct VisibilityAcc {
     by_protocol: BTreeMap<&'static str, Traffic>,
     readable: Readability,
     tls_flows: u64,
-    services: HashMap<String, Traffic>,
+    /// By responder (address, port), or by the host's name for it.
+    services: HashMap<ServiceKey, Traffic>,
     other: Traffic,
     first_ns: Option<i64>,
     last_ns: i64,
@@ -215,13 +230,11 @@ impl VisibilityAcc {
             (true, Some(s)) => (s.ip(), o.subscriber_port),
             _ => (o.peer.ip(), o.peer_port),
         };
-        let key = match names.and_then(|n| n.name(addr, port)) {
-            Some(name) => Some(name.to_string()),
-            None if names.is_some() => None,
-            None => Some(match addr {
-                IpAddr::V6(a) => format!("[{a}]:{port}"),
-                IpAddr::V4(a) => format!("{a}:{port}"),
-            }),
+        let key = match names.map(|n| n.name(addr, port)) {
+            Some(Some(name)) => Some(ServiceKey::Named(name.clone())),
+            // The host named its services, and this is none of them.
+            Some(None) => None,
+            None => Some(ServiceKey::At(addr, port)),
         };
         let slot = match key {
             Some(k) if self.services.len() < MAX_SERVICES || self.services.contains_key(&k) => {
@@ -244,7 +257,7 @@ impl VisibilityAcc {
             .services
             .iter()
             .map(|(k, t)| Service {
-                service: k.clone(),
+                service: k.to_string(),
                 traffic: t.clone(),
             })
             .collect();

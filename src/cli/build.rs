@@ -74,15 +74,7 @@ pub(super) fn parse_head(s: &str) -> Result<LogHead, String> {
 /// Whether `path` is a labels file `ivraie generate` wrote (its first line is
 /// the labels header).
 pub(super) fn is_labels_file(path: &Path) -> bool {
-    use std::io::{BufRead, Read};
-    let Ok(f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut first = String::new();
-    std::io::BufReader::new(f.take(256))
-        .read_line(&mut first)
-        .is_ok()
-        && first.trim_end().starts_with(generate::LABELS_HEADER)
+    crate::output::first_line(path).is_some_and(|l| l.starts_with(generate::LABELS_HEADER))
 }
 
 impl GenerateArgs {

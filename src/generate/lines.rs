@@ -57,7 +57,8 @@ impl Lines {
     pub fn new(p: &Population, special: u32, start: i64, end: i64, base: u64, hosts: u64) -> Lines {
         let n = p.population;
         let mut person_line = vec![0u32; n as usize];
-        let mut people = Vec::new();
+        // Lines: one per household, or one per person.
+        let count;
         if p.households {
             let mut next = special;
             let mut line = 0u32;
@@ -82,22 +83,22 @@ impl Lines {
                     next += 1;
                     members += 1;
                 }
-                people.push(members);
                 line += 1;
             }
+            count = line as usize;
         } else {
             for (i, l) in person_line.iter_mut().enumerate() {
                 *l = i as u32;
             }
-            people = vec![1; n as usize];
+            count = n as usize;
         }
         let block = 65_536 / u64::from(p.lines_per_shared_address.max(1));
         let rate = p.address_changes_per_week / (7.0 * crate::capture::clock::NS_PER_DAY as f64);
         let (mut slot, mut shared, mut group) = (0u64, 0u64, 0u64);
         let (mut mobile, mut mobile_group) = (0u64, 0u64);
         let mobile_block = 65_536 / u64::from(p.mobile_lines_per_address.max(1));
-        let mut lines = Vec::with_capacity(people.len());
-        for i in 0..people.len() {
+        let mut lines = Vec::with_capacity(count);
+        for i in 0..count {
             let mut r = stream(p.seed, i as u32, ADDRESS, 0);
             let is_shared = r.chance(p.shared_ipv4_share);
             // Drawn after, so that turning mobile lines on moves no fixed one.

@@ -513,14 +513,9 @@ fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
         let _ = writeln!(b, "<h3>Who the ISP's log named</h3>");
         let _ = writeln!(
             b,
-            "<p>Each identification asked the ISP's attribution log who held the address{} at the alert's time. \
+            "<p>Each identification asked the ISP's attribution log who held the address (and, where logged, the port) at the alert's time. \
              Of {} requests, {} reached the line that sent the traffic, {} named no one ({} named several lines on a shared address), \
              and {} wrong lines were named. The lines named house {} people.</p>",
-            if bx.attribution.is_some() {
-                " (and, where logged, the port)"
-            } else {
-                ""
-            },
             thousands(a.requests),
             thousands(a.right_line),
             thousands(a.unattributable),
