@@ -231,12 +231,14 @@ impl Counter {
         prev.is_some_and(|p| ts - p < gap)
     }
 
-    /// Drops events at or before `cutoff`.
-    fn expire(&mut self, cutoff: i64) {
+    /// Drops events at or before `cutoff`; returns how many.
+    fn expire(&mut self, cutoff: i64) -> u64 {
+        let mut n = 0;
         while let Some(&(ts, w, d)) = self.events.front() {
             if ts > cutoff {
                 break;
             }
+            n += 1;
             self.events.pop_front();
             self.total -= w;
             if let Some(c) = self.dests.get_mut(&d) {
@@ -246,6 +248,7 @@ impl Counter {
                 }
             }
         }
+        n
     }
 
     fn holds(&self, r: &Rule) -> bool {
@@ -264,6 +267,10 @@ pub struct BlackBox {
     rules: Vec<Rule>,
     combine: Combine,
     counters: HashMap<Addr, Vec<Counter>>,
+    /// Events the counters hold now, and the most they held at once:
+    /// detection state is retained data.
+    held_events: u64,
+    peak_events: u64,
 }
 
 /// Why a box flagged a subscriber: the matching events counted by each rule.
@@ -292,7 +299,29 @@ impl BlackBox {
                 .collect(),
             combine: spec.combine,
             counters: HashMap::new(),
+            held_events: 0,
+            peak_events: 0,
         }
+    }
+
+    /// Most events the counters held at once.
+    pub fn peak_events(&self) -> u64 {
+        self.peak_events
+    }
+
+    /// Forgets, for every subscriber, the events older than each rule's
+    /// window at `t`, and subscribers left with nothing: a quiet subscriber's
+    /// counters do not outlive the window they were allowed.
+    pub fn expire_all(&mut self, t: i64) {
+        let rules = &self.rules;
+        let mut dropped = 0;
+        self.counters.retain(|_, cs| {
+            for (r, c) in rules.iter().zip(cs.iter_mut()) {
+                dropped += c.expire(r.window.before(t));
+            }
+            cs.iter().any(|c| !c.events.is_empty())
+        });
+        self.held_events -= dropped;
     }
 
     /// Whether the box's vantage covers this subscriber.
@@ -339,15 +368,17 @@ impl BlackBox {
             .or_insert_with(|| (0..n).map(|_| Counter::default()).collect());
         let is_name = o.host().is_some();
         for ((rule, c), hit) in self.rules.iter().zip(counters.iter_mut()).zip(&hits) {
-            c.expire(rule.window.before(o.ts_ns));
+            self.held_events -= c.expire(rule.window.before(o.ts_ns));
             if let Some((w, d)) = hit {
                 // A lookup and the connection that follows are one visit.
                 if is_name && c.same_visit(o.ts_ns, *d, rule.visit_gap) {
                     continue;
                 }
                 c.push(o.ts_ns, *w, *d);
+                self.held_events += 1;
             }
         }
+        self.peak_events = self.peak_events.max(self.held_events);
         let mut holds = self
             .rules
             .iter()
@@ -366,6 +397,7 @@ impl BlackBox {
     /// Forgets every counter (the box stopped: its raw input is gone).
     pub fn reset(&mut self) {
         self.counters.clear();
+        self.held_events = 0;
     }
 }
 

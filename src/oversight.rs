@@ -93,12 +93,19 @@ pub enum Event {
     WindowEnd,
     /// A box raises a (pseudonymous) alert.
     Alert,
+    /// The services ask to identify the person behind an alert.
+    IdentificationRequest,
+    /// The commission's opinion on a request, and the Prime Minister's decision.
+    Decision,
     /// A pseudonym is lifted: the person behind an alert is identified.
     Identification,
     /// Data past its retention limit is purged.
     Purge,
     /// The data of an identified person is destroyed.
     Destruction,
+    /// The data of an identified person is kept past the exploitation period
+    /// on the services' report of serious evidence.
+    Kept,
     /// The run ends; always the last entry of a complete log.
     Close,
 }
@@ -113,9 +120,12 @@ impl Event {
             Event::Refusal => "refusal",
             Event::WindowEnd => "window-end",
             Event::Alert => "alert",
+            Event::IdentificationRequest => "identification-request",
+            Event::Decision => "decision",
             Event::Identification => "identification",
             Event::Purge => "purge",
             Event::Destruction => "destruction",
+            Event::Kept => "kept",
             Event::Close => "close",
         }
     }

@@ -157,6 +157,10 @@ pub struct Commission {
     pub max_alerts: Option<u64>,
     /// Renew only if at least this many flagged subscribers were real targets.
     pub min_confirmed: Option<u64>,
+    /// The first renewal is granted for this length instead of `renewal` (as
+    /// the first real algorithm's 2-month renewal "to check relevance and
+    /// reliability", Oct 2017 – Feb 2018). Default: none.
+    pub first_renewal: Option<Span>,
     /// Without ground truth (no labels), the share of flagged subscribers the
     /// services would confirm as relevant: a stated assumption that lets
     /// `min_precision` and `min_confirmed` be applied. A run without labels
@@ -182,11 +186,107 @@ impl Commission {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Identification {
-    /// Every alert is followed by an identification (as the 1,739 alerts of 2020 were).
+    /// Every alert is followed by a request to identify (as the 1,739 alerts
+    /// of 2020 were): a person alerted about again is asked about again.
     #[default]
     Alerts,
+    /// Only a person's first alert leads to a request.
+    FirstAlert,
     /// No one is identified: alerts stay pseudonymous.
     Never,
+}
+
+/// The law a box of the French intelligence system (`system = "l851"`) runs
+/// under: what it may read and until when.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Regime {
+    /// Loi 2015-912: connection data only, an experiment until 31 Dec 2018
+    /// (art. 25; later extended, then made permanent in 2021).
+    #[serde(rename = "2015")]
+    R2015,
+    /// Loi 2021-998: permanent, and URLs actually visited may be read.
+    #[serde(rename = "2021")]
+    R2021,
+    /// 2021 plus, on trial until 30 June 2028, the prevention of foreign
+    /// interference as a purpose (loi 2024-850). The law in force: the default.
+    #[default]
+    #[serde(rename = "2024")]
+    R2024,
+}
+
+impl Regime {
+    /// The name written in scenarios and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Regime::R2015 => "2015",
+            Regime::R2021 => "2021",
+            Regime::R2024 => "2024",
+        }
+    }
+
+    /// When the regime stops allowing a box of this purpose (ns, excluded), and
+    /// why; none: permanent.
+    pub fn sunset(self, purpose: Purpose) -> Option<(i64, &'static str)> {
+        let day = |y, m, d| clock::days_from_civil(y, m, d) * clock::NS_PER_DAY;
+        match (self, purpose) {
+            (Regime::R2015, _) => Some((
+                day(2019, 1, 1),
+                "the 2015 law allowed the technique as an experiment until 31 December 2018",
+            )),
+            (Regime::R2024, Purpose::ForeignInterference) => Some((
+                day(2028, 7, 1),
+                "the 2024 law allows foreign-interference detection on trial until 30 June 2028",
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an `l851` box may run under `regime` at all: its purpose and what
+/// it reads. A content box is the deep-packet-inspection counterfactual (no
+/// regime allows it) and is not checked.
+pub fn check_regime(regime: Regime, b: &BoxSpec) -> Result<(), String> {
+    if b.purpose == Purpose::ForeignInterference && regime != Regime::R2024 {
+        return Err(format!(
+            "purpose = \"foreign-interference\" needs regime = \"2024\" (the {} law allows \
+             only the detection of terrorist threats)",
+            regime.name()
+        ));
+    }
+    if regime == Regime::R2015 && b.scope == Scope::Urls {
+        return Err(
+            "scope = \"urls\" under regime = \"2015\": that law allowed connection data only; \
+             URLs came with the 2021 law (regime = \"2021\")"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// What a box of the intelligence system is authorised for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    /// Detecting a terrorist threat (L851-3 since 2015).
+    #[default]
+    Terrorism,
+    /// Detecting foreign interference (since the 2024 regime, on trial).
+    ForeignInterference,
+}
+
+/// How long a box's detection counters may remember an event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DetectionState {
+    /// The counters are retained data: they forget an event when the raw
+    /// input would be purged, so a rule's window is cut to the retention
+    /// ("input kept only as long as needed to detect a sequence": 24 h for the
+    /// first algorithm). The default.
+    #[default]
+    WithinRetention,
+    /// The counters keep the rule's whole window, beyond the retention: a
+    /// departure from the rule the report states.
+    RuleWindow,
 }
 
 /// Warrant, commission, retention and identification.
@@ -211,6 +311,26 @@ pub struct Policy {
     pub max_identifications: Option<u64>,
     /// How long identified data may be used before it is destroyed.
     pub exploitation: Span,
+    /// Which law applies to `l851` boxes.
+    pub regime: Regime,
+    /// Whether detection counters are held to the retention.
+    pub detection_state: DetectionState,
+    /// From an alert to the decision on identifying: the commission's opinion
+    /// then the Prime Minister's decision (default 24 h: the commission's
+    /// time to give an opinion under CSI L821-3; a stated assumption that the
+    /// decision follows at once).
+    pub identification_delay: Span,
+    /// Share of identification requests the commission opposes (default 0: a
+    /// stated assumption; no rate is published for this technique).
+    pub opinion_unfavourable: Option<Fraction>,
+    /// Share of the remaining requests the Prime Minister refuses (default 0,
+    /// stated). An unfavourable opinion is always followed (stated).
+    pub decision_refusal: Option<Fraction>,
+    /// The exception to the destruction after `exploitation`: data of a person
+    /// the services report as a serious threat is kept (default true: the
+    /// law's exception). Their report errs as the commission's does
+    /// (`relevance_error`).
+    pub serious_evidence: bool,
 }
 
 impl Default for Policy {
@@ -225,6 +345,12 @@ impl Default for Policy {
             identification: Identification::Alerts,
             max_identifications: None,
             exploitation: Span::Ns(60 * clock::NS_PER_DAY),
+            regime: Regime::default(),
+            detection_state: DetectionState::default(),
+            identification_delay: Span::Ns(24 * clock::NS_PER_HOUR),
+            opinion_unfavourable: None,
+            decision_refusal: None,
+            serious_evidence: true,
         }
     }
 }
@@ -251,6 +377,18 @@ pub struct PolicyOverride {
     pub max_identifications: Option<u64>,
     /// See [`Policy::exploitation`].
     pub exploitation: Option<Span>,
+    /// See [`Policy::regime`].
+    pub regime: Option<Regime>,
+    /// See [`Policy::detection_state`].
+    pub detection_state: Option<DetectionState>,
+    /// See [`Policy::identification_delay`].
+    pub identification_delay: Option<Span>,
+    /// See [`Policy::opinion_unfavourable`].
+    pub opinion_unfavourable: Option<Fraction>,
+    /// See [`Policy::decision_refusal`].
+    pub decision_refusal: Option<Fraction>,
+    /// See [`Policy::serious_evidence`].
+    pub serious_evidence: Option<bool>,
 }
 
 impl Policy {
@@ -269,6 +407,12 @@ impl Policy {
             identification: o.identification.unwrap_or(self.identification),
             max_identifications: o.max_identifications.or(self.max_identifications),
             exploitation: o.exploitation.unwrap_or(self.exploitation),
+            regime: o.regime.unwrap_or(self.regime),
+            detection_state: o.detection_state.unwrap_or(self.detection_state),
+            identification_delay: o.identification_delay.unwrap_or(self.identification_delay),
+            opinion_unfavourable: o.opinion_unfavourable.or(self.opinion_unfavourable),
+            decision_refusal: o.decision_refusal.or(self.decision_refusal),
+            serious_evidence: o.serious_evidence.unwrap_or(self.serious_evidence),
         }
     }
 }
@@ -390,6 +534,10 @@ pub struct BoxSpec {
     /// per subscriber per authorisation window).
     #[serde(default)]
     pub cooldown: Option<Span>,
+    /// What an `l851` box is authorised for (`terrorism`, or
+    /// `foreign-interference` under the 2024 regime).
+    #[serde(default)]
+    pub purpose: Purpose,
     /// The box's own policy keys.
     #[serde(default)]
     pub policy: PolicyOverride,
@@ -989,6 +1137,9 @@ impl Scenario {
             let p = s.policy.with(&b.policy);
             check_commission(&p.commission)
                 .map_err(|m| invalid(at, format!("box `{name}`: {m}")))?;
+            if b.system == Some(System::L851) {
+                check_regime(p.regime, b).map_err(|m| invalid(at, format!("box `{name}`: {m}")))?;
+            }
             if p.commission.needs_ground_truth()
                 && p.commission.assumed_relevance.is_none()
                 && !s.has_ground_truth()

@@ -33,7 +33,7 @@ use crate::output::write_atomically;
 use crate::oversight::{Event, LogHead, LogWriter};
 use crate::pipeline::{self, Summary};
 use crate::policy::{
-    Cooldown, Decision, Pseudonymizer, RetentionBuffer, Warrant, Window, WindowReport, identifies,
+    Cooldown, Decision, Pseudonymizer, RetentionBuffer, Warrant, Window, WindowReport, law,
 };
 use crate::scenario::{BoxSpec, Scenario};
 
@@ -267,6 +267,9 @@ pub struct BoxReport {
     pub identified_bytes: u64,
     /// Destructions of identified data.
     pub destructions: u64,
+    /// The law around the box: regime, detection state, the requests to
+    /// identify and how they were decided, data kept on serious evidence.
+    pub law: crate::policy::law::LawReport,
     /// How the identifications went through the ISP's attribution log
     /// (present when the run has one): right line, wrong lines,
     /// unattributable, people affected.
@@ -398,6 +401,8 @@ struct WindowAcc {
     alerts: u64,
     flagged: HashSet<Addr>,
     identifications: u64,
+    /// Requests to identify made in the window (the quota counts these).
+    requests: u64,
     outcome: Option<(String, Option<String>)>,
 }
 
@@ -410,9 +415,13 @@ struct BoxRun {
     would_subs: HashSet<Addr>,
     held: RetentionBuffer,
     cooldown: Cooldown,
-    identified: HashSet<Addr>,
+    /// People a request was made about.
+    asked: HashSet<Addr>,
     identified_bytes: u64,
     destructions: u64,
+    /// Why the law never allowed the box, if it did not.
+    never_authorised: Option<String>,
+    law: crate::policy::law::LawReport,
     attribution: crate::identity::Attribution,
     sees: crate::visibility::VisibilityAcc,
     /// Day by day, keyed by days since the epoch.
@@ -425,8 +434,24 @@ enum Timer {
     WindowEnd,
     /// A retention bucket (by its start) is purged.
     Purge(i64),
-    /// An identified person's data (by index in `pending_destructions`) is destroyed.
+    /// A request (by index in `requests`) is decided.
+    Decide(usize),
+    /// An identified person's data (by index in `destructions`) is destroyed,
+    /// unless kept on serious evidence.
     Destroy(usize),
+}
+
+/// A request to identify, waiting for its decision.
+struct Request {
+    sub: Addr,
+    port: u16,
+    alert_ns: i64,
+    /// The lines whose traffic raised the alert (with an attribution log).
+    sent: Vec<u32>,
+    pseudonym: String,
+    window: Option<u32>,
+    /// The box's window accumulator the identification counts in.
+    acc: usize,
 }
 
 struct Sim<'a> {
@@ -444,7 +469,8 @@ struct Sim<'a> {
     /// name lines: precision and recall then count lines, not addresses.
     line_roles: HashMap<u32, (Role, Option<generate::System>)>,
     alerts: Vec<serde_json::Value>,
-    destructions: Vec<(String, u64)>,
+    requests: Vec<Request>,
+    destructions: Vec<(Addr, String, u64)>,
     scenario: &'a Scenario,
 }
 
@@ -541,19 +567,13 @@ impl Sim<'_> {
             match timer {
                 Timer::WindowEnd if !windows => deferred.push(Reverse((at, b, timer))),
                 Timer::WindowEnd => self.window_end(at, b)?,
-                Timer::Purge(start) => self.purge(at, b, start, "retention limit")?,
-                Timer::Destroy(i) => {
-                    let (pseudonym, bytes) = self.destructions[i].clone();
-                    self.boxes[b].destructions += 1;
-                    let days = self.boxes[b].warrant.policy().exploitation.to_string();
-                    self.log(
-                        at,
-                        Event::Destruction,
-                        Some(b),
-                        None,
-                        json!({"pseudonym": pseudonym, "bytes": bytes, "after": days}),
-                    )?;
+                Timer::Purge(start) => {
+                    self.purge(at, b, start, "retention limit")?;
+                    // Detection state is held to its window too.
+                    self.boxes[b].bb.expire_all(at);
                 }
+                Timer::Decide(i) => self.decide(at, b, i)?,
+                Timer::Destroy(i) => self.destroy(at, b, i)?,
             }
         }
         self.timers.extend(deferred);
@@ -569,35 +589,15 @@ impl Sim<'_> {
             .last()
             .expect("an open window has its accumulator");
         let flagged = acc.flagged.len() as u64;
-        let commission = &self.boxes[b].warrant.policy().commission;
-        let (assumed, error) = (commission.assumed_relevance, commission.relevance_error);
+        let assumed = self.boxes[b].warrant.policy().commission.assumed_relevance;
         let confirmed = match assumed {
             // Without labels: the stated share of those flagged, rounded down.
             Some(r) if !self.has_truth => (flagged as f64 * r.0).floor() as u64,
-            _ => {
-                // The services' report: each flagged subscriber's relevance,
-                // misreported with probability `error` (a draw keyed by the
-                // scenario's seed, the box, the window and the subscriber's
-                // pseudonym: the same run reports the same).
-                let e = error.map_or(0.0, |f| f.0);
-                acc.flagged
-                    .iter()
-                    .filter(|a| {
-                        let truth = self.is_target(b, a);
-                        let key = format!(
-                            "{}/{b}/{}/{}",
-                            self.scenario.seed,
-                            w.index,
-                            self.pseudo.pseudonym(a)
-                        );
-                        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
-                            crate::generate::msg::mix64(h ^ u64::from(x))
-                        });
-                        let flip = ((h >> 11) as f64 / (1u64 << 53) as f64) < e;
-                        truth != flip
-                    })
-                    .count() as u64
-            }
+            _ => acc
+                .flagged
+                .iter()
+                .filter(|a| self.reported_relevant(b, a, &format!("{}", w.index)))
+                .count() as u64,
         };
         let report = WindowReport { flagged, confirmed };
         self.log(
@@ -632,6 +632,134 @@ impl Sim<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The services' report on one flagged subscriber: their relevance,
+    /// misreported with probability `relevance_error` (a draw keyed by the
+    /// scenario's seed, the box, `what` is reported and the pseudonym: the
+    /// same run reports the same). Without ground truth, relevant with the
+    /// stated `assumed_relevance` (none: never).
+    fn reported_relevant(&self, b: usize, a: &Addr, what: &str) -> bool {
+        let c = &self.boxes[b].warrant.policy().commission;
+        let key = format!(
+            "{}/{b}/{what}/{}",
+            self.scenario.seed,
+            self.pseudo.pseudonym(a)
+        );
+        if !self.has_truth {
+            return law::draw(&key) < c.assumed_relevance.map_or(0.0, |f| f.0);
+        }
+        let flip = law::draw(&key) < c.relevance_error.map_or(0.0, |f| f.0);
+        self.is_target(b, a) != flip
+    }
+
+    /// A request's decision: the commission's opinion, then the Prime
+    /// Minister's; if granted, the ISP is asked and what the box still holds
+    /// about the person is handed over.
+    fn decide(&mut self, at: i64, b: usize, i: usize) -> Result<(), SimError> {
+        let r = &self.requests[i];
+        let (sub, port, alert_ns, acc, window) = (r.sub, r.port, r.alert_ns, r.acc, r.window);
+        let pseudonym = r.pseudonym.clone();
+        let policy = self.boxes[b].warrant.policy().clone();
+        let key = format!("{}/{b}/{pseudonym}/{alert_ns}", self.scenario.seed);
+        let ruling = law::rule_on(&policy, &key);
+        let (opinion, decision) = ruling.words();
+        self.log(
+            at,
+            Event::Decision,
+            Some(b),
+            window,
+            json!({"pseudonym": pseudonym, "opinion": opinion, "decision": decision}),
+        )?;
+        let bx = &mut self.boxes[b];
+        match ruling {
+            law::Ruling::Opposed => {
+                bx.law.opposed += 1;
+                return Ok(());
+            }
+            law::Ruling::Refused => {
+                bx.law.refused += 1;
+                return Ok(());
+            }
+            law::Ruling::Granted => bx.law.granted += 1,
+        }
+        let mut lines = None;
+        if let Some((log, people)) = &self.isp_log {
+            // The request to the ISP: the address (and the port, if it logs
+            // them) at the alert's time; the line that really sent it is the
+            // one holding that port.
+            let (ports_logged, ambiguous) = (
+                self.boxes[b].spec.ports_logged,
+                self.boxes[b].spec.ambiguous,
+            );
+            let named = log.lines_at(sub.ip(), ports_logged.then_some(port), alert_ns);
+            let sent = &self.requests[i].sent;
+            let truth = (sent.len() == 1).then(|| sent[0]);
+            let answered = self.boxes[b]
+                .attribution
+                .request(&named, ambiguous, truth, |l| {
+                    people.get(&l).copied().unwrap_or(1)
+                });
+            lines = Some(answered.len());
+        }
+        let bx = &mut self.boxes[b];
+        // What the box still holds about them at the decision (purged buckets
+        // are gone).
+        let bytes = bx.held.held_about(&sub);
+        if bytes == 0 {
+            bx.law.granted_nothing_held += 1;
+        }
+        bx.identified_bytes += bytes;
+        bx.windows[acc].identifications += 1;
+        let mut details = json!({"pseudonym": pseudonym, "bytes": bytes,
+                                 "destroy_after": policy.exploitation.to_string()});
+        if let Some(n) = lines {
+            details["lines"] = json!(n);
+        }
+        self.log(at, Event::Identification, Some(b), window, details)?;
+        self.destructions.push((sub, pseudonym, bytes));
+        let d = self.destructions.len() - 1;
+        self.timers.push(Reverse((
+            policy.exploitation.after(at),
+            b,
+            Timer::Destroy(d),
+        )));
+        Ok(())
+    }
+
+    /// The end of an identified person's exploitation period: their data is
+    /// destroyed, unless the services report serious evidence and the policy
+    /// has the exception.
+    fn destroy(&mut self, at: i64, b: usize, i: usize) -> Result<(), SimError> {
+        let (sub, pseudonym, bytes) = self.destructions[i].clone();
+        let policy = self.boxes[b].warrant.policy();
+        let after = policy.exploitation.to_string();
+        let keep =
+            policy.serious_evidence && self.reported_relevant(b, &sub, &format!("evidence/{i}"));
+        if keep {
+            let innocent = self.has_truth && !self.is_target(b, &sub);
+            let law = &mut self.boxes[b].law;
+            law.kept_on_evidence += 1;
+            if self.has_truth {
+                *law.kept_innocent.get_or_insert(0) += u64::from(innocent);
+            }
+            return self.log(
+                at,
+                Event::Kept,
+                Some(b),
+                None,
+                json!({"pseudonym": pseudonym, "bytes": bytes, "after": after,
+                       "reason": "serious evidence reported by the services"}),
+            );
+        }
+        self.boxes[b].destructions += 1;
+        self.log(
+            at,
+            Event::Destruction,
+            Some(b),
+            None,
+            json!({"pseudonym": pseudonym, "bytes": bytes, "after": after}),
+        )
     }
 
     fn purge(&mut self, at: i64, b: usize, start: i64, why: &str) -> Result<(), SimError> {
@@ -735,8 +863,8 @@ impl Sim<'_> {
             let windex = bx.warrant.current().map(|w| w.index);
             let pseudonym = self.pseudo.pseudonym(&sub);
             let truth = self.truth.get(&sub).map(|(r, _)| *r);
-            let policy = bx.warrant.policy().clone();
-            let identify = identifies(&policy, bx.identified.contains(&sub), acc.identifications);
+            let policy = bx.warrant.policy();
+            let ask = law::asks(policy, bx.asked.contains(&sub), acc.requests);
             let details =
                 json!({"pseudonym": pseudonym, "events": trip.counts, "distinct": trip.distinct});
             self.log(o.ts_ns, Event::Alert, Some(b), windex, details)?;
@@ -747,7 +875,7 @@ impl Sim<'_> {
                 "pseudonym": pseudonym,
                 "events": trip.counts,
                 "distinct": trip.distinct,
-                "identified": identify,
+                "identification_requested": ask == law::Ask::Request,
             });
             if self.has_truth {
                 alert["truth"] = json!(truth.map(|r| r.name()).unwrap_or("ordinary"));
@@ -766,48 +894,38 @@ impl Sim<'_> {
                 }
             }
             self.alerts.push(alert);
-            if identify {
-                if let Some((log, people)) = &self.isp_log {
-                    // The request to the ISP: the address (and the port, if
-                    // it logs them) at the alert's time; the line that really
-                    // sent it is the one holding that port.
-                    let spec = &self.boxes[b].spec;
-                    let port = o.subscriber_port;
-                    let addr = sub.ip();
-                    let named = log.lines_at(addr, spec.ports_logged.then_some(port), o.ts_ns);
-                    let truth = (sent.len() == 1).then(|| sent[0]);
-                    let policy = spec.ambiguous;
-                    let lines = self.boxes[b]
-                        .attribution
-                        .request(&named, policy, truth, |l| {
-                            people.get(&l).copied().unwrap_or(1)
-                        });
-                    if let Some(a) = self.alerts.last_mut() {
-                        a["lines"] = json!(lines.len());
-                    }
+            let bx = &mut self.boxes[b];
+            match ask {
+                law::Ask::No => continue,
+                law::Ask::OverQuota => {
+                    bx.law.over_quota += 1;
+                    continue;
                 }
-                let bx = &mut self.boxes[b];
-                bx.identified.insert(sub);
-                // What the box still holds about them (purged buckets are gone).
-                let bytes = bx.held.held_about(&sub);
-                bx.identified_bytes += bytes;
-                bx.windows.last_mut().expect("window").identifications += 1;
-                self.log(
-                    o.ts_ns,
-                    Event::Identification,
-                    Some(b),
-                    windex,
-                    json!({"pseudonym": pseudonym, "bytes": bytes,
-                           "destroy_after": policy.exploitation.to_string()}),
-                )?;
-                self.destructions.push((pseudonym, bytes));
-                let i = self.destructions.len() - 1;
-                self.timers.push(Reverse((
-                    policy.exploitation.after(o.ts_ns),
-                    b,
-                    Timer::Destroy(i),
-                )));
+                law::Ask::Request => {}
             }
+            bx.law.requests += 1;
+            bx.asked.insert(sub);
+            bx.windows.last_mut().expect("window").requests += 1;
+            let delay = bx.warrant.policy().identification_delay;
+            self.log(
+                o.ts_ns,
+                Event::IdentificationRequest,
+                Some(b),
+                windex,
+                json!({"pseudonym": pseudonym, "decision_due": clock::format_ts(delay.after(o.ts_ns))}),
+            )?;
+            self.requests.push(Request {
+                sub,
+                port: o.subscriber_port,
+                alert_ns: o.ts_ns,
+                sent,
+                pseudonym,
+                window: windex,
+                acc: window_idx,
+            });
+            let i = self.requests.len() - 1;
+            self.timers
+                .push(Reverse((delay.after(o.ts_ns), b, Timer::Decide(i))));
         }
         Ok(())
     }
@@ -1334,16 +1452,38 @@ impl<'a> SimRun<'a> {
                 .boxes()
                 .map(|spec| {
                     let policy = s.policy.with(&spec.policy);
+                    // The counters forget what the retention forgets (unless
+                    // the scenario says otherwise).
+                    let detection = law::detection_window(&policy, spec.window);
+                    let bb = BlackBox::new(&BoxSpec {
+                        window: detection,
+                        ..spec.clone()
+                    });
+                    let regime = (spec.system == Some(generate::System::L851)
+                        && spec.scope != crate::scenario::Scope::Content)
+                        .then_some(policy.regime);
+                    let (warrant, never_authorised) = Warrant::new(&policy, traffic.start_ns)
+                        .with_sunset(regime.and_then(|r| r.sunset(spec.purpose)));
+                    let law = law::LawReport {
+                        regime: regime.map(|r| r.name().to_string()),
+                        never_authorised: never_authorised.clone(),
+                        rule_window: spec.window.to_string(),
+                        detection_window: detection.to_string(),
+                        state_beyond_retention: detection.after(0) > policy.retention.after(0),
+                        ..Default::default()
+                    };
                     BoxRun {
                         spec: spec.clone(),
-                        bb: BlackBox::new(spec),
-                        warrant: Warrant::new(&policy, traffic.start_ns),
+                        bb,
+                        warrant,
+                        never_authorised,
+                        law,
                         windows: Vec::new(),
                         would: Volume::default(),
                         would_subs: HashSet::new(),
                         held: RetentionBuffer::new(policy.retention),
                         cooldown: Cooldown::new(spec.cooldown),
-                        identified: HashSet::new(),
+                        asked: HashSet::new(),
                         identified_bytes: 0,
                         attribution: Default::default(),
                         sees: Default::default(),
@@ -1362,6 +1502,7 @@ impl<'a> SimRun<'a> {
             services: traffic.services.clone(),
             line_roles,
             alerts: Vec::new(),
+            requests: Vec::new(),
             destructions: Vec::new(),
             scenario: s,
         };
@@ -1397,7 +1538,17 @@ impl<'a> SimRun<'a> {
             }
             self.pending_first.pop();
             let w = self.sim.boxes[b].warrant.windows[0];
-            self.sim.authorise(b, w, None)?;
+            match self.sim.boxes[b].never_authorised.clone() {
+                // The law had ended for it: the request is refused.
+                Some(reason) => self.sim.log(
+                    at,
+                    Event::Refusal,
+                    Some(b),
+                    Some(w.index),
+                    json!({"reason": reason}),
+                )?,
+                None => self.sim.authorise(b, w, None)?,
+            }
         }
         Ok(())
     }
@@ -1570,6 +1721,10 @@ impl<'a> SimRun<'a> {
                 identifications: bx.windows.iter().map(|w| w.identifications).sum(),
                 identified_bytes: bx.identified_bytes,
                 destructions: bx.destructions,
+                law: crate::policy::law::LawReport {
+                    state_peak_events: bx.bb.peak_events(),
+                    ..bx.law.clone()
+                },
                 attribution: sim.isp_log.as_ref().map(|_| bx.attribution.clone()),
                 alerts_judged: sim.has_truth.then(|| {
                     let (t, f) = bx

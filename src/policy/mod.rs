@@ -11,8 +11,9 @@ use sha2::Sha256;
 use crate::decode::Addr;
 use crate::scenario::{Commission, CommissionRule, Policy};
 
+pub mod law;
 mod retention;
-pub use retention::{Cooldown, Purged, RetentionBuffer, identifies, retention_bucket};
+pub use retention::{Cooldown, Purged, RetentionBuffer, retention_bucket};
 
 /// Whether a window is the first authorisation or a renewal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +139,8 @@ pub struct Warrant {
     pub windows: Vec<Window>,
     /// When the box was stopped by a refusal, if it was.
     pub stopped_ns: Option<i64>,
+    /// When the law stops allowing the box, and why.
+    sunset: Option<(i64, &'static str)>,
 }
 
 impl Warrant {
@@ -154,7 +157,25 @@ impl Warrant {
                 end_ns: policy.first_window.after(start),
             }],
             stopped_ns: None,
+            sunset: None,
         }
+    }
+
+    /// This warrant under a law that ends at `at` (ns) for the reason given:
+    /// no window runs past it. If the first window would open at or after it,
+    /// returns the reason: the box is never authorised.
+    pub fn with_sunset(mut self, sunset: Option<(i64, &'static str)>) -> (Warrant, Option<String>) {
+        self.sunset = sunset;
+        let Some((at, why)) = sunset else {
+            return (self, None);
+        };
+        let w = &mut self.windows[0];
+        if w.start_ns >= at {
+            self.stopped_ns = Some(w.start_ns);
+            return (self, Some(why.to_string()));
+        }
+        w.end_ns = w.end_ns.min(at);
+        (self, None)
     }
 
     /// The last window granted, unless the box was stopped.
@@ -184,19 +205,28 @@ impl Warrant {
             return (Decision::Refuse("the box is stopped".into()), None);
         };
         let renewals = self.windows.len() as u32 - 1;
-        let d = decide(
-            &self.policy.commission,
-            report,
-            renewals,
-            self.policy.max_renewals,
-        );
+        let d = match self.sunset {
+            Some((at, why)) if w.end_ns >= at => Decision::Refuse(why.to_string()),
+            _ => decide(
+                &self.policy.commission,
+                report,
+                renewals,
+                self.policy.max_renewals,
+            ),
+        };
         match d {
             Decision::Renew => {
+                // The commission may grant the first renewal for a shorter trial.
+                let length = match self.policy.commission.first_renewal {
+                    Some(trial) if renewals == 0 => trial,
+                    _ => self.policy.renewal,
+                };
+                let end = length.after(w.end_ns);
                 let next = Window {
                     index: w.index + 1,
                     kind: WindowKind::Renewal,
                     start_ns: w.end_ns,
-                    end_ns: self.policy.renewal.after(w.end_ns),
+                    end_ns: self.sunset.map_or(end, |(at, _)| end.min(at)),
                 };
                 self.windows.push(next);
                 (d, Some(next))

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::capture::clock;
 use crate::decode::Addr;
-use crate::scenario::{Identification, Policy, Span};
+use crate::scenario::Span;
 
 /// The size of a retention bucket: items are purged by the bucket, when the
 /// bucket's oldest possible item reaches the retention limit, so nothing is
@@ -172,17 +172,6 @@ impl Cooldown {
         }
         !quiet
     }
-}
-
-/// Whether an alert leads to identifying the person: the policy identifies on
-/// alerts, the person was not identified before, and the window's quota is
-/// not used up.
-pub fn identifies(policy: &Policy, identified_before: bool, identified_in_window: u64) -> bool {
-    policy.identification == Identification::Alerts
-        && !identified_before
-        && policy
-            .max_identifications
-            .is_none_or(|m| identified_in_window < m)
 }
 
 #[cfg(test)]

@@ -110,6 +110,23 @@ fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
         if b.threshold == 1 { "" } else { "s" },
         b.window
     )?;
+    let law = &b.law;
+    if let Some(why) = &law.never_authorised {
+        writeln!(w, "  never authorised: {why}")?;
+    }
+    if law.state_beyond_retention {
+        writeln!(
+            w,
+            "  its counters keep {}, beyond the {} retention (the scenario says so)",
+            law.detection_window, b.retention
+        )?;
+    } else if !law.detection_window.is_empty() && law.detection_window != law.rule_window {
+        writeln!(
+            w,
+            "  its counters forget after {}, as the raw input does: the {} rule only counts that long",
+            law.detection_window, law.rule_window
+        )?;
+    }
     for win in &b.windows {
         let what = match win.outcome.as_str() {
             "renewed" => "renewed by the commission".to_string(),
@@ -152,6 +169,45 @@ fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
         thousands(b.identifications),
         bytes(b.identified_bytes),
     )?;
+    if law.requests + law.over_quota > 0 {
+        let mut parts = vec![format!("{} granted", thousands(law.granted))];
+        for (n, what) in [
+            (law.opposed, "opposed by the commission"),
+            (law.refused, "refused by the Prime Minister"),
+            (
+                law.requests - law.granted - law.opposed - law.refused,
+                "undecided at the end",
+            ),
+            (law.over_quota, "not made (quota used up)"),
+            (
+                law.granted_nothing_held,
+                "granted with nothing left to hand over",
+            ),
+        ] {
+            if n > 0 {
+                parts.push(format!("{} {what}", thousands(n)));
+            }
+        }
+        writeln!(
+            w,
+            "  {} request{} to identify: {}",
+            thousands(law.requests),
+            if law.requests == 1 { "" } else { "s" },
+            parts.join(", ")
+        )?;
+    }
+    if law.kept_on_evidence > 0 {
+        let innocent = law
+            .kept_innocent
+            .map(|n| format!(" ({} about innocent people)", thousands(n)))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "  the data of {} identification{} kept past the exploitation period on the services' report of serious evidence{innocent}",
+            thousands(law.kept_on_evidence),
+            if law.kept_on_evidence == 1 { "" } else { "s" },
+        )?;
+    }
     // Only when the log told something an address alone would not have: a
     // shared line, a household, a request gone astray.
     if let Some(a) = b.attribution.as_ref().filter(|a| {

@@ -25,6 +25,7 @@ mod generate;
 mod host;
 mod identity;
 mod kill;
+mod law;
 mod layers;
 mod memory;
 mod outputs;

@@ -124,9 +124,30 @@ fn l851_3_runs_two_renewals_under_the_commission() {
     // Targets who browse through a VPN (the generator's 20.5%) are missed.
     assert_eq!(tp + fn_, 3);
     assert!(tp >= 1, "the commission renews on confirmed targets");
-    assert!(fp > tp);
     assert_eq!(b.scope, "connection");
-    assert_eq!(b.identifications, b.flagged);
+    // Every alert is a request, each granted by default.
+    assert_eq!(
+        (b.law.requests, b.law.granted),
+        (b.alerts, b.identifications)
+    );
+    assert_eq!(b.identifications, b.alerts);
+    // The law holds its counters to the 24 h retention; the second box keeps
+    // them 7 days and flags more innocent people with the same rule.
+    assert_eq!(
+        (
+            b.law.detection_window.as_str(),
+            b.law.state_beyond_retention
+        ),
+        ("1d", false)
+    );
+    let kept7 = &r.boxes[1];
+    assert!(kept7.law.state_beyond_retention);
+    let (tp7, fp7, _, _) = confusion(kept7);
+    assert!(tp7 >= tp);
+    assert!(
+        fp7 > fp && fp7 > tp7,
+        "{fp7} innocents with 7-day counters, {fp} with 24 h"
+    );
 }
 
 #[test]
@@ -217,7 +238,8 @@ fn innocents_flagged_grow_with_the_population_at_a_steady_rate() {
              mails_per_day = 0.0\n[[boxes]]\nname = \"watch\"\nsystem = \"l851\"\n\
              scope = \"connection\"\nthreshold = 2\nwindow = \"7d\"\n[[boxes.rules]]\n\
              domains = [\"watched-one.example\", \"watched-two.example\", \
-             \"watched-three.example\", \"watched-four.example\"]\n"
+             \"watched-three.example\", \"watched-four.example\"]\n\
+             [policy]\ndetection_state = \"rule-window\"\n"
         );
         let path = dir.path().join(format!("grow-{people}.toml"));
         std::fs::write(&path, text).unwrap();

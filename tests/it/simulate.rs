@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::common;
 use common::{dns_query, pcap, udp_frame};
 
-fn jan1() -> i64 {
+pub(crate) fn jan1() -> i64 {
     clock::parse_date("2026-01-01").unwrap()
 }
 
@@ -22,7 +22,7 @@ fn jan1() -> i64 {
 /// .4 only other names (ordinary), .5 no traffic at all (ordinary). Then, to
 /// carry the run past several windows, .4 looks up other names on the 15th of
 /// each month until August; and .4 sends 200 bulk datagrams of 1,400 bytes.
-fn capture(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn capture(dir: &Path) -> std::path::PathBuf {
     let resolver = [192, 0, 2, 53];
     let mut frames = Vec::new();
     let mut id = 0u16;
@@ -91,7 +91,7 @@ fn scenario(dir: &Path, extra_policy: &str, boxes: &str) -> std::path::PathBuf {
 const WATCH: &str = "[[boxes]]\nname = \"watch\"\nsystem = \"l851\"\nscope = \"connection\"\n\
     threshold = 2\nwindow = \"1d\"\n[[boxes.rules]]\ndomains = [\"watched.example\"]\n";
 
-fn run(path: &Path, out: &Path) -> Report {
+pub(crate) fn run(path: &Path, out: &Path) -> Report {
     let s = Scenario::load(path).unwrap();
     let opts = RunOptions {
         out_dir: out.to_path_buf(),
@@ -103,7 +103,7 @@ fn run(path: &Path, out: &Path) -> Report {
     simulator::run(&s, path, &opts).unwrap()
 }
 
-fn log(out: &Path) -> Vec<Value> {
+pub(crate) fn log(out: &Path) -> Vec<Value> {
     std::fs::read_to_string(out.join("oversight.jsonl"))
         .unwrap()
         .lines()
@@ -263,18 +263,26 @@ fn purges_happen_on_time_and_a_content_box_keeps_far_more() {
         .iter()
         .filter(|e| e["event"] == "identification")
         .collect();
-    let destr: Vec<&Value> = entries
+    // Each ends 60 days later: destroyed, or kept on the services' report of
+    // serious evidence (the target .1 in each box; the lookalike .2 is not).
+    let ends: Vec<&Value> = entries
         .iter()
-        .filter(|e| e["event"] == "destruction")
+        .filter(|e| e["event"] == "destruction" || e["event"] == "kept")
         .collect();
     assert_eq!(ident.len(), 4, "two flagged people, two boxes");
-    assert_eq!(destr.len(), 4);
-    for (i, d) in ident.iter().zip(&destr) {
+    assert_eq!(ends.len(), 4);
+    for (i, d) in ident.iter().zip(&ends) {
         assert_eq!(
             d["time_ns"].as_i64().unwrap() - i["time_ns"].as_i64().unwrap(),
             60 * NS_PER_DAY
         );
+        assert_eq!(i["details"]["pseudonym"], d["details"]["pseudonym"]);
     }
+    let kept: Vec<&&Value> = ends.iter().filter(|e| e["event"] == "kept").collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(meta.law.kept_on_evidence, 1);
+    assert_eq!(meta.law.kept_innocent, Some(0));
+    assert_eq!(meta.destructions, 1);
 }
 
 #[test]
