@@ -263,6 +263,38 @@ pub fn check_regime(regime: Regime, b: &BoxSpec) -> Result<(), String> {
     Ok(())
 }
 
+/// Hadopi's graduated response, applied to the identifications of a `hadopi`
+/// box (CNIL deliberations on TMG's processing; Code de la propriété
+/// intellectuelle for the steps).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Graduated {
+    /// A subscriber seen sharing at least this many files in 24 hours is not
+    /// referred to Hadopi but followed for 15 days; the day's top such sharer
+    /// goes to the prosecutor (CNIL: 50).
+    pub files_threshold: u64,
+    /// Most addresses the agent sends a day; the rest are dropped (CNIL:
+    /// 25,000 a day).
+    pub daily_cap: u64,
+    /// A notice within this long of the first e-mail warning is the second
+    /// step, a registered letter (CPI L331-25: 6 months).
+    pub second_within: Span,
+    /// A notice within this long of the letter opens the third phase, a
+    /// referral that may go to court (CPI R331-43: 1 year).
+    pub third_within: Span,
+}
+
+impl Default for Graduated {
+    fn default() -> Self {
+        Graduated {
+            files_threshold: 50,
+            daily_cap: 25_000,
+            second_within: Span::Months(6),
+            third_within: Span::Months(12),
+        }
+    }
+}
+
 /// What a box of the intelligence system is authorised for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -331,6 +363,8 @@ pub struct Policy {
     /// law's exception). Their report errs as the commission's does
     /// (`relevance_error`).
     pub serious_evidence: bool,
+    /// Hadopi's graduated response (`hadopi` boxes).
+    pub graduated: Graduated,
 }
 
 impl Default for Policy {
@@ -351,6 +385,7 @@ impl Default for Policy {
             opinion_unfavourable: None,
             decision_refusal: None,
             serious_evidence: true,
+            graduated: Graduated::default(),
         }
     }
 }
@@ -389,6 +424,8 @@ pub struct PolicyOverride {
     pub decision_refusal: Option<Fraction>,
     /// See [`Policy::serious_evidence`].
     pub serious_evidence: Option<bool>,
+    /// See [`Policy::graduated`].
+    pub graduated: Option<Graduated>,
 }
 
 impl Policy {
@@ -413,6 +450,7 @@ impl Policy {
             opinion_unfavourable: o.opinion_unfavourable.or(self.opinion_unfavourable),
             decision_refusal: o.decision_refusal.or(self.decision_refusal),
             serious_evidence: o.serious_evidence.unwrap_or(self.serious_evidence),
+            graduated: o.graduated.unwrap_or(self.graduated),
         }
     }
 }

@@ -270,6 +270,10 @@ pub struct BoxReport {
     /// The law around the box: regime, detection state, the requests to
     /// identify and how they were decided, data kept on serious evidence.
     pub law: crate::policy::law::LawReport,
+    /// Hadopi's graduated response (`hadopi` boxes): addresses sent and
+    /// dropped, follow-ups, notices by step, and those falling on innocent
+    /// people.
+    pub graduated: Option<crate::policy::graduated::GraduatedReport>,
     /// How the identifications went through the ISP's attribution log
     /// (present when the run has one): right line, wrong lines,
     /// unattributable, people affected.
@@ -422,6 +426,8 @@ struct BoxRun {
     /// Why the law never allowed the box, if it did not.
     never_authorised: Option<String>,
     law: crate::policy::law::LawReport,
+    /// Hadopi's graduated response (`hadopi` boxes).
+    graduated: Option<crate::policy::graduated::Response>,
     attribution: crate::identity::Attribution,
     sees: crate::visibility::VisibilityAcc,
     /// Day by day, keyed by days since the epoch.
@@ -684,6 +690,7 @@ impl Sim<'_> {
             law::Ruling::Granted => bx.law.granted += 1,
         }
         let mut lines = None;
+        let mut notices = None;
         if let Some((log, people)) = &self.isp_log {
             // The request to the ISP: the address (and the port, if it logs
             // them) at the alert's time; the line that really sent it is the
@@ -701,6 +708,13 @@ impl Sim<'_> {
                     people.get(&l).copied().unwrap_or(1)
                 });
             lines = Some(answered.len());
+            if self.boxes[b].graduated.is_some() {
+                let steps: Vec<_> = answered
+                    .iter()
+                    .map(|&l| (u64::from(l), !self.is_target_line(b, l)))
+                    .collect();
+                notices = Some(steps);
+            }
         }
         let bx = &mut self.boxes[b];
         // What the box still holds about them at the decision (purged buckets
@@ -715,6 +729,21 @@ impl Sim<'_> {
                                  "destroy_after": policy.exploitation.to_string()});
         if let Some(n) = lines {
             details["lines"] = json!(n);
+        }
+        // Hadopi's notices: to each line the ISP named, or to the address.
+        let notices = notices.unwrap_or_else(|| vec![(addr_key(&sub), !self.is_target(b, &sub))]);
+        if let Some(g) = self.boxes[b].graduated.as_mut() {
+            use crate::policy::graduated::Step;
+            let steps: Vec<&str> = notices
+                .iter()
+                .map(|&(to, innocent)| match g.notify(at, to, innocent) {
+                    Step::First => "e-mail warning",
+                    Step::Second => "registered letter",
+                    Step::Third => "third phase",
+                    Step::Again => "again after the third phase",
+                })
+                .collect();
+            details["notices"] = json!(steps);
         }
         self.log(at, Event::Identification, Some(b), window, details)?;
         self.destructions.push((sub, pseudonym, bytes));
@@ -895,6 +924,15 @@ impl Sim<'_> {
             }
             self.alerts.push(alert);
             let bx = &mut self.boxes[b];
+            if let Some(g) = bx.graduated.as_mut() {
+                // The agent's side: its daily cap and its files threshold.
+                let files = trip.distinct.iter().copied().max().unwrap_or(0);
+                if g.admit(o.ts_ns, addr_key(&sub), files, !is_target)
+                    != crate::policy::graduated::Admit::Send
+                {
+                    continue;
+                }
+            }
             match ask {
                 law::Ask::No => continue,
                 law::Ask::OverQuota => {
@@ -932,6 +970,14 @@ impl Sim<'_> {
 }
 
 // ---------------------------------------------------------------------------
+
+/// A stable key for an address (notices and the agent's daily set).
+fn addr_key(a: &Addr) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    a.hash(&mut h);
+    h.finish() | 1 << 63
+}
 
 fn judge<T: Eq + std::hash::Hash>(
     universe: &HashSet<T>,
@@ -1472,9 +1518,16 @@ impl<'a> SimRun<'a> {
                         state_beyond_retention: detection.after(0) > policy.retention.after(0),
                         ..Default::default()
                     };
+                    let graduated = (spec.system == Some(generate::System::Hadopi)).then(|| {
+                        crate::policy::graduated::Response::new(
+                            policy.graduated,
+                            traffic.truth_source.is_some(),
+                        )
+                    });
                     BoxRun {
                         spec: spec.clone(),
                         bb,
+                        graduated,
                         warrant,
                         never_authorised,
                         law,
@@ -1721,6 +1774,7 @@ impl<'a> SimRun<'a> {
                 identifications: bx.windows.iter().map(|w| w.identifications).sum(),
                 identified_bytes: bx.identified_bytes,
                 destructions: bx.destructions,
+                graduated: bx.graduated.as_ref().map(|g| g.report()),
                 law: crate::policy::law::LawReport {
                     state_peak_events: bx.bb.peak_events(),
                     ..bx.law.clone()

@@ -11,6 +11,7 @@ use sha2::Sha256;
 use crate::decode::Addr;
 use crate::scenario::{Commission, CommissionRule, Policy};
 
+pub mod graduated;
 pub mod law;
 mod retention;
 pub use retention::{Cooldown, Purged, RetentionBuffer, retention_bucket};

@@ -196,6 +196,34 @@ fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
             parts.join(", ")
         )?;
     }
+    if let Some(g) = &b.graduated {
+        let a = &g.all;
+        let innocent = g
+            .innocent
+            .as_ref()
+            .map(|i| {
+                format!(
+                    "; on innocent people: {}, {}, {}",
+                    thousands(i.first),
+                    thousands(i.second),
+                    thousands(i.third)
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "  graduated response: {} addresses sent to Hadopi ({} over the daily cap; {} under 15-day \
+             follow-up, {} to the prosecutor) -> {} e-mail warnings, {} registered letters, {} third-phase \
+             referrals{innocent}",
+            thousands(a.sent),
+            thousands(a.over_cap),
+            thousands(a.follow_up),
+            thousands(a.prosecutor),
+            thousands(a.first),
+            thousands(a.second),
+            thousands(a.third),
+        )?;
+    }
     if law.kept_on_evidence > 0 {
         let innocent = law
             .kept_innocent

@@ -169,6 +169,52 @@ fn hadopi_sends_notices_per_subscriber_per_day() {
         b.flagged
     );
     assert_eq!(b.scope, "urls");
+    // The graduated response: every notice sent (far under the caps), each
+    // identified line warned, then a letter and the third phase for those
+    // seen again; innocent households among them.
+    let g = r.boxes[1].graduated.clone().unwrap();
+    let b = &r.boxes[1];
+    assert_eq!(
+        (g.all.sent, g.all.over_cap, g.all.follow_up),
+        (b.alerts, 0, 0)
+    );
+    // One e-mail warning per line flagged (in 21 days no warning expires).
+    let (tp, fp, _, _) = confusion(b);
+    assert_eq!(g.all.first, tp + fp, "{g:?}");
+    assert!(g.all.first >= g.all.second && g.all.second >= g.all.third && g.all.third > 0);
+    let inn = g.innocent.unwrap();
+    assert!(inn.first > 0 && inn.first < g.all.first, "{inn:?}");
+    assert_eq!(b.law.kept_on_evidence, 0, "no serious-evidence exception");
+}
+
+#[test]
+fn hadopi_caps_and_files_threshold_divert_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenarios().join("hadopi-tmg.toml"))
+        .unwrap()
+        .replace("files_threshold = 50", "files_threshold = 2")
+        .replace("daily_cap = 25_000", "daily_cap = 1");
+    let path = dir.path().join("h.toml");
+    std::fs::write(&path, text).unwrap();
+    let s = Scenario::load(&path).unwrap();
+    let opts = RunOptions {
+        out_dir: dir.path().join("out"),
+        threads: 2,
+        progress: false,
+        key: KeyChoice::Auto,
+        name_inputs: false,
+    };
+    let r = simulator::run(&s, &path, &opts).unwrap();
+    let b = &r.boxes[1];
+    let g = b.graduated.clone().unwrap();
+    // Every alert is sent, dropped by the cap, or followed up instead.
+    assert_eq!(g.all.sent + g.all.over_cap + g.all.follow_up, b.alerts);
+    assert!(g.all.over_cap > 0 && g.all.follow_up > 0, "{g:?}");
+    assert!(g.all.prosecutor >= 1 && g.all.prosecutor <= g.all.follow_up);
+    assert_eq!(
+        b.law.requests, g.all.sent,
+        "only sent addresses are asked about"
+    );
 }
 
 #[test]
