@@ -291,6 +291,87 @@ pub struct ExtrapolationCi {
     pub joint_95: bool,
 }
 
+/// A box's rates over one length of authorisation window: how likely a
+/// person is to be flagged *within one window* of that length, pooled over
+/// the complete windows of that length (a person in view in two windows
+/// counts twice: person-windows, not independent — the interval is
+/// optimistic).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct WindowRate {
+    /// The window's length, e.g. `4 months`.
+    pub length: String,
+    /// Its length in days.
+    pub days: f64,
+    /// Complete windows of that length observed.
+    pub windows: u32,
+    /// Innocent people flagged within one window (95% Wilson).
+    pub fpr: Option<Estimate>,
+    /// Real targets flagged within one window (95% Wilson).
+    pub recall: Option<Estimate>,
+    /// Innocent people flagged at least once over a year of such windows,
+    /// if windows were independent (a stated model: 1 − (1 − fpr)^(365/days)).
+    pub fpr_per_year: Option<Estimate>,
+    /// At the reference population's scale: innocent people flagged within one
+    /// such window (from the fpr and its interval).
+    pub expected_false: Option<Estimate>,
+}
+
+/// Pools complete windows by length: `(length, days, confusion)` each.
+/// `population` and `targets`: the reference, if any.
+pub fn window_rates(
+    windows: &[(String, f64, Confusion)],
+    reference: Option<(u64, u64)>,
+) -> Vec<WindowRate> {
+    let mut out: Vec<(WindowRate, Confusion)> = Vec::new();
+    for (length, days, c) in windows {
+        let i = match out.iter().position(|(r, _)| r.length == *length) {
+            Some(i) => i,
+            None => {
+                out.push((
+                    WindowRate {
+                        length: length.clone(),
+                        days: *days,
+                        ..Default::default()
+                    },
+                    Confusion::default(),
+                ));
+                out.len() - 1
+            }
+        };
+        let (r, pooled) = &mut out[i];
+        r.windows += 1;
+        pooled.tp += c.tp;
+        pooled.fp += c.fp;
+        pooled.fn_ += c.fn_;
+        pooled.tn += c.tn;
+    }
+    out.into_iter()
+        .map(|(mut r, c)| {
+            r.fpr = c.fpr();
+            r.recall = c.recall();
+            let per_year = |p: f64| 1.0 - (1.0 - p).powf(365.0 / r.days);
+            r.fpr_per_year = r.fpr.map(|e| Estimate {
+                value: per_year(e.value),
+                lo: per_year(e.lo),
+                hi: per_year(e.hi),
+            });
+            r.expected_false = match (r.fpr, reference) {
+                (Some(e), Some((population, targets))) => {
+                    let n = population.saturating_sub(targets) as f64;
+                    Some(Estimate {
+                        value: e.value * n,
+                        lo: e.lo * n,
+                        hi: e.hi * n,
+                    })
+                }
+                _ => None,
+            };
+            r
+        })
+        .collect()
+}
+
 /// [`extrapolate_with_intervals`] from the counts, with intervals that cover
 /// what they say: the expected counts from each rate's 95% Wilson interval,
 /// the ppv and false-per-true from each rate's 97.5% interval (joint 95%).
@@ -627,5 +708,33 @@ mod tests {
         let ci = extrapolate_with_intervals(1_000, 10, wilson(0, 10).unwrap(), fpr);
         assert_eq!(ci.false_per_true, None);
         assert!(!serde_json::to_string(&ci).unwrap().contains("NaN"));
+    }
+
+    #[test]
+    fn window_rates_pool_windows_of_one_length_and_scale_to_a_year() {
+        let c = |tp, fp, fn_, tn| Confusion { tp, fp, fn_, tn };
+        let windows = [
+            ("2 months".to_string(), 59.0, c(1, 10, 0, 990)),
+            ("4 months".to_string(), 120.0, c(1, 12, 0, 988)),
+            ("4 months".to_string(), 123.0, c(0, 8, 1, 992)),
+        ];
+        let r = window_rates(&windows, Some((60_000_000, 1_000)));
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].length.as_str(), r[0].windows), ("2 months", 1));
+        assert_eq!((r[1].length.as_str(), r[1].windows), ("4 months", 2));
+        // Pooled: 20 innocent person-windows flagged of 2,000.
+        let f = r[1].fpr.unwrap();
+        assert!((f.value - 0.01).abs() < 1e-12);
+        assert!(f.lo < 0.01 && f.hi > 0.01);
+        // A year of 4-month windows (the first window's days): 1 - 0.99^(365/120).
+        let y = r[1].fpr_per_year.unwrap();
+        assert!((y.value - (1.0 - 0.99f64.powf(365.0 / 120.0))).abs() < 1e-12);
+        assert!(y.lo <= y.value && y.value <= y.hi);
+        // The same rate over a shorter window is more per year.
+        assert!(r[0].fpr_per_year.unwrap().value > y.value);
+        let e = r[1].expected_false.unwrap();
+        assert!((e.value - 0.01 * 59_999_000.0).abs() < 1e-3);
+        assert_eq!(r[0].recall.unwrap().value, 1.0);
+        assert!(window_rates(&windows, None)[0].expected_false.is_none());
     }
 }

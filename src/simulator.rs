@@ -296,6 +296,9 @@ pub struct BoxReport {
     pub alerts_judged: Option<AlertsJudged>,
     /// The measured rates applied to the reference population.
     pub extrapolation: Option<ExtrapolationCi>,
+    /// Rates within one authorisation window, by window length (complete
+    /// windows only, with ground truth): the time unit the law works in.
+    pub window_rates: Vec<measure::WindowRate>,
     /// Day by day, for the charts.
     pub days: Vec<Day>,
 }
@@ -1756,6 +1759,31 @@ impl<'a> SimRun<'a> {
             });
             let policy = bx.warrant.policy();
             let kept_bytes = kept.bytes;
+            // Rates within one window, by window length (complete windows).
+            let complete: Vec<(String, f64, Confusion)> = windows
+                .iter()
+                .zip(&bx.warrant.windows)
+                .filter(|(ws, _)| ws.outcome != "open")
+                .filter_map(|(ws, w)| {
+                    let c = ws.judged.as_ref()?.confusion.clone();
+                    let span = match (w.kind, policy.commission.first_renewal) {
+                        (crate::policy::WindowKind::First, _) => policy.first_window,
+                        (_, Some(trial)) if w.index == 2 => trial,
+                        _ => policy.renewal,
+                    };
+                    let ns = w.end_ns - w.start_ns;
+                    let label = if span.after(w.start_ns) == w.end_ns {
+                        span.to_string()
+                    } else {
+                        format!("{} days", ns / clock::NS_PER_DAY)
+                    };
+                    Some((label, ns as f64 / clock::NS_PER_DAY as f64, c))
+                })
+                .collect();
+            let window_rates = measure::window_rates(
+                &complete,
+                reference.as_ref().map(|r| (r.population, r.targets)),
+            );
             boxes.push(BoxReport {
                 name: bx.spec.name.clone(),
                 system: bx.spec.system.map(|s| s.name().into()),
@@ -1775,6 +1803,7 @@ impl<'a> SimRun<'a> {
                 identified_bytes: bx.identified_bytes,
                 destructions: bx.destructions,
                 graduated: bx.graduated.as_ref().map(|g| g.report()),
+                window_rates,
                 law: crate::policy::law::LawReport {
                     state_peak_events: bx.bb.peak_events(),
                     ..bx.law.clone()

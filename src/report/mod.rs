@@ -392,6 +392,35 @@ fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
             )?;
         }
     }
+    for r in &b.window_rates {
+        let (Some(f), Some(y)) = (r.fpr, r.fpr_per_year) else {
+            continue;
+        };
+        let scaled = r
+            .expected_false
+            .map(|e| {
+                format!(
+                    " — about {} innocent people per window at the reference's scale (95%: {} to {})",
+                    about(e.value),
+                    about(e.lo),
+                    about(e.hi)
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "  within one {} window ({} complete): {} [{}–{}] of innocent people flagged{scaled}; \
+             {} [{}–{}] a year if windows were independent",
+            r.length,
+            r.windows,
+            percent(f.value),
+            percent(f.lo),
+            percent(f.hi),
+            percent(y.value),
+            percent(y.lo),
+            percent(y.hi),
+        )?;
+    }
     Ok(())
 }
 

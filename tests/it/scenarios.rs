@@ -142,6 +142,15 @@ fn l851_3_runs_two_renewals_under_the_commission() {
     );
     let kept7 = &r.boxes[1];
     assert!(kept7.law.state_beyond_retention);
+    // Rates within one window, per window length: the first (2 months) and the
+    // first renewal (4 months) are complete; the second renewal is not.
+    let lengths: Vec<(&str, u32)> = kept7
+        .window_rates
+        .iter()
+        .map(|w| (w.length.as_str(), w.windows))
+        .collect();
+    assert_eq!(lengths, [("2 months", 1), ("4 months", 1)]);
+    assert!(kept7.window_rates.iter().all(|w| w.expected_false.is_some()));
     let (tp7, fp7, _, _) = confusion(kept7);
     assert!(tp7 >= tp);
     assert!(
