@@ -79,28 +79,27 @@ pub fn run(
     opts: &RunOptions,
     n: u32,
 ) -> Result<(Vec<Row>, Vec<BoxSpread>), SimError> {
-    let Some(pop) = &s.source.generate else {
-        return Err(SimError::Generate(
-            "replicates draw new populations: the scenario needs a [source.generate] table".into(),
-        ));
-    };
     let mut rows = Vec::new();
-    for k in 0..n {
-        let mut sk = s.clone();
-        let seed = seed_of(pop.seed, k);
-        if let Some(g) = &mut sk.source.generate {
-            g.seed = seed;
-        }
+    for (k, seed, sk) in drawn(s, n)? {
         let o = RunOptions {
             out_dir: opts.out_dir.join("replicates").join(k.to_string()),
             progress: false,
             ..opts.clone()
         };
         let r = simulator::run(&sk, scenario_file, &o)?;
-        for b in &r.boxes {
-            let Some(j) = &b.judged else { continue };
-            let c = j.confusion;
-            rows.push(Row {
+        rows.extend(rows_of(k, seed, &r));
+    }
+    let spreads = spreads(&rows);
+    Ok((rows, spreads))
+}
+
+/// One replicate's rows: each judged box's confusion matrix.
+pub fn rows_of(k: u32, seed: u64, r: &crate::simulator::Report) -> Vec<Row> {
+    r.boxes
+        .iter()
+        .filter_map(|b| {
+            let c = b.judged.as_ref()?.confusion;
+            Some(Row {
                 replicate: k,
                 seed,
                 r#box: b.name.clone(),
@@ -108,27 +107,27 @@ pub fn run(
                 fp: c.fp,
                 fn_: c.fn_,
                 tn: c.tn,
-            });
-        }
-    }
-    let names: std::collections::BTreeSet<String> = rows.iter().map(|r| r.r#box.clone()).collect();
-    let spreads = names
-        .iter()
-        .map(|name| {
-            let of: Vec<&Row> = rows.iter().filter(|r| &r.r#box == name).collect();
-            let fpr = spread(of.iter().map(|r| (r.fp, r.fp + r.tn))).unwrap_or_default();
-            let recall = spread(of.iter().map(|r| (r.tp, r.tp + r.fn_)));
-            BoxSpread {
-                r#box: name.clone(),
-                fpr,
-                recall,
-            }
+            })
         })
-        .collect();
-    Ok((rows, spreads))
+        .collect()
 }
 
-/// The spread of rates `successes / trials` over replicates (those with
+/// Each box's spreads over the replicates' rows, by box name.
+pub fn spreads(rows: &[Row]) -> Vec<BoxSpread> {
+    let names: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.r#box.as_str()).collect();
+    names
+        .iter()
+        .map(|&name| {
+            let of: Vec<&Row> = rows.iter().filter(|r| r.r#box == name).collect();
+            BoxSpread {
+                r#box: name.to_string(),
+                fpr: spread(of.iter().map(|r| (r.fp, r.fp + r.tn))).unwrap_or_default(),
+                recall: spread(of.iter().map(|r| (r.tp, r.tp + r.fn_))),
+            }
+        })
+        .collect()
+}
+
 /// trials), or `None` if none has any.
 pub fn spread(counts: impl Iterator<Item = (u64, u64)>) -> Option<Spread> {
     let counts: Vec<(u64, u64)> = counts.filter(|c| c.1 > 0).collect();
@@ -163,6 +162,26 @@ pub fn spread(counts: impl Iterator<Item = (u64, u64)>) -> Option<Spread> {
         pooled,
         coverage: covered as f64 / n,
     })
+}
+
+/// The scenario's `n` replicates: `(k, seed, scenario)`, each with its
+/// population's seed derived from the scenario's.
+pub fn drawn(s: &Scenario, n: u32) -> Result<Vec<(u32, u64, Scenario)>, SimError> {
+    let Some(pop) = &s.source.generate else {
+        return Err(SimError::Generate(
+            "replicates draw new populations: the scenario needs a [source.generate] table".into(),
+        ));
+    };
+    Ok((0..n)
+        .map(|k| {
+            let seed = seed_of(pop.seed, k);
+            let mut sk = s.clone();
+            if let Some(g) = &mut sk.source.generate {
+                g.seed = seed;
+            }
+            (k, seed, sk)
+        })
+        .collect())
 }
 
 /// `replicates.csv`.

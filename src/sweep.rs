@@ -177,6 +177,10 @@ pub struct Swept {
     pub prepare_s: f64,
     /// Seconds for the whole sweep.
     pub wall_s: f64,
+    /// With replicates: each replicate's rows, by point (`(point, row)`).
+    pub replicate_rows: Vec<(usize, crate::replicate::Row)>,
+    /// With replicates: each point's boxes' spreads (empty without).
+    pub spreads: Vec<Vec<crate::replicate::BoxSpread>>,
 }
 
 /// Runs the grid. Points run on `opts.threads` threads; each writes its full
@@ -186,6 +190,19 @@ pub fn run(
     scenario_file: &Path,
     axes: Vec<Axis>,
     opts: &RunOptions,
+) -> Result<Swept, SweepError> {
+    run_replicated(s, scenario_file, axes, opts, 1)
+}
+
+/// [`run`], then, if `replicates` > 1, the whole grid again on that many
+/// independently drawn populations (into `DIR/replicates/<k>/points/NNN/`):
+/// each point's rates get their spread across populations.
+pub fn run_replicated(
+    s: &Scenario,
+    scenario_file: &Path,
+    axes: Vec<Axis>,
+    opts: &RunOptions,
+    replicates: u32,
 ) -> Result<Swept, SweepError> {
     let started = Instant::now();
     let points = grid(&axes).map_err(SweepError::Grid)?;
@@ -213,13 +230,83 @@ pub fn run(
         })
         .collect();
     let (reports, prepare_s) = simulator::run_points(s, scenario_file, &runs)?;
+    let mut replicate_rows = Vec::new();
+    let mut spreads = Vec::new();
+    if replicates > 1 {
+        for (k, seed, sk) in crate::replicate::drawn(s, replicates)? {
+            let dir = opts.out_dir.join("replicates").join(k.to_string());
+            let variants: Vec<Scenario> = points
+                .iter()
+                .map(|p| apply(&sk, &axes, p))
+                .collect::<Result<_, _>>()
+                .map_err(SweepError::Grid)?;
+            let runs: Vec<(&Scenario, RunOptions)> = variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let o = RunOptions {
+                        out_dir: point_dir(&dir, i),
+                        progress: false,
+                        ..opts.clone()
+                    };
+                    (v, o)
+                })
+                .collect();
+            let (reports, _) = simulator::run_points(&sk, scenario_file, &runs)?;
+            for (i, r) in reports.iter().enumerate() {
+                replicate_rows.extend(
+                    crate::replicate::rows_of(k, seed, r)
+                        .into_iter()
+                        .map(|row| (i, row)),
+                );
+            }
+        }
+        spreads = (0..points.len())
+            .map(|i| {
+                let rows: Vec<crate::replicate::Row> = replicate_rows
+                    .iter()
+                    .filter(|(p, _)| *p == i)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                crate::replicate::spreads(&rows)
+            })
+            .collect();
+    }
     let out: Vec<(Vec<Value>, Report)> = points.into_iter().zip(reports).collect();
     Ok(Swept {
         axes,
         points: out,
         prepare_s,
         wall_s: started.elapsed().as_secs_f64(),
+        replicate_rows,
+        spreads,
     })
+}
+
+/// Columns added to `sweep.csv` by replicates.
+pub const REPLICATE_COLUMNS: &[&str] = &[
+    "replicates",
+    "fpr_mean",
+    "fpr_sd",
+    "fpr_p025",
+    "fpr_p975",
+    "recall_mean",
+    "recall_sd",
+    "recall_p025",
+    "recall_p975",
+];
+
+/// `DIR/replicates.csv` of a replicated sweep: one row per replicate, point
+/// and box.
+pub fn replicates_csv(sw: &Swept) -> String {
+    let mut out = String::from("replicate,seed,point,box,tp,fp,fn,tn\n");
+    for (i, r) in &sw.replicate_rows {
+        out.push_str(&format!(
+            "{},{},{i},{},{},{},{},{}\n",
+            r.replicate, r.seed, r.r#box, r.tp, r.fp, r.fn_, r.tn
+        ));
+    }
+    out
 }
 
 /// `DIR/points/007`.
@@ -321,6 +408,25 @@ pub fn rows(sw: &Swept) -> Vec<Vec<String>> {
                     .map(|e| e.value)),
                 num(b.extrapolation.as_ref().map(|x| x.expected_false.value)),
             ]);
+            if let Some(point) = sw.spreads.get(i) {
+                let n = sw
+                    .replicate_rows
+                    .iter()
+                    .filter(|(p, r)| *p == i && r.r#box == b.name)
+                    .count();
+                let sp = point.iter().find(|x| x.r#box == b.name);
+                let four = |s: Option<&crate::replicate::Spread>| {
+                    [
+                        num(s.map(|s| s.mean)),
+                        num(s.map(|s| s.sd)),
+                        num(s.map(|s| s.p025)),
+                        num(s.map(|s| s.p975)),
+                    ]
+                };
+                row.push(n.to_string());
+                row.extend(four(sp.map(|x| &x.fpr)));
+                row.extend(four(sp.and_then(|x| x.recall.as_ref())));
+            }
             rows.push(row);
         }
     }
@@ -331,6 +437,9 @@ pub fn rows(sw: &Swept) -> Vec<Vec<String>> {
 pub fn csv_bytes(sw: &Swept) -> Vec<u8> {
     let mut header: Vec<String> = sw.axes.iter().map(|a| a.name.clone()).collect();
     header.extend(COLUMNS.iter().map(|c| c.to_string()));
+    if !sw.spreads.is_empty() {
+        header.extend(REPLICATE_COLUMNS.iter().map(|c| c.to_string()));
+    }
     let mut buf = Vec::new();
     csv_row(&mut buf, &header);
     for r in rows(sw) {

@@ -196,6 +196,12 @@ pub(super) struct SweepArgs {
     /// Output directory. Default: runs/<scenario name>-sweep.
     #[arg(short, long, value_name = "DIR")]
     pub(super) output: Option<PathBuf>,
+    /// Also run the whole grid on N independently drawn populations
+    /// (generated scenarios): DIR/replicates.csv, and in sweep.csv each
+    /// point's false-positive rate and recall across them (mean, sd, 2.5th
+    /// and 97.5th percentiles).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(super) replicates: u32,
     #[command(flatten)]
     pub(super) run: ScenarioFlags,
 }

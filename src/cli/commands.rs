@@ -357,8 +357,14 @@ pub(super) fn sweep(a: SweepArgs) -> Result<ExitCode> {
         a.run.force,
     )?;
     opts.out_dir = staged.dir().to_path_buf();
-    let swept = crate::sweep::run(&s, &a.scenario, a.sets, &opts)?;
+    let swept = crate::sweep::run_replicated(&s, &a.scenario, a.sets, &opts, a.replicates)?;
     crate::sweep::write_csv(staged.dir(), &swept)?;
+    if a.replicates > 1 {
+        let csv = staged.dir().join("replicates.csv");
+        crate::output::write_atomically(&csv, |w| {
+            w.write_all(crate::sweep::replicates_csv(&swept).as_bytes())
+        })?;
+    }
     crate::sweep::write_html(staged.dir(), &swept, &s.name)?;
     staged.commit()?;
     eprintln!(

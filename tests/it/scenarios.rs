@@ -150,7 +150,12 @@ fn l851_3_runs_two_renewals_under_the_commission() {
         .map(|w| (w.length.as_str(), w.windows))
         .collect();
     assert_eq!(lengths, [("2 months", 1), ("4 months", 1)]);
-    assert!(kept7.window_rates.iter().all(|w| w.expected_false.is_some()));
+    assert!(
+        kept7
+            .window_rates
+            .iter()
+            .all(|w| w.expected_false.is_some())
+    );
     let (tp7, fp7, _, _) = confusion(kept7);
     assert!(tp7 >= tp);
     assert!(
