@@ -525,6 +525,8 @@ fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
         );
     }
 
+    law_section(b, bx);
+
     // (3)–(5) Against the ground truth.
     let Some(j) = judged else {
         no_chart(
@@ -587,6 +589,112 @@ fn render_box(b: &mut String, r: &Report, bx: &BoxReport, id: &str) {
         );
     }
     let _ = writeln!(b, "</section>");
+}
+
+/// The law around a box: how long its counters remember, how the requests to
+/// identify were decided, what was kept on serious evidence, Hadopi's steps,
+/// and its rates within one authorisation window.
+fn law_section(b: &mut String, bx: &BoxReport) {
+    let law = &bx.law;
+    let _ = writeln!(b, "<h3>The law around it</h3><ul>");
+    if let Some(r) = &law.regime {
+        let _ = writeln!(b, "<li>Regime: the {} law.</li>", escape(r));
+    }
+    if let Some(why) = &law.never_authorised {
+        let _ = writeln!(b, "<li>Never authorised: {}.</li>", escape(why));
+    }
+    if law.state_beyond_retention {
+        let _ = writeln!(
+            b,
+            "<li>Its counters keep {}, beyond the {} retention (the scenario says so); at most {} events held at once.</li>",
+            escape(&law.detection_window),
+            escape(&bx.retention),
+            thousands(law.state_peak_events)
+        );
+    } else if !law.detection_window.is_empty() {
+        let _ = writeln!(
+            b,
+            "<li>Its counters are retained data: they forget after {} (the rule asks {}); at most {} events held at once.</li>",
+            escape(&law.detection_window),
+            escape(&law.rule_window),
+            thousands(law.state_peak_events)
+        );
+    }
+    if law.requests + law.over_quota > 0 {
+        let _ = writeln!(
+            b,
+            "<li>{} requests to identify: {} granted, {} opposed by the commission, {} refused by the Prime Minister, {} not made (quota used up); {} granted with nothing left to hand over.</li>",
+            thousands(law.requests),
+            thousands(law.granted),
+            thousands(law.opposed),
+            thousands(law.refused),
+            thousands(law.over_quota),
+            thousands(law.granted_nothing_held)
+        );
+    }
+    if law.kept_on_evidence > 0 {
+        let innocent = law
+            .kept_innocent
+            .map(|n| format!(", {} of them about innocent people", thousands(n)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            b,
+            "<li>The data of {} identifications kept past the exploitation period on the services' report of serious evidence{innocent}.</li>",
+            thousands(law.kept_on_evidence)
+        );
+    }
+    if let Some(g) = &bx.graduated {
+        let a = &g.all;
+        let innocent = g
+            .innocent
+            .as_ref()
+            .map(|i| {
+                format!(
+                    " On innocent people: {}, {} and {}.",
+                    thousands(i.first),
+                    thousands(i.second),
+                    thousands(i.third)
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            b,
+            "<li>Graduated response: {} addresses sent to Hadopi ({} over the daily cap, {} under 15-day follow-up, {} to the prosecutor): {} e-mail warnings, {} registered letters, {} third-phase referrals.{innocent}</li>",
+            thousands(a.sent),
+            thousands(a.over_cap),
+            thousands(a.follow_up),
+            thousands(a.prosecutor),
+            thousands(a.first),
+            thousands(a.second),
+            thousands(a.third)
+        );
+    }
+    let _ = writeln!(b, "</ul>");
+    if bx.window_rates.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        b,
+        "<table><caption>Within one authorisation window (complete windows; a year assumes windows independent)</caption>\n\
+         <tr><th>window</th><th>complete</th><th>innocent people flagged</th><th>targets flagged</th><th>at the reference's scale</th><th>a year of such windows</th></tr>"
+    );
+    for r in &bx.window_rates {
+        let scaled = r
+            .expected_false
+            .map(|e| format!("{} ({}–{})", about(e.value), about(e.lo), about(e.hi)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.length),
+            r.windows,
+            estimate(r.fpr.as_ref()),
+            estimate(r.recall.as_ref()),
+            scaled,
+            estimate(r.fpr_per_year.as_ref())
+        );
+    }
+    let _ = writeln!(b, "</table>");
 }
 
 fn windows_table(b: &mut String, windows: &[WindowStats]) {
