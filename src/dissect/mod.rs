@@ -30,6 +30,7 @@ pub mod openvpn;
 pub mod quic;
 pub mod sip;
 pub mod smtp;
+pub mod starttls;
 pub mod tls;
 pub mod whois;
 pub mod wireguard;
@@ -118,7 +119,14 @@ static REGISTRY: &[&dyn Dissector] = &[
     &wireguard::WIREGUARD,
     &openvpn::OPENVPN,
     &ipsec::IPSEC,
+    &starttls::STARTTLS,
 ];
+
+/// Whether `data` reads as text: no control byte but tab, CR and LF.
+pub fn is_text(data: &[u8]) -> bool {
+    data.iter()
+        .all(|&b| b >= 0x20 && b != 0x7f || matches!(b, b'\t' | b'\r' | b'\n'))
+}
 
 /// Every dissector, in probing order.
 pub fn registry() -> &'static [&'static dyn Dissector] {

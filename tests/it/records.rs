@@ -382,3 +382,180 @@ fn vpn_tunnels_are_records_of_their_kind() {
         assert!(records(capture, proto).is_empty(), "{capture}: {proto}");
     }
 }
+
+/// STARTTLS in FTP, IMAP and POP3: the clear preamble is a record (the
+/// protocol, a clear user name, TLS started), and the stream is handed to
+/// the TLS dissector, whose record on the same flow has the certificate
+/// tshark shows (and POP3's server name).
+#[test]
+fn starttls_preambles_hand_the_stream_to_tls() {
+    for (capture, protocol, subject, sni) in [
+        ("ndpi/ftp-start-tls.pcap", "ftp", "CN=OSS Certificate", None),
+        ("ndpi/imap-starttls.pcap", "imap", "CN=imap.gmx.net", None),
+        (
+            "ndpi/pop3_stls.pcap",
+            "pop3",
+            "CN=*.lavabit.com",
+            Some("pop.lavabit.com"),
+        ),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        extract(capture, out.path());
+        let pre = common::read_jsonl(&out.path().join("starttls.jsonl"));
+        assert_eq!(pre.len(), 1, "{capture}");
+        assert_eq!(
+            (pre[0]["protocol"].as_str(), &pre[0]["tls"]),
+            (Some(protocol), &serde_json::json!(true))
+        );
+        let tls = common::read_jsonl(&out.path().join("tls.jsonl"));
+        assert_eq!(tls.len(), 1, "{capture}");
+        assert_eq!(tls[0]["flow_id"], pre[0]["flow_id"]);
+        assert!(
+            tls[0]["subject"].as_str().unwrap().ends_with(subject),
+            "{capture}: {}",
+            tls[0]
+        );
+        assert_eq!(tls[0]["server_name"].as_str(), sni, "{capture}");
+    }
+    // Without TLS: the user name sent in the clear.
+    for (capture, protocol, user) in [
+        ("ndpi/ftp.pcap", "ftp", "anonymous"),
+        ("ndpi/imap.pcap", "imap", "samir"),
+        ("ndpi/pop3.pcap", "pop3", "cicciopernacchio@mail.com"),
+        ("ndpi/pgsql.pcap", "postgresql", "oryx"),
+    ] {
+        let pre = records(capture, "starttls");
+        assert_eq!(pre[0]["protocol"], protocol, "{capture}");
+        assert_eq!(pre[0]["user"], user, "{capture}");
+        assert_eq!(pre[0]["tls"], false, "{capture}");
+    }
+}
+
+/// A TCP conversation on `port` built byte by byte: (from the client?, bytes).
+fn conversation(port: u16, talk: &[(bool, &[u8])]) -> (tempfile::TempDir, Summary) {
+    use common::{pcap, tcp_frame};
+    let (c, s) = ([10, 0, 0, 1], [192, 0, 2, 9]);
+    let t0 = 1_700_000_000_000_000_000i64;
+    let mut frames = vec![
+        (t0, tcp_frame(c, s, 50000, port, 100, 0x02, &[])),
+        (t0 + 1000, tcp_frame(s, c, port, 50000, 900, 0x12, &[])),
+    ];
+    let (mut cseq, mut sseq) = (101u32, 901u32);
+    for (i, (from_client, bytes)) in talk.iter().enumerate() {
+        let t = t0 + 1_000_000 * (i as i64 + 1);
+        let f = if *from_client {
+            let f = tcp_frame(c, s, 50000, port, cseq, 0x18, bytes);
+            cseq += bytes.len() as u32;
+            f
+        } else {
+            let f = tcp_frame(s, c, port, 50000, sseq, 0x18, bytes);
+            sseq += bytes.len() as u32;
+            f
+        };
+        frames.push((t, f));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pcap");
+    std::fs::write(&path, pcap(&frames)).unwrap();
+    let out = dir.path().join("out");
+    let cfg = Config {
+        threads: 1,
+        output: Some(Output {
+            dir: out,
+            format: Format::Jsonl,
+        }),
+        ..Config::default()
+    };
+    let summary = pipeline::run(&[InputSpec::File(path)], &cfg).unwrap();
+    (dir, summary)
+}
+
+/// The hostile cases: a server that accepts TLS and a client that then
+/// sends no TLS; a refusal; a line with no end; XMPP's stanzas without line
+/// ends; LDAP's StartTLS as BER; PostgreSQL refusing SSL then a clear
+/// startup. None panics; each is a record with what was seen.
+#[test]
+fn starttls_preambles_survive_hostile_conversations() {
+    let read = |d: &tempfile::TempDir, p: &str| {
+        common::read_jsonl(&d.path().join("out").join(format!("{p}.jsonl")))
+    };
+    // Accepted, then garbage instead of a ClientHello.
+    let (d, _) = conversation(
+        143,
+        &[
+            (false, b"* OK ready\r\n"),
+            (true, b"a1 STARTTLS\r\n"),
+            (false, b"a1 OK go\r\n"),
+            (true, b"this is not TLS at all\r\n"),
+        ],
+    );
+    let pre = read(&d, "starttls");
+    assert_eq!(
+        (pre[0]["protocol"].as_str(), pre[0]["tls"].as_bool()),
+        (Some("imap"), Some(true))
+    );
+    assert!(read(&d, "tls").is_empty());
+    // Refused: no handover, the refusal counted, the login read after it.
+    let (d, s) = conversation(
+        110,
+        &[
+            (false, b"+OK POP3\r\n"),
+            (true, b"STLS\r\n"),
+            (false, b"-ERR not now\r\n"),
+            (true, b"USER carol\r\n"),
+        ],
+    );
+    let pre = read(&d, "starttls");
+    assert_eq!(
+        (pre[0]["user"].as_str(), pre[0]["tls"].as_bool()),
+        (Some("carol"), Some(false))
+    );
+    assert_eq!(s.traffic.anomalies.get("starttls.refused"), Some(&1));
+    // A line of 2,000 bytes with no end.
+    let long = vec![b'A'; 2000];
+    let (d, s) = conversation(21, &[(false, b"220 ftp\r\n"), (true, &long)]);
+    assert_eq!(read(&d, "starttls")[0]["protocol"], "ftp");
+    assert_eq!(s.traffic.anomalies.get("starttls.line_too_long"), Some(&1));
+    // XMPP: no line ends anywhere.
+    let (d, _) = conversation(5222, &[
+        (true, b"<?xml version='1.0'?><stream:stream to='example.net' xmlns='jabber:client'>"),
+        (false, b"<stream:stream from='example.net'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>"),
+        (true, b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        (false, b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+    ]);
+    assert_eq!(read(&d, "starttls")[0]["tls"], true);
+    // LDAP: a simple bind, then StartTLS, accepted.
+    let mut req = vec![0x30, 0x1d, 0x02, 0x01, 0x02, 0x77, 0x18, 0x80, 0x16];
+    req.extend_from_slice(b"1.3.6.1.4.1.1466.20037");
+    let bind = [
+        0x30, 0x0e, 0x02, 0x01, 0x01, 0x60, 0x09, 0x02, 0x01, 0x03, 0x04, 0x02, b'c', b'n', 0x80,
+        0x00,
+    ];
+    let ok = [
+        0x30, 0x0c, 0x02, 0x01, 0x02, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00,
+    ];
+    let (d, _) = conversation(389, &[(true, &bind), (true, &req), (false, &ok)]);
+    let pre = read(&d, "starttls");
+    assert_eq!(
+        (pre[0]["user"].as_str(), pre[0]["tls"].as_bool()),
+        (Some("cn"), Some(true))
+    );
+    // PostgreSQL: SSL refused ('N'), then the startup in the clear.
+    let mut startup = vec![0, 0, 0, 0, 0, 3, 0, 0];
+    startup.extend_from_slice(b"user\0dave\0\0");
+    let n = startup.len() as u32;
+    startup[..4].copy_from_slice(&n.to_be_bytes());
+    let (d, _) = conversation(
+        5432,
+        &[
+            (true, &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]),
+            (false, b"N"),
+            (true, &startup),
+        ],
+    );
+    let pre = read(&d, "starttls");
+    assert_eq!(
+        (pre[0]["user"].as_str(), pre[0]["tls"].as_bool()),
+        (Some("dave"), Some(false))
+    );
+}

@@ -1,6 +1,7 @@
 //! WHOIS parsing: one line of a query or an answer. Pure, never panics.
 
 use crate::dissect::Parsed;
+pub use crate::dissect::is_text;
 
 /// Caps.
 pub mod cap {
@@ -29,12 +30,6 @@ pub fn parse_line(data: &[u8]) -> Parsed<&[u8]> {
         None if data.len() >= cap::MAX_LINE => Parsed::Invalid(anomaly::LINE_TOO_LONG),
         None => Parsed::Incomplete { needed: None },
     }
-}
-
-/// Whether `data` reads as text: no control byte but tab, CR and LF.
-pub fn is_text(data: &[u8]) -> bool {
-    data.iter()
-        .all(|&b| b >= 0x20 && b != 0x7f || matches!(b, b'\t' | b'\r' | b'\n'))
 }
 
 /// The domain a query asks about: its last word, lowercased, without a final
