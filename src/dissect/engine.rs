@@ -37,6 +37,53 @@ enum Claim {
     Off,
 }
 
+/// What a tunnel carries (after an HTTP `CONNECT`): the first dissector whose
+/// probe accepts its next bytes, then that dissector's session.
+#[derive(Default)]
+struct Tunnel {
+    inner: Option<Box<dyn Session>>,
+}
+
+impl Session for Tunnel {
+    fn feed(&mut self, cx: &mut Cx<'_>, dir: Direction, data: &[u8]) -> Progress {
+        if self.inner.is_none() {
+            let ctx = ProbeCtx {
+                proto: cx.ends.proto,
+                orig_p: cx.ends.orig_p,
+                resp_p: cx.ends.resp_p,
+            };
+            let mut undecided = false;
+            for d in registry() {
+                match d.probe(&ctx, dir, data) {
+                    Probe::Yes => {
+                        self.inner = Some(d.start());
+                        break;
+                    }
+                    Probe::NeedMore => undecided = true,
+                    Probe::No => {}
+                }
+            }
+            if self.inner.is_none() {
+                if undecided && data.len() < PROBE_BYTES {
+                    return Progress::Consumed(0);
+                }
+                cx.anomaly("tunnel.unknown_protocol");
+                return Progress::Done;
+            }
+        }
+        match self.inner.as_mut() {
+            Some(s) => s.feed(cx, dir, data),
+            None => Progress::Done,
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        if let Some(s) = self.inner.as_mut() {
+            s.finish(cx);
+        }
+    }
+}
+
 /// Application state of one flow.
 pub struct FlowApp {
     claim: Claim,
@@ -279,6 +326,10 @@ impl FlowApp {
                         Progress::Handover(n, to) => {
                             streams[i].consume(n);
                             session.finish(&mut cx);
+                            if to == super::TUNNEL {
+                                *session = Box::<Tunnel>::default();
+                                continue;
+                            }
                             match registry().iter().find(|d| d.name() == to) {
                                 Some(next) => *session = next.start(),
                                 None => {

@@ -184,9 +184,14 @@ pub enum Progress {
     /// This many bytes are used, and from here on both directions carry the
     /// named protocol (after an accepted STARTTLS: `"tls"`). The engine
     /// finishes this session and hands the stream to a new session of that
-    /// dissector; the flow keeps the protocol that claimed it.
+    /// dissector; the flow keeps the protocol that claimed it. [`TUNNEL`]
+    /// instead of a name: whatever the stream carries next, found by probing
+    /// its next bytes (after an HTTP `CONNECT`).
     Handover(u64, &'static str),
 }
+
+/// The handover target "probe what comes next" ([`Progress::Handover`]).
+pub const TUNNEL: &str = "*";
 
 /// A protocol: probing and session factory. Implementations are stateless.
 pub trait Dissector: Sync {

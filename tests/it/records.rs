@@ -559,3 +559,73 @@ fn starttls_preambles_survive_hostile_conversations() {
         (Some("dave"), Some(false))
     );
 }
+
+/// HTTP `CONNECT`: once the proxy answers 200, the tunnel's bytes are probed
+/// afresh — TLS through an enterprise proxy gives its server name on the
+/// proxy's flow (nDPI's http_connect.pcap: apache.org on port 8080, as tshark
+/// shows); plain HTTP through the tunnel is HTTP; bytes no dissector knows
+/// are counted; `101 Switching Protocols` ends HTTP/1 without an anomaly.
+#[test]
+fn connect_tunnels_and_switching_protocols() {
+    let tls = records("ndpi/http_connect.pcap", "tls");
+    let via_proxy: Vec<_> = tls.iter().filter(|r| r["resp_p"] == 8080).collect();
+    assert_eq!(via_proxy.len(), 1);
+    assert_eq!(via_proxy[0]["server_name"], "apache.org");
+    let read = |d: &tempfile::TempDir, p: &str| {
+        common::read_jsonl(&d.path().join("out").join(format!("{p}.jsonl")))
+    };
+    let (d, _) = conversation(
+        3128,
+        &[
+            (
+                true,
+                b"CONNECT plain.example:80 HTTP/1.1\r\nHost: plain.example:80\r\n\r\n",
+            ),
+            (false, b"HTTP/1.1 200 Connection established\r\n\r\n"),
+            (true, b"GET /inside HTTP/1.1\r\nHost: plain.example\r\n\r\n"),
+            (false, b"HTTP/1.1 204 No Content\r\n\r\n"),
+        ],
+    );
+    let http = read(&d, "http");
+    assert_eq!(http.len(), 2);
+    assert_eq!(
+        (http[0]["method"].as_str(), http[0]["status"].as_u64()),
+        (Some("CONNECT"), Some(200))
+    );
+    assert_eq!(
+        (http[1]["uri"].as_str(), http[1]["status"].as_u64()),
+        (Some("/inside"), Some(204))
+    );
+    let (d, s) = conversation(
+        3128,
+        &[
+            (true, b"CONNECT x.example:9 HTTP/1.1\r\n\r\n"),
+            (false, b"HTTP/1.1 200 OK\r\n\r\n"),
+            (true, &[0u8; 5000]),
+        ],
+    );
+    assert_eq!(read(&d, "http").len(), 1);
+    assert_eq!(s.traffic.anomalies.get("tunnel.unknown_protocol"), Some(&1));
+    let (d, s) = conversation(
+        80,
+        &[
+            (
+                true,
+                b"GET /chat HTTP/1.1\r\nHost: ws.example\r\nUpgrade: websocket\r\n\r\n",
+            ),
+            (
+                false,
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+            ),
+            (true, b"\x81\x85abcd\x00\x00\x00\x00\x00"),
+        ],
+    );
+    let http = read(&d, "http");
+    assert_eq!((http.len(), http[0]["status"].as_u64()), (1, Some(101)));
+    assert_eq!(http[0]["host"], "ws.example");
+    assert!(
+        s.traffic.anomalies.keys().all(|k| !k.starts_with("http.")),
+        "{:?}",
+        s.traffic.anomalies
+    );
+}

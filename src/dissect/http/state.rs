@@ -298,6 +298,17 @@ impl Session for HttpSession {
                 match parse_response(rest) {
                     Parsed::Done { value, consumed } => {
                         used += consumed as u64;
+                        if value.status == 101 {
+                            // Switching protocols (WebSocket, h2c): the
+                            // request's record, and nothing more is HTTP/1.
+                            let (ts, req) = match self.pending.pop_front() {
+                                Some((ts, req)) => (ts, Some(req)),
+                                None => (cx.ts_ns, None),
+                            };
+                            let r = self.record(cx, ts, req, Some(101), None);
+                            cx.emit(r);
+                            return Progress::Done;
+                        }
                         if (100..200).contains(&value.status) {
                             continue;
                         }
@@ -306,9 +317,17 @@ impl Session for HttpSession {
                             None => (cx.ts_ns, None),
                         };
                         let head = req.as_ref().is_some_and(|r| r.method == "HEAD");
+                        let connect = req
+                            .as_ref()
+                            .is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"));
                         let no_body = head || value.status == 204 || value.status == 304;
                         let r = self.record(cx, ts, req, Some(value.status), value.content_length);
                         cx.emit(r);
+                        if connect && (200..300).contains(&value.status) {
+                            // The tunnel is open: what goes through it is
+                            // another protocol (TLS, mostly), probed afresh.
+                            return Progress::Handover(used, crate::dissect::TUNNEL);
+                        }
                         if no_body {
                             continue;
                         }
