@@ -629,3 +629,56 @@ fn connect_tunnels_and_switching_protocols() {
         s.traffic.anomalies
     );
 }
+
+/// SMTP: a DATA refused with 503 (after a failed envelope), then a new EHLO
+/// and envelope: the second envelope is kept, not swallowed as a body; and an
+/// EHLO line over the 4,096-byte cap still names the client.
+#[test]
+fn smtp_envelope_after_a_refused_data_and_an_overlong_ehlo() {
+    let read = |d: &tempfile::TempDir| common::read_jsonl(&d.path().join("out/smtp.jsonl"));
+    let (d, _) = conversation(
+        25,
+        &[
+            (false, b"220 mx.example ESMTP\r\n"),
+            (true, b"EHLO client.example\r\n"),
+            (false, b"250 mx.example\r\n"),
+            (true, b"DATA\r\n"),
+            (false, b"503 5.5.1 Error: need RCPT command\r\n"),
+            (true, b"EHLO client.example\r\n"),
+            (false, b"250 mx.example\r\n"),
+            (true, b"MAIL FROM:<a@client.example>\r\n"),
+            (false, b"250 ok\r\n"),
+            (true, b"RCPT TO:<b@mx.example>\r\n"),
+            (false, b"250 ok\r\n"),
+            (true, b"DATA\r\n"),
+            (false, b"354 go\r\n"),
+            (
+                true,
+                b"Subject: hi\r\n\r\nRCPT TO:<not-a-recipient@x>\r\n.\r\n",
+            ),
+            (false, b"250 queued\r\n"),
+        ],
+    );
+    let r = &read(&d)[0];
+    assert_eq!(r["mail_from"], serde_json::json!(["a@client.example"]));
+    assert_eq!(
+        r["rcpt_to"],
+        serde_json::json!(["b@mx.example"]),
+        "the body's line is not a recipient"
+    );
+    assert_eq!(r["messages"], 1);
+    let mut ehlo = b"EHLO ".to_vec();
+    ehlo.extend(std::iter::repeat_n(b'h', 5000));
+    ehlo.extend_from_slice(b"\r\n");
+    let (d, _) = conversation(
+        25,
+        &[
+            (false, b"220 mx.example ESMTP\r\n"),
+            (true, &ehlo),
+            (true, b"QUIT\r\n"),
+        ],
+    );
+    let helo = read(&d)[0]["helo"].as_str().unwrap().to_string();
+    assert_eq!(helo.len(), 255);
+    assert!(helo.bytes().all(|b| b == b'h'));
+}

@@ -23,6 +23,8 @@ pub const MAX_RECIPIENTS: usize = 1000;
 
 /// The end of a DATA body (RFC 5321 §4.1.1.4).
 const DATA_END: &[u8] = b"\r\n.\r\n";
+/// Longest client name kept from an overlong HELO/EHLO line, in bytes.
+const MAX_HELO: usize = 255;
 
 /// One SMTP session's envelope.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -162,6 +164,9 @@ struct SmtpSession {
     starttls: bool,
     /// Inside a DATA body; `Some(true)` at its very first byte.
     in_data: Option<bool>,
+    /// DATA was sent and the server has not answered yet: a 354 opens the
+    /// body, a refusal (503 after a failed envelope) does not.
+    data_asked: bool,
     /// Bytes of the current BDAT chunk still to come.
     bdat_left: u64,
     bdat_last: bool,
@@ -214,6 +219,24 @@ impl SmtpSession {
                     }
                 }
             }
+            if self.data_asked {
+                // No answer to DATA seen yet (a one-sided capture, or the
+                // body racing the 354): a line that is a command means DATA
+                // was refused; anything else is the body.
+                match parse_command(rest) {
+                    Parsed::Done {
+                        value: Command::Other(_),
+                        ..
+                    }
+                    | Parsed::Invalid(_) => {
+                        self.data_asked = false;
+                        self.in_data = Some(true);
+                        continue;
+                    }
+                    Parsed::Incomplete { .. } => return used as u64,
+                    Parsed::Done { .. } => self.data_asked = false,
+                }
+            }
             if self.in_auth {
                 let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
                     return used as u64;
@@ -229,6 +252,21 @@ impl SmtpSession {
                 Parsed::Incomplete { .. } => return used as u64,
                 Parsed::Invalid(a) => {
                     cx.anomaly(a);
+                    // An overlong HELO/EHLO still names the client: keep the
+                    // start of its argument.
+                    if self.helo.is_none() && rest.len() > 5 {
+                        let verb = &rest[..5];
+                        if verb.eq_ignore_ascii_case(b"EHLO ")
+                            || verb.eq_ignore_ascii_case(b"HELO ")
+                        {
+                            let arg = &rest[5..rest.len().min(5 + MAX_HELO)];
+                            let end = arg
+                                .iter()
+                                .position(|&b| matches!(b, b' ' | b'\r' | b'\n'))
+                                .unwrap_or(arg.len());
+                            self.helo = Some(String::from_utf8_lossy(&arg[..end]).into_owned());
+                        }
+                    }
                     let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
                         return data.len() as u64;
                     };
@@ -250,7 +288,7 @@ impl SmtpSession {
             Command::RcptTo(a) => {
                 push_capped(&mut self.rcpt_to, a, MAX_RECIPIENTS, &mut self.capped)
             }
-            Command::Data => self.in_data = Some(true),
+            Command::Data => self.data_asked = true,
             Command::Bdat { size, last } => {
                 self.bdat_left = size;
                 self.bdat_last = last;
@@ -279,6 +317,12 @@ impl SmtpSession {
                     }
                     if self.in_auth && value.code != 334 {
                         self.in_auth = false;
+                    }
+                    if self.data_asked {
+                        self.data_asked = false;
+                        if value.code == 354 {
+                            self.in_data = Some(true);
+                        }
                     }
                     if self.starttls_asked && value.code == 220 {
                         self.starttls = true;
