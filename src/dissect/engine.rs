@@ -182,7 +182,14 @@ impl FlowApp {
                 if payload.is_empty() && self.streams.is_none() {
                     // What `Stream::push` would note of an empty segment.
                     let next = Stream::data_start(seg.seq, syn);
-                    self.first_seq[dir_index(dir)].get_or_insert(next);
+                    let first = &mut self.first_seq[dir_index(dir)];
+                    if syn {
+                        // A new SYN (a client retrying with another initial
+                        // sequence number): the data follows the last one.
+                        *first = Some(next);
+                    } else {
+                        first.get_or_insert(next);
+                    }
                     return;
                 }
                 let first = self.first_seq;

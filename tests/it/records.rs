@@ -682,3 +682,59 @@ fn smtp_envelope_after_a_refused_data_and_an_overlong_ehlo() {
     assert_eq!(helo.len(), 255);
     assert!(helo.bytes().all(|b| b == b'h'));
 }
+
+/// Several SYNs with different initial sequence numbers before the handshake
+/// that carries the data (a client retrying): the data follows the last SYN,
+/// and the record is kept.
+#[test]
+fn data_after_retried_syns_with_new_sequence_numbers_is_read() {
+    use common::{pcap, tcp_frame};
+    let (c, s) = ([10, 0, 0, 1], [192, 0, 2, 9]);
+    let t0 = 1_700_000_000_000_000_000i64;
+    let req = b"GET /retry HTTP/1.1\r\nHost: retry.example\r\n\r\n";
+    let frames = vec![
+        (t0, tcp_frame(c, s, 50000, 80, 100, 0x02, &[])),
+        (
+            t0 + 1_000_000_000,
+            tcp_frame(c, s, 50000, 80, 7000, 0x02, &[]),
+        ),
+        (
+            t0 + 1_001_000_000,
+            tcp_frame(s, c, 80, 50000, 900, 0x12, &[]),
+        ),
+        (
+            t0 + 1_002_000_000,
+            tcp_frame(c, s, 50000, 80, 7001, 0x18, req),
+        ),
+        (
+            t0 + 1_003_000_000,
+            tcp_frame(
+                s,
+                c,
+                80,
+                50000,
+                901,
+                0x18,
+                b"HTTP/1.1 204 No Content\r\n\r\n",
+            ),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("syns.pcap");
+    std::fs::write(&path, pcap(&frames)).unwrap();
+    let cfg = Config {
+        threads: 1,
+        output: Some(Output {
+            dir: dir.path().join("out"),
+            format: Format::Jsonl,
+        }),
+        ..Config::default()
+    };
+    pipeline::run(&[InputSpec::File(path)], &cfg).unwrap();
+    let http = common::read_jsonl(&dir.path().join("out/http.jsonl"));
+    assert_eq!(http.len(), 1);
+    assert_eq!(
+        (http[0]["host"].as_str(), http[0]["status"].as_u64()),
+        (Some("retry.example"), Some(204))
+    );
+}
