@@ -738,3 +738,87 @@ fn data_after_retried_syns_with_new_sequence_numbers_is_read() {
         (Some("retry.example"), Some(204))
     );
 }
+
+/// HTTP as servers accept it: a request with spaces in its URI, a negative
+/// or a conflicting Content-Length, a request's Transfer-Encoding that does
+/// not end in chunked, an HTTP/0.9 request followed by garbage — each keeps
+/// its method, URI, Host and User-Agent, counts what was wrong, and the
+/// stream resumes at the next request; a mangled status line is skipped to
+/// the next one.
+#[test]
+fn http_is_strict_about_framing_and_lenient_about_the_rest() {
+    let read = |d: &tempfile::TempDir| common::read_jsonl(&d.path().join("out/http.jsonl"));
+    let (d, s) = conversation(
+        80,
+        &[
+            (true, b"GET /a b c.html HTTP/1.1\r\nHost: spaces.example\r\nUser-Agent: UA/1\r\n\r\n"),
+            (false, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+            (true, b"POST /neg HTTP/1.1\r\nHost: neg.example\r\nContent-Length: -5\r\n\r\nbodybytes"),
+            (true, b"GET /after HTTP/1.1\r\nHost: after.example\r\n\r\n"),
+            (false, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+            (false, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            (true, b"POST /te HTTP/1.1\r\nHost: te.example\r\nTransfer-Encoding: gzip, identity\r\n\r\n"),
+            (true, b"GET /dup HTTP/1.1\r\nHost: dup.example\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+        ],
+    );
+    let http = read(&d);
+    let got: Vec<(&str, &str, Option<u64>)> = http
+        .iter()
+        .map(|r| {
+            (
+                r["uri"].as_str().unwrap_or("?"),
+                r["host"].as_str().unwrap_or("?"),
+                r["status"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("/a b c.html", "spaces.example", Some(200)),
+            ("/neg", "neg.example", Some(400)),
+            ("/after", "after.example", Some(200)),
+            ("/te", "te.example", None),
+            ("/dup", "dup.example", None),
+        ]
+    );
+    assert_eq!(http[0]["user_agent"], "UA/1");
+    let a = &s.traffic.anomalies;
+    assert_eq!(a.get("http.lenient_request"), Some(&4), "{a:?}");
+    assert_eq!(a.get("http.bad_content_length"), Some(&2), "{a:?}");
+    assert_eq!(a.get("http.bad_transfer_encoding"), Some(&1), "{a:?}");
+    assert!(
+        a.get("http.resync").is_some(),
+        "the body of /neg skipped: {a:?}"
+    );
+    // HTTP/0.9, then garbage; a mangled status line, then a good one.
+    let (d, _) = conversation(
+        8080,
+        &[
+            (true, b"GET /old\r\n"),
+            (true, b"\x00\x01garbage without any line end"),
+        ],
+    );
+    let http = read(&d);
+    assert_eq!(
+        (http[0]["uri"].as_str(), http[0]["version"].as_str()),
+        (Some("/old"), Some("0.9"))
+    );
+    let (d, _) = conversation(
+        80,
+        &[
+            (true, b"GET /1 HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+            (true, b"GET /2 HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+            (
+                false,
+                b"HTTP/1.1 2x0 Mangled\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            ),
+        ],
+    );
+    let statuses: Vec<Option<u64>> = read(&d).iter().map(|r| r["status"].as_u64()).collect();
+    assert_eq!(
+        statuses,
+        [Some(204), None],
+        "the mangled status skipped, the next answers /1"
+    );
+}

@@ -47,6 +47,12 @@ pub mod anomaly {
     pub const CHUNK_LINE_TOO_LONG: &str = "http.chunk_line_too_long";
     /// A trailer section longer than [`super::cap::MAX_TRAILER`].
     pub const TRAILER_TOO_LONG: &str = "http.trailer_too_long";
+    /// A request read leniently: its fields are kept, its body's length is
+    /// unknown, and the stream resumes at the next request line.
+    pub const LENIENT_REQUEST: &str = "http.lenient_request";
+    /// Bytes skipped to find the next request or response line (after a
+    /// message whose framing could not be trusted).
+    pub const RESYNC: &str = "http.resync";
 }
 
 /// Wire constants.
@@ -86,6 +92,117 @@ pub struct Request {
     /// Whether the final transfer coding is `chunked` (the body is then framed
     /// by [`chunked_body_len`], whatever `content_length` says).
     pub chunked: bool,
+}
+
+/// The `version` of an HTTP/0.9 request (a request line without a version):
+/// written `0.9`.
+pub const HTTP_09: u8 = 9;
+
+/// A request head that strict parsing refused, read as leniently as servers
+/// do: the request line is `METHOD SP target [SP HTTP/1.x]` with the target
+/// running to the last space before the version (spaces inside it are kept);
+/// without a version it is HTTP/0.9 and has no header fields; the `Host` and
+/// `User-Agent` fields are kept from any line that reads `name: value`. The
+/// body's framing is not trusted (`content_length` and `chunked` are left
+/// unset): the caller resumes at the next request line. `None` when the
+/// method is not a known one or the head is not complete within
+/// [`cap::MAX_HEAD`] bytes.
+pub fn lenient_request(buf: &[u8]) -> Option<(Request, usize)> {
+    let window = &buf[..buf.len().min(cap::MAX_HEAD)];
+    let eol = window.iter().position(|&b| b == b'\n')?;
+    let line = window[..eol].strip_suffix(b"\r").unwrap_or(&window[..eol]);
+    let sp = line.iter().position(|&b| b == b' ')?;
+    let method = &line[..sp];
+    if !wire::KNOWN_METHODS.contains(&method) {
+        return None;
+    }
+    let rest = line[sp..].trim_ascii();
+    let (target, version) = match rest
+        .windows(wire::VERSION_LEN + 1)
+        .rposition(|w| w[0] == b' ' && w[1..].starts_with(wire::RESPONSE_PREFIX))
+    {
+        Some(at) if rest.len() == at + 1 + wire::VERSION_LEN => (
+            rest[..at].trim_ascii(),
+            rest[rest.len() - 1].wrapping_sub(b'0'),
+        ),
+        _ => (rest, HTTP_09),
+    };
+    if target.is_empty() {
+        return None;
+    }
+    let (mut host, mut user_agent) = (None, None);
+    let consumed = if version == HTTP_09 {
+        eol + 1
+    } else {
+        let end = window
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|p| p + 4)
+            .or_else(|| window.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))?;
+        for l in window[eol + 1..end].split(|&b| b == b'\n') {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let Some(colon) = l.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let (name, value) = (l[..colon].trim_ascii(), lossy_trim(&l[colon + 1..]));
+            if name.eq_ignore_ascii_case(wire::HOST.as_bytes()) && host.is_none() {
+                host = Some(value);
+            } else if name.eq_ignore_ascii_case(wire::USER_AGENT.as_bytes()) && user_agent.is_none()
+            {
+                user_agent = Some(value);
+            }
+        }
+        end
+    };
+    Some((
+        Request {
+            method: String::from_utf8_lossy(method).into_owned(),
+            uri: String::from_utf8_lossy(target).into_owned(),
+            version,
+            host,
+            user_agent,
+            content_length: None,
+            chunked: false,
+        },
+        consumed,
+    ))
+}
+
+/// A lenient field value: trimmed, and cut at a NUL as C servers (and
+/// tshark) read it.
+fn lossy_trim(v: &[u8]) -> String {
+    let v = &v[..v.iter().position(|&b| b == 0).unwrap_or(v.len())];
+    String::from_utf8_lossy(v.trim_ascii()).into_owned()
+}
+
+/// Where the next request line (`responses` false) or status line starts in
+/// `buf`, after its first byte: a status line at the start of a line; a
+/// request line anywhere (a body of unknown length may run into it) as a
+/// known method, a space, and a line that ends with `HTTP/1.x`.
+pub fn next_message(buf: &[u8], responses: bool) -> Option<usize> {
+    if responses {
+        let mut at = 0;
+        while let Some(nl) = buf[at..].iter().position(|&b| b == b'\n') {
+            at += nl + 1;
+            if buf[at..].starts_with(wire::RESPONSE_PREFIX) {
+                return Some(at);
+            }
+        }
+        return None;
+    }
+    let is_request_line = |from: usize| {
+        let line = &buf[from..];
+        let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line.len() > wire::VERSION_LEN
+            && line[line.len() - wire::VERSION_LEN..].starts_with(wire::RESPONSE_PREFIX)
+            && buf.len() > from + line.len()
+    };
+    (1..buf.len()).find(|&i| {
+        wire::KNOWN_METHODS.iter().any(|m| {
+            buf[i..].starts_with(m) && buf.get(i + m.len()) == Some(&b' ') && is_request_line(i)
+        })
+    })
 }
 
 /// A parsed response head.
@@ -368,9 +485,16 @@ pub fn looks_like_request(buf: &[u8]) -> bool {
     match request_line_version(window) {
         // Line complete: its last word decides.
         Some(version) => {
-            version.len() == wire::VERSION_LEN
+            let http1 = version.len() == wire::VERSION_LEN
                 && version.starts_with(wire::RESPONSE_PREFIX)
-                && version.last().is_some_and(|b| b.is_ascii_digit())
+                && version.last().is_some_and(|b| b.is_ascii_digit());
+            // HTTP/0.9: `GET /path`, one space, no version.
+            let spaces = window
+                .iter()
+                .take_while(|&&b| b != b'\n')
+                .filter(|&&b| b == b' ')
+                .count();
+            http1 || (method == b"GET" && spaces == 1 && version.starts_with(b"/"))
         }
         // Line not finished yet: only a known method is trusted.
         None => known,

@@ -13,8 +13,8 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 use super::parser::{
-    Request, chunk_size_line, looks_like_request, looks_like_response, parse_request,
-    parse_response, trailer_section,
+    HTTP_09, Request, anomaly, chunk_size_line, lenient_request, looks_like_request,
+    looks_like_response, next_message, parse_request, parse_response, trailer_section,
 };
 use crate::decode::ipproto;
 use crate::dissect::bittorrent::parser::parse_announce_uri;
@@ -160,6 +160,11 @@ struct HttpSession {
     /// first bytes the originator sent were a response (a capture begun
     /// mid-connection).
     responses: Option<Direction>,
+    /// Per direction: the framing could not be trusted, so the stream
+    /// resumes at the next request (or status) line; `Some(true)`: one may
+    /// start right here (after a lenient head), `Some(false)`: only after the
+    /// next line end (after a head nothing could read).
+    resync: [Option<bool>; 2],
 }
 
 impl HttpSession {
@@ -177,7 +182,11 @@ impl HttpSession {
                 r.host,
                 Some(r.uri),
                 r.user_agent,
-                Some(format!("1.{}", r.version)),
+                Some(if r.version == HTTP_09 {
+                    "0.9".to_string()
+                } else {
+                    format!("1.{}", r.version)
+                }),
             ),
             None => (None, None, None, None, None),
         };
@@ -191,6 +200,17 @@ impl HttpSession {
             status,
             response_length: len,
         }
+    }
+
+    /// Queues a request for its response; a full queue gives up on its oldest.
+    fn push_pending(&mut self, cx: &mut Cx<'_>, req: Request) {
+        if self.pending.len() >= MAX_PENDING {
+            cx.anomaly("http.too_many_pending");
+            let (ts, old) = self.pending.pop_front().expect("full queue");
+            let r = self.record(cx, ts, Some(old), None, None);
+            cx.emit(r);
+        }
+        self.pending.push_back((cx.ts_ns, req));
     }
 
     /// One step inside a chunked body; `None` means "come back with more bytes".
@@ -257,6 +277,31 @@ impl Session for HttpSession {
             let Some(rest) = data.get(used as usize..).filter(|r| !r.is_empty()) else {
                 return Progress::Consumed(used);
             };
+            if let Some(here) = self.resync[i] {
+                let looks = if i == 0 {
+                    looks_like_request(rest)
+                } else {
+                    looks_like_response(rest)
+                };
+                if here && looks {
+                    self.resync[i] = None;
+                } else {
+                    match next_message(rest, i == 1) {
+                        Some(at) => {
+                            cx.anomaly(anomaly::RESYNC);
+                            self.resync[i] = None;
+                            used += at as u64;
+                        }
+                        None => {
+                            // Keep a tail: the next line may start in it.
+                            let tail = rest.len().min(16);
+                            self.resync[i] = Some(false);
+                            return Progress::Consumed(used + (rest.len() - tail) as u64);
+                        }
+                    }
+                    continue;
+                }
+            }
             if self.chunked[i].is_some() {
                 match self.chunk_step(cx, i, rest) {
                     None => return Progress::Consumed(used),
@@ -279,19 +324,23 @@ impl Session for HttpSession {
                         if value.chunked {
                             self.chunked[i] = Some(Chunked::SizeLine);
                         }
-                        if self.pending.len() >= MAX_PENDING {
-                            cx.anomaly("http.too_many_pending");
-                            let (ts, req) = self.pending.pop_front().expect("full queue");
-                            let r = self.record(cx, ts, Some(req), None, None);
-                            cx.emit(r);
-                        }
-                        self.pending.push_back((cx.ts_ns, value));
+                        self.push_pending(cx, value);
                         used = used.saturating_add(body);
                     }
                     Parsed::Incomplete { .. } => return Progress::Consumed(used),
                     Parsed::Invalid(a) => {
                         cx.anomaly(a);
-                        return Progress::Done;
+                        // Keep what a server would read of it (method, URI,
+                        // Host, User-Agent); its body's length is unknown.
+                        match lenient_request(rest) {
+                            Some((value, consumed)) => {
+                                cx.anomaly(anomaly::LENIENT_REQUEST);
+                                used += consumed as u64;
+                                self.push_pending(cx, value);
+                                self.resync[i] = Some(true);
+                            }
+                            None => self.resync[i] = Some(false),
+                        }
                     }
                 }
             } else {
@@ -343,7 +392,7 @@ impl Session for HttpSession {
                     Parsed::Incomplete { .. } => return Progress::Consumed(used),
                     Parsed::Invalid(a) => {
                         cx.anomaly(a);
-                        return Progress::Done;
+                        self.resync[i] = Some(false);
                     }
                 }
             }

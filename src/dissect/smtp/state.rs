@@ -164,9 +164,13 @@ struct SmtpSession {
     starttls: bool,
     /// Inside a DATA body; `Some(true)` at its very first byte.
     in_data: Option<bool>,
-    /// DATA was sent and the server has not answered yet: a 354 opens the
-    /// body, a refusal (503 after a failed envelope) does not.
-    data_asked: bool,
+    /// DATA was sent and the server has not answered it yet: a 354 opens the
+    /// body, a refusal (503 after a failed envelope) does not. The count is
+    /// of the replies still due before DATA's (PIPELINING: MAIL, RCPT and
+    /// DATA go in one segment, their replies in order).
+    data_reply_after: Option<u32>,
+    /// Commands sent whose replies have not been seen.
+    outstanding: u32,
     /// Bytes of the current BDAT chunk still to come.
     bdat_left: u64,
     bdat_last: bool,
@@ -219,7 +223,7 @@ impl SmtpSession {
                     }
                 }
             }
-            if self.data_asked {
+            if self.data_reply_after.is_some() {
                 // No answer to DATA seen yet (a one-sided capture, or the
                 // body racing the 354): a line that is a command means DATA
                 // was refused; anything else is the body.
@@ -229,12 +233,12 @@ impl SmtpSession {
                         ..
                     }
                     | Parsed::Invalid(_) => {
-                        self.data_asked = false;
+                        self.data_reply_after = None;
                         self.in_data = Some(true);
                         continue;
                     }
                     Parsed::Incomplete { .. } => return used as u64,
-                    Parsed::Done { .. } => self.data_asked = false,
+                    Parsed::Done { .. } => self.data_reply_after = None,
                 }
             }
             if self.in_auth {
@@ -278,6 +282,10 @@ impl SmtpSession {
     }
 
     fn command(&mut self, c: Command) {
+        if matches!(c, Command::Data) {
+            self.data_reply_after = Some(self.outstanding);
+        }
+        self.outstanding = self.outstanding.saturating_add(1);
         match c {
             Command::Ehlo(h) | Command::Helo(h) => {
                 self.helo.get_or_insert(h);
@@ -288,7 +296,7 @@ impl SmtpSession {
             Command::RcptTo(a) => {
                 push_capped(&mut self.rcpt_to, a, MAX_RECIPIENTS, &mut self.capped)
             }
-            Command::Data => self.data_asked = true,
+            Command::Data => {}
             Command::Bdat { size, last } => {
                 self.bdat_left = size;
                 self.bdat_last = last;
@@ -318,11 +326,16 @@ impl SmtpSession {
                     if self.in_auth && value.code != 334 {
                         self.in_auth = false;
                     }
-                    if self.data_asked {
-                        self.data_asked = false;
-                        if value.code == 354 {
-                            self.in_data = Some(true);
+                    self.outstanding = self.outstanding.saturating_sub(1);
+                    match self.data_reply_after {
+                        Some(0) => {
+                            self.data_reply_after = None;
+                            if value.code == 354 {
+                                self.in_data = Some(true);
+                            }
                         }
+                        Some(k) => self.data_reply_after = Some(k - 1),
+                        None => {}
                     }
                     if self.starttls_asked && value.code == 220 {
                         self.starttls = true;
