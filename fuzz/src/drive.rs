@@ -240,6 +240,13 @@ pub const BITTORRENT: FlowTarget = FlowTarget {
     transports: &[ipproto::TCP, ipproto::UDP],
 };
 
+/// STARTTLS preambles over TCP (IMAP, POP3, FTP, XMPP, LDAP, PostgreSQL),
+/// and what they hand over to.
+pub const STARTTLS: FlowTarget = FlowTarget {
+    name: "starttls",
+    transports: &[ipproto::TCP],
+};
+
 /// Flag bits of the flow format.
 pub mod flag {
     /// Both sides send a SYN first.
@@ -553,9 +560,18 @@ pub fn verify_log(data: &[u8]) {
 
 /// Every dissector target, by name.
 pub fn flow_target(name: &str) -> Option<&'static FlowTarget> {
-    [&DNS, &TLS, &QUIC, &HTTP, &SIP, &SMTP, &BITTORRENT]
-        .into_iter()
-        .find(|t| t.name == name)
+    [
+        &DNS,
+        &TLS,
+        &QUIC,
+        &HTTP,
+        &SIP,
+        &SMTP,
+        &BITTORRENT,
+        &STARTTLS,
+    ]
+    .into_iter()
+    .find(|t| t.name == name)
 }
 
 /// Runs `data` through the target named `target`; false for an unknown name.
@@ -576,7 +592,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
 }
 
 /// Every target's name.
-pub const TARGETS: [&str; 11] = [
+pub const TARGETS: [&str; 12] = [
     "pcap_reader",
     "decode",
     "dns",
@@ -586,6 +602,7 @@ pub const TARGETS: [&str; 11] = [
     "sip",
     "smtp",
     "bittorrent",
+    "starttls",
     "scenario",
     "verify_log",
 ];

@@ -67,3 +67,49 @@ fn scenario_date_past_2262_is_refused_not_overflowed() {
 fn scenario_window_past_2262_saturates() {
     replay("scenario-window-past-2262-overflowed.bin");
 }
+
+/// The `starttls` target on 3,000 deterministic pseudo-random flows to each
+/// preamble's port, half of them opening with the protocol's real first
+/// bytes, so that the preambles, their handovers and the TLS sessions after
+/// them all see hostile bytes (a smoke test; the fuzz target runs far more).
+#[test]
+fn starttls_preambles_take_random_flows() {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let openers: [&[u8]; 6] = [
+        b"* OK ready\r\n",
+        b"+OK\r\n",
+        b"220 ftp\r\n",
+        b"<?xml version='1.0'?>",
+        b"\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037",
+        b"\x00\x00\x00\x08\x04\xd2\x16\x2f",
+    ];
+    for i in 0..3000 {
+        let k = i % 6;
+        let port: u16 = [143, 110, 21, 5222, 389, 5432][k];
+        // flags (handshake), orig port, resp port, then records.
+        let mut data = vec![0x01, 0xc3, 0x50];
+        data.extend_from_slice(&port.to_be_bytes());
+        let n = 1 + (next() % 6) as usize;
+        for r in 0..n {
+            let mut msg: Vec<u8> = if r == 0 && i % 2 == 0 {
+                openers[k].to_vec()
+            } else {
+                (0..(next() % 200)).map(|_| next() as u8).collect()
+            };
+            if r == 1 && i % 3 == 0 {
+                msg = b"a1 STARTTLS\r\nSTLS\r\nAUTH TLS\r\n<starttls/>".to_vec();
+            }
+            // A record: header (direction, cuts, reordering), length, bytes.
+            data.push(next() as u8);
+            data.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+            data.extend_from_slice(&msg);
+        }
+        assert!(drive::run("starttls", &data));
+    }
+}
