@@ -128,6 +128,38 @@ pub fn is_text(data: &[u8]) -> bool {
         .all(|&b| b >= 0x20 && b != 0x7f || matches!(b, b'\t' | b'\r' | b'\n'))
 }
 
+/// One text line from the front of `data`: its bytes without the line end
+/// (LF, or CRLF); `consumed` includes the line end. A line of `max_line`
+/// bytes or more without an end is `too_long` (the caller's anomaly name).
+pub fn text_line<'a>(data: &'a [u8], max_line: usize, too_long: &'static str) -> Parsed<&'a [u8]> {
+    let window = &data[..data.len().min(max_line)];
+    match window.iter().position(|&b| b == b'\n') {
+        Some(eol) => {
+            let line = &window[..eol];
+            Parsed::Done {
+                value: line.strip_suffix(b"\r").unwrap_or(line),
+                consumed: eol + 1,
+            }
+        }
+        None if data.len() >= max_line => Parsed::Invalid(too_long),
+        None => Parsed::Incomplete { needed: None },
+    }
+}
+
+/// `bytes` as text (lossy UTF-8) of at most `max` bytes, cut on a character
+/// boundary: a value a record keeps.
+pub fn capped_text(bytes: &[u8], max: usize) -> String {
+    let mut s = String::from_utf8_lossy(bytes).into_owned();
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
 /// Every dissector, in probing order.
 pub fn registry() -> &'static [&'static dyn Dissector] {
     REGISTRY

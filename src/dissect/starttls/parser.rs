@@ -68,21 +68,10 @@ impl Proto {
     }
 }
 
-/// One line from the front of `data`, without its end (LF or CRLF);
-/// `consumed` includes the end.
+/// One line from the front of `data`: its bytes without the line end (LF, or
+/// CRLF); `consumed` includes the line end.
 pub fn parse_line(data: &[u8]) -> Parsed<&[u8]> {
-    let window = &data[..data.len().min(cap::MAX_LINE)];
-    match window.iter().position(|&b| b == b'\n') {
-        Some(eol) => {
-            let line = &window[..eol];
-            Parsed::Done {
-                value: line.strip_suffix(b"\r").unwrap_or(line),
-                consumed: eol + 1,
-            }
-        }
-        None if data.len() >= cap::MAX_LINE => Parsed::Invalid(anomaly::LINE_TOO_LONG),
-        None => Parsed::Incomplete { needed: None },
-    }
+    crate::dissect::text_line(data, cap::MAX_LINE, anomaly::LINE_TOO_LONG)
 }
 
 /// What a client line of a text protocol says.

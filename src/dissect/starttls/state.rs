@@ -136,16 +136,9 @@ struct StarttlsSession {
     emitted: bool,
 }
 
+/// A value a record keeps: at most the cap, cut on a character boundary.
 fn kept(bytes: &[u8]) -> String {
-    let mut s = String::from_utf8_lossy(bytes).into_owned();
-    if s.len() > cap::MAX_VALUE {
-        let mut end = cap::MAX_VALUE;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
+    crate::dissect::capped_text(bytes, cap::MAX_VALUE)
 }
 
 impl StarttlsSession {

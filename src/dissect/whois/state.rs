@@ -121,17 +121,9 @@ struct WhoisSession {
     emitted: bool,
 }
 
-/// Text of at most [`MAX_VALUE`] bytes, cut on a character boundary.
+/// A value a record keeps: at most the cap, cut on a character boundary.
 fn kept(bytes: &[u8]) -> String {
-    let mut s = String::from_utf8_lossy(bytes).into_owned();
-    if s.len() > MAX_VALUE {
-        let mut end = MAX_VALUE;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
+    crate::dissect::capped_text(bytes, MAX_VALUE)
 }
 
 impl WhoisSession {
