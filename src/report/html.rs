@@ -644,30 +644,7 @@ fn law_section(b: &mut String, bx: &BoxReport) {
         );
     }
     if let Some(g) = &bx.graduated {
-        let a = &g.all;
-        let innocent = g
-            .innocent
-            .as_ref()
-            .map(|i| {
-                format!(
-                    " On innocent people: {}, {} and {}.",
-                    thousands(i.first),
-                    thousands(i.second),
-                    thousands(i.third)
-                )
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            b,
-            "<li>Graduated response: {} addresses sent to Hadopi ({} over the daily cap, {} under 15-day follow-up, {} to the prosecutor): {} e-mail warnings, {} registered letters, {} third-phase referrals.{innocent}</li>",
-            thousands(a.sent),
-            thousands(a.over_cap),
-            thousands(a.follow_up),
-            thousands(a.prosecutor),
-            thousands(a.first),
-            thousands(a.second),
-            thousands(a.third)
-        );
+        let _ = writeln!(b, "<li>{}.</li>", escape(&super::graduated_sentence(g)));
     }
     let _ = writeln!(b, "</ul>");
     if bx.window_rates.is_empty() {

@@ -94,6 +94,36 @@ fn interval(e: &Estimate) -> String {
     format!("{} [{}–{}]", percent(e.value), percent(e.lo), percent(e.hi))
 }
 
+/// The steps in one sentence, for the summary and the HTML report.
+pub fn graduated_sentence(g: &crate::policy::graduated::GraduatedReport) -> String {
+    let n = thousands;
+    let a = &g.all;
+    let innocent = g
+        .innocent
+        .as_ref()
+        .map(|i| {
+            format!(
+                "; on innocent people: {}, {} and {}",
+                n(i.first),
+                n(i.second),
+                n(i.third)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "graduated response: {} addresses sent to Hadopi ({} over the daily cap; {} under 15-day \
+         follow-up, {} to the prosecutor) -> {} e-mail warnings, {} registered letters, {} \
+         third-phase referrals{innocent}",
+        n(a.sent),
+        n(a.over_cap),
+        n(a.follow_up),
+        n(a.prosecutor),
+        n(a.first),
+        n(a.second),
+        n(a.third),
+    )
+}
+
 fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
     let system = b
         .system
@@ -197,32 +227,7 @@ fn describe_box(w: &mut impl Write, b: &BoxReport) -> io::Result<()> {
         )?;
     }
     if let Some(g) = &b.graduated {
-        let a = &g.all;
-        let innocent = g
-            .innocent
-            .as_ref()
-            .map(|i| {
-                format!(
-                    "; on innocent people: {}, {}, {}",
-                    thousands(i.first),
-                    thousands(i.second),
-                    thousands(i.third)
-                )
-            })
-            .unwrap_or_default();
-        writeln!(
-            w,
-            "  graduated response: {} addresses sent to Hadopi ({} over the daily cap; {} under 15-day \
-             follow-up, {} to the prosecutor) -> {} e-mail warnings, {} registered letters, {} third-phase \
-             referrals{innocent}",
-            thousands(a.sent),
-            thousands(a.over_cap),
-            thousands(a.follow_up),
-            thousands(a.prosecutor),
-            thousands(a.first),
-            thousands(a.second),
-            thousands(a.third),
-        )?;
+        writeln!(w, "  {}", graduated_sentence(g))?;
     }
     if law.kept_on_evidence > 0 {
         let innocent = law
