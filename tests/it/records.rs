@@ -630,6 +630,50 @@ fn connect_tunnels_and_switching_protocols() {
     );
 }
 
+/// A client that opens with an SSLv2-compatible ClientHello and a server that
+/// answers in TLS 1.0 (nDPI's google_ssl.pcap): the version, the suite and
+/// the certificate are read; no JA3 or JA4, which are not defined for that
+/// hello (tshark computes none). A hello of that shape followed by garbage
+/// gives a record of the hello and stops.
+#[test]
+fn sslv2_compatible_hello_then_tls() {
+    let tls = records("ndpi/google_ssl.pcap", "tls");
+    assert_eq!(tls.len(), 1);
+    let r = &tls[0];
+    assert_eq!(
+        (
+            r["version"].as_str(),
+            r["cipher"].as_str(),
+            r["established"].as_bool()
+        ),
+        (Some("TLSv1.0"), Some("0x0005"), Some(true))
+    );
+    assert!(
+        r["subject"]
+            .as_str()
+            .unwrap()
+            .ends_with("CN=www.google.com")
+    );
+    assert!(r.get("ja3").is_none() && r.get("ja4").is_none());
+    let mut hello = vec![0x80, 34, 1, 3, 1, 0, 9, 0, 0, 0, 16];
+    hello.extend_from_slice(&[0, 0, 0x39, 0, 0, 0x2f, 0x07, 0x00, 0xc0]);
+    hello.extend_from_slice(&[0xab; 16]);
+    let (d, s) = conversation(
+        4433,
+        &[(true, &hello), (false, b"HTTP/1.1 400 Bad Request\r\n\r\n")],
+    );
+    let tls = common::read_jsonl(&d.path().join("out/tls.jsonl"));
+    assert_eq!(tls.len(), 1);
+    assert_eq!(
+        (
+            tls[0]["client_versions"][0].as_str(),
+            tls[0]["established"].as_bool()
+        ),
+        (Some("TLSv1.0"), Some(false))
+    );
+    assert_eq!(s.traffic.anomalies.get("tls.bad_content_type"), Some(&1));
+}
+
 /// SMTP: a DATA refused with 503 (after a failed envelope), then a new EHLO
 /// and envelope: the second envelope is kept, not swallowed as a body; and an
 /// EHLO line over the 4,096-byte cap still names the client.

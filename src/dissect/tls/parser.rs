@@ -496,6 +496,10 @@ pub struct ClientHello {
     /// A cap was hit: some list or the SNI was cut. JA3/JA4 are then computed
     /// over the kept values and will not match other tools.
     pub truncated: bool,
+    /// The hello came in the SSLv2-compatible format ([`parse_sslv2_client_hello`]):
+    /// it has no extensions, and JA3/JA4 are not defined for it (tshark and
+    /// Salesforce's ja3 compute none).
+    pub sslv2: bool,
 }
 
 // RFC 8446 §4.1.2 (RFC 5246 §7.4.1.2 is the same up to the optional extensions):
@@ -513,6 +517,84 @@ pub struct ClientHello {
 //       ExtensionType extension_type;
 //       opaque extension_data<0..2^16-1>;
 //   } Extension;
+// RFC 5246 Appendix E.2 (and RFC 6101 Appendix E): a client that also speaks
+// SSL 2.0 may open with a version 2.0 CLIENT-HELLO message:
+//   uint8 V2CipherSpec[3];
+//   struct {
+//       uint16 msg_length;         /* high bit set: a 2-byte header */
+//       uint8 msg_type;            /* 1 */
+//       Version version;           /* the highest version it supports */
+//       uint16 cipher_spec_length; /* a multiple of 3 */
+//       uint16 session_id_length;  /* 0 or 16 */
+//       uint16 challenge_length;   /* 16 to 32 */
+//       V2CipherSpec cipher_specs[V2ClientHello.cipher_spec_length];
+//       opaque session_id[V2ClientHello.session_id_length];
+//       opaque challenge[V2ClientHello.challenge_length];
+//   } V2ClientHello;
+// "The msg_length field ... does not include the length of the record header",
+// and the server answers in TLS records.
+/// Parses an SSLv2-compatible ClientHello from the front of `buf`: the whole
+/// record, header included. TLS cipher suites (specs whose first byte is 0)
+/// are kept in `ciphers`; SSL 2.0 kinds are dropped.
+pub fn parse_sslv2_client_hello(buf: &[u8]) -> Parsed<ClientHello> {
+    let mut r = Reader::new(buf);
+    let (Some(hi), Some(lo)) = (r.u8(), r.u8()) else {
+        return Parsed::Incomplete { needed: None };
+    };
+    if hi & 0x80 == 0 {
+        return Parsed::Invalid(anomaly::BAD_CLIENT_HELLO);
+    }
+    let len = usize::from(u16::from_be_bytes([hi & 0x7f, lo]));
+    let total = 2 + len;
+    let Some(body) = r.take(len) else {
+        return Parsed::Incomplete {
+            needed: Some(total),
+        };
+    };
+    let mut b = Reader::new(body);
+    let parsed = (|| {
+        if HandshakeType::from(b.u8()?) != HandshakeType::ClientHello {
+            return None;
+        }
+        let version = b.u16()?;
+        let (specs, sid, challenge) = (b.u16()?, b.u16()?, b.u16()?);
+        let (specs, sid, challenge) =
+            (usize::from(specs), usize::from(sid), usize::from(challenge));
+        if specs == 0
+            || specs % 3 != 0
+            || !(sid == 0 || sid == 16)
+            || !(16..=32).contains(&challenge)
+        {
+            return None;
+        }
+        let specs = b.take(specs)?;
+        b.take(sid + challenge)?;
+        if !b.is_empty() {
+            return None;
+        }
+        let mut hello = ClientHello {
+            legacy_version: version,
+            sslv2: true,
+            ..ClientHello::default()
+        };
+        for spec in specs.chunks_exact(3).filter(|s| s[0] == 0) {
+            if hello.ciphers.len() == cap::MAX_CIPHERS {
+                hello.truncated = true;
+                break;
+            }
+            hello.ciphers.push(u16::from_be_bytes([spec[1], spec[2]]));
+        }
+        Some(hello)
+    })();
+    match parsed {
+        Some(value) => Parsed::Done {
+            value,
+            consumed: total,
+        },
+        None => Parsed::Invalid(anomaly::BAD_CLIENT_HELLO),
+    }
+}
+
 /// Parses the body of a handshake message of type 1.
 ///
 /// Extensions may be absent altogether (TLS 1.2 and older). Only the first
@@ -1136,6 +1218,68 @@ pub fn is_grease(v: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An SSLv2-compatible hello offering TLS 1.0: two TLS suites (0x0039,
+    /// 0x002f) and one SSL 2.0 kind (07 00 c0, dropped), a 16-byte challenge.
+    fn v2_hello(challenge: u8, specs: &[u8]) -> Vec<u8> {
+        let mut body = vec![1, 3, 1, 0, specs.len() as u8, 0, 0, 0, challenge];
+        body.extend_from_slice(specs);
+        body.extend(std::iter::repeat_n(0xab, usize::from(challenge)));
+        let mut out = vec![0x80, body.len() as u8];
+        out.extend_from_slice(&body);
+        out
+    }
+
+    const V2_SPECS: [u8; 9] = [0, 0, 0x39, 0, 0, 0x2f, 0x07, 0x00, 0xc0];
+
+    #[test]
+    fn sslv2_compatible_hello_keeps_its_tls_suites() {
+        let rec = v2_hello(16, &V2_SPECS);
+        assert_eq!(rec.len(), 2 + 9 + 9 + 16);
+        let Parsed::Done { value, consumed } = parse_sslv2_client_hello(&rec) else {
+            panic!("not parsed")
+        };
+        assert_eq!(consumed, rec.len());
+        assert_eq!(
+            (value.legacy_version, value.ciphers, value.sslv2),
+            (0x0301, vec![0x0039, 0x002f], true)
+        );
+        assert!(value.extensions.is_empty() && value.sni.is_none());
+        // Cut anywhere: incomplete, with the total once the header is there.
+        assert_eq!(
+            parse_sslv2_client_hello(&rec[..1]),
+            Parsed::Incomplete { needed: None }
+        );
+        assert_eq!(
+            parse_sslv2_client_hello(&rec[..20]),
+            Parsed::Incomplete {
+                needed: Some(rec.len())
+            }
+        );
+    }
+
+    #[test]
+    fn sslv2_compatible_hello_rejects_what_rfc_5246_forbids() {
+        let bad = |rec: &[u8]| {
+            parse_sslv2_client_hello(rec) == Parsed::Invalid(anomaly::BAD_CLIENT_HELLO)
+        };
+        // Challenge shorter than 16 bytes; specs not a multiple of 3; no specs.
+        assert!(bad(&v2_hello(8, &V2_SPECS)));
+        assert!(bad(&v2_hello(16, &V2_SPECS[..8])));
+        assert!(bad(&v2_hello(16, &[])));
+        // Not a CLIENT-HELLO (type 4, SERVER-HELLO), or no 2-byte header bit.
+        let mut rec = v2_hello(16, &V2_SPECS);
+        rec[2] = 4;
+        assert!(bad(&rec));
+        let mut rec = v2_hello(16, &V2_SPECS);
+        rec[0] = 0x00;
+        assert!(bad(&rec));
+        // A byte beyond the lengths inside the message.
+        let mut rec = v2_hello(16, &V2_SPECS);
+        rec.push(0);
+        rec[1] += 1;
+        assert!(bad(&rec));
+    }
 
     // ------------------------------------------------------------------
     // Fixtures

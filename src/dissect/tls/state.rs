@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::parser::{
     CertInfo, ClientHello, ServerHello, parse_certificate, parse_client_hello, parse_handshake,
-    parse_record, parse_server_hello, version_name,
+    parse_record, parse_server_hello, parse_sslv2_client_hello, version_name,
 };
 use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
@@ -123,14 +123,30 @@ impl Dissector for Tls {
         ]
     }
 
-    // A handshake record: content type 22, major version 3, minor 0 (SSLv3) to 4.
-    fn probe(&self, ctx: &ProbeCtx, _dir: Direction, data: &[u8]) -> Probe {
+    // A handshake record: content type 22, major version 3, minor 0 (SSLv3) to
+    // 4; or, from the client, an SSLv2-compatible ClientHello: a 2-byte header
+    // with the high bit set, message type 1 and version 2.0 or SSLv3 to TLS 1.2,
+    // long enough for one cipher spec and a 16-byte challenge.
+    fn probe(&self, ctx: &ProbeCtx, dir: Direction, data: &[u8]) -> Probe {
         if ctx.proto != crate::decode::ipproto::TCP {
             return Probe::No;
         }
         match data {
             [content::HANDSHAKE, 3, minor, ..] if *minor <= 4 => Probe::Yes,
             [content::HANDSHAKE] | [content::HANDSHAKE, 3] => Probe::NeedMore,
+            [hi, lo, 1, major, minor, ..]
+                if dir == Direction::ToResponder
+                    && hi & 0x80 != 0
+                    && u16::from_be_bytes([hi & 0x7f, *lo]) >= V2_HELLO_MIN
+                    && matches!((major, minor), (0, 2) | (3, 0..=3)) =>
+            {
+                Probe::Yes
+            }
+            [hi, rest @ ..]
+                if dir == Direction::ToResponder && hi & 0x80 != 0 && rest.len() < 4 =>
+            {
+                Probe::NeedMore
+            }
             _ => Probe::No,
         }
     }
@@ -140,8 +156,14 @@ impl Dissector for Tls {
     }
 }
 
+/// The shortest SSLv2 CLIENT-HELLO body: type, version, three lengths, one
+/// cipher spec and a 16-byte challenge.
+const V2_HELLO_MIN: u16 = 1 + 2 + 6 + 3 + 16;
+
 #[derive(Default)]
 struct TlsSession {
+    /// The client's first bytes were read (an SSLv2-format hello can only come first).
+    client_started: bool,
     /// Handshake bytes per direction (to responder, to originator).
     hs: [Vec<u8>; 2],
     /// Direction switched to encrypted records: its handshake is unreadable.
@@ -224,8 +246,8 @@ impl TlsSession {
             server_name: hello.and_then(|h| h.sni.clone()),
             alpn: hello.map_or(Vec::new(), |h| h.alpn.clone()),
             client_versions,
-            ja3: hello.map(|h| h.ja3()),
-            ja4: hello.map(|h| h.ja4(false)),
+            ja3: hello.filter(|h| !h.sslv2).map(|h| h.ja3()),
+            ja4: hello.filter(|h| !h.sslv2).map(|h| h.ja4(false)),
             subject: self
                 .cert
                 .as_ref()
@@ -248,6 +270,23 @@ impl Session for TlsSession {
             Direction::ToOriginator => 1,
         };
         let mut used = 0;
+        if i == 0 && !self.client_started {
+            if data.first().is_some_and(|b| b & 0x80 != 0) {
+                match parse_sslv2_client_hello(data) {
+                    Parsed::Done { value, consumed } => {
+                        self.hello = Some((cx.ts_ns, value));
+                        used = consumed;
+                    }
+                    Parsed::Incomplete { .. } => return Progress::Consumed(0),
+                    Parsed::Invalid(a) => {
+                        cx.anomaly(a);
+                        self.emit(cx);
+                        return Progress::Done;
+                    }
+                }
+            }
+            self.client_started = true;
+        }
         loop {
             let (content_type, fragment, consumed) = match parse_record(&data[used..]) {
                 Parsed::Done { value, consumed } => (value.content_type, value.fragment, consumed),
