@@ -82,6 +82,10 @@ impl Session for Tunnel {
             s.finish(cx);
         }
     }
+
+    fn gap(&mut self, cx: &mut Cx<'_>, dir: Direction) -> bool {
+        self.inner.as_mut().is_some_and(|s| s.gap(cx, dir))
+    }
 }
 
 /// Application state of one flow.
@@ -199,6 +203,7 @@ impl FlowApp {
                 let s = &mut streams[dir_index(dir)];
                 s.push(seg.seq, syn, payload, &mut counter(&mut out.anomalies));
                 if !payload.is_empty() {
+                    self.on_gap(ends, dir, ts_ns, out);
                     self.drive_stream(ends, dir, ts_ns, out);
                 }
             }
@@ -295,6 +300,32 @@ impl FlowApp {
         }
     }
 
+    /// If the stream of `dir` jumped a hole where the session was reading,
+    /// the session resynchronises or the direction is given up.
+    fn on_gap(&mut self, ends: FlowEnds, dir: Direction, ts_ns: i64, out: &mut Collect) {
+        let i = dir_index(dir);
+        let Some(streams) = self.streams.as_mut() else {
+            return;
+        };
+        if !streams[i].take_gap() {
+            return;
+        }
+        let resync = match &mut self.claim {
+            Claim::Claimed {
+                session,
+                done: false,
+                ..
+            } => {
+                let mut cx = Cx::new(ends, ts_ns, &mut out.records, &mut out.anomalies);
+                session.gap(&mut cx, dir)
+            }
+            _ => false,
+        };
+        if !resync {
+            streams[i].kill();
+        }
+    }
+
     fn drive_stream(&mut self, ends: FlowEnds, dir: Direction, ts_ns: i64, out: &mut Collect) {
         let i = dir_index(dir);
         loop {
@@ -366,11 +397,19 @@ impl FlowApp {
         out: &mut Collect,
     ) -> Option<&'static str> {
         let before = out.records.len();
-        if let Some(streams) = self.streams.as_mut() {
-            for s in streams.iter_mut() {
-                s.finish(&mut counter(&mut out.anomalies));
+        // Bytes held behind holes are read before the session finishes, one
+        // hole at a time (the session reads what lies between two holes).
+        for dir in [Direction::ToResponder, Direction::ToOriginator] {
+            while let Some(s) = self.streams.as_mut().map(|s| &mut s[dir_index(dir)]) {
+                if s.is_dead() || !s.has_held() {
+                    break;
+                }
+                s.jump(&mut counter(&mut out.anomalies));
+                self.on_gap(ends, dir, ts_ns, out);
+                self.drive_stream(ends, dir, ts_ns, out);
             }
         }
+        self.streams = None;
         let name = match &mut self.claim {
             Claim::Claimed {
                 dissector, session, ..

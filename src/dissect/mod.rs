@@ -293,6 +293,15 @@ pub trait Session: Send {
     fn finish(&mut self, cx: &mut Cx<'_>) {
         let _ = cx;
     }
+    /// Bytes of `dir` were lost before the capture point, where the session
+    /// was reading (not inside a body it had skipped), and the bytes it had
+    /// not consumed were dropped. Returns whether the session can find its
+    /// next message in what follows, which it is then fed; the default
+    /// cannot, and the direction is given up.
+    fn gap(&mut self, cx: &mut Cx<'_>, dir: Direction) -> bool {
+        let _ = (cx, dir);
+        false
+    }
 }
 
 /// The join key every record starts with (same fields as a flow record's).

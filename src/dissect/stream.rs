@@ -10,11 +10,19 @@
 //! | `tcp.out_of_order` | a segment arrived ahead of a hole and was held |
 //! | `tcp.overlap` | a segment overlapped bytes already delivered; its new tail was kept |
 //! | `tcp.ooo_cap` | the out-of-order store was full: the hole is given up (`tcp.gap`) |
-//! | `tcp.gap` | a hole was never filled: the stream stops for the dissector |
+//! | `tcp.gap` | a hole was never filled (segments lost before the capture point) |
+//! | `tcp.gap_skipped` | the hole fell inside bytes the dissector had skipped (a body of known length): nothing lost |
 //! | `tcp.buffer_cap` | the dissector left more than [`BUFFER_CAP`] bytes unconsumed |
 //!
-//! After a gap or a cap the direction is *dead*: the dissector sees nothing more
-//! (its message boundaries can no longer be trusted).
+//! A hole is given up when the out-of-order store is full or the connection
+//! ends: the stream jumps over it to the held bytes. When the hole lies inside
+//! bytes the dissector said it would skip (an HTTP body whose length is
+//! known), the skip is shortened by the hole and the stream goes on exactly.
+//! Otherwise the dissector's place in its messages is lost: the bytes it had
+//! not consumed are dropped and [`Stream::take_gap`] says so once; a
+//! dissector that can find its next message resynchronises
+//! ([`super::Session::gap`]), any other gives the direction up.
+//! After a buffer cap the direction is *dead*: the dissector sees nothing more.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +46,8 @@ pub struct Stream {
     /// Bytes still to drop before buffering (the dissector skipped ahead).
     skip: u64,
     dead: bool,
+    /// A hole was jumped where the dissector was reading: its place is lost.
+    gap: bool,
 }
 
 /// Sequence-number arithmetic modulo 2^32: `a - b` as a signed distance.
@@ -73,6 +83,17 @@ impl Stream {
         self.buf = Vec::new();
         self.ooo = Vec::new();
         self.ooo_bytes = 0;
+    }
+
+    /// Whether a hole was jumped where the dissector was reading since the
+    /// last call (the bytes it had not consumed were dropped).
+    pub fn take_gap(&mut self) -> bool {
+        std::mem::take(&mut self.gap)
+    }
+
+    /// Whether segments wait behind a hole.
+    pub fn has_held(&self) -> bool {
+        !self.ooo.is_empty()
     }
 
     /// In-order bytes waiting for the dissector.
@@ -112,8 +133,10 @@ impl Stream {
         if d > 0 {
             if self.ooo.len() >= OOO_SEGMENTS || self.ooo_bytes + data.len() > OOO_CAP {
                 anomaly("tcp.ooo_cap");
-                anomaly("tcp.gap");
-                return self.kill();
+                self.ooo_bytes += data.len();
+                self.ooo.push((seq, data.to_vec()));
+                self.jump(anomaly);
+                return;
             }
             anomaly("tcp.out_of_order");
             self.ooo_bytes += data.len();
@@ -162,12 +185,33 @@ impl Stream {
         }
     }
 
-    /// Counts the holes left when the connection ends.
-    pub fn finish(&mut self, anomaly: &mut impl FnMut(&'static str)) {
-        if !self.ooo.is_empty() && !self.dead {
-            anomaly("tcp.gap");
+    /// Gives up the first hole: the stream goes on at the earliest held
+    /// segment, and the held segments that now follow are delivered.
+    pub fn jump(&mut self, anomaly: &mut impl FnMut(&'static str)) {
+        let (Some(next), false) = (self.next, self.dead) else {
+            return;
+        };
+        let Some(first) = self
+            .ooo
+            .iter()
+            .map(|(s, _)| diff(*s, next))
+            .filter(|d| *d > 0)
+            .min()
+        else {
+            return self.drain_ooo(anomaly);
+        };
+        anomaly("tcp.gap");
+        let hole = first as u64;
+        if self.skip >= hole {
+            anomaly("tcp.gap_skipped");
+            self.skip -= hole;
+        } else {
+            self.skip = 0;
+            self.buf.clear();
+            self.gap = true;
         }
-        self.kill();
+        self.next = Some(next.wrapping_add(first as u32));
+        self.drain_ooo(anomaly);
     }
 }
 
@@ -228,44 +272,60 @@ mod tests {
     }
 
     #[test]
-    fn a_full_out_of_order_store_is_a_gap_and_kills_the_direction() {
-        let big = vec![0u8; OOO_CAP];
-        let (buf, a, dead) = run(&[(0, true, b""), (10, false, &big), (100_000, false, b"x")]);
-        assert!(dead && buf.is_empty());
+    fn a_full_out_of_order_store_jumps_the_hole_and_drops_the_partial_message() {
+        let big = vec![7u8; OOO_CAP];
+        let mut s = Stream::default();
+        let mut a = BTreeMap::new();
+        for (seq, syn, data) in [(0, true, &b""[..]), (1, false, b"part"), (20, false, &big)] {
+            s.push(seq, syn, data, &mut counter(&mut a));
+        }
+        assert_eq!(s.pending(), b"part");
+        s.push(20 + OOO_CAP as u32, false, b"xy", &mut counter(&mut a));
+        assert!(!s.is_dead() && s.take_gap() && !s.take_gap());
+        assert_eq!(s.pending().len(), OOO_CAP + 2);
+        assert_eq!(&s.pending()[OOO_CAP..], b"xy");
         assert_eq!(a.get("tcp.ooo_cap"), Some(&1));
         assert_eq!(a.get("tcp.gap"), Some(&1));
     }
 
     #[test]
-    fn unconsumed_bytes_over_the_cap_kill_the_direction() {
-        let chunk = vec![1u8; 1000];
-        let mut s = Stream::default();
-        let mut a = BTreeMap::new();
-        s.push(0, true, b"", &mut counter(&mut a));
-        let mut seq = 1u32;
-        for _ in 0..=(BUFFER_CAP / 1000) {
-            s.push(seq, false, &chunk, &mut counter(&mut a));
-            seq += 1000;
-        }
-        assert!(s.is_dead());
-        assert_eq!(a.get("tcp.buffer_cap"), Some(&1));
-    }
-
-    #[test]
-    fn consuming_past_the_buffer_skips_later_bytes() {
+    fn a_hole_inside_a_skipped_body_is_no_loss() {
         let mut s = Stream::default();
         let mut a = BTreeMap::new();
         s.push(0, true, b"", &mut counter(&mut a));
         s.push(1, false, b"HEAD", &mut counter(&mut a));
-        s.consume(4 + 6); // head plus a 6-byte body not seen yet
-        s.push(5, false, b"body..NEXT", &mut counter(&mut a));
+        s.consume(4 + 10); // a 10-byte body follows
+        s.push(5, false, b"bo", &mut counter(&mut a));
+        // Bytes 7..12 are lost; the last 3 of the body and the next message held.
+        s.push(12, false, b"dy.NEXT", &mut counter(&mut a));
+        s.jump(&mut counter(&mut a));
         assert_eq!(s.pending(), b"NEXT");
+        assert!(!s.take_gap());
+        assert_eq!(a.get("tcp.gap_skipped"), Some(&1));
+        // A hole longer than what is left to skip: the place is lost.
+        let mut s = Stream::default();
+        s.push(0, true, b"", &mut counter(&mut a));
+        s.consume(3);
+        s.push(10, false, b"tail", &mut counter(&mut a));
+        s.jump(&mut counter(&mut a));
+        assert!(s.take_gap());
+        assert_eq!(s.pending(), b"tail");
     }
 
     #[test]
-    fn a_stream_picked_up_mid_connection_starts_at_its_first_segment() {
-        let (buf, a, _) = run(&[(5000, false, b"mid"), (5003, false, b"dle")]);
-        assert_eq!(buf, b"middle");
-        assert!(a.is_empty());
+    fn each_jump_gives_up_one_hole() {
+        let mut s = Stream::default();
+        let mut a = BTreeMap::new();
+        for (seq, data) in [(1, &b"a"[..]), (30, b"c"), (10, b"b")] {
+            s.push(seq, false, data, &mut counter(&mut a));
+        }
+        s.jump(&mut counter(&mut a));
+        assert!(s.take_gap() && s.has_held());
+        assert_eq!(s.pending(), b"b");
+        s.consume(1);
+        s.jump(&mut counter(&mut a));
+        assert!(s.take_gap() && !s.has_held());
+        assert_eq!(s.pending(), b"c");
+        assert_eq!(a.get("tcp.gap"), Some(&2));
     }
 }

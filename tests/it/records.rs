@@ -433,6 +433,16 @@ fn starttls_preambles_hand_the_stream_to_tls() {
 
 /// A TCP conversation on `port` built byte by byte: (from the client?, bytes).
 fn conversation(port: u16, talk: &[(bool, &[u8])]) -> (tempfile::TempDir, Summary) {
+    lossy_conversation(port, talk, &[])
+}
+
+/// [`conversation`], but the segments at the indices in `lost` are not in
+/// the capture (their sequence numbers are used: lost before the capture point).
+fn lossy_conversation(
+    port: u16,
+    talk: &[(bool, &[u8])],
+    lost: &[usize],
+) -> (tempfile::TempDir, Summary) {
     use common::{pcap, tcp_frame};
     let (c, s) = ([10, 0, 0, 1], [192, 0, 2, 9]);
     let t0 = 1_700_000_000_000_000_000i64;
@@ -452,7 +462,9 @@ fn conversation(port: u16, talk: &[(bool, &[u8])]) -> (tempfile::TempDir, Summar
             sseq += bytes.len() as u32;
             f
         };
-        frames.push((t, f));
+        if !lost.contains(&i) {
+            frames.push((t, f));
+        }
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.pcap");
@@ -672,6 +684,72 @@ fn sslv2_compatible_hello_then_tls() {
         (Some("TLSv1.0"), Some(false))
     );
     assert_eq!(s.traffic.anomalies.get("tls.bad_content_type"), Some(&1));
+}
+
+/// Segments lost before the capture point: a hole inside a body whose length
+/// is known costs nothing (the body is skipped, the next response is read);
+/// a hole where HTTP was reading (a lost request, a body's end and the next
+/// status line) resumes at the next request or status line. Before, the
+/// direction stopped at the first hole.
+#[test]
+fn http_resumes_after_segments_lost_in_the_capture() {
+    let read = |d: &tempfile::TempDir| common::read_jsonl(&d.path().join("out/http.jsonl"));
+    let body = [b'x'; 1000];
+    let (d, s) = lossy_conversation(
+        80,
+        &[
+            (true, b"GET /1 HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+            (false, b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n"),
+            (false, &body),
+            (false, &body),
+            (false, &body),
+            (true, b"GET /2 HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+            (
+                false,
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+            ),
+        ],
+        &[3],
+    );
+    let got: Vec<_> = read(&d)
+        .iter()
+        .map(|r| (r["uri"].as_str().unwrap().to_string(), r["status"].as_u64()))
+        .collect();
+    assert_eq!(
+        got,
+        [("/1".to_string(), Some(200)), ("/2".to_string(), Some(404))]
+    );
+    let a = &s.traffic.anomalies;
+    assert_eq!(
+        (
+            a.get("tcp.gap"),
+            a.get("tcp.gap_skipped"),
+            a.get("http.gap")
+        ),
+        (Some(&1), Some(&1), None),
+        "{a:?}"
+    );
+    let (d, s) = lossy_conversation(
+        80,
+        &[
+            (true, b"GET /a HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+            (true, b"GET /lost HTTP/1.1\r\nHost: lost.example\r\n\r\n"),
+            (true, b"GET /c HTTP/1.1\r\nHost: c.example\r\n\r\n"),
+            (false, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234"),
+            (false, b"56789HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            (false, b"HTTP/1.1 304 Not Modified\r\n\r\n"),
+        ],
+        &[1, 4],
+    );
+    let http = read(&d);
+    let got: Vec<_> = http
+        .iter()
+        .map(|r| (r["host"].as_str().unwrap(), r["status"].as_u64()))
+        .collect();
+    // The response to /lost was lost with it: the next status line answers
+    // the next request in line (what a box would see; the counts say so).
+    assert_eq!(got, [("a.example", Some(200)), ("c.example", Some(304))]);
+    assert_eq!(s.traffic.anomalies.get("http.gap"), Some(&2));
 }
 
 /// SMTP: a DATA refused with 503 (after a failed envelope), then a new EHLO

@@ -53,6 +53,9 @@ pub mod anomaly {
     /// Bytes skipped to find the next request or response line (after a
     /// message whose framing could not be trusted).
     pub const RESYNC: &str = "http.resync";
+    /// Bytes lost in the capture where HTTP was reading (not inside a body
+    /// it had skipped): the stream resumes at the next request or status line.
+    pub const GAP: &str = "http.gap";
 }
 
 /// Wire constants.

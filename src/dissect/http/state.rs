@@ -399,6 +399,20 @@ impl Session for HttpSession {
         }
     }
 
+    // Lost bytes: a chunked body's place is lost too; the next request (or
+    // status) line is looked for, possibly right at the first byte after
+    // the hole.
+    fn gap(&mut self, cx: &mut Cx<'_>, dir: Direction) -> bool {
+        let Some(responses) = self.responses else {
+            return false;
+        };
+        cx.anomaly(anomaly::GAP);
+        let i = usize::from(dir == responses);
+        self.chunked[i] = None;
+        self.resync[i] = Some(true);
+        true
+    }
+
     fn finish(&mut self, cx: &mut Cx<'_>) {
         while let Some((ts, req)) = self.pending.pop_front() {
             let r = self.record(cx, ts, Some(req), None, None);
