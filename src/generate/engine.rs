@@ -22,7 +22,7 @@ use crate::capture::clock::{NS_PER_DAY, NS_PER_HOUR, NS_PER_S, hour_of_day, pars
 
 const MS: i64 = 1_000_000;
 /// Domains of the Zipf popularity law.
-const DOMAINS: usize = 2_000;
+pub(super) const DOMAINS: usize = 2_000;
 /// Legal torrents shared by sharers.
 const LEGAL_TORRENTS: u64 = 500;
 /// Output is produced in blocks of about this size.
@@ -73,7 +73,65 @@ const HEAD: &[&str] = &[
     "www.allocine.fr",
     "www.boursorama.com",
 ];
-const TAIL_TLDS: [&str; 5] = ["fr", "com", "net", "org", "eu"];
+/// Ports in Linux's ephemeral range (32768-60999) that tshark 4.0 decodes as
+/// another protocol whatever the traffic (`tshark -G decodes`: TZSP on 37008,
+/// BACnet on 47808, Eurex EOBI on 56000...). Real stacks use them, and tshark
+/// then calls the packet malformed; the generator skips them, so that its
+/// traffic reads as what it is (a stated departure from real port choice).
+pub(super) const REGISTERED_EPHEMERAL: [u16; 35] = [
+    34962, 34980, 37008, 41170, 44321, 44322, 44818, 45564, 47000, 47808, 48049, 48898, 49999,
+    54328, 56000, 56001, 56500, 56501, 57000, 57001, 57032, 57033, 57500, 57501, 57532, 57533,
+    59000, 59001, 59032, 59033, 59500, 59501, 59532, 59533, 60001,
+];
+
+/// The tail's top-level domains, weighted by repetition: mostly `.fr` and
+/// `.com`, as French users' destinations (a stated assumption).
+const TAIL_TLDS: [&str; 10] = [
+    "fr", "fr", "fr", "com", "com", "com", "net", "org", "eu", "info",
+];
+/// Words the tail's site names are made of (English and French), so that
+/// names read like names: tools that judge a name by its letters (nDPI's Tor
+/// and DGA heuristics) judge them as they would real ones.
+const NAME_WORDS: &[&str] = &[
+    "atelier", "avenue", "azur", "balade", "blue", "bonjour", "boutique", "bright", "cafe",
+    "canal", "carte", "castle", "cedar", "central", "chateau", "cloud", "coast", "cocotte",
+    "colline", "corner", "cuisine", "daily", "delta", "digital", "domaine", "eagle", "echo",
+    "ecole", "etoile", "express", "falcon", "ferme", "field", "flora", "forest", "forum", "fresh",
+    "garden", "golden", "grand", "green", "harbor", "horizon", "jardin", "journal", "lumiere",
+    "maison", "market", "marine", "meadow", "metro", "mode", "monde", "moulin", "nature", "nord",
+    "ocean", "olive", "orange", "palace", "papier", "paris", "petit", "pixel", "planet", "plume",
+    "pointe", "portail", "prairie", "prime", "quartier", "radio", "rapide", "rivage", "river",
+    "rocket", "route", "royal", "saison", "salon", "savoir", "silver", "soleil", "sport",
+    "station", "stone", "studio", "sunny", "terre", "theatre", "tower", "travel", "union",
+    "valley", "velo", "vert", "village", "vision", "voyage", "water", "west", "wild", "world",
+];
+/// Subdomains before a tail site's name ("" for none).
+const NAME_SUBDOMAINS: [&str; 8] = ["www", "www", "www", "", "", "m", "shop", "blog"];
+
+/// The tail site of rank `i`: one or two words (joined, or with a hyphen
+/// when two consonants would meet), a subdomain or none, a TLD; distinct for
+/// every rank below [`DOMAINS`] (checked by a test).
+pub(super) fn tail_name(i: usize) -> String {
+    let h = mix64(i as u64 ^ 0x6e61_6d65);
+    let n = NAME_WORDS.len();
+    let first = NAME_WORDS[i % n];
+    let mut name = first.to_string();
+    if i >= n {
+        let second = NAME_WORDS[(i / n + i) % n];
+        let vowel = |c: u8| b"aeiouy".contains(&c);
+        let meet = (first.as_bytes()[first.len() - 1], second.as_bytes()[0]);
+        if (!vowel(meet.0) && !vowel(meet.1)) || h & 0x100 != 0 {
+            name.push('-');
+        }
+        name.push_str(second);
+    }
+    let sub = NAME_SUBDOMAINS[(h % NAME_SUBDOMAINS.len() as u64) as usize];
+    let tld = TAIL_TLDS[((h >> 16) % TAIL_TLDS.len() as u64) as usize];
+    match sub {
+        "" => format!("{name}.{tld}"),
+        sub => format!("{sub}.{name}.{tld}"),
+    }
+}
 const MAIL_DOMAINS: [&str; 6] = [
     "mail-provider.example",
     "post.example",
@@ -675,11 +733,7 @@ impl Generator {
         for i in 0..DOMAINS {
             domains.push(match HEAD.get(i) {
                 Some(d) => d.to_string(),
-                None => {
-                    let h = mix64(i as u64);
-                    let tld = TAIL_TLDS[(h % 5) as usize];
-                    format!("www.site{}-{:x}.{tld}", i, (h >> 8) & 0xfff)
-                }
+                None => tail_name(i),
             });
         }
         let mut zipf = Vec::with_capacity(DOMAINS);
@@ -1416,12 +1470,17 @@ impl Generator {
 
     fn port(&mut self, sub: usize) -> u16 {
         let s = &mut self.subs[sub];
-        s.port = if s.port >= 60999 {
-            32768
-        } else {
-            s.port + 1 + (mix64(s.port as u64) % 3) as u16
-        };
-        s.ports.map_or(s.port, |r| in_range(s.port, r))
+        loop {
+            s.port = if s.port >= 60999 {
+                32768
+            } else {
+                s.port + 1 + (mix64(s.port as u64) % 3) as u16
+            };
+            let port = s.ports.map_or(s.port, |r| in_range(s.port, r));
+            if REGISTERED_EPHEMERAL.binary_search(&port).is_err() {
+                return port;
+            }
+        }
     }
 
     /// A fixed source port (SIP's 5060, IKE's 500...) as the line's router
@@ -1638,6 +1697,10 @@ impl Generator {
             msg::quic_initial(&mut m, &sk, &ccid, &scid, 0, &frames, 1200);
             c.udp(pk, t, false, &m, 0);
             // 1-RTT traffic: short headers, protected payloads, not captured.
+            // A short-header packet holds at least a packet number, a frame
+            // and a 16-byte tag after its 9 captured bytes (RFC 9000 §17.3.1,
+            // RFC 9001 §5.3): never fewer than SHORT_MIN on the wire.
+            const SHORT_MIN: u32 = 1 + 1 + 16;
             let mut short = [0u8; 9];
             short[0] = 0x41;
             short[1..9].copy_from_slice(&scid);
@@ -1651,7 +1714,7 @@ impl Generator {
             while left > 0 {
                 let n = left.min(MAX_SEGMENT as u64) as u32;
                 t += ((n as f64 / rate) * NS_PER_S as f64) as i64;
-                c.udp(pk, t, false, &short, n);
+                c.udp(pk, t, false, &short, n.max(SHORT_MIN));
                 left -= n as u64;
                 if left == 0 || self.rng.chance(0.5) {
                     short[1..9].copy_from_slice(&scid);

@@ -88,3 +88,21 @@ fn a_range_as_small_as_the_population_is_enough() {
             .contains("fewer than the population")
     );
 }
+
+#[test]
+fn tail_site_names_are_distinct_words_not_digits() {
+    let names: Vec<String> = (0..engine::DOMAINS).map(engine::tail_name).collect();
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    assert_eq!(distinct.len(), names.len());
+    for n in &names {
+        assert!(!n.bytes().any(|b| b.is_ascii_digit()), "{n}");
+        assert!(n.split('.').count() >= 2 && !n.contains("--"), "{n}");
+    }
+    assert_eq!(engine::tail_name(300), engine::tail_name(300));
+}
+
+#[test]
+fn registered_ephemeral_ports_are_sorted_for_binary_search() {
+    let p = engine::REGISTERED_EPHEMERAL;
+    assert!(p.windows(2).all(|w| w[0] < w[1]));
+}
