@@ -262,7 +262,13 @@ struct Flow {
     id: u64,
     first_ns: i64,
     last_ns: i64,
-    /// When the flow was closed by FIN/RST.
+    /// The run's clock ([`FlowPacket::now_ns`]) at the first and the latest
+    /// packet: expiry is decided on it, not on the packets' own times, so that
+    /// a capture whose timestamps step back (two files merged, a clock reset)
+    /// does not make every later packet a flow of its own.
+    begun_clock: i64,
+    seen_clock: i64,
+    /// The run's clock when the flow was closed by FIN/RST.
     closed_ns: Option<i64>,
     pkts: [u64; 2],
     bytes: [u64; 2],
@@ -406,7 +412,7 @@ impl<S: Default> FlowTable<S> {
             return Some(closed_reason);
         }
         let mut first = (
-            f.last_ns.saturating_add(self.cfg.idle_ns(f.key.proto)),
+            f.seen_clock.saturating_add(self.cfg.idle_ns(f.key.proto)),
             EndReason::Idle,
         );
         if let Some(closed) = f.closed_ns {
@@ -415,7 +421,7 @@ impl<S: Default> FlowTable<S> {
                 first = (linger, closed_reason);
             }
         }
-        let active = f.first_ns.saturating_add(self.cfg.active_ns);
+        let active = f.begun_clock.saturating_add(self.cfg.active_ns);
         if active < first.0 {
             first = (active, EndReason::Active);
         }
@@ -468,13 +474,14 @@ impl<S: Default> FlowTable<S> {
         f.pkts[side] += 1;
         f.bytes[side] += p.wirelen as u64;
         f.last_ns = f.last_ns.max(p.ts_ns);
+        f.seen_clock = f.seen_clock.max(p.now_ns);
         if p.key.proto == ipproto::TCP {
             f.flags[side] |= p.tcp_flags;
             if p.tcp_flags & tcp_flag::RST != 0 {
                 f.rst = true;
-                f.closed_ns = Some(p.ts_ns);
+                f.closed_ns = Some(p.now_ns);
             } else if f.closed_ns.is_none() && f.flags[0] & f.flags[1] & tcp_flag::FIN != 0 {
-                f.closed_ns = Some(p.ts_ns);
+                f.closed_ns = Some(p.now_ns);
             }
         }
         Touched {
@@ -543,6 +550,8 @@ impl<S: Default> FlowTable<S> {
             id: p.index,
             first_ns: p.ts_ns,
             last_ns: p.ts_ns,
+            begun_clock: p.now_ns,
+            seen_clock: p.now_ns,
             closed_ns: None,
             pkts: [0; 2],
             bytes: [0; 2],
@@ -568,8 +577,8 @@ impl<S: Default> FlowTable<S> {
                 self.cursor = (i + 1) % n;
                 return self.remove(i, reason, emit);
             }
-            if stalest.is_none_or(|(t, _)| f.last_ns < t) {
-                stalest = Some((f.last_ns, i));
+            if stalest.is_none_or(|(t, _)| f.seen_clock < t) {
+                stalest = Some((f.seen_clock, i));
             }
         }
         if let Some((_, i)) = stalest {
@@ -725,6 +734,8 @@ impl Flow {
             id: 0,
             first_ns: 0,
             last_ns: 0,
+            begun_clock: 0,
+            seen_clock: 0,
             closed_ns: None,
             pkts: [0; 2],
             bytes: [0; 2],

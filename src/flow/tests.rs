@@ -368,13 +368,35 @@ fn expiry_follows_the_run_clock_not_the_packet_timestamp() {
         ],
     );
     assert_eq!(summary(&ended), vec![(1, EndReason::Idle, 1, 0)]);
-    // The new flow began at its packet's own time, already 70 s behind the clock.
+    // The new flow's record has its packet's own time, 70 s behind the clock,
+    // but it was seen when the clock read T0 + 100 s: it is not idle.
     let rest = drain(&mut t);
     assert_eq!(
         summary(&rest),
-        vec![(3, EndReason::Idle, 1, 0), (2, EndReason::Eof, 1, 0)]
+        vec![(3, EndReason::Eof, 1, 0), (2, EndReason::Eof, 1, 0)]
     );
     assert_eq!(rest[0].ts, 1_700_000_030.0);
+}
+
+#[test]
+fn a_connection_after_the_clock_stepped_back_stays_one_flow() {
+    // Two captures merged out of order (nDPI's jsonrpc.pcap: 2023, then
+    // 2014): after the clock reached T0 + 10 years, a connection at T0 sends
+    // a packet a second; each is 10 years behind the clock, none is idle.
+    let subs = Subscribers::private();
+    let clock = T0 + 315_360_000 * S;
+    let mut packets = vec![UDP.packet(true, 1, clock, 0, 10, &subs)];
+    for k in 0..5 {
+        let p = WEB.packet(k % 2 == 0, 2 + k as u64, T0 + k * S, ACK, 60, &subs);
+        packets.push(FlowPacket { now_ns: clock, ..p });
+    }
+    let mut t = table();
+    assert!(feed(&mut t, &packets).is_empty());
+    let rest = drain(&mut t);
+    assert_eq!(
+        summary(&rest),
+        vec![(1, EndReason::Eof, 1, 0), (2, EndReason::Eof, 3, 2)]
+    );
 }
 
 #[test]
