@@ -1494,7 +1494,9 @@ impl Generator {
         let c_port = self.port(sub);
         let isn = self.rng.u64();
         let s = &self.subs[sub];
-        Conn::new(s.ip, s.mac, c_port, server, s_port, isn)
+        let mut c = Conn::new(s.ip, s.mac, c_port, server, s_port, isn);
+        c.seg = self.p.segment_bytes;
+        c
     }
 
     /// Round-trip time to a server, ns (5–80 ms, fixed per server).

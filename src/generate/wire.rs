@@ -124,6 +124,21 @@ pub struct Conn {
     pub ip_id: [u16; 2],
     /// TTL of the server's packets as seen at the vantage point.
     pub s_ttl: u8,
+    /// Largest TCP payload of one packet ([`crate::generate::Population::segment_bytes`]);
+    /// a UDP datagram carries at most 12 bytes more (no TCP header, 8 of UDP).
+    pub seg: u32,
+    /// Time of the conversation's latest packet: a payload larger than one
+    /// packet is spread from there to its own time (its transmission).
+    last_ns: i64,
+}
+
+/// How `total` bytes go in packets of at most `max`: as many packets as
+/// needed, of equal sizes (the first ones one byte larger), so that no
+/// packet is a runt.
+fn pieces(total: u32, max: u32) -> impl Iterator<Item = u32> {
+    let n = total.div_ceil(max.max(1)).max(1);
+    let (each, extra) = (total / n, total % n);
+    (0..n).map(move |k| each + u32::from(k < extra))
 }
 
 impl Conn {
@@ -145,7 +160,19 @@ impl Conn {
             seq: [isn as u32, (isn >> 32) as u32],
             ip_id: [(isn >> 7) as u16, (isn >> 23) as u16],
             s_ttl: 48 + (s_ip[3] & 15),
+            seg: MAX_SEGMENT,
+            last_ns: i64::MIN,
         }
+    }
+
+    /// The time of piece `k` of `n` of a payload sent at `ts`: evenly from the
+    /// previous packet to `ts` (all at `ts` for the first packet).
+    fn piece_time(&self, ts: i64, k: u32, n: u32) -> i64 {
+        if self.last_ns == i64::MIN || self.last_ns >= ts {
+            return ts;
+        }
+        let span = (ts - self.last_ns) as i128;
+        self.last_ns + (span * i128::from(k + 1) / i128::from(n)) as i64
     }
 
     /// Ethernet and IPv4 headers for `l4_total` bytes of protocol `proto`;
@@ -186,10 +213,46 @@ impl Conn {
         sum16(&src) + sum16(&dst) + proto as u64 + l4_total as u64
     }
 
-    /// A TCP segment carrying `payload` (captured) followed by `cut` payload bytes
-    /// that are not captured (zeros on the wire). SYNs carry MSS, window scale
-    /// and SACK-permitted options.
+    /// TCP carrying `payload` (captured) followed by `cut` payload bytes that
+    /// are not captured (zeros on the wire). SYNs carry MSS, window scale and
+    /// SACK-permitted options. More than [`Conn::seg`] bytes go as several
+    /// packets spread from the conversation's previous packet to `ts`, the
+    /// captured bytes in the first, the other side acknowledging every second
+    /// packet but the last (delayed ACKs, RFC 1122 §4.2.3.2; the caller sends
+    /// the acknowledgement of the whole, as it did of one packet).
     pub fn tcp(
+        &mut self,
+        p: &mut Packets,
+        ts: i64,
+        from_client: bool,
+        flags: u8,
+        payload: &[u8],
+        cut: u32,
+    ) {
+        let total = payload.len() as u32 + cut;
+        if total <= self.seg {
+            self.tcp_one(p, ts, from_client, flags, payload, cut);
+            self.last_ns = ts;
+            return;
+        }
+        let n = total.div_ceil(self.seg);
+        let mut head = payload;
+        for (k, size) in pieces(total, self.seg).enumerate() {
+            let k = k as u32;
+            let t = self.piece_time(ts, k, n);
+            let take = head.len().min(size as usize);
+            let last = k + 1 == n;
+            let f = if last { flags } else { flags & !tcpf::PSH };
+            self.tcp_one(p, t, from_client, f, &head[..take], size - take as u32);
+            head = &head[take..];
+            if k % 2 == 1 && !last {
+                self.tcp_one(p, t, !from_client, tcpf::ACK, &[], 0);
+            }
+        }
+        self.last_ns = ts;
+    }
+
+    fn tcp_one(
         &mut self,
         p: &mut Packets,
         ts: i64,
@@ -238,8 +301,26 @@ impl Conn {
         self.seq[side] = seq.wrapping_add(used);
     }
 
-    /// A UDP datagram carrying `payload` (captured) then `cut` uncaptured bytes.
+    /// A UDP datagram carrying `payload` (captured) then `cut` uncaptured
+    /// bytes. More than a packet holds ([`Conn::seg`] + 12) goes as several
+    /// datagrams, each with the same captured head (a tunnel's or QUIC's
+    /// header) and its share of `cut`, spread from the previous packet to `ts`.
     pub fn udp(&mut self, p: &mut Packets, ts: i64, from_client: bool, payload: &[u8], cut: u32) {
+        let max = self.seg + 12;
+        let room = max.saturating_sub(payload.len() as u32).max(1);
+        if payload.len() as u32 + cut <= max {
+            self.udp_one(p, ts, from_client, payload, cut);
+        } else {
+            let n = cut.div_ceil(room);
+            for (k, size) in pieces(cut, room).enumerate() {
+                let t = self.piece_time(ts, k as u32, n);
+                self.udp_one(p, t, from_client, payload, size);
+            }
+        }
+        self.last_ns = ts;
+    }
+
+    fn udp_one(&mut self, p: &mut Packets, ts: i64, from_client: bool, payload: &[u8], cut: u32) {
         let l4 = field::UDP + payload.len() + cut as usize;
         let caplen = field::ETH + field::IP + field::UDP + payload.len();
         p.begin(ts, caplen, field::ETH + field::IP + l4);
