@@ -23,6 +23,9 @@ use crate::capture::clock::{NS_PER_DAY, NS_PER_HOUR, NS_PER_S, hour_of_day, pars
 const MS: i64 = 1_000_000;
 /// Domains of the Zipf popularity law.
 pub(super) const DOMAINS: usize = 2_000;
+/// The maximum segment size every generated SYN announces (1,460: a
+/// 1,500-byte MTU), which sets TCP's windows whatever the capture's segments.
+const MSS: u64 = 1460;
 /// Legal torrents shared by sharers.
 const LEGAL_TORRENTS: u64 = 500;
 /// Output is produced in blocks of about this size.
@@ -1539,9 +1542,33 @@ impl Generator {
     }
 
     /// `size` bytes from the server in snaplen-cut records, the client acking
-    /// each; returns when the last ack left.
+    /// each; returns when the last ack left. TCP's slow start first: an
+    /// initial window of 10 segments (RFC 6928) doubling each round trip
+    /// (RFC 5681 §3.1) while it holds less than the path's rate carries in
+    /// one round trip; then the drawn rate.
     fn bulk_tcp(&mut self, c: &mut Conn, pk: &mut Packets, mut t: i64, size: u64) -> i64 {
         let rate = self.rng.log_uniform(2e6, 100e6) / 8.0; // bytes/s
+        let rtt = Self::rtt(c.s_ip);
+        let mut window = 10 * MSS;
+        let mut left = size;
+        while left > 0 && (window as f64) < rate * rtt as f64 / NS_PER_S as f64 {
+            // One round trip: the window goes out at the rate, then its ACKs come back.
+            let round = left.min(window);
+            let start = t;
+            t = Self::paced(c, pk, t, round, rate);
+            t = t.max(start + rtt);
+            left -= round;
+            window *= 2;
+        }
+        if left > 0 {
+            t = Self::paced(c, pk, t, left, rate);
+        }
+        t
+    }
+
+    /// `size` bytes from the server at `rate` bytes/s, in records of at most
+    /// [`MAX_SEGMENT`] each acked by the client; returns when the last ack left.
+    fn paced(c: &mut Conn, pk: &mut Packets, mut t: i64, size: u64, rate: f64) -> i64 {
         let mut left = size;
         while left > 0 {
             let n = left.min(MAX_SEGMENT as u64) as u32;

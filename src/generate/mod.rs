@@ -780,8 +780,9 @@ pub struct Population {
     /// generated SYN announces). Transfers are sent as packets of this size,
     /// the receiver acknowledging every second one (delayed ACKs, RFC 1122
     /// §4.2.3.2); tunnels and QUIC send datagrams of at most this size plus
-    /// 12 bytes (no TCP header), their own headers included. A stated choice:
-    /// no slow start, each transfer paced at its drawn rate. Set 64000 for the segments a capture taken with TCP
+    /// 12 bytes (no TCP header), their own headers included. A download
+    /// starts in slow start (an initial window of 10 segments doubling each
+    /// round trip) before it reaches its drawn rate. Set 64000 for the segments a capture taken with TCP
     /// segmentation offload shows (about 40 times fewer packets).
     pub segment_bytes: u32,
 }
