@@ -169,3 +169,26 @@ pub fn capture_scenario(dir: &std::path::Path, name: &str, capture: &str) -> Pat
     .unwrap();
     p
 }
+
+/// Runs the pipeline on `capture` with `threads` workers, writing JSON Lines
+/// records into `dir`.
+pub fn extract_jsonl(
+    capture: &std::path::Path,
+    dir: &std::path::Path,
+    threads: usize,
+) -> ivraie::pipeline::Summary {
+    use ivraie::pipeline::{Config, Format, Output};
+    let cfg = Config {
+        threads,
+        output: Some(Output {
+            dir: dir.to_path_buf(),
+            format: Format::Jsonl,
+        }),
+        ..Config::default()
+    };
+    ivraie::pipeline::run(
+        &[ivraie::capture::InputSpec::File(capture.to_path_buf())],
+        &cfg,
+    )
+    .unwrap()
+}

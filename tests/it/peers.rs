@@ -12,9 +12,6 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use ivraie::capture::InputSpec;
-use ivraie::pipeline::{self, Config, Format, Output};
-
 /// (kind, value) pairs.
 pub type Values = BTreeSet<(String, String)>;
 
@@ -110,8 +107,6 @@ pub struct Peer {
     pub ours: fn(&Path) -> Values,
     /// One presentation of a value for both tools: (kind, value, from ivraie?).
     pub same: fn(&str, &str, bool) -> String,
-    /// Kinds ivraie does not report at all (left out of the totals, listed).
-    pub not_compared: &'static [&'static str],
 }
 
 /// What a comparison found, by kind: (peer's values, of them found by ivraie).
@@ -187,19 +182,10 @@ pub fn compare(peer: &Peer) -> Agreement {
             .lines()
             .skip(1)
             .filter_map(|l| l.split_once(' '))
-            .filter(|(k, _)| !peer.not_compared.contains(k))
             .map(|(k, v)| (k.to_string(), (peer.same)(k, v, false)))
             .collect();
         let out = tempfile::tempdir().unwrap();
-        let cfg = Config {
-            threads: 1,
-            output: Some(Output {
-                dir: out.path().to_path_buf(),
-                format: Format::Jsonl,
-            }),
-            ..Config::default()
-        };
-        pipeline::run(&[InputSpec::File(corpus.join(&rel))], &cfg).unwrap();
+        common::extract_jsonl(&corpus.join(&rel), out.path(), 1);
         let got: Values = (peer.ours)(out.path())
             .into_iter()
             .map(|(k, v)| {

@@ -9,15 +9,7 @@ use ivraie::capture::InputSpec;
 use ivraie::pipeline::{self, Config, Format, Output, Summary};
 
 fn extract(capture: &str, dir: &Path) -> Summary {
-    let cfg = Config {
-        threads: 2,
-        output: Some(Output {
-            dir: dir.to_path_buf(),
-            format: Format::Jsonl,
-        }),
-        ..Config::default()
-    };
-    pipeline::run(&[InputSpec::File(common::corpus().join(capture))], &cfg).unwrap()
+    common::extract_jsonl(&common::corpus().join(capture), dir, 2)
 }
 
 fn records(capture: &str, proto: &str) -> Vec<serde_json::Value> {
@@ -469,16 +461,7 @@ fn lossy_conversation(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.pcap");
     std::fs::write(&path, pcap(&frames)).unwrap();
-    let out = dir.path().join("out");
-    let cfg = Config {
-        threads: 1,
-        output: Some(Output {
-            dir: out,
-            format: Format::Jsonl,
-        }),
-        ..Config::default()
-    };
-    let summary = pipeline::run(&[InputSpec::File(path)], &cfg).unwrap();
+    let summary = common::extract_jsonl(&path, &dir.path().join("out"), 1);
     (dir, summary)
 }
 
@@ -844,15 +827,7 @@ fn data_after_retried_syns_with_new_sequence_numbers_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("syns.pcap");
     std::fs::write(&path, pcap(&frames)).unwrap();
-    let cfg = Config {
-        threads: 1,
-        output: Some(Output {
-            dir: dir.path().join("out"),
-            format: Format::Jsonl,
-        }),
-        ..Config::default()
-    };
-    pipeline::run(&[InputSpec::File(path)], &cfg).unwrap();
+    common::extract_jsonl(&path, &dir.path().join("out"), 1);
     let http = common::read_jsonl(&dir.path().join("out/http.jsonl"));
     assert_eq!(http.len(), 1);
     assert_eq!(

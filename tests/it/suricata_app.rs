@@ -96,7 +96,6 @@ const SURICATA: Peer = Peer {
     differences: "suricata/differences.txt",
     ours,
     same,
-    not_compared: &[],
 };
 
 #[test]

@@ -84,7 +84,6 @@ const TSHARK: Peer = Peer {
     differences: "tshark/app-differences.txt",
     ours,
     same: same_bytes,
-    not_compared: &[],
 };
 
 #[test]
