@@ -46,7 +46,6 @@ fn flow_packets() -> Vec<FlowPacket> {
         }
         let (key, from_a) = FlowKey::of(&d);
         out.push(FlowPacket {
-            index,
             ts_ns: ts_us as i64 * 1000,
             // The generator's clock never steps back.
             now_ns: ts_us as i64 * 1000,

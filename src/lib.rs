@@ -18,6 +18,7 @@
 pub mod blackbox;
 pub mod capture;
 pub mod cli;
+pub mod cluster;
 pub mod decode;
 pub mod dissect;
 pub mod flow;

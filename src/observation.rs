@@ -16,7 +16,7 @@ use crate::record::{FlowRecord, json_len};
 pub use crate::record::facet::{Facet, Facets, HashKind, Medium, Role, Scope};
 
 /// One record, reduced to what a black box needs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Observation {
     /// When it happened (a flow's first packet; an application record's own time), ns.
     pub ts_ns: i64,
@@ -51,7 +51,7 @@ pub struct Observation {
 
 /// The kind of an observation's record: `flow`, or a registered protocol's
 /// (by the word rules use: `dns`, `tls`, `call`, `mail`, `torrent`...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Kind(u8);
 
 impl Kind {

@@ -137,6 +137,37 @@ impl Drop for TempGuard {
     }
 }
 
+/// Things to keep before the temporaries go when a run is abandoned: the
+/// oversight log of a run being written, moved beside its target.
+fn keepers() -> MutexGuard<'static, Vec<(PathBuf, PathBuf)>> {
+    static KEEP: OnceLock<Mutex<Vec<(PathBuf, PathBuf)>>> = OnceLock::new();
+    KEEP.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// Asks that, if the run is abandoned ([`abandon`]), the file `from` (inside
+/// a temporary) be moved to `to` first.
+pub fn keep_on_abandon(from: PathBuf, to: PathBuf) {
+    keepers().push((from, to));
+}
+
+/// Ends the process after a failure found on another thread (a cluster
+/// peer lost): the files asked for by [`keep_on_abandon`] are moved out,
+/// every registered temporary is removed, and the process exits with `code`.
+pub fn abandon(code: i32) -> ! {
+    for (from, to) in keepers().iter() {
+        if fs::rename(from, to).is_ok() {
+            eprintln!("ivraie: the oversight log as far as it went: {}", to.display());
+        }
+    }
+    let live = registry();
+    for p in live.iter() {
+        remove_any(p);
+    }
+    std::process::exit(code)
+}
+
 fn remove_any(p: &Path) {
     match fs::symlink_metadata(p) {
         Ok(m) if m.is_dir() => {

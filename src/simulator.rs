@@ -65,6 +65,9 @@ pub struct RunOptions {
     /// errors, the labels file); otherwise they are "input 1", "input 2"...:
     /// file names often hold addresses or customers' names.
     pub name_inputs: bool,
+    /// One process of a cluster ([`crate::cluster`]): it reads its share of
+    /// the traffic; process 0 runs the boxes and writes the outputs.
+    pub cluster: Option<crate::cluster::Spec>,
 }
 
 /// A run that could not be done.
@@ -98,6 +101,9 @@ pub enum SimError {
     /// No traffic at all.
     #[error("the scenario's sources hold no traffic")]
     NoTraffic,
+    /// The cluster could not run, or lost a member.
+    #[error("cluster: {0}")]
+    Cluster(String),
 }
 
 impl From<crate::output::WriteError> for SimError {
@@ -1232,24 +1238,70 @@ fn open_sources(s: &Scenario) -> Result<(Sources, Vec<String>, Option<Shortened>
 
 /// The simulated clock of real captures: moved to `start`, stretched by
 /// `warp`, looped. Lap `k` of an observation at `ts` is at
-/// `start + (ts - first) × warp + k × length`, its flow id shifted so that
-/// ids stay unique across laps.
+/// `start + (ts - first) × warp + k × length`, its flow id rehashed with the
+/// lap so that ids stay unique across laps.
 #[derive(Clone, Copy)]
 struct Laps {
     first: i64,
     start: i64,
     warp: f64,
     length: i64,
-    /// Observations in one pass.
-    per_pass: u64,
 }
 
 impl Laps {
     fn map(&self, o: &mut Observation, lap: i64) {
         o.ts_ns =
             self.start + ((o.ts_ns - self.first) as f64 * self.warp) as i64 + lap * self.length;
-        o.flow_id += lap as u64 * (self.per_pass + 1) * 1_000_000;
+        if lap > 0 {
+            o.flow_id = (crate::flow::mix64(o.flow_id ^ lap as u64) >> 1).max(1);
+        }
     }
+}
+
+/// How a cluster's worker reads its share of a scenario's traffic: its
+/// people of the generated population.
+fn cluster_share(
+    s: &Scenario,
+    cfg: &pipeline::Config,
+    spec: &crate::cluster::Spec,
+) -> Result<crate::cluster::ReadShare, SimError> {
+    let Some(pop) = s.source.generate.clone() else {
+        return Err(SimError::Cluster(
+            "a cluster run reads a generated population ([source.generate]); \
+             captures go through `ivraie extract` on a cluster, or a single-process run"
+                .into(),
+        ));
+    };
+    if !s.source.captures.is_empty() {
+        return Err(SimError::Cluster(
+            "a cluster run reads a generated population only: this scenario also has captures"
+                .into(),
+        ));
+    }
+    let cfg = pipeline::Config {
+        progress: false,
+        threads: (cfg.threads / spec.workers).max(1),
+        ..cfg.clone()
+    };
+    Ok(std::sync::Arc::new(move |share, shares, sink| {
+        let g = Generator::new_part(&pop, share as u32, shares as u32)?;
+        let r = CaptureReader::from_reader("generated".into(), 0, Box::new(g), capture::CHUNK_SIZE);
+        let source = MergedSource::from_readers(vec![r], Vec::new(), 0);
+        pipeline::run_source_partial(source, &cfg, sink).map_err(|e| e.to_string())
+    }))
+}
+
+/// A cluster process other than 0: reads its shares of the scenario's
+/// traffic for the cluster, and writes nothing (process 0 does).
+pub fn contribute(s: &Scenario, opts: &RunOptions) -> Result<(), SimError> {
+    let spec = opts
+        .cluster
+        .as_ref()
+        .ok_or_else(|| SimError::Cluster("not a cluster process".into()))?;
+    let plan = plan(s, opts)?;
+    let read = cluster_share(s, &plan.cfg, spec)?;
+    crate::cluster::stream(spec, read, &mut drop).map_err(SimError::Cluster)?;
+    Ok(())
 }
 
 /// Runs a scenario; writes `oversight.jsonl`, `alerts.jsonl` and `report.json`
@@ -1286,7 +1338,7 @@ pub fn run_points(
     let mut notes = Vec::new();
     if has_captures {
         let (source, names, shortened) = open_sources(base)?;
-        let (mut first, mut last, mut n) = (None, i64::MIN, 0u64);
+        let (mut first, mut last) = (None, i64::MIN);
         let mut gap = (0i64, 0i64);
         let quiet = pipeline::Config {
             progress: false,
@@ -1298,7 +1350,6 @@ pub fn run_points(
                 gap = (last, o.ts_ns);
             }
             last = last.max(o.ts_ns);
-            n += 1;
         })?;
         if let Some(c) = shortened {
             use std::sync::atomic::Ordering::Relaxed;
@@ -1326,7 +1377,6 @@ pub fn run_points(
                 start: base.clock.start.map(|d| d.0).unwrap_or(first),
                 warp,
                 length: (((last - first) as f64 * warp) as i64).max(0) + clock::NS_PER_S,
-                per_pass: n,
             });
         }
     }
@@ -1369,6 +1419,28 @@ pub fn run_points(
     let mut offered = 0u64;
     let threads = first_opts.threads;
     for lap in 0..loops {
+        if let Some(spec) = &first_opts.cluster {
+            // Generated traffic only (checked by `cluster_share`): one lap.
+            let mut chunk: Vec<Observation> = Vec::with_capacity(CHUNK);
+            let mut tie: Vec<Observation> = Vec::new();
+            let read = cluster_share(base, &plan.cfg, spec)?;
+            let parts = crate::cluster::stream(spec, read, &mut |o| {
+                offered += 1;
+                if tie.last().is_some_and(|t| t.ts_ns != o.ts_ns) {
+                    chunk.append(&mut tie);
+                    if chunk.len() >= CHUNK {
+                        offer(&mut chunk, &mut runs, threads);
+                    }
+                }
+                tie.push(o);
+            })
+            .map_err(SimError::Cluster)?
+            .ok_or_else(|| SimError::Cluster("process 0 got no counts".into()))?;
+            chunk.append(&mut tie);
+            offer(&mut chunk, &mut runs, threads);
+            summary.get_or_insert(pipeline::summarize(vec!["generated".into()], parts));
+            continue;
+        }
         let (source, names, _) = open_sources(base)?;
         // Observations whose moved times round to the same nanosecond are
         // offered in the order of their moved keys, as a sort would.

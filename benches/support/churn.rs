@@ -33,7 +33,6 @@ pub fn churn_packets(n: usize) -> Vec<FlowPacket> {
             };
             let ts_ns = 1_767_225_600_000_000_000 + index as i64 * 1_000;
             FlowPacket {
-                index: index + 1,
                 ts_ns,
                 now_ns: ts_ns,
                 wirelen: 80,

@@ -232,6 +232,29 @@ pub(super) struct ScenarioFlags {
     /// always replaced whole.
     #[arg(long)]
     pub(super) force: bool,
+    #[command(flatten)]
+    pub(super) cluster: ClusterFlags,
+}
+
+/// Running as one process of a cluster (docs/cluster.md).
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Cluster (needs a build with `--features cluster`)")]
+pub(super) struct ClusterFlags {
+    /// Run as one of N processes, on this host or others, sharing the work:
+    /// each reads its own share of the traffic; process 0 writes the outputs,
+    /// the same bytes as a single-process run. Start every process with the
+    /// same arguments but --process.
+    #[arg(long, value_name = "N", requires_all = ["process", "hostfile"])]
+    pub(super) processes: Option<usize>,
+    /// This process's index, 0 to N-1 (under Slurm: $SLURM_PROCID).
+    #[arg(long, value_name = "I", requires = "processes")]
+    pub(super) process: Option<usize>,
+    /// The processes' addresses, `host:port` one a line, process 0 first.
+    #[arg(long, value_name = "FILE", requires = "processes")]
+    pub(super) hostfile: Option<PathBuf>,
+    /// Worker threads of each process, each reading its own share [default: 1].
+    #[arg(long, value_name = "W", requires = "processes")]
+    pub(super) workers: Option<usize>,
 }
 
 /// Arguments of `ivraie baserate`.

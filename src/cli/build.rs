@@ -257,7 +257,24 @@ pub(super) fn run_options(
         progress: !f.no_progress,
         key: f.key_file.clone().map(KeyChoice::File).unwrap_or_default(),
         name_inputs: f.name_inputs,
+        cluster: cluster_spec(&f.cluster)?,
     })
+}
+
+/// The cluster a process belongs to, if any.
+pub(super) fn cluster_spec(f: &super::args::ClusterFlags) -> Result<Option<crate::cluster::Spec>> {
+    let (Some(n), Some(i), Some(hostfile)) = (f.processes, f.process, &f.hostfile) else {
+        return Ok(None);
+    };
+    if !cfg!(feature = "cluster") {
+        anyhow::bail!(
+            "--processes: this ivraie was built without the `cluster` feature \
+             (cargo build --release --features cluster)"
+        );
+    }
+    let spec = crate::cluster::Spec::from_hostfile(hostfile, n, i, f.workers.unwrap_or(1))
+        .map_err(anyhow::Error::msg)?;
+    Ok(Some(spec))
 }
 
 #[cfg(test)]

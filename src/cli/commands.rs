@@ -153,6 +153,9 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
         "",
         &f.run,
     )?;
+    if contributed(&s, &opts, f.replicates)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     let out_dir = opts.out_dir.clone();
     let staged = Staged::prepare(
         &out_dir,
@@ -161,6 +164,11 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
     )?;
     announce_size(&s, f.json || f.run.no_progress)?;
     opts.out_dir = staged.dir().to_path_buf();
+    if opts.cluster.is_some() {
+        let mut kept = out_dir.clone().into_os_string();
+        kept.push(".abandoned-oversight.jsonl");
+        crate::output::keep_on_abandon(staged.dir().join("oversight.jsonl"), kept.into());
+    }
     let report = simulator::run(&s, path, &opts)?;
     crate::report::write_outputs(staged.dir(), &report, f.tables)?;
     let replicated = if f.replicates > 1 {
@@ -346,10 +354,34 @@ pub(super) fn extract(
     Ok(status(&summary))
 }
 
+/// On a cluster process other than 0: reads its shares for the cluster and
+/// says so (true); on process 0 or outside a cluster, nothing (false).
+fn contributed(s: &Scenario, opts: &simulator::RunOptions, replicates: u32) -> Result<bool> {
+    let Some(spec) = &opts.cluster else {
+        return Ok(false);
+    };
+    if replicates > 1 {
+        bail!("--replicates is not available on a cluster: run one replicate at a time");
+    }
+    if spec.process == 0 {
+        return Ok(false);
+    }
+    simulator::contribute(s, opts)?;
+    eprintln!(
+        "ivraie: process {} of {}: its shares of the traffic are read; process 0 writes the outputs",
+        spec.process,
+        spec.hosts.len()
+    );
+    Ok(true)
+}
+
 /// `ivraie sweep`.
 pub(super) fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let s = Scenario::load(&a.scenario)?;
     let mut opts = run_options(&a.scenario, a.output, "-sweep", &a.run)?;
+    if contributed(&s, &opts, a.replicates)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     let out_dir = opts.out_dir.clone();
     let staged = Staged::prepare(
         &out_dir,

@@ -271,7 +271,24 @@ impl fmt::Display for Addr {
 
 impl Serialize for Addr {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            // Between the processes of a cluster: the 16 bytes.
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Addr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Addr, D::Error> {
+        if d.is_human_readable() {
+            let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            let ip: std::net::IpAddr = s.parse().map_err(serde::de::Error::custom)?;
+            Ok(Addr::from(ip))
+        } else {
+            <[u8; 16]>::deserialize(d).map(Addr)
+        }
     }
 }
 

@@ -33,7 +33,6 @@ impl Conv {
     fn packet(
         &self,
         from_client: bool,
-        index: u64,
         ts_ns: i64,
         flags: u8,
         wirelen: u32,
@@ -56,8 +55,8 @@ impl Conv {
             ..Decoded::default()
         };
         let (key, from_a) = FlowKey::of(&d);
+        BUILT.with(|b| b.borrow_mut().push(crate::flow::flow_id(ts_ns, &key)));
         FlowPacket {
-            index,
             ts_ns,
             now_ns: ts_ns,
             wirelen,
@@ -105,24 +104,40 @@ fn table() -> FlowTable {
     FlowTable::new(FlowConfig::default(), 1000)
 }
 
+thread_local! {
+    /// The ids a flow starting with each packet built so far (by this test's
+    /// thread) would get, in the order the packets were built.
+    static BUILT: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A record with its flow id replaced by the number (from 1) of the packet
+/// that started it, in the order the test built its packets: what tests
+/// can state. (`flow_id_is_a_hash_of_the_first_packet_time_and_key`
+/// checks the ids themselves.)
+fn numbered(mut r: FlowRecord) -> FlowRecord {
+    let n = BUILT.with(|b| b.borrow().iter().position(|&id| id == r.flow_id));
+    r.flow_id = n.map_or(0, |i| i as u64 + 1);
+    r
+}
+
 /// Feeds packets; returns the records emitted meanwhile.
 fn feed(t: &mut FlowTable, pkts: &[FlowPacket]) -> Vec<FlowRecord> {
     let mut out = Vec::new();
     for p in pkts {
-        t.update(p, &mut |r, _| out.push(r));
+        t.update(p, &mut |r, _| out.push(numbered(r)));
     }
     out
 }
 
 fn drain(t: &mut FlowTable) -> Vec<FlowRecord> {
     let mut out = Vec::new();
-    t.drain(&mut |r, _| out.push(r));
+    t.drain(&mut |r, _| out.push(numbered(r)));
     out
 }
 
 fn sweep(t: &mut FlowTable) -> Vec<FlowRecord> {
     let mut out = Vec::new();
-    t.sweep(&mut |r, _| out.push(r));
+    t.sweep(&mut |r, _| out.push(numbered(r)));
     out
 }
 
@@ -143,11 +158,11 @@ fn test_addresses_match_addr_v4() {
 fn both_directions_map_to_one_flow_with_per_direction_counts() {
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(true, 1, T0, SYN, 74, &subs),
-        WEB.packet(false, 2, T0 + 10 * MS, SYN_ACK, 74, &subs),
-        WEB.packet(true, 3, T0 + 20 * MS, ACK, 66, &subs),
-        WEB.packet(true, 4, T0 + 30 * MS, PSH_ACK, 200, &subs),
-        WEB.packet(false, 5, T0 + 50 * MS, ACK, 1500, &subs),
+        WEB.packet(true, T0, SYN, 74, &subs),
+        WEB.packet(false, T0 + 10 * MS, SYN_ACK, 74, &subs),
+        WEB.packet(true, T0 + 20 * MS, ACK, 66, &subs),
+        WEB.packet(true, T0 + 30 * MS, PSH_ACK, 200, &subs),
+        WEB.packet(false, T0 + 50 * MS, ACK, 1500, &subs),
     ];
     // The canonical key is the same both ways and the sender side flips.
     assert_eq!(pkts[0].key, pkts[1].key);
@@ -200,8 +215,8 @@ fn syn_sender_is_originator_when_it_is_endpoint_b() {
     // originates because it sent the SYN.
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(true, 1, T0, SYN, 74, &subs),
-        WEB.packet(false, 2, T0 + MS, SYN_ACK, 74, &subs),
+        WEB.packet(true, T0, SYN, 74, &subs),
+        WEB.packet(false, T0 + MS, SYN_ACK, 74, &subs),
     ];
     assert!(!pkts[0].from_a);
     let mut t = table();
@@ -220,9 +235,9 @@ fn syn_ack_first_flips_the_originator() {
     // The SYN was missed: the SYN-ACK's receiver is the originator.
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(false, 1, T0, SYN_ACK, 74, &subs),
-        WEB.packet(true, 2, T0 + MS, ACK, 66, &subs),
-        WEB.packet(true, 3, T0 + 2 * MS, PSH_ACK, 300, &subs),
+        WEB.packet(false, T0, SYN_ACK, 74, &subs),
+        WEB.packet(true, T0 + MS, ACK, 66, &subs),
+        WEB.packet(true, T0 + 2 * MS, PSH_ACK, 300, &subs),
     ];
     let mut t = table();
     feed(&mut t, &pkts);
@@ -241,8 +256,8 @@ fn syn_ack_first_flips_the_originator() {
 fn first_sender_is_originator_without_tcp() {
     let subs = Subscribers::private();
     let pkts = [
-        UDP.packet(false, 1, T0, 0, 100, &subs),
-        UDP.packet(true, 2, T0 + MS, 0, 80, &subs),
+        UDP.packet(false, T0, 0, 100, &subs),
+        UDP.packet(true, T0 + MS, 0, 80, &subs),
     ];
     let mut t = table();
     feed(&mut t, &pkts);
@@ -262,13 +277,13 @@ fn first_sender_is_originator_without_tcp() {
 /// Handshake, data, FIN from both sides and the last ACK, from index 1 at T0.
 fn closed_conversation(subs: &Subscribers) -> Vec<FlowPacket> {
     vec![
-        WEB.packet(true, 1, T0, SYN, 74, subs),
-        WEB.packet(false, 2, T0 + MS, SYN_ACK, 74, subs),
-        WEB.packet(true, 3, T0 + 2 * MS, ACK, 66, subs),
-        WEB.packet(true, 4, T0 + 3 * MS, FIN_ACK, 66, subs),
-        WEB.packet(false, 5, T0 + 4 * MS, FIN_ACK, 66, subs),
+        WEB.packet(true, T0, SYN, 74, subs),
+        WEB.packet(false, T0 + MS, SYN_ACK, 74, subs),
+        WEB.packet(true, T0 + 2 * MS, ACK, 66, subs),
+        WEB.packet(true, T0 + 3 * MS, FIN_ACK, 66, subs),
+        WEB.packet(false, T0 + 4 * MS, FIN_ACK, 66, subs),
         // Within the close linger: still this flow.
-        WEB.packet(true, 6, T0 + 5 * MS, ACK, 66, subs),
+        WEB.packet(true, T0 + 5 * MS, ACK, 66, subs),
     ]
 }
 
@@ -277,7 +292,7 @@ fn fin_from_both_sides_then_new_syn_starts_a_new_flow() {
     let subs = Subscribers::private();
     let mut pkts = closed_conversation(&subs);
     // Same 5-tuple reused one second later.
-    pkts.push(WEB.packet(true, 7, T0 + S, SYN, 74, &subs));
+    pkts.push(WEB.packet(true, T0 + S, SYN, 74, &subs));
     let mut t = table();
     let ended = feed(&mut t, &pkts);
     assert_eq!(summary(&ended), vec![(1, EndReason::Fin, 4, 2)]);
@@ -295,11 +310,11 @@ fn packets_within_close_linger_count_in_the_same_flow() {
     let subs = Subscribers::private();
     let mut pkts = closed_conversation(&subs);
     // The second FIN was at T0 + 4 ms; the linger is 5 s, inclusive.
-    pkts.push(WEB.packet(false, 7, T0 + 4 * MS + 5 * S, ACK, 66, &subs));
+    pkts.push(WEB.packet(false, T0 + 4 * MS + 5 * S, ACK, 66, &subs));
     let mut t = table();
     assert_eq!(feed(&mut t, &pkts), vec![]);
     // A new connection on the tuple closes the first one at once.
-    let ended = feed(&mut t, &[WEB.packet(true, 8, T0 + 6 * S, SYN, 74, &subs)]);
+    let ended = feed(&mut t, &[WEB.packet(true, T0 + 6 * S, SYN, 74, &subs)]);
     assert_eq!(summary(&ended), vec![(1, EndReason::Fin, 4, 3)]);
     assert_eq!(summary(&drain(&mut t)), vec![(8, EndReason::Eof, 1, 0)]);
 }
@@ -323,8 +338,8 @@ fn rst_closed_flow_at_end_of_input_ends_rst_not_eof() {
     feed(
         &mut t,
         &[
-            WEB.packet(true, 1, T0, SYN, 74, &subs),
-            WEB.packet(false, 2, T0 + MS, RST_ACK, 60, &subs),
+            WEB.packet(true, T0, SYN, 74, &subs),
+            WEB.packet(false, T0 + MS, RST_ACK, 60, &subs),
         ],
     );
     assert_eq!(summary(&drain(&mut t)), vec![(1, EndReason::Rst, 1, 1)]);
@@ -338,8 +353,8 @@ fn drain_gives_flows_over_by_the_clock_their_own_reason() {
     feed(
         &mut t,
         &[
-            UDP.packet(true, 1, T0, 0, 10, &subs),
-            WEB.packet(true, 2, T0 + 100 * S, SYN, 74, &subs),
+            UDP.packet(true, T0, 0, 10, &subs),
+            WEB.packet(true, T0 + 100 * S, SYN, 74, &subs),
         ],
     );
     assert_eq!(
@@ -353,7 +368,7 @@ fn expiry_follows_the_run_clock_not_the_packet_timestamp() {
     // A packet whose timestamp steps back (T0 + 30 s) after the clock reached
     // T0 + 100 s: its flow, last seen at T0, is idle by the clock.
     let subs = Subscribers::private();
-    let late = UDP.packet(true, 3, T0 + 30 * S, 0, 10, &subs);
+    let late = UDP.packet(true, T0 + 30 * S, 0, 10, &subs);
     let late = FlowPacket {
         now_ns: T0 + 100 * S,
         ..late
@@ -362,18 +377,19 @@ fn expiry_follows_the_run_clock_not_the_packet_timestamp() {
     let ended = feed(
         &mut t,
         &[
-            UDP.packet(true, 1, T0, 0, 10, &subs),
-            WEB.packet(true, 2, T0 + 100 * S, SYN, 74, &subs),
+            UDP.packet(true, T0, 0, 10, &subs),
+            WEB.packet(true, T0 + 100 * S, SYN, 74, &subs),
             late,
         ],
     );
-    assert_eq!(summary(&ended), vec![(1, EndReason::Idle, 1, 0)]);
+    // (Packets numbered in the order built: `late` first.)
+    assert_eq!(summary(&ended), vec![(2, EndReason::Idle, 1, 0)]);
     // The new flow's record has its packet's own time, 70 s behind the clock,
     // but it was seen when the clock read T0 + 100 s: it is not idle.
     let rest = drain(&mut t);
     assert_eq!(
         summary(&rest),
-        vec![(3, EndReason::Eof, 1, 0), (2, EndReason::Eof, 1, 0)]
+        vec![(1, EndReason::Eof, 1, 0), (3, EndReason::Eof, 1, 0)]
     );
     assert_eq!(rest[0].ts, 1_700_000_030.0);
 }
@@ -385,9 +401,9 @@ fn a_connection_after_the_clock_stepped_back_stays_one_flow() {
     // a packet a second; each is 10 years behind the clock, none is idle.
     let subs = Subscribers::private();
     let clock = T0 + 315_360_000 * S;
-    let mut packets = vec![UDP.packet(true, 1, clock, 0, 10, &subs)];
+    let mut packets = vec![UDP.packet(true, clock, 0, 10, &subs)];
     for k in 0..5 {
-        let p = WEB.packet(k % 2 == 0, 2 + k as u64, T0 + k * S, ACK, 60, &subs);
+        let p = WEB.packet(k % 2 == 0, T0 + k * S, ACK, 60, &subs);
         packets.push(FlowPacket { now_ns: clock, ..p });
     }
     let mut t = table();
@@ -403,23 +419,25 @@ fn a_connection_after_the_clock_stepped_back_stays_one_flow() {
 fn advance_moves_the_clock_for_sweep_without_a_packet() {
     let subs = Subscribers::private();
     let mut t = table();
-    feed(&mut t, &[UDP.packet(true, 1, T0, 0, 10, &subs)]);
+    feed(&mut t, &[UDP.packet(true, T0, 0, 10, &subs)]);
     t.advance(T0 + 60 * S);
     assert_eq!(sweep(&mut t), vec![]);
     t.advance(T0 + 60 * S + 1);
     assert_eq!(summary(&sweep(&mut t)), vec![(1, EndReason::Idle, 1, 0)]);
     assert!(t.is_empty());
     // The clock never goes back.
+    // A flow starting at the same instant with the same 5-tuple has the same
+    // id (a replayed packet): 1 again.
     t.advance(T0);
-    feed(&mut t, &[UDP.packet(true, 2, T0, 0, 10, &subs)]);
-    assert_eq!(summary(&sweep(&mut t)), vec![(2, EndReason::Idle, 1, 0)]);
+    feed(&mut t, &[UDP.packet(true, T0, 0, 10, &subs)]);
+    assert_eq!(summary(&sweep(&mut t)), vec![(1, EndReason::Idle, 1, 0)]);
 }
 
 #[test]
 fn packet_after_close_linger_starts_a_new_flow() {
     let subs = Subscribers::private();
     let mut pkts = closed_conversation(&subs);
-    pkts.push(WEB.packet(false, 7, T0 + 4 * MS + 5 * S + 1, ACK, 66, &subs));
+    pkts.push(WEB.packet(false, T0 + 4 * MS + 5 * S + 1, ACK, 66, &subs));
     let mut t = table();
     let ended = feed(&mut t, &pkts);
     assert_eq!(summary(&ended), vec![(1, EndReason::Fin, 4, 2)]);
@@ -433,11 +451,11 @@ fn packet_after_close_linger_starts_a_new_flow() {
 fn fin_from_one_side_only_does_not_close() {
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(true, 1, T0, SYN, 74, &subs),
-        WEB.packet(true, 2, T0 + MS, FIN_ACK, 66, &subs),
-        WEB.packet(true, 3, T0 + 10 * S, FIN_ACK, 66, &subs),
+        WEB.packet(true, T0, SYN, 74, &subs),
+        WEB.packet(true, T0 + MS, FIN_ACK, 66, &subs),
+        WEB.packet(true, T0 + 10 * S, FIN_ACK, 66, &subs),
         // A SYN from the same side with the other side still open: same flow.
-        WEB.packet(true, 4, T0 + 11 * S, SYN, 74, &subs),
+        WEB.packet(true, T0 + 11 * S, SYN, 74, &subs),
     ];
     let mut t = table();
     assert_eq!(feed(&mut t, &pkts), vec![]);
@@ -448,12 +466,12 @@ fn fin_from_one_side_only_does_not_close() {
 fn rst_ends_the_flow() {
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(true, 1, T0, SYN, 74, &subs),
-        WEB.packet(false, 2, T0 + MS, RST_ACK, 60, &subs),
+        WEB.packet(true, T0, SYN, 74, &subs),
+        WEB.packet(false, T0 + MS, RST_ACK, 60, &subs),
         // Within the linger: same flow.
-        WEB.packet(true, 3, T0 + 2 * MS, ACK, 60, &subs),
+        WEB.packet(true, T0 + 2 * MS, ACK, 60, &subs),
         // A new connection on the same tuple.
-        WEB.packet(true, 4, T0 + S, SYN, 74, &subs),
+        WEB.packet(true, T0 + S, SYN, 74, &subs),
     ];
     let mut t = table();
     let ended = feed(&mut t, &pkts);
@@ -466,9 +484,9 @@ fn rst_ends_the_flow() {
 fn rst_flow_ends_rst_after_linger_on_any_packet() {
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(true, 1, T0, SYN, 74, &subs),
-        WEB.packet(false, 2, T0 + MS, RST_ACK, 60, &subs),
-        WEB.packet(true, 3, T0 + MS + 5 * S + 1, ACK, 60, &subs),
+        WEB.packet(true, T0, SYN, 74, &subs),
+        WEB.packet(false, T0 + MS, RST_ACK, 60, &subs),
+        WEB.packet(true, T0 + MS + 5 * S + 1, ACK, 60, &subs),
     ];
     let mut t = table();
     let ended = feed(&mut t, &pkts);
@@ -479,11 +497,11 @@ fn rst_flow_ends_rst_after_linger_on_any_packet() {
 fn udp_idle_timeout_is_sixty_seconds() {
     let subs = Subscribers::private();
     let pkts = [
-        UDP.packet(true, 1, T0, 0, 100, &subs),
+        UDP.packet(true, T0, 0, 100, &subs),
         // Exactly 60 s later: not yet idle.
-        UDP.packet(false, 2, T0 + 60 * S, 0, 100, &subs),
+        UDP.packet(false, T0 + 60 * S, 0, 100, &subs),
         // 61 s after that: idle.
-        UDP.packet(true, 3, T0 + 121 * S, 0, 100, &subs),
+        UDP.packet(true, T0 + 121 * S, 0, 100, &subs),
     ];
     let mut t = table();
     let ended = feed(&mut t, &pkts);
@@ -496,13 +514,13 @@ fn udp_idle_timeout_is_sixty_seconds() {
 fn tcp_idle_timeout_is_three_hundred_seconds() {
     let subs = Subscribers::private();
     let pkts = [
-        WEB.packet(true, 1, T0, ACK, 66, &subs),
+        WEB.packet(true, T0, ACK, 66, &subs),
         // 200 s: would be idle for UDP, not for TCP.
-        WEB.packet(true, 2, T0 + 200 * S, ACK, 66, &subs),
+        WEB.packet(true, T0 + 200 * S, ACK, 66, &subs),
         // 300 s exactly: not yet.
-        WEB.packet(true, 3, T0 + 500 * S, ACK, 66, &subs),
+        WEB.packet(true, T0 + 500 * S, ACK, 66, &subs),
         // 301 s: idle.
-        WEB.packet(true, 4, T0 + 801 * S, ACK, 66, &subs),
+        WEB.packet(true, T0 + 801 * S, ACK, 66, &subs),
     ];
     let mut t = table();
     let ended = feed(&mut t, &pkts);
@@ -516,7 +534,7 @@ fn active_timeout_splits_a_long_flow() {
     // A packet every 50 s: never idle. 0 s .. 1800 s is 37 packets, all within
     // the 30-minute active timeout; the one at 1850 s starts a new record.
     let pkts: Vec<FlowPacket> = (0..38)
-        .map(|i| UDP.packet(i % 2 == 0, i as u64 + 1, T0 + i * 50 * S, 0, 10, &subs))
+        .map(|i| UDP.packet(i % 2 == 0, T0 + i * 50 * S, 0, 10, &subs))
         .collect();
     let mut t = table();
     let ended = feed(&mut t, &pkts);
@@ -538,15 +556,15 @@ fn sweep_emits_an_idle_flow_once_a_later_packet_advances_the_clock() {
     feed(
         &mut t,
         &[
-            UDP.packet(true, 1, T0, 0, 100, &subs),
-            other.packet(true, 2, T0 + 30 * S, 0, 100, &subs),
+            UDP.packet(true, T0, 0, 100, &subs),
+            other.packet(true, T0 + 30 * S, 0, 100, &subs),
         ],
     );
     // Nothing is over at T0 + 30 s.
     assert_eq!(sweep(&mut t), vec![]);
     // A packet of the other flow moves the clock to T0 + 61 s.
     assert_eq!(
-        feed(&mut t, &[other.packet(true, 3, T0 + 61 * S, 0, 100, &subs)]),
+        feed(&mut t, &[other.packet(true, T0 + 61 * S, 0, 100, &subs)]),
         vec![]
     );
     assert_eq!(t.len(), 2);
@@ -562,9 +580,9 @@ fn sweep_and_no_sweep_give_the_same_records() {
     // Records depend on each flow's own packets, not on when the table sweeps.
     let subs = Subscribers::private();
     let mut pkts = closed_conversation(&subs);
-    pkts.push(UDP.packet(true, 7, T0 + 10 * S, 0, 50, &subs));
-    pkts.push(UDP.packet(true, 8, T0 + 100 * S, 0, 50, &subs));
-    pkts.push(WEB.packet(true, 9, T0 + 200 * S, SYN, 74, &subs));
+    pkts.push(UDP.packet(true, T0 + 10 * S, 0, 50, &subs));
+    pkts.push(UDP.packet(true, T0 + 100 * S, 0, 50, &subs));
+    pkts.push(WEB.packet(true, T0 + 200 * S, SYN, 74, &subs));
     let mut lazy = table();
     let mut recs_lazy = feed(&mut lazy, &pkts);
     recs_lazy.extend(drain(&mut lazy));
@@ -602,11 +620,11 @@ fn full_table_evicts_the_stalest_flow() {
     let ended = feed(
         &mut t,
         &[
-            a.packet(true, 1, T0, 0, 10, &subs),
-            b.packet(true, 2, T0 + S, 0, 10, &subs),
+            a.packet(true, T0, 0, 10, &subs),
+            b.packet(true, T0 + S, 0, 10, &subs),
             // A is refreshed: B is now the stalest though it came second.
-            a.packet(true, 3, T0 + 2 * S, 0, 10, &subs),
-            c.packet(true, 4, T0 + 3 * S, 0, 10, &subs),
+            a.packet(true, T0 + 2 * S, 0, 10, &subs),
+            c.packet(true, T0 + 3 * S, 0, 10, &subs),
         ],
     );
     assert_eq!(summary(&ended), vec![(2, EndReason::Evicted, 1, 0)]);
@@ -637,10 +655,10 @@ fn full_table_expires_an_over_flow_before_evicting() {
     let ended = feed(
         &mut t,
         &[
-            conv(1001).packet(true, 1, T0, 0, 10, &subs),
-            conv(1002).packet(true, 2, T0 + 100 * S, 0, 10, &subs),
+            conv(1001).packet(true, T0, 0, 10, &subs),
+            conv(1002).packet(true, T0 + 100 * S, 0, 10, &subs),
             // The first flow has been idle 101 s: it makes room, no eviction.
-            conv(1003).packet(true, 3, T0 + 101 * S, 0, 10, &subs),
+            conv(1003).packet(true, T0 + 101 * S, 0, 10, &subs),
         ],
     );
     assert_eq!(summary(&ended), vec![(1, EndReason::Idle, 1, 0)]);
@@ -654,8 +672,8 @@ fn cap_of_zero_holds_one_flow() {
     let ended = feed(
         &mut t,
         &[
-            UDP.packet(true, 1, T0, 0, 10, &subs),
-            WEB.packet(true, 2, T0 + 1, SYN, 74, &subs),
+            UDP.packet(true, T0, 0, 10, &subs),
+            WEB.packet(true, T0 + 1, SYN, 74, &subs),
         ],
     );
     assert_eq!(summary(&ended), vec![(1, EndReason::Evicted, 1, 0)]);
@@ -674,9 +692,9 @@ fn drain_ends_every_flow_with_eof() {
     feed(
         &mut t,
         &[
-            WEB.packet(true, 1, T0, SYN, 74, &subs),
-            UDP.packet(true, 2, T0 + S, 0, 100, &subs),
-            icmp.packet(true, 3, T0 + 2 * S, 0, 98, &subs),
+            WEB.packet(true, T0, SYN, 74, &subs),
+            UDP.packet(true, T0 + S, 0, 100, &subs),
+            icmp.packet(true, T0 + 2 * S, 0, 98, &subs),
         ],
     );
     let recs = drain(&mut t);
@@ -691,7 +709,7 @@ fn drain_ends_every_flow_with_eof() {
     assert!(t.is_empty());
     assert_eq!(drain(&mut t), vec![]);
     // The table is usable again after a drain.
-    feed(&mut t, &[UDP.packet(true, 4, T0 + 3 * S, 0, 100, &subs)]);
+    feed(&mut t, &[UDP.packet(true, T0 + 3 * S, 0, 100, &subs)]);
     assert_eq!(summary(&drain(&mut t)), vec![(4, EndReason::Eof, 1, 0)]);
 }
 
@@ -708,10 +726,10 @@ fn icmp_echo_request_and_reply_share_a_flow() {
     let ended = feed(
         &mut t,
         &[
-            icmp.packet(true, 1, T0, 0, 98, &subs),
-            icmp.packet(false, 2, T0 + 20 * MS, 0, 98, &subs),
+            icmp.packet(true, T0, 0, 98, &subs),
+            icmp.packet(false, T0 + 20 * MS, 0, 98, &subs),
             // Other protocols idle out after 60 s (TCP would wait 300 s).
-            icmp.packet(true, 3, T0 + 81 * S, 0, 98, &subs),
+            icmp.packet(true, T0 + 81 * S, 0, 98, &subs),
         ],
     );
     assert_eq!(summary(&ended), vec![(1, EndReason::Idle, 1, 1)]);
@@ -748,7 +766,7 @@ fn subscriber_side_is_reported_from_the_originator_view() {
             server: (*s, 53),
             proto: ipproto::UDP,
         };
-        feed(&mut t, &[conv.packet(true, i as u64 + 1, T0, 0, 80, &subs)]);
+        feed(&mut t, &[conv.packet(true, T0, 0, 80, &subs)]);
     }
     let got: Vec<(Option<Addr>, Option<SubscriberSide>)> = drain(&mut t)
         .iter()
@@ -766,19 +784,27 @@ fn subscriber_side_is_reported_from_the_originator_view() {
 }
 
 #[test]
-fn flow_id_is_the_first_packet_index() {
+fn flow_id_is_a_hash_of_the_first_packet_time_and_key() {
     let subs = Subscribers::private();
     let mut t = table();
     feed(
         &mut t,
         &[
-            WEB.packet(true, 5, T0, SYN, 74, &subs),
-            UDP.packet(true, 9, T0 + 1, 0, 10, &subs),
-            WEB.packet(false, 12, T0 + 2, SYN_ACK, 74, &subs),
+            WEB.packet(true, T0, SYN, 74, &subs),
+            UDP.packet(true, T0 + 1, 0, 10, &subs),
+            WEB.packet(false, T0 + 2, SYN_ACK, 74, &subs),
         ],
     );
-    let ids: Vec<u64> = drain(&mut t).iter().map(|r| r.flow_id).collect();
-    assert_eq!(ids, vec![5, 9]);
+    let mut recs = Vec::new();
+    t.drain(&mut |r, _| recs.push(r));
+    let ids: Vec<u64> = recs.iter().map(|r| r.flow_id).collect();
+    let web = WEB.packet(true, T0, SYN, 74, &subs).key;
+    assert_eq!(ids[0], crate::flow::flow_id(T0, &web));
+    assert_ne!(ids[0], ids[1]);
+    assert!(ids.iter().all(|&i| i > 0 && i < 1 << 63));
+    // Another start time, another id; the same start, the same id.
+    assert_ne!(crate::flow::flow_id(T0 + 1, &web), ids[0]);
+    assert_eq!(crate::flow::flow_id(T0, &web), ids[0]);
 }
 
 // ---------------------------------------------------------------------------
@@ -903,7 +929,7 @@ fn churn_with_returning_keys_finds_exactly_the_held_flows() {
         state ^= state >> 7;
         state ^= state << 17;
         let k = (state % 300) as u32;
-        let p = conv(k).packet(true, index, T0 + index as i64 * 100_000, 0, 10, &subs);
+        let p = conv(k).packet(true, T0 + index as i64 * 100_000, 0, 10, &subs);
         let was_held = held.values().any(|&h| h == k);
         let created = t.stats().created;
         let mut ended = Vec::new();

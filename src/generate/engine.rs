@@ -779,12 +779,40 @@ impl Generator {
             dynamic: lines.dynamic(),
             lines,
         };
-        for i in 0..g.procs.len() {
-            g.use_stream(i);
-            let t = g.next_firing(i, start, true);
-            g.push(t, PROC_BIT | i as u32);
-        }
+        g.schedule(0, 1);
         Ok(g)
+    }
+
+    /// A generator of the traffic of person `i` for every `i % parts ==
+    /// part` only: one share of the population (a cluster process's). Every
+    /// person draws from numbers of their own, so the shares together are
+    /// the whole population's traffic, packet for packet; labels and the
+    /// attribution log stay the whole population's.
+    pub fn new_part(p: &Population, part: u32, parts: u32) -> Result<Generator, String> {
+        if parts == 0 || part >= parts {
+            return Err(format!("share {part} of {parts} does not exist"));
+        }
+        let mut g = Generator::new(p)?;
+        g.heap.clear();
+        g.seq = 0;
+        for pr in &mut g.procs {
+            pr.uses = 0;
+        }
+        g.schedule(part, parts);
+        Ok(g)
+    }
+
+    /// Schedules the first firing of every process of the people in share
+    /// `part` of `parts`.
+    fn schedule(&mut self, part: u32, parts: u32) {
+        for i in 0..self.procs.len() {
+            if self.procs[i].sub % parts != part {
+                continue;
+            }
+            self.use_stream(i);
+            let t = self.next_firing(i, self.start, true);
+            self.push(t, PROC_BIT | i as u32);
+        }
     }
 
     /// One label per person (ordinary ones included), sorted by address.

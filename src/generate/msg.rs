@@ -13,14 +13,7 @@ use aes_gcm::{Aes128Gcm, Nonce};
 
 use crate::dissect::quic::parser::InitialKeys;
 
-/// splitmix64: a fast mixing of a counter into 64 random-looking bits.
-#[inline]
-pub fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub use crate::flow::mix64;
 
 /// Appends `n` random-looking bytes derived from `seed`.
 pub fn noise(out: &mut Vec<u8>, seed: u64, n: usize) {

@@ -106,3 +106,50 @@ fn registered_ephemeral_ports_are_sorted_for_binary_search() {
     let p = engine::REGISTERED_EPHEMERAL;
     assert!(p.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// The pcap records (16-byte header and frame) of a generated capture.
+fn pcap_records(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        out.push(&bytes[at..at + 16 + caplen]);
+        at += 16 + caplen;
+    }
+    assert_eq!(at, bytes.len());
+    out
+}
+
+#[test]
+fn shares_of_a_population_together_are_its_traffic_packet_for_packet() {
+    let p = Population {
+        population: 90,
+        days: 2,
+        targets: 2,
+        systems: vec![System::L851, System::Pbx, System::Hadopi],
+        ..Population::default()
+    };
+    let mut whole = Vec::new();
+    Generator::new(&p).unwrap().write_all_to(&mut whole).unwrap();
+    let whole_recs = pcap_records(&whole);
+    assert!(whole_recs.len() > 10_000, "{}", whole_recs.len());
+    let mut shares = Vec::new();
+    for part in 0..3 {
+        let mut g = Generator::new_part(&p, part, 3).unwrap();
+        assert_eq!(g.labels().len(), 90, "labels stay the whole population's");
+        let mut buf = Vec::new();
+        g.write_all_to(&mut buf).unwrap();
+        shares.push(buf);
+    }
+    let mut parts: Vec<&[u8]> = shares.iter().flat_map(|b| pcap_records(b)).collect();
+    assert!(shares.iter().all(|b| pcap_records(b).len() > 1000));
+    // In time order, each share's packets are the whole's, so sorting both by
+    // (time, bytes) gives the same list.
+    let key = |r: &&[u8]| (u64::from_le_bytes(r[..8].try_into().unwrap()), r.to_vec());
+    let mut whole_sorted = whole_recs.clone();
+    whole_sorted.sort_by_key(key);
+    parts.sort_by_key(key);
+    assert_eq!(parts.len(), whole_sorted.len());
+    assert!(parts == whole_sorted);
+    assert!(Generator::new_part(&p, 3, 3).is_err());
+}

@@ -16,10 +16,39 @@ pub const EXACT_CAP: usize = 1 << 18;
 const P: u32 = 14;
 const M: usize = 1 << P;
 
-/// A distinct-address counter.
+/// A distinct-address counter. Travels (between the processes of a
+/// cluster) as its exact set, if it still has one, and its registers.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Wire", into = "Wire")]
 pub struct Distinct {
     exact: Option<HashSet<Addr, FixedState>>,
     regs: Box<[u8]>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    exact: Option<Vec<Addr>>,
+    regs: Vec<u8>,
+}
+
+impl From<Wire> for Distinct {
+    fn from(w: Wire) -> Distinct {
+        let mut regs = w.regs;
+        regs.resize(M, 0);
+        Distinct {
+            exact: w.exact.map(|v| v.into_iter().collect()),
+            regs: regs.into_boxed_slice(),
+        }
+    }
+}
+
+impl From<Distinct> for Wire {
+    fn from(d: Distinct) -> Wire {
+        Wire {
+            exact: d.exact.map(|s| s.into_iter().collect()),
+            regs: d.regs.into_vec(),
+        }
+    }
 }
 
 impl Default for Distinct {
@@ -48,7 +77,10 @@ impl Distinct {
         }
     }
 
-    /// The distinct count over several counters, and whether it is an estimate.
+    /// The distinct count over several counters, and whether it is an
+    /// estimate: exact while the union holds at most [`EXACT_CAP`] addresses,
+    /// however many counters hold them (so the answer does not depend on how
+    /// the work was split among threads or processes).
     pub fn merged(parts: Vec<Distinct>) -> (u64, bool) {
         let mut regs = vec![0u8; M];
         let mut exact: Option<HashSet<Addr, FixedState>> = Some(HashSet::default());
@@ -64,7 +96,7 @@ impl Distinct {
                 _ => None,
             };
         }
-        if let Some(set) = exact {
+        if let Some(set) = exact.filter(|s| s.len() <= EXACT_CAP) {
             return (set.len() as u64, false);
         }
         let m = M as f64;

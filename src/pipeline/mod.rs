@@ -244,7 +244,7 @@ pub struct Summary {
     pub records: Counts,
     /// Distinct subscriber addresses seen in flows.
     pub subscribers: u64,
-    /// Whether `subscribers` is an estimate (past 262,144 addresses a worker,
+    /// Whether `subscribers` is an estimate (past 262,144 addresses in all,
     /// e.g. under a flood of random addresses: HyperLogLog, about 1% error).
     pub subscribers_estimated: bool,
     /// The ten addresses with the most bytes.
@@ -349,6 +349,134 @@ const MIX_NAMES: [&str; 11] = [
     "tunnelled",
 ];
 
+/// What one reading of traffic counted, before its figures are summed: the
+/// reader's counts and each worker's, in a form that merges the same way
+/// whatever split the work (threads, or the processes of a cluster, which
+/// send theirs to the one that writes the outputs).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Partial {
+    /// What the reader counted.
+    pub traffic: TrafficStats,
+    /// Inputs that could not be read to their end.
+    pub errors: Vec<InputProblem>,
+    /// What each worker counted.
+    pub workers: Vec<PartOut>,
+}
+
+/// What one worker counted, without its records.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PartOut {
+    flows: u64,
+    stats: FlowStats,
+    helped: u64,
+    apps: Counts,
+    records: Counts,
+    anomalies: Counts,
+    subscribers: distinct::Distinct,
+    /// Its top-talkers table: (address, bytes, packets, flows).
+    talkers: Vec<(Addr, u64, u64, u64)>,
+    talkers_capped: bool,
+}
+
+impl From<WorkerOut> for PartOut {
+    fn from(o: WorkerOut) -> PartOut {
+        let cow = |m: BTreeMap<&'static str, u64>| -> Counts {
+            m.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()
+        };
+        PartOut {
+            flows: o.flows,
+            stats: o.stats,
+            helped: o.helped,
+            apps: o.apps.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect(),
+            records: cow(o.records),
+            anomalies: cow(o.anomalies),
+            subscribers: o.subscribers,
+            talkers_capped: o.talkers.approximate(),
+            talkers: o
+                .talkers
+                .into_entries()
+                .map(|(a, c)| (a, c.bytes, c.packets, c.flows))
+                .collect(),
+        }
+    }
+}
+
+fn add_counts(to: &mut Counts, from: Counts) {
+    for (k, v) in from {
+        *to.entry(k).or_default() += v;
+    }
+}
+
+/// Sums the counts of one or more readings into a run's summary (its
+/// `outputs` and `wall_s` left for the caller). The figures do not depend on
+/// how the traffic was split, but for the flows held at once and, past the
+/// top-talkers table's capacity, the talkers' bounds.
+pub fn summarize(inputs: Vec<String>, parts: Vec<Partial>) -> Summary {
+    let mut summary = Summary {
+        inputs,
+        ..Summary::default()
+    };
+    let mut subscribers = Vec::new();
+    let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
+    let t = &mut summary.traffic;
+    for p in parts {
+        t.packets += p.traffic.packets;
+        t.filtered_out += p.traffic.filtered_out;
+        t.bytes += p.traffic.bytes;
+        t.captured_bytes += p.traffic.captured_bytes;
+        t.first_ts = match (t.first_ts, p.traffic.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        t.last_ts = match (t.last_ts, p.traffic.last_ts) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        for (k, v) in p.traffic.link_types {
+            *t.link_types.entry(k).or_default() += v;
+        }
+        add_counts(&mut t.protocols, p.traffic.protocols);
+        add_counts(&mut t.anomalies, p.traffic.anomalies);
+        summary.errors.extend(p.errors);
+        for o in p.workers {
+            summary.flows += o.flows;
+            summary.datagrams_helped += o.helped;
+            summary.flows_evicted += o.stats.evicted;
+            summary.flows_peak += o.stats.peak;
+            add_counts(&mut summary.apps, o.apps);
+            add_counts(&mut summary.records, o.records);
+            add_counts(&mut t.anomalies, o.anomalies);
+            subscribers.push(o.subscribers);
+            summary.talkers_capped |= o.talkers_capped;
+            for (a, bytes, packets, flows) in o.talkers {
+                let e = talkers.entry(a).or_default();
+                e.0 += bytes;
+                e.1 += packets;
+                e.2 += flows;
+            }
+        }
+    }
+    // Inputs in the order given, whoever read them.
+    let at = |p: &InputProblem| summary.inputs.iter().position(|i| *i == p.path);
+    let mut errors = std::mem::take(&mut summary.errors);
+    errors.sort_by_key(|p| at(p));
+    summary.errors = errors;
+    (summary.subscribers, summary.subscribers_estimated) = distinct::Distinct::merged(subscribers);
+    let mut top: Vec<_> = talkers.into_iter().collect();
+    top.sort_unstable_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    summary.top_talkers = top
+        .into_iter()
+        .take(10)
+        .map(|(a, (bytes, packets, flows))| Talker {
+            addr: a.to_string(),
+            bytes,
+            packets,
+            flows,
+        })
+        .collect();
+    summary
+}
+
 /// Runs the pipeline over `inputs` (directories already expanded).
 pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Summary, PipelineError> {
     let source = MergedSource::open(inputs, cfg.mmap);
@@ -448,6 +576,53 @@ pub fn run_source_streamed<S: FrameSource>(
     sink: &mut (dyn FnMut(Observation) + Send),
 ) -> Result<Summary, PipelineError> {
     let started = Instant::now();
+    let (traffic, outs) = run_inner(&mut source, cfg, sink)?;
+
+    let mut runs = Vec::new();
+    let mut proto_runs: BTreeMap<&'static str, Vec<Runs>> = BTreeMap::new();
+    let mut workers = Vec::with_capacity(outs.len());
+    for mut o in outs {
+        if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
+            return Err(PipelineError::Output {
+                path: out.dir.clone(),
+                source: e,
+            });
+        }
+        runs.extend(o.runs.take());
+        for (k, v) in std::mem::take(&mut o.proto_runs) {
+            proto_runs.entry(k).or_insert_with(Vec::new).push(v);
+        }
+        workers.push(PartOut::from(o));
+    }
+    let part = Partial {
+        traffic,
+        errors: source.take_errors().iter().map(problem).collect(),
+        workers,
+    };
+    let mut summary = summarize(input_names, vec![part]);
+
+    if let Some(out) = &cfg.output {
+        let path = out.dir.join(format!("flows.{}", out.format.ext()));
+        write_record_file(out, &path, FLOW_CSV_HEADER, runs)?;
+        summary.outputs.push(path);
+        for d in registry() {
+            let path = out.dir.join(format!("{}.{}", d.name(), out.format.ext()));
+            let runs = proto_runs.remove(d.name()).unwrap_or_default();
+            write_record_file(out, &path, d.columns(), runs)?;
+            summary.outputs.push(path);
+        }
+    }
+    summary.wall_s = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Reads `source` with the reader and workers: what they counted, and the
+/// workers' records (if `cfg.output`).
+fn run_inner<S: FrameSource>(
+    source: &mut S,
+    cfg: &Config,
+    sink: &mut (dyn FnMut(Observation) + Send),
+) -> Result<(TrafficStats, Vec<WorkerOut>), PipelineError> {
     let threads = cfg.threads.max(1);
     if let Some(out) = &cfg.output {
         fs::create_dir_all(&out.dir).map_err(|source| PipelineError::Output {
@@ -466,7 +641,7 @@ pub fn run_source_streamed<S: FrameSource>(
     #[cfg(not(feature = "live"))]
     let mut filter: Option<NoFilter> = None;
 
-    let (traffic, outs) = std::thread::scope(|scope| -> Result<_, PipelineError> {
+    std::thread::scope(|scope| -> Result<_, PipelineError> {
         let mut senders = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
         let (kept_tx, kept_rx) = bounded::<Kept>(threads * 64);
@@ -496,7 +671,7 @@ pub fn run_source_streamed<S: FrameSource>(
         }
         drop(jobs);
         drop(kept_tx);
-        let traffic = read_all(&mut source, cfg, &senders, filter.as_mut());
+        let traffic = read_all(source, cfg, &senders, filter.as_mut());
         drop(senders);
         let outs: Vec<WorkerOut> = handles
             .into_iter()
@@ -506,94 +681,27 @@ pub fn run_source_streamed<S: FrameSource>(
             m.join().expect("the merge of observations panicked");
         }
         Ok((traffic, outs))
-    })?;
+    })
+}
 
-    let mut summary = Summary {
-        inputs: input_names,
-        skipped: Vec::new(),
-        traffic,
-        flows: 0,
-        flows_evicted: 0,
-        flows_peak: 0,
-        apps: BTreeMap::new(),
-        records: BTreeMap::new(),
-        subscribers: 0,
-        subscribers_estimated: false,
-        top_talkers: Vec::new(),
-        talkers_capped: false,
-        errors: source.take_errors().iter().map(problem).collect(),
-        outputs: Vec::new(),
-        wall_s: 0.0,
-        datagrams_helped: 0,
+/// Runs the pipeline over one share of the traffic (a cluster process's), with
+/// no output files: hands its observations to `sink`, as
+/// [`run_source_streamed`] does, and returns its counts unsummed.
+pub fn run_source_partial<S: FrameSource>(
+    mut source: S,
+    cfg: &Config,
+    sink: &mut (dyn FnMut(Observation) + Send),
+) -> Result<Partial, PipelineError> {
+    let cfg = Config {
+        output: None,
+        ..cfg.clone()
     };
-    let mut subscribers = Vec::new();
-    let mut talkers: HashMap<Addr, (u64, u64, u64)> = HashMap::new();
-    let mut runs = Vec::new();
-    let mut proto_runs: BTreeMap<&'static str, Vec<Runs>> = BTreeMap::new();
-    for mut o in outs {
-        if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
-            return Err(PipelineError::Output {
-                path: out.dir.clone(),
-                source: e,
-            });
-        }
-        summary.flows += o.flows;
-        summary.datagrams_helped += o.helped;
-        summary.flows_evicted += o.stats.evicted;
-        summary.flows_peak += o.stats.peak;
-        for (k, v) in o.apps {
-            *summary.apps.entry(Cow::Borrowed(k)).or_default() += v;
-        }
-        subscribers.push(o.subscribers);
-        summary.talkers_capped |= o.talkers.approximate();
-        for (a, c) in o.talkers.into_entries() {
-            let t = talkers.entry(a).or_default();
-            t.0 += c.bytes;
-            t.1 += c.packets;
-            t.2 += c.flows;
-        }
-        runs.extend(o.runs);
-        for (k, v) in o.records {
-            *summary.records.entry(Cow::Borrowed(k)).or_default() += v;
-        }
-        for (k, v) in o.anomalies {
-            *summary
-                .traffic
-                .anomalies
-                .entry(Cow::Borrowed(k))
-                .or_default() += v;
-        }
-        for (k, v) in o.proto_runs {
-            proto_runs.entry(k).or_insert_with(Vec::new).push(v);
-        }
-    }
-    (summary.subscribers, summary.subscribers_estimated) = distinct::Distinct::merged(subscribers);
-    let mut top: Vec<_> = talkers.into_iter().collect();
-    top.sort_unstable_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    summary.top_talkers = top
-        .into_iter()
-        .take(10)
-        .map(|(a, (bytes, packets, flows))| Talker {
-            addr: a.to_string(),
-            bytes,
-            packets,
-            flows,
-        })
-        .collect();
-
-    if let Some(out) = &cfg.output {
-        let path = out.dir.join(format!("flows.{}", out.format.ext()));
-        write_record_file(out, &path, FLOW_CSV_HEADER, runs)?;
-        summary.outputs.push(path);
-        for d in registry() {
-            let path = out.dir.join(format!("{}.{}", d.name(), out.format.ext()));
-            let runs = proto_runs.remove(d.name()).unwrap_or_default();
-            write_record_file(out, &path, d.columns(), runs)?;
-            summary.outputs.push(path);
-        }
-    }
-    summary.wall_s = started.elapsed().as_secs_f64();
-    Ok(summary)
+    let (traffic, outs) = run_inner(&mut source, &cfg, sink)?;
+    Ok(Partial {
+        traffic,
+        errors: source.take_errors().iter().map(problem).collect(),
+        workers: outs.into_iter().map(PartOut::from).collect(),
+    })
 }
 
 /// Merges the sorted runs of one record file into `path`, in the output's
@@ -755,7 +863,6 @@ fn read_all<S: FrameSource, F: FrameFilter>(
             }
             batch.pkts.push(WorkPacket {
                 flow: FlowPacket {
-                    index,
                     ts_ns: f.ts_ns,
                     now_ns: last_ns,
                     wirelen: f.wirelen,
@@ -1054,7 +1161,7 @@ impl Worker {
             return;
         };
         let format = self.format;
-        let res = run.push([r.flow_id, 0, 0], |buf| {
+        let res = run.push([(r.first_ns as u64) ^ (1 << 63), r.flow_id, 0], |buf| {
             if format == Format::Csv {
                 write_flow_csv(buf, &r);
             } else {

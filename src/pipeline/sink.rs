@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 /// Bytes of formatted records a worker keeps in memory before spilling a run.
 pub const RUN_BUDGET: usize = 32 << 20;
 
-/// Sort key of a record: flows use `[flow_id, 0, 0]`, protocol records
-/// `[time, flow_id, seq]`.
+/// Sort key of a record: flows use `[first packet's time, flow_id, 0]`,
+/// protocol records `[time, flow_id, seq]` (times with the sign bit flipped).
 pub type Key = [u64; 3];
 
 /// Formatted records of one worker, sorted into runs.

@@ -34,7 +34,7 @@ impl Scope {
 }
 
 /// One thing a box can see in a record.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Facet {
     /// A host the subscriber reaches, by name (a DNS query, a TLS or QUIC
     /// server name, an HTTP Host). Domain rules match it; records naming the
@@ -78,7 +78,7 @@ pub enum Facet {
 }
 
 /// The medium of a [`Facet::Party`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Medium {
     /// A phone number or a SIP user part.
     Phone,
@@ -87,7 +87,7 @@ pub enum Medium {
 }
 
 /// The side of a [`Facet::Party`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     /// The caller, the envelope sender.
     From,
@@ -96,7 +96,7 @@ pub enum Role {
 }
 
 /// The kind of a [`Facet::Hash`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HashKind {
     /// A TLS client's JA3 (MD5, lowercase hex).
     Ja3,

@@ -9,13 +9,13 @@
 //!
 //! # `flows.jsonl` / `flows.csv`
 //!
-//! One line (row) per flow, in the order flows began (`flow_id` order). Fields, in
+//! One line (row) per flow, in the order flows began (by first packet, then `flow_id`). Fields, in
 //! order; optional ones are left out of JSON when empty (empty cells in CSV):
 //!
 //! | field | type | meaning |
 //! | --- | --- | --- |
 //! | `ts` | float | first packet, seconds since the Unix epoch (µs precision) |
-//! | `flow_id` | integer | index (from 1) of the flow's first packet in the run; unique per run |
+//! | `flow_id` | integer | a 63-bit hash of the first packet's time and the 5-tuple: the same in any run that reads that packet, whatever else it reads and however the work is split (threads, cluster processes); unique but for hash collisions (about 5 in 10,000 that any two of 10⁸ flows share one) |
 //! | `orig_h`, `orig_p` | string, integer | originator address and port (the TCP SYN sender, else the first sender) |
 //! | `resp_h`, `resp_p` | string, integer | responder address and port |
 //! | `proto` | string | `tcp`, `udp`, `icmp`, `icmp6`, or the IP protocol number |
@@ -180,7 +180,7 @@ impl EndReason {
 pub struct FlowRecord {
     /// First packet, seconds since the epoch.
     pub ts: f64,
-    /// Index (from 1) of the flow's first packet in the run.
+    /// A hash of the first packet's time and the 5-tuple ([`crate::flow::flow_id`]).
     pub flow_id: u64,
     /// Originator address.
     pub orig_h: Addr,

@@ -29,6 +29,7 @@ fn single_run_intervals_cover_the_pooled_rate_about_95_percent_of_the_time() {
         progress: false,
         key: KeyChoice::Auto,
         name_inputs: false,
+        cluster: None,
     };
     let (rows, spreads) = ivraie::replicate::run(&s, &path, &opts, 200).unwrap();
     assert_eq!(rows.len(), 200);

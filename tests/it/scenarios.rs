@@ -20,6 +20,7 @@ pub(crate) fn run(name: &str, out: &Path) -> Report {
         progress: false,
         key: KeyChoice::Auto,
         name_inputs: false,
+        cluster: None,
     };
     let r = simulator::run(&s, &path, &opts).unwrap();
     ivraie::oversight::verify_against(&out.join("oversight.jsonl"), &r.oversight_head).unwrap();
@@ -217,6 +218,7 @@ fn hadopi_caps_and_files_threshold_divert_notices() {
         progress: false,
         key: KeyChoice::Auto,
         name_inputs: false,
+        cluster: None,
     };
     let r = simulator::run(&s, &path, &opts).unwrap();
     let b = &r.boxes[1];
@@ -310,6 +312,7 @@ fn innocents_flagged_grow_with_the_population_at_a_steady_rate() {
             progress: false,
             key: KeyChoice::Auto,
             name_inputs: false,
+            cluster: None,
         };
         let r = simulator::run(&s, &path, &opts).unwrap();
         let j = r.boxes[0].judged.clone().unwrap();

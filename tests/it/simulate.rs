@@ -99,6 +99,7 @@ pub(crate) fn run(path: &Path, out: &Path) -> Report {
         progress: false,
         key: KeyChoice::Random,
         name_inputs: false,
+        cluster: None,
     };
     simulator::run(&s, path, &opts).unwrap()
 }
@@ -299,6 +300,7 @@ fn same_scenario_same_outputs_except_wall_clock() {
             progress: false,
             key: KeyChoice::File(key.clone()),
             name_inputs: false,
+        cluster: None,
         };
         simulator::run(&s, &path, &opts).unwrap();
         let mut report: Value =
