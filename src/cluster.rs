@@ -124,11 +124,6 @@ pub type ReadShare = std::sync::Arc<
 /// Seconds of traffic a worker may run ahead of the cluster's slowest.
 pub const LAG_S: u64 = 30;
 
-/// The stream's timestamp of an observation: its whole second.
-fn second(ts_ns: i64) -> u64 {
-    (ts_ns.max(0) / 1_000_000_000) as u64
-}
-
 #[cfg(feature = "cluster")]
 pub use engine::stream;
 
@@ -161,7 +156,12 @@ mod engine {
     use timely::dataflow::{InputHandleVec, ProbeHandle};
     use timely::worker::Worker;
 
-    use super::{LAG_S, ReadShare, Spec, second};
+    use super::{LAG_S, ReadShare, Spec};
+
+    /// The stream's timestamp of an observation: its whole second.
+    fn second(ts_ns: i64) -> u64 {
+        (ts_ns.max(0) / 1_000_000_000) as u64
+    }
     use crate::observation::Observation;
     use crate::pipeline::Partial;
 

@@ -1147,6 +1147,8 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         } else {
             None
         },
+        // The population's period ends at its end, whoever read its last packet.
+        end_ns: span.filter(|_| s.source.captures.is_empty()).map(|(_, e)| e),
         keep: true,
         ..pipeline::Config::default()
     };

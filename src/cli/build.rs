@@ -176,6 +176,7 @@ impl InputArgs {
             output,
             progress: !self.no_progress,
             span_ns: None,
+            end_ns: None,
             dissect: !self.flows_only,
             mmap: self.mmap,
             keep: false,

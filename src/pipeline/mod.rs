@@ -109,6 +109,11 @@ pub struct Config {
     /// generated population): the progress bar shows the simulated date
     /// reached and the time left from it.
     pub span_ns: Option<(i64, i64)>,
+    /// Where the run's clock stands when the input ends, if later than its
+    /// last packet (a generated population's period end): flows idle by then
+    /// end `idle`, not `eof`. A cluster's shares end at different packets;
+    /// they all end at this time.
+    pub end_ns: Option<i64>,
     /// Run the application dissectors (off: flows only).
     pub dissect: bool,
     /// Memory-map regular files instead of reading them.
@@ -132,6 +137,7 @@ impl Default for Config {
             output: None,
             progress: false,
             span_ns: None,
+            end_ns: None,
             dissect: true,
             mmap: false,
             keep: false,
@@ -917,8 +923,9 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         }
     });
     // Every worker gets a last batch, even empty, carrying the final clock.
+    let end_ns = cfg.end_ns.map_or(last_ns, |e| e.max(last_ns));
     for (w, mut b) in batches.into_iter().enumerate() {
-        b.now_ns = last_ns;
+        b.now_ns = end_ns;
         let _ = senders[w].send(b);
     }
     progress.finish();

@@ -16,6 +16,8 @@ mod drive;
 mod assist;
 mod baserate;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod corpus;
 mod escaping;
 mod exit_codes;
