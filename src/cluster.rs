@@ -30,7 +30,8 @@
 use std::path::Path;
 
 use crate::observation::Observation;
-use crate::pipeline::Partial;
+use crate::pipeline::sink::Runs;
+use crate::pipeline::{EndClock, Partial};
 
 /// Exit status of a process whose cluster lost a member.
 pub const EXIT_LOST: i32 = 5;
@@ -124,8 +125,47 @@ pub type ReadShare = std::sync::Arc<
 /// Seconds of traffic a worker may run ahead of the cluster's slowest.
 pub const LAG_S: u64 = 30;
 
+/// Reads share `.0` of `.1` of the captures into sorted runs of formatted
+/// records (spilled in the directory given), one list a record file; its
+/// pipeline asks the clock at the end of input with the [`EndClock`] given
+/// (the cluster's latest timestamp).
+pub type ReadRuns = std::sync::Arc<
+    dyn Fn(usize, usize, &Path, EndClock) -> Result<(Partial, Vec<Vec<Runs>>), String>
+        + Send
+        + Sync,
+>;
+
+/// What process 0 of an `extract` cluster gets: every share's counts, and
+/// each record file's runs (one a share, spilled in process 0's directory).
+pub type Extracted = (Vec<Partial>, Vec<Vec<Runs>>);
+
+/// Which share reads each group of inputs (a group: the files of one input
+/// argument, one link): the largest groups first, each to the share with the
+/// fewest bytes so far (the lowest index on ties). Every process computes
+/// the same assignment from the same arguments.
+pub fn assign(sizes: &[u64], shares: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(sizes[i]), i));
+    let mut load = vec![0u64; shares.max(1)];
+    let mut to = vec![0; sizes.len()];
+    for i in order {
+        let s = (0..load.len()).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+        load[s] += sizes[i];
+        to[i] = s;
+    }
+    to
+}
+
 #[cfg(feature = "cluster")]
-pub use engine::stream;
+pub use engine::{extract, stream};
+
+#[cfg(not(feature = "cluster"))]
+/// Without the `cluster` feature: says how to get it.
+pub fn extract(_spec: &Spec, _read: ReadRuns, _dir: &Path) -> Result<Option<Extracted>, String> {
+    Err("this ivraie was built without the `cluster` feature: \
+         cargo build --release --features cluster"
+        .into())
+}
 
 #[cfg(not(feature = "cluster"))]
 /// Without the `cluster` feature: says how to get it.
@@ -156,7 +196,10 @@ mod engine {
     use timely::dataflow::{InputHandleVec, ProbeHandle};
     use timely::worker::Worker;
 
-    use super::{LAG_S, ReadShare, Spec};
+    use std::path::Path;
+
+    use super::{EndClock, Extracted, LAG_S, ReadRuns, ReadShare, Spec};
+    use crate::pipeline::sink::{RunWriter, Runs};
 
     /// The stream's timestamp of an observation: its whole second.
     fn second(ts_ns: i64) -> u64 {
@@ -400,6 +443,244 @@ mod engine {
             let _ = tx.send(Out::Done(parts.into_iter().map(|(_, p)| p).collect()));
         }
         Ok(())
+    }
+
+    /// A record of an `extract` cluster, or a share's counts.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    enum RecMsg {
+        Rec {
+            share: u32,
+            file: u16,
+            key: [u64; 3],
+            bytes: Vec<u8>,
+        },
+        Done(u32, Box<Partial>),
+    }
+
+    /// Records a worker sends between two advances of its time.
+    const RECORDS_A_TICK: u64 = 16_384;
+
+    /// Worker 0's side of an `extract`: a run file for each (share, record
+    /// file), written as records arrive (each share sends each file in key
+    /// order, and timely keeps one sender's order).
+    struct Received {
+        dir: std::path::PathBuf,
+        writers: std::collections::BTreeMap<(u16, u32), RunWriter>,
+        parts: Vec<(u32, Partial)>,
+        error: Option<String>,
+    }
+
+    /// Runs this process's workers over their shares of the captures; on
+    /// process 0, returns every share's counts and runs (run files in `dir`)
+    /// for the caller to write the record files. Other processes: `None`.
+    pub fn extract(spec: &Spec, read: ReadRuns, dir: &Path) -> Result<Option<Extracted>, String> {
+        install_loss_hook();
+        let config = timely::Config {
+            communication: timely::CommunicationConfig::Cluster {
+                threads: spec.workers,
+                process: spec.process,
+                addresses: spec.hosts.clone(),
+                report: false,
+                zerocopy: false,
+            },
+            worker: timely::WorkerConfig::default(),
+        };
+        let dir = dir.to_path_buf();
+        let guards = timely::execute(config, move |worker| extract_worker(worker, &read, &dir))
+            .map_err(|e| format!("starting the cluster: {e}"))?;
+        let mut got = None;
+        for r in guards.join() {
+            match r {
+                Ok(Ok(Some(x))) => got = Some(x),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(e) => return Err(format!("a worker failed: {e}")),
+            }
+        }
+        Ok(got)
+    }
+
+    fn extract_worker(
+        worker: &mut Worker,
+        read: &ReadRuns,
+        dir: &Path,
+    ) -> Result<Option<Extracted>, String> {
+        let share = worker.index();
+        let shares = worker.peers();
+        let mut input = InputHandleVec::<u64, RecMsg>::new();
+        let probe = ProbeHandle::new();
+        let got = Rc::new(RefCell::new(Received {
+            dir: dir.to_path_buf(),
+            writers: Default::default(),
+            parts: Vec::new(),
+            error: None,
+        }));
+        {
+            let got = got.clone();
+            worker.dataflow::<u64, _, _>(|scope| {
+                scope
+                    .input_from(&mut input)
+                    .exchange(|_: &RecMsg| 0)
+                    .probe_with(&probe)
+                    .sink(Pipeline, "records", move |(input, _)| {
+                        let mut g = got.borrow_mut();
+                        let g = &mut *g;
+                        input.for_each(|_, data| {
+                            for m in data.drain(..) {
+                                match m {
+                                    RecMsg::Rec {
+                                        share,
+                                        file,
+                                        key,
+                                        bytes,
+                                    } => {
+                                        if g.error.is_some() {
+                                            continue;
+                                        }
+                                        let dir = &g.dir;
+                                        let w = match g.writers.entry((file, share)) {
+                                            std::collections::btree_map::Entry::Occupied(e) => {
+                                                e.into_mut()
+                                            }
+                                            std::collections::btree_map::Entry::Vacant(e) => {
+                                                match RunWriter::new(&dir) {
+                                                    Ok(w) => e.insert(w),
+                                                    Err(err) => {
+                                                        g.error = Some(format!(
+                                                            "{}: {err}",
+                                                            dir.display()
+                                                        ));
+                                                        continue;
+                                                    }
+                                                }
+                                            }
+                                        };
+                                        if let Err(err) = w.push(key, &bytes) {
+                                            g.error = Some(format!("{}: {err}", dir.display()));
+                                        }
+                                    }
+                                    RecMsg::Done(i, p) => g.parts.push((i, *p)),
+                                }
+                            }
+                        });
+                    });
+            });
+        }
+        // The clock at the end of input: every share's latest timestamp goes
+        // to every worker, each takes the latest.
+        let mut clock_in = InputHandleVec::<u64, (u32, i64)>::new();
+        let clock_probe = ProbeHandle::new();
+        let lasts: Rc<RefCell<Vec<i64>>> = Rc::default();
+        {
+            let lasts = lasts.clone();
+            worker.dataflow::<u64, _, _>(|scope| {
+                scope
+                    .input_from(&mut clock_in)
+                    .exchange(|m: &(u32, i64)| m.0 as u64)
+                    .probe_with(&clock_probe)
+                    .sink(Pipeline, "end clock", move |(input, _)| {
+                        input.for_each(|_, d| lasts.borrow_mut().extend(d.drain(..).map(|m| m.1)));
+                    });
+            });
+        }
+        let (last_tx, last_rx) = bounded::<i64>(1);
+        let (end_tx, end_rx) = bounded::<i64>(1);
+        let end_rx = Mutex::new(end_rx);
+        let clock = EndClock(std::sync::Arc::new(move |last| {
+            let _ = last_tx.send(last);
+            end_rx
+                .lock()
+                .ok()
+                .and_then(|r| r.recv().ok())
+                .unwrap_or(last)
+        }));
+        let mut asked = false;
+        // The share is read on a thread of its own, the worker stepping
+        // meanwhile (worker 0 receives the others' records).
+        let (done_tx, done_rx) = bounded(1);
+        let reader = {
+            let read = read.clone();
+            let dir = dir.to_path_buf();
+            std::thread::Builder::new()
+                .name(format!("ivraie-share-{share}"))
+                .spawn(move || {
+                    let _ = done_tx.send(read(share, shares, &dir, clock));
+                })
+                .map_err(|e| format!("starting a reader: {e}"))?
+        };
+        let (part, files) = loop {
+            if let Ok(last) = last_rx.try_recv() {
+                for t in 0..shares {
+                    clock_in.send((t as u32, last));
+                }
+                clock_in.advance_to(1);
+                asked = true;
+            }
+            if asked && !clock_probe.less_than(&1) {
+                asked = false;
+                let latest = lasts.borrow().iter().copied().max().unwrap_or(i64::MIN);
+                let _ = end_tx.send(latest);
+            }
+            match done_rx.recv_timeout(Duration::from_millis(2)) {
+                Ok(r) => break r.map_err(|e| format!("share {share}: {e}"))?,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    worker.step();
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(format!("share {share}: its reader stopped"));
+                }
+            }
+        };
+        let _ = reader.join();
+        let mut sent = 0u64;
+        for (file, runs) in files.into_iter().enumerate() {
+            crate::pipeline::sink::merge_runs_with(runs, |key, bytes| {
+                input.send(RecMsg::Rec {
+                    share: share as u32,
+                    file: file as u16,
+                    key,
+                    bytes: bytes.to_vec(),
+                });
+                sent += 1;
+                if sent % RECORDS_A_TICK == 0 {
+                    let t = sent / RECORDS_A_TICK;
+                    input.advance_to(t);
+                    while probe.less_than(&t.saturating_sub(4)) {
+                        worker.step_or_park(Some(Duration::from_millis(1)));
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("share {share}: reading its records back: {e}"))?;
+        }
+        input.send(RecMsg::Done(share as u32, Box::new(part)));
+        input.close();
+        clock_in.close();
+        while !probe.done() {
+            worker.step_or_park(Some(Duration::from_millis(1)));
+        }
+        worker.step();
+        if share != 0 {
+            return Ok(None);
+        }
+        let mut g = got.borrow_mut();
+        if let Some(e) = g.error.take() {
+            return Err(e);
+        }
+        let mut parts = std::mem::take(&mut g.parts);
+        if parts.len() != shares {
+            return Err(format!("{} of {shares} shares reported", parts.len()));
+        }
+        parts.sort_by_key(|(i, _)| *i);
+        let n = crate::pipeline::record_files().len();
+        let mut files: Vec<Vec<Runs>> = (0..n).map(|_| Vec::new()).collect();
+        for ((file, _), w) in std::mem::take(&mut g.writers) {
+            let runs = w.finish().map_err(|e| format!("{}: {e}", dir.display()))?;
+            if let Some(f) = files.get_mut(file as usize) {
+                f.push(runs);
+            }
+        }
+        Ok(Some((parts.into_iter().map(|(_, p)| p).collect(), files)))
     }
 
     /// Turns the failure of a network thread (a peer gone) into a message

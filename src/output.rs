@@ -613,6 +613,14 @@ fn holds_cwd(dir: &Path) -> bool {
 }
 
 /// Creates `dir` (not its parents), private to its owner (0700).
+/// A fresh private (0700) temporary directory in `parent`, removed when the
+/// guard is dropped or the process is interrupted.
+pub fn private_temp_dir(parent: &Path, what: &str) -> io::Result<TempGuard> {
+    let guard = TempGuard::register(temp_name(parent, what));
+    make_private_dir(guard.path())?;
+    Ok(guard)
+}
+
 fn make_private_dir(dir: &Path) -> io::Result<()> {
     let mut b = fs::DirBuilder::new();
     #[cfg(unix)]

@@ -1149,6 +1149,7 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
         },
         // The population's period ends at its end, whoever read its last packet.
         end_ns: span.filter(|_| s.source.captures.is_empty()).map(|(_, e)| e),
+        end_clock: None,
         keep: true,
         ..pipeline::Config::default()
     };

@@ -81,6 +81,8 @@ pub(super) enum Command {
         /// always replaced whole.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        cluster: ClusterFlags,
     },
     /// Run a scenario: its black boxes over its traffic, under warrant, and measure
     /// what they take in and how many innocent people they flag for each real target.

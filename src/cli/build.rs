@@ -177,6 +177,7 @@ impl InputArgs {
             progress: !self.no_progress,
             span_ns: None,
             end_ns: None,
+            end_clock: None,
             dissect: !self.flows_only,
             mmap: self.mmap,
             keep: false,

@@ -108,7 +108,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             format,
             force,
-        } => commands::extract(&input, &output, format, force),
+            cluster,
+        } => match super::cli::build::cluster_spec(&cluster)? {
+            Some(spec) => commands::extract_cluster(&input, &output, format, force, &spec),
+            None => commands::extract(&input, &output, format, force),
+        },
         Command::Run(args) => commands::run_scenario(&args),
         Command::Report { dir, format } => commands::report_dir(&dir, format),
         Command::Sweep(args) => commands::sweep(args),

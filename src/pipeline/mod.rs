@@ -92,6 +92,16 @@ pub struct Output {
     pub format: Format,
 }
 
+/// See [`Config::end_clock`].
+#[derive(Clone)]
+pub struct EndClock(pub std::sync::Arc<dyn Fn(i64) -> i64 + Send + Sync>);
+
+impl std::fmt::Debug for EndClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EndClock")
+    }
+}
+
 /// Everything a pipeline run needs besides its inputs.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -114,6 +124,10 @@ pub struct Config {
     /// end `idle`, not `eof`. A cluster's shares end at different packets;
     /// they all end at this time.
     pub end_ns: Option<i64>,
+    /// Asked, when the input ends, where the run's clock stands, given this
+    /// reading's own latest timestamp: a cluster's share answers with the
+    /// latest of every share's, so flows end `idle` or `eof` as in one run.
+    pub end_clock: Option<EndClock>,
     /// Run the application dissectors (off: flows only).
     pub dissect: bool,
     /// Memory-map regular files instead of reading them.
@@ -138,6 +152,7 @@ impl Default for Config {
             progress: false,
             span_ns: None,
             end_ns: None,
+            end_clock: None,
             dissect: true,
             mmap: false,
             keep: false,
@@ -582,10 +597,24 @@ pub fn run_source_streamed<S: FrameSource>(
     sink: &mut (dyn FnMut(Observation) + Send),
 ) -> Result<Summary, PipelineError> {
     let started = Instant::now();
-    let (traffic, outs) = run_inner(&mut source, cfg, sink)?;
+    let (part, files) = read_share(&mut source, cfg, sink)?;
+    let mut summary = summarize(input_names, vec![part]);
+    if let Some(out) = &cfg.output {
+        summary.outputs = write_outputs(out, files)?;
+    }
+    summary.wall_s = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
 
-    let mut runs = Vec::new();
-    let mut proto_runs: BTreeMap<&'static str, Vec<Runs>> = BTreeMap::new();
+/// Reads `source`: its counts, and (with `cfg.output`) the sorted runs of
+/// each record file, in [`record_files`] order.
+fn read_share<S: FrameSource>(
+    source: &mut S,
+    cfg: &Config,
+    sink: &mut (dyn FnMut(Observation) + Send),
+) -> Result<(Partial, Vec<Vec<Runs>>), PipelineError> {
+    let (traffic, outs) = run_inner(source, cfg, sink)?;
+    let mut files: Vec<Vec<Runs>> = record_files().iter().map(|_| Vec::new()).collect();
     let mut workers = Vec::with_capacity(outs.len());
     for mut o in outs {
         if let (Some(e), Some(out)) = (o.error.take(), &cfg.output) {
@@ -594,9 +623,11 @@ pub fn run_source_streamed<S: FrameSource>(
                 source: e,
             });
         }
-        runs.extend(o.runs.take());
+        files[0].extend(o.runs.take());
         for (k, v) in std::mem::take(&mut o.proto_runs) {
-            proto_runs.entry(k).or_insert_with(Vec::new).push(v);
+            if let Some(i) = registry().iter().position(|d| d.name() == k) {
+                files[i + 1].push(v);
+            }
         }
         workers.push(PartOut::from(o));
     }
@@ -605,21 +636,37 @@ pub fn run_source_streamed<S: FrameSource>(
         errors: source.take_errors().iter().map(problem).collect(),
         workers,
     };
-    let mut summary = summarize(input_names, vec![part]);
+    Ok((part, files))
+}
 
-    if let Some(out) = &cfg.output {
-        let path = out.dir.join(format!("flows.{}", out.format.ext()));
-        write_record_file(out, &path, FLOW_CSV_HEADER, runs)?;
-        summary.outputs.push(path);
-        for d in registry() {
-            let path = out.dir.join(format!("{}.{}", d.name(), out.format.ext()));
-            let runs = proto_runs.remove(d.name()).unwrap_or_default();
-            write_record_file(out, &path, d.columns(), runs)?;
-            summary.outputs.push(path);
-        }
+/// The record files `extract` writes, in order: flows, then every
+/// dissector's; each with its CSV columns.
+pub fn record_files() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut v = vec![("flows", FLOW_CSV_HEADER)];
+    v.extend(registry().iter().map(|d| (d.name(), d.columns())));
+    v
+}
+
+/// Writes each record file from its runs (in [`record_files`] order) into
+/// `out.dir`; returns their paths.
+pub fn write_outputs(out: &Output, files: Vec<Vec<Runs>>) -> Result<Vec<PathBuf>, PipelineError> {
+    let mut paths = Vec::new();
+    for ((name, columns), runs) in record_files().into_iter().zip(files) {
+        let path = out.dir.join(format!("{name}.{}", out.format.ext()));
+        write_record_file(out, &path, columns, runs)?;
+        paths.push(path);
     }
-    summary.wall_s = started.elapsed().as_secs_f64();
-    Ok(summary)
+    Ok(paths)
+}
+
+/// Reads one share of the traffic (a cluster worker's) into sorted runs of
+/// formatted records, spilled under `cfg.output`'s directory, for the
+/// process that writes the files to merge ([`write_outputs`]).
+pub fn run_source_runs<S: FrameSource>(
+    mut source: S,
+    cfg: &Config,
+) -> Result<(Partial, Vec<Vec<Runs>>), PipelineError> {
+    read_share(&mut source, cfg, &mut drop)
 }
 
 /// Reads `source` with the reader and workers: what they counted, and the
@@ -923,7 +970,10 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         }
     });
     // Every worker gets a last batch, even empty, carrying the final clock.
-    let end_ns = cfg.end_ns.map_or(last_ns, |e| e.max(last_ns));
+    let mut end_ns = cfg.end_ns.map_or(last_ns, |e| e.max(last_ns));
+    if let Some(c) = &cfg.end_clock {
+        end_ns = (c.0)(end_ns).max(end_ns);
+    }
     for (w, mut b) in batches.into_iter().enumerate() {
         b.now_ns = end_ns;
         let _ = senders[w].send(b);

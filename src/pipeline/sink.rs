@@ -62,7 +62,13 @@ impl RunBuffer {
 
     /// Records held so far, spilled or not.
     fn sort(&mut self) {
-        self.keys.sort_unstable_by_key(|k| k.0);
+        // Equal keys (the same flow read twice, from two files) are ordered
+        // by their bytes: the order then does not depend on which worker or
+        // process read which.
+        let data = &self.data;
+        let bytes = |&(_, s, l): &(Key, u32, u32)| &data[s as usize..(s + l) as usize];
+        self.keys
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| bytes(a).cmp(bytes(b))));
     }
 
     fn spill(&mut self) -> io::Result<()> {
@@ -73,11 +79,7 @@ impl RunBuffer {
         {
             let mut w = BufWriter::new(tmp.as_file());
             for &(key, start, len) in &self.keys {
-                for k in key {
-                    w.write_all(&k.to_le_bytes())?;
-                }
-                w.write_all(&len.to_le_bytes())?;
-                w.write_all(&self.data[start as usize..(start + len) as usize])?;
+                write_entry(&mut w, key, &self.data[start as usize..(start + len) as usize])?;
             }
             w.flush()?;
         }
@@ -130,9 +132,18 @@ impl Cursor {
     }
 }
 
-/// Writes every record of every run to `out` in key order (ties: run order).
+/// Writes every record of every run to `out` in key order (ties: by bytes).
 /// Returns the number of records written.
 pub fn merge_runs(runs: Vec<Runs>, out: &mut impl Write) -> io::Result<u64> {
+    merge_runs_with(runs, |_, v| out.write_all(v))
+}
+
+/// Hands every record of every run, with its key, to `f` in key order (ties:
+/// by bytes). Returns the number of records.
+pub fn merge_runs_with(
+    runs: Vec<Runs>,
+    mut f: impl FnMut(Key, &[u8]) -> io::Result<()>,
+) -> io::Result<u64> {
     let mut cursors = Vec::new();
     for r in runs {
         for f in r.files {
@@ -144,26 +155,62 @@ pub fn merge_runs(runs: Vec<Runs>, out: &mut impl Write) -> io::Result<u64> {
         }
         cursors.push(Cursor::Mem(r.mem.into_iter()));
     }
-    let mut heads: Vec<Option<Vec<u8>>> = vec![None; cursors.len()];
+    // Equal keys: by bytes, then run order.
     let mut heap = BinaryHeap::new();
     for (i, c) in cursors.iter_mut().enumerate() {
         if let Some((k, v)) = c.next()? {
-            heads[i] = Some(v);
-            heap.push(Reverse((k, i)));
+            heap.push(Reverse((k, v, i)));
         }
     }
     let mut n = 0;
-    while let Some(Reverse((_, i))) = heap.pop() {
-        if let Some(v) = heads[i].take() {
-            out.write_all(&v)?;
-            n += 1;
-        }
+    while let Some(Reverse((k, v, i))) = heap.pop() {
+        f(k, &v)?;
+        n += 1;
         if let Some((k, v)) = cursors[i].next()? {
-            heads[i] = Some(v);
-            heap.push(Reverse((k, i)));
+            heap.push(Reverse((k, v, i)));
         }
     }
     Ok(n)
+}
+
+/// Writes records that arrive already in key order into one run file (a
+/// cluster share's records, received by the process that writes the files).
+pub struct RunWriter {
+    file: tempfile::NamedTempFile,
+    w: BufWriter<File>,
+}
+
+impl RunWriter {
+    /// A run file in `dir`.
+    pub fn new(dir: &Path) -> io::Result<RunWriter> {
+        let file = tempfile::Builder::new()
+            .prefix(".ivraie-run-")
+            .tempfile_in(dir)?;
+        let w = BufWriter::with_capacity(256 << 10, file.reopen()?);
+        Ok(RunWriter { file, w })
+    }
+
+    /// Appends one record; keys must not go down.
+    pub fn push(&mut self, key: Key, bytes: &[u8]) -> io::Result<()> {
+        write_entry(&mut self.w, key, bytes)
+    }
+
+    /// The finished run.
+    pub fn finish(mut self) -> io::Result<Runs> {
+        self.w.flush()?;
+        Ok(Runs {
+            mem: Vec::new(),
+            files: vec![self.file],
+        })
+    }
+}
+
+fn write_entry(w: &mut impl Write, key: Key, bytes: &[u8]) -> io::Result<()> {
+    for k in key {
+        w.write_all(&k.to_le_bytes())?;
+    }
+    w.write_all(&(bytes.len() as u32).to_le_bytes())?;
+    w.write_all(bytes)
 }
 
 #[cfg(test)]

@@ -197,3 +197,65 @@ fn a_process_killed_mid_run_stops_the_cluster_and_nothing_is_put_in_place() {
     let said = String::from_utf8_lossy(&v.stdout).into_owned() + &common::stderr(&v);
     assert!(said.contains("not closed") || said.contains("cut"), "{said}");
 }
+
+#[test]
+fn extract_of_the_corpus_on_two_processes_of_two_workers_is_the_single_extract() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every capture an argument of its own (a link of its own), shared among
+    // 4 workers. A single run merges all inputs as one tap, so a connection
+    // found in two captures (the corpus repeats some traffic) is one flow
+    // there and two on a cluster: the captures taken are those whose
+    // connections no other capture taken has.
+    let captures = disjoint_captures(dir.path());
+    assert!(captures.len() > 400, "{}", captures.len());
+    let mut args: Vec<&str> = vec!["extract"];
+    args.extend(captures.iter().map(String::as_str));
+    let mut single = args.clone();
+    single.extend(["-o", "one", "--no-progress"]);
+    let one = common::ivraie_in(&single, dir.path());
+    let code = one.status.code();
+    // Some captures of the corpus are cut or corrupt: exit status 2, both ways.
+    assert_eq!(code, Some(2), "{}", common::stderr(&one));
+    let hosts = hostfile(dir.path(), 2);
+    let mut cluster = args.clone();
+    cluster.extend(["-o", "two"]);
+    let runs = wait_all(start(&cluster, &hosts, 2, 2, dir.path()));
+    assert_eq!(runs[1].0, code, "process 0: {}", runs[1].1);
+    assert_eq!(runs[0].0, Some(0), "process 1: {}", runs[0].1);
+    let (a, b) = (dir.path().join("one"), dir.path().join("two"));
+    let mut files = 0;
+    for e in std::fs::read_dir(&a).unwrap() {
+        let name = e.unwrap().file_name();
+        same_file(&a.join(&name), &b.join(&name));
+        files += 1;
+    }
+    assert!(files >= 13);
+    let flows = common::read_jsonl(&a.join("flows.jsonl")).len();
+    let tls = common::read_jsonl(&a.join("tls.jsonl")).len();
+    eprintln!("{} captures, {flows} flows, {tls} TLS records", captures.len());
+    assert!(flows > 3000 && tls > 200);
+}
+
+/// The corpus captures, but those holding a connection (5-tuple) an earlier
+/// one holds.
+fn disjoint_captures(tmp: &Path) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, p) in common::corpus_captures().iter().enumerate() {
+        let d = tmp.join(format!("probe-{i}"));
+        common::extract_jsonl(p, &d, 1);
+        let mut keys = Vec::new();
+        for f in common::read_jsonl(&d.join("flows.jsonl")) {
+            let a = (f["orig_h"].to_string(), f["orig_p"].to_string());
+            let b = (f["resp_h"].to_string(), f["resp_p"].to_string());
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            keys.push((lo, hi, f["proto"].to_string()));
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+        if keys.iter().all(|k| !seen.contains(k)) {
+            seen.extend(keys);
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
