@@ -375,7 +375,11 @@ mod engine {
         let mut release = |held: &Rc<RefCell<Held>>, tx: &Option<Sender<Out>>| {
             let Some(tx) = tx else { return };
             let mut h = held.borrow_mut();
-            let limit = if h.closed { u64::MAX } else { h.frontier.unwrap_or(0) };
+            let limit = if h.closed {
+                u64::MAX
+            } else {
+                h.frontier.unwrap_or(0)
+            };
             while h
                 .heap
                 .peek()

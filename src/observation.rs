@@ -51,7 +51,9 @@ pub struct Observation {
 
 /// The kind of an observation's record: `flow`, or a registered protocol's
 /// (by the word rules use: `dns`, `tls`, `call`, `mail`, `torrent`...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Kind(u8);
 
 impl Kind {

@@ -158,7 +158,10 @@ pub fn keep_on_abandon(from: PathBuf, to: PathBuf) {
 pub fn abandon(code: i32) -> ! {
     for (from, to) in keepers().iter() {
         if fs::rename(from, to).is_ok() {
-            eprintln!("ivraie: the oversight log as far as it went: {}", to.display());
+            eprintln!(
+                "ivraie: the oversight log as far as it went: {}",
+                to.display()
+            );
         }
     }
     let live = registry();

@@ -1148,7 +1148,9 @@ fn plan(s: &Scenario, opts: &RunOptions) -> Result<Plan, SimError> {
             None
         },
         // The population's period ends at its end, whoever read its last packet.
-        end_ns: span.filter(|_| s.source.captures.is_empty()).map(|(_, e)| e),
+        end_ns: span
+            .filter(|_| s.source.captures.is_empty())
+            .map(|(_, e)| e),
         end_clock: None,
         keep: true,
         ..pipeline::Config::default()

@@ -84,6 +84,31 @@ pub(super) enum Command {
         #[command(flatten)]
         cluster: ClusterFlags,
     },
+    /// Try a cluster on this machine: start N processes of `ivraie COMMAND
+    /// ARGS...` (run, sweep or extract) on free localhost ports, each with its
+    /// --process, and wait for them. Process 0 writes the outputs, the same
+    /// bytes as one process. Needs a build with `--features cluster`; on
+    /// several hosts, see docs/cluster.md.
+    #[command(
+        name = "cluster-local",
+        after_help = "Example:\n  ivraie cluster-local -n 3 run scenarios/classroom.toml -o runs/classroom-3"
+    )]
+    ClusterLocal {
+        /// Processes to start.
+        #[arg(short = 'n', long = "processes", value_name = "N", default_value_t = 2)]
+        processes: usize,
+        /// Worker threads of each process.
+        #[arg(long, value_name = "W", default_value_t = 1)]
+        workers: usize,
+        /// The command each process runs, with its arguments.
+        #[arg(
+            value_name = "COMMAND",
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        command: Vec<String>,
+    },
     /// Run a scenario: its black boxes over its traffic, under warrant, and measure
     /// what they take in and how many innocent people they flag for each real target.
     ///

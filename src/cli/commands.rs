@@ -153,7 +153,7 @@ pub(super) fn run_scenario(f: &RunArgs) -> Result<ExitCode> {
         "",
         &f.run,
     )?;
-    if contributed(&s, &opts, f.replicates)? {
+    if super::cluster::contributed(&s, &opts, f.replicates)? {
         return Ok(ExitCode::SUCCESS);
     }
     let out_dir = opts.out_dir.clone();
@@ -301,119 +301,6 @@ pub(super) fn run_pipeline(
     Ok(summary)
 }
 
-/// `ivraie extract` as one process of a cluster: each worker reads the
-/// input arguments assigned to its share ([`crate::cluster::assign`]);
-/// process 0 writes the record files, the single run's bytes.
-pub(super) fn extract_cluster(
-    input: &InputArgs,
-    output: &Path,
-    format: FormatArg,
-    force: bool,
-    spec: &crate::cluster::Spec,
-) -> Result<ExitCode> {
-    let started = std::time::Instant::now();
-    let format = format.build()?;
-    if input.captures.iter().any(|p| p.as_os_str() == "-") || input.interface.is_some() {
-        bail!("a cluster reads capture files: not standard input nor an interface");
-    }
-    // Process 0 stages the output; every process spills its share's records
-    // in a private temporary directory beside it.
-    let staged = if spec.process == 0 {
-        Some(Staged::prepare(output, Claim::new("extract", ""), force)?)
-    } else {
-        None
-    };
-    let parent = crate::output::parent_of(output).to_path_buf();
-    std::fs::create_dir_all(&parent).with_context(|| parent.display().to_string())?;
-    let spill = crate::output::private_temp_dir(&parent, "share")
-        .with_context(|| parent.display().to_string())?;
-    let out = Output {
-        dir: staged.as_ref().map_or(spill.path(), |s| s.dir()).to_path_buf(),
-        format,
-    };
-    let (inputs, skipped, cfg) = input.build(Some(out.clone()))?;
-    // One group a command-line argument: the files of one link stay together.
-    let groups: Vec<Vec<InputSpec>> = input
-        .captures
-        .iter()
-        .map(|a| expand_inputs(std::slice::from_ref(a)).0)
-        .collect();
-    let sizes: Vec<u64> = groups
-        .iter()
-        .map(|g| {
-            g.iter()
-                .map(|i| match i {
-                    InputSpec::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-                    _ => 0,
-                })
-                .sum()
-        })
-        .collect();
-    let owner = crate::cluster::assign(&sizes, spec.shares());
-    let cfg = pipeline::Config {
-        progress: false,
-        threads: (cfg.threads / spec.workers).max(1),
-        ..cfg
-    };
-    let mmap = cfg.mmap;
-    let read: crate::cluster::ReadRuns = std::sync::Arc::new(move |share, _shares, dir, clock| {
-        let mine: Vec<InputSpec> = groups
-            .iter()
-            .zip(&owner)
-            .filter(|(_, o)| **o == share)
-            .flat_map(|(g, _)| g.iter().cloned())
-            .collect();
-        let share_dir = dir.join(format!("share-{share}"));
-        std::fs::create_dir_all(&share_dir).map_err(|e| format!("{}: {e}", share_dir.display()))?;
-        let cfg = pipeline::Config {
-            output: Some(Output {
-                dir: share_dir,
-                format,
-            }),
-            end_clock: Some(clock),
-            ..cfg.clone()
-        };
-        let source = crate::capture::MergedSource::open(&mine, mmap);
-        pipeline::run_source_runs(source, &cfg).map_err(|e| e.to_string())
-    });
-    let got = crate::cluster::extract(spec, read, spill.path()).map_err(anyhow::Error::msg)?;
-    let (Some(staged), Some((parts, files))) = (staged, got) else {
-        eprintln!(
-            "ivraie: process {} of {}: its shares of the captures are read; process 0 writes the records",
-            spec.process,
-            spec.hosts.len()
-        );
-        return Ok(ExitCode::SUCCESS);
-    };
-    let names = inputs.iter().map(|i| i.name()).collect();
-    let mut summary = pipeline::summarize(names, parts);
-    summary.skipped = skipped.iter().map(|p| p.display().to_string()).collect();
-    summary.outputs = pipeline::write_outputs(&out, files)?
-        .into_iter()
-        .map(|p| match p.strip_prefix(staged.dir()) {
-            Ok(rest) => output.join(rest),
-            Err(_) => p,
-        })
-        .collect();
-    drop(spill);
-    staged.commit()?;
-    for e in &summary.errors {
-        eprintln!("ivraie: warning: {}", e.message);
-    }
-    let wall = started.elapsed().as_secs_f64();
-    eprintln!(
-        "ivraie: {} packets, {} flows in {:.2} s ({:.2} M packets/s) on {} processes x {} workers -> {}",
-        summary.traffic.packets,
-        summary.flows,
-        wall,
-        summary.traffic.packets as f64 / wall.max(1e-9) / 1e6,
-        spec.hosts.len(),
-        spec.workers,
-        output.display()
-    );
-    Ok(status(&summary))
-}
-
 /// `ivraie inspect`.
 pub(super) fn inspect(input: &InputArgs, json: bool) -> Result<ExitCode> {
     let (inputs, skipped, cfg) = input.build(None)?;
@@ -467,32 +354,11 @@ pub(super) fn extract(
     Ok(status(&summary))
 }
 
-/// On a cluster process other than 0: reads its shares for the cluster and
-/// says so (true); on process 0 or outside a cluster, nothing (false).
-fn contributed(s: &Scenario, opts: &simulator::RunOptions, replicates: u32) -> Result<bool> {
-    let Some(spec) = &opts.cluster else {
-        return Ok(false);
-    };
-    if replicates > 1 {
-        bail!("--replicates is not available on a cluster: run one replicate at a time");
-    }
-    if spec.process == 0 {
-        return Ok(false);
-    }
-    simulator::contribute(s, opts)?;
-    eprintln!(
-        "ivraie: process {} of {}: its shares of the traffic are read; process 0 writes the outputs",
-        spec.process,
-        spec.hosts.len()
-    );
-    Ok(true)
-}
-
 /// `ivraie sweep`.
 pub(super) fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let s = Scenario::load(&a.scenario)?;
     let mut opts = run_options(&a.scenario, a.output, "-sweep", &a.run)?;
-    if contributed(&s, &opts, a.replicates)? {
+    if super::cluster::contributed(&s, &opts, a.replicates)? {
         return Ok(ExitCode::SUCCESS);
     }
     let out_dir = opts.out_dir.clone();

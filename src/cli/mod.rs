@@ -19,6 +19,7 @@ use clap::Parser;
 
 mod args;
 mod build;
+mod cluster;
 mod commands;
 mod generate;
 
@@ -110,13 +111,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             force,
             cluster,
         } => match super::cli::build::cluster_spec(&cluster)? {
-            Some(spec) => commands::extract_cluster(&input, &output, format, force, &spec),
+            Some(spec) => cluster::extract(&input, &output, format, force, &spec),
             None => commands::extract(&input, &output, format, force),
         },
         Command::Run(args) => commands::run_scenario(&args),
         Command::Report { dir, format } => commands::report_dir(&dir, format),
         Command::Sweep(args) => commands::sweep(args),
         Command::Check { scenarios } => commands::check(&scenarios),
+        Command::ClusterLocal {
+            processes,
+            workers,
+            command,
+        } => cluster::local(processes, workers, &command),
         Command::VerifyLog {
             file,
             expect_head,

@@ -130,7 +130,10 @@ fn shares_of_a_population_together_are_its_traffic_packet_for_packet() {
         ..Population::default()
     };
     let mut whole = Vec::new();
-    Generator::new(&p).unwrap().write_all_to(&mut whole).unwrap();
+    Generator::new(&p)
+        .unwrap()
+        .write_all_to(&mut whole)
+        .unwrap();
     let whole_recs = pcap_records(&whole);
     assert!(whole_recs.len() > 10_000, "{}", whole_recs.len());
     let mut shares = Vec::new();

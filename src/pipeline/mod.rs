@@ -408,7 +408,11 @@ impl From<WorkerOut> for PartOut {
             flows: o.flows,
             stats: o.stats,
             helped: o.helped,
-            apps: o.apps.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect(),
+            apps: o
+                .apps
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), v))
+                .collect(),
             records: cow(o.records),
             anomalies: cow(o.anomalies),
             subscribers: o.subscribers,

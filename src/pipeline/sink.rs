@@ -79,7 +79,11 @@ impl RunBuffer {
         {
             let mut w = BufWriter::new(tmp.as_file());
             for &(key, start, len) in &self.keys {
-                write_entry(&mut w, key, &self.data[start as usize..(start + len) as usize])?;
+                write_entry(
+                    &mut w,
+                    key,
+                    &self.data[start as usize..(start + len) as usize],
+                )?;
             }
             w.flush()?;
         }

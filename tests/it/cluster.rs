@@ -33,7 +33,12 @@ fn start(args: &[&str], hosts: &Path, n: usize, workers: usize, cwd: &Path) -> V
             Command::new(bin())
                 .args(args)
                 .args(["--no-progress", "--processes", &n.to_string()])
-                .args(["--process", &i.to_string(), "--workers", &workers.to_string()])
+                .args([
+                    "--process",
+                    &i.to_string(),
+                    "--workers",
+                    &workers.to_string(),
+                ])
                 .arg("--hostfile")
                 .arg(hosts)
                 .current_dir(cwd)
@@ -51,7 +56,10 @@ fn wait_all(children: Vec<Child>) -> Vec<(Option<i32>, String)> {
         .into_iter()
         .map(|c| {
             let o = c.wait_with_output().unwrap();
-            (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
         })
         .collect()
 }
@@ -75,10 +83,19 @@ fn report_without_wall(p: &Path) -> String {
 fn classroom_on_three_processes_is_the_single_run_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = common::repo("scenarios/classroom.toml");
-    let one = common::ivraie_in(&["run", &scenario, "-o", "one", "--no-progress"], dir.path());
+    let one = common::ivraie_in(
+        &["run", &scenario, "-o", "one", "--no-progress"],
+        dir.path(),
+    );
     assert_eq!(one.status.code(), Some(0), "{}", common::stderr(&one));
     let hosts = hostfile(dir.path(), 3);
-    let runs = wait_all(start(&["run", &scenario, "-o", "three"], &hosts, 3, 1, dir.path()));
+    let runs = wait_all(start(
+        &["run", &scenario, "-o", "three"],
+        &hosts,
+        3,
+        1,
+        dir.path(),
+    ));
     for (code, err) in &runs {
         assert_eq!(*code, Some(0), "{err}");
     }
@@ -90,6 +107,26 @@ fn classroom_on_three_processes_is_the_single_run_byte_for_byte() {
         report_without_wall(&a.join("report.json")),
         report_without_wall(&b.join("report.json"))
     );
+    // The same through `cluster-local`, 2 processes of 2 workers.
+    let local = common::ivraie_in(
+        &[
+            "cluster-local",
+            "-n",
+            "2",
+            "--workers",
+            "2",
+            "run",
+            &scenario,
+            "-o",
+            "local",
+            "--no-progress",
+        ],
+        dir.path(),
+    );
+    assert_eq!(local.status.code(), Some(0), "{}", common::stderr(&local));
+    let c = dir.path().join("local");
+    same_file(&a.join("alerts.jsonl"), &c.join("alerts.jsonl"));
+    same_file(&a.join("oversight.jsonl"), &c.join("oversight.jsonl"));
     // Something was flagged: the comparison is not of empty files.
     assert!(common::read_jsonl(&a.join("alerts.jsonl")).len() > 10);
 }
@@ -100,7 +137,15 @@ fn a_sweep_on_two_processes_of_two_workers_is_the_single_sweep() {
     let scenario = common::repo("scenarios/classroom.toml");
     let set = "box.watchlist.threshold=2,3,4,5";
     let one = common::ivraie_in(
-        &["sweep", &scenario, "--set", set, "-o", "one", "--no-progress"],
+        &[
+            "sweep",
+            &scenario,
+            "--set",
+            set,
+            "-o",
+            "one",
+            "--no-progress",
+        ],
         dir.path(),
     );
     assert_eq!(one.status.code(), Some(0), "{}", common::stderr(&one));
@@ -119,7 +164,10 @@ fn a_sweep_on_two_processes_of_two_workers_is_the_single_sweep() {
     same_file(&a.join("sweep.csv"), &b.join("sweep.csv"));
     for p in 0..4 {
         let point = format!("points/{p:03}");
-        same_file(&a.join(&point).join("alerts.jsonl"), &b.join(&point).join("alerts.jsonl"));
+        same_file(
+            &a.join(&point).join("alerts.jsonl"),
+            &b.join(&point).join("alerts.jsonl"),
+        );
         same_file(
             &a.join(&point).join("oversight.jsonl"),
             &b.join(&point).join("oversight.jsonl"),
@@ -138,7 +186,10 @@ fn a_process_killed_mid_run_stops_the_cluster_and_nothing_is_put_in_place() {
     let text = std::fs::read_to_string(common::repo("scenarios/classroom.toml"))
         .unwrap()
         .replace("population = 2000", "population = 20000")
-        .replace("subscribers = \"10.0.0.0/16\"", "subscribers = \"10.0.0.0/12\"");
+        .replace(
+            "subscribers = \"10.0.0.0/16\"",
+            "subscribers = \"10.0.0.0/12\"",
+        );
     assert!(text.contains("population = 20000"));
     let scenario = dir.path().join("big.toml");
     std::fs::write(&scenario, text).unwrap();
@@ -195,7 +246,10 @@ fn a_process_killed_mid_run_stops_the_cluster_and_nothing_is_put_in_place() {
     let v = common::ivraie_in(&["verify-log", log.to_str().unwrap()], dir.path());
     assert_ne!(v.status.code(), Some(0));
     let said = String::from_utf8_lossy(&v.stdout).into_owned() + &common::stderr(&v);
-    assert!(said.contains("not closed") || said.contains("cut"), "{said}");
+    assert!(
+        said.contains("not closed") || said.contains("cut"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -232,7 +286,10 @@ fn extract_of_the_corpus_on_two_processes_of_two_workers_is_the_single_extract()
     assert!(files >= 13);
     let flows = common::read_jsonl(&a.join("flows.jsonl")).len();
     let tls = common::read_jsonl(&a.join("tls.jsonl")).len();
-    eprintln!("{} captures, {flows} flows, {tls} TLS records", captures.len());
+    eprintln!(
+        "{} captures, {flows} flows, {tls} TLS records",
+        captures.len()
+    );
     assert!(flows > 3000 && tls > 200);
 }
 

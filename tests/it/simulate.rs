@@ -300,7 +300,7 @@ fn same_scenario_same_outputs_except_wall_clock() {
             progress: false,
             key: KeyChoice::File(key.clone()),
             name_inputs: false,
-        cluster: None,
+            cluster: None,
         };
         simulator::run(&s, &path, &opts).unwrap();
         let mut report: Value =
