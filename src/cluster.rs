@@ -717,3 +717,46 @@ mod engine {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_go_largest_first_to_the_least_loaded_share() {
+        assert_eq!(assign(&[10, 50, 20, 20], 2), vec![0, 0, 1, 1]);
+        assert_eq!(assign(&[5, 5, 5], 4), vec![0, 1, 2]);
+        assert_eq!(assign(&[], 3), Vec::<usize>::new());
+        // Every process computes the same from the same sizes.
+        assert_eq!(
+            assign(&[3, 1, 4, 1, 5, 9, 2, 6], 3),
+            assign(&[3, 1, 4, 1, 5, 9, 2, 6], 3)
+        );
+    }
+
+    #[test]
+    fn a_hostfile_is_checked_line_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("hosts");
+        std::fs::write(
+            &f,
+            "# the cluster\nnode1:2101\n\nnode2:2101  # second\nnode3:2101\n",
+        )
+        .unwrap();
+        let s = Spec::from_hostfile(&f, 2, 1, 4).unwrap();
+        assert_eq!(s.hosts, ["node1:2101", "node2:2101"]);
+        assert_eq!(s.shares(), 8);
+        let e = Spec::from_hostfile(&f, 4, 0, 1).unwrap_err();
+        assert!(e.contains("3 host:port lines for 4 processes"), "{e}");
+        let e = Spec::from_hostfile(&f, 2, 2, 1).unwrap_err();
+        assert!(
+            e.contains("--process 2 is not one of the 2 processes"),
+            "{e}"
+        );
+        std::fs::write(&f, "node1\n").unwrap();
+        let e = Spec::from_hostfile(&f, 1, 0, 1).unwrap_err();
+        assert!(e.contains("`node1` is not host:port"), "{e}");
+        let e = Spec::from_hostfile(&dir.path().join("none"), 1, 0, 1).unwrap_err();
+        assert!(e.contains("none"), "{e}");
+    }
+}

@@ -37,6 +37,7 @@ pub mod record;
 pub mod replicate;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 pub mod simulator;
 pub mod sweep;
 pub mod visibility;

@@ -101,6 +101,11 @@ pub enum SimError {
     /// No traffic at all.
     #[error("the scenario's sources hold no traffic")]
     NoTraffic,
+    /// More observations than may be kept in memory.
+    #[error(
+        "the traffic gives more than {0} observations to keep in memory: use a shorter or smaller scenario, or a higher --max-observations"
+    )]
+    TooMany(usize),
     /// The cluster could not run, or lost a member.
     #[error("cluster: {0}")]
     Cluster(String),
@@ -1330,6 +1335,55 @@ pub fn run_points(
     scenario_file: &Path,
     points: &[(&Scenario, RunOptions)],
 ) -> Result<(Vec<Report>, f64), SimError> {
+    run_points_with(base, scenario_file, points, Replay::Stream)
+}
+
+/// A scenario's traffic as its boxes saw it, kept in memory to run more
+/// points later without reading the traffic again (`ivraie serve`).
+#[derive(Clone)]
+pub struct Kept {
+    observations: Vec<Observation>,
+    summary: Summary,
+    start_ns: i64,
+    end_ns: i64,
+    notes: Vec<String>,
+}
+
+impl Kept {
+    /// Observations kept.
+    pub fn len(&self) -> usize {
+        self.observations.len()
+    }
+
+    /// Whether nothing was kept.
+    pub fn is_empty(&self) -> bool {
+        self.observations.is_empty()
+    }
+}
+
+/// Where [`run_points_with`] takes the observations from.
+pub enum Replay<'k> {
+    /// The scenario's sources, streamed.
+    Stream,
+    /// The sources, streamed, and kept into `into` (at most `cap`
+    /// observations: past it, an error).
+    Keep {
+        /// Most observations kept.
+        cap: usize,
+        /// Where they go.
+        into: &'k mut Option<Kept>,
+    },
+    /// Observations kept by an earlier run.
+    From(&'k Kept),
+}
+
+/// [`run_points`], with the observations streamed, kept or replayed.
+pub fn run_points_with(
+    base: &Scenario,
+    scenario_file: &Path,
+    points: &[(&Scenario, RunOptions)],
+    mut replay: Replay<'_>,
+) -> Result<(Vec<Report>, f64), SimError> {
     let started = Instant::now();
     let Some((_, first_opts)) = points.first() else {
         return Ok((Vec::new(), 0.0));
@@ -1341,7 +1395,14 @@ pub fn run_points(
     // first and last observations (one pass that keeps three numbers).
     let mut laps: Option<Laps> = None;
     let mut notes = Vec::new();
-    if has_captures {
+    let replayed = match &replay {
+        Replay::From(k) => Some((k.start_ns, k.end_ns)),
+        _ => None,
+    };
+    if let Replay::From(k) = &replay {
+        notes = k.notes.clone();
+    }
+    if has_captures && replayed.is_none() {
         let (source, names, shortened) = open_sources(base)?;
         let (mut first, mut last) = (None, i64::MIN);
         let mut gap = (0i64, 0i64);
@@ -1391,6 +1452,7 @@ pub fn run_points(
         1
     };
     let (start_ns, end_ns) = match (plan.span, laps) {
+        _ if replayed.is_some() => replayed.unwrap_or_default(),
         // The last lap's last observation: `length` is one pass's stretched
         // span and a second.
         (Some((a, b)), Some(l)) => {
@@ -1423,7 +1485,22 @@ pub fn run_points(
     let mut summary = None;
     let mut offered = 0u64;
     let threads = first_opts.threads;
+    let (cap, mut kept) = match &replay {
+        Replay::Keep { cap, .. } => (*cap, Some(Vec::new())),
+        _ => (0, None),
+    };
+    let mut over_cap = false;
+    if let Replay::From(k) = &replay {
+        for chunk in k.observations.chunks(CHUNK) {
+            offer(chunk, &mut runs, threads);
+        }
+        summary = Some(k.summary.clone());
+        offered = k.observations.len() as u64;
+    }
     for lap in 0..loops {
+        if replayed.is_some() {
+            break;
+        }
         if let Some(spec) = &first_opts.cluster {
             // Generated traffic only (checked by `cluster_share`): one lap.
             let mut chunk: Vec<Observation> = Vec::with_capacity(CHUNK);
@@ -1434,7 +1511,17 @@ pub fn run_points(
                 if tie.last().is_some_and(|t| t.ts_ns != o.ts_ns) {
                     chunk.append(&mut tie);
                     if chunk.len() >= CHUNK {
-                        offer(&mut chunk, &mut runs, threads);
+                        {
+                            offer(&chunk, &mut runs, threads);
+                            if let Some(k) = kept.as_mut() {
+                                if k.len() + chunk.len() > cap {
+                                    over_cap = true;
+                                } else {
+                                    k.extend_from_slice(&chunk);
+                                }
+                            }
+                            chunk.clear();
+                        }
                     }
                 }
                 tie.push(o);
@@ -1442,7 +1529,17 @@ pub fn run_points(
             .map_err(SimError::Cluster)?
             .ok_or_else(|| SimError::Cluster("process 0 got no counts".into()))?;
             chunk.append(&mut tie);
-            offer(&mut chunk, &mut runs, threads);
+            {
+                offer(&chunk, &mut runs, threads);
+                if let Some(k) = kept.as_mut() {
+                    if k.len() + chunk.len() > cap {
+                        over_cap = true;
+                    } else {
+                        k.extend_from_slice(&chunk);
+                    }
+                }
+                chunk.clear();
+            }
             summary.get_or_insert(pipeline::summarize(vec!["generated".into()], parts));
             continue;
         }
@@ -1460,15 +1557,38 @@ pub fn run_points(
                 tie.sort_by_key(Observation::sort_key);
                 chunk.append(&mut tie);
                 if chunk.len() >= CHUNK {
-                    offer(&mut chunk, &mut runs, threads);
+                    {
+                        offer(&chunk, &mut runs, threads);
+                        if let Some(k) = kept.as_mut() {
+                            if k.len() + chunk.len() > cap {
+                                over_cap = true;
+                            } else {
+                                k.extend_from_slice(&chunk);
+                            }
+                        }
+                        chunk.clear();
+                    }
                 }
             }
             tie.push(o);
         })?;
         tie.sort_by_key(Observation::sort_key);
         chunk.append(&mut tie);
-        offer(&mut chunk, &mut runs, threads);
+        {
+            offer(&chunk, &mut runs, threads);
+            if let Some(k) = kept.as_mut() {
+                if k.len() + chunk.len() > cap {
+                    over_cap = true;
+                } else {
+                    k.extend_from_slice(&chunk);
+                }
+            }
+            chunk.clear();
+        }
         summary.get_or_insert(s);
+    }
+    if over_cap {
+        return Err(SimError::TooMany(cap));
     }
     let mut summary = summary.expect("at least one pass");
     // The report names no subscriber: the pipeline's top talkers are addresses.
@@ -1478,6 +1598,15 @@ pub fn run_points(
     summary.flows_peak = 0;
     traffic.summary = summary;
     traffic.observations = offered;
+    if let (Replay::Keep { into, .. }, Some(observations)) = (&mut replay, kept) {
+        **into = Some(Kept {
+            observations,
+            summary: traffic.summary.clone(),
+            start_ns,
+            end_ns,
+            notes: traffic.notes.clone(),
+        });
+    }
     let read_s = started.elapsed().as_secs_f64();
     let reports = runs
         .into_iter()
@@ -1493,10 +1622,10 @@ const CHUNK: usize = 8192;
 /// Offers a chunk of observations, in order, to every point: the points split
 /// among `threads` threads (each point sees the whole chunk, in order, on one
 /// thread: the outputs do not depend on the split).
-fn offer(chunk: &mut Vec<Observation>, runs: &mut [SimRun], threads: usize) {
+fn offer(chunk: &[Observation], runs: &mut [SimRun], threads: usize) {
     let per = runs.len().div_ceil(threads.max(1)).max(1);
     if runs.len() > 1 && threads > 1 {
-        let obs = &*chunk;
+        let obs = chunk;
         std::thread::scope(|scope| {
             for group in runs.chunks_mut(per) {
                 scope.spawn(move || {
@@ -1515,7 +1644,6 @@ fn offer(chunk: &mut Vec<Observation>, runs: &mut [SimRun], threads: usize) {
             }
         }
     }
-    chunk.clear();
 }
 
 /// One point's simulation while the traffic streams past.

@@ -109,6 +109,31 @@ pub(super) enum Command {
         )]
         command: Vec<String>,
     },
+    /// The classroom, live: read a scenario's traffic once and serve a page
+    /// where a class moves a box's threshold or rule window and watches the
+    /// innocent people flagged pile up (each change re-simulates the boxes,
+    /// the figures those of `ivraie sweep`). Also an API: GET /api/report,
+    /// POST /api/simulate {"set": ["box.NAME.threshold=5"]}, GET /api/events.
+    #[command(
+        after_help = "Example:\n  ivraie serve scenarios/classroom.toml   # then open http://127.0.0.1:8080/"
+    )]
+    Serve {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Address and port to listen on. Loopback by default; another
+        /// address lets a classroom's network in (a warning says so).
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Re-simulations running at once; further requests wait their turn.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        simulations: usize,
+        /// Most observations of the traffic kept in memory (about 200 bytes
+        /// each); a scenario giving more is refused.
+        #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+        max_observations: usize,
+        #[command(flatten)]
+        run: ScenarioFlags,
+    },
     /// Run a scenario: its black boxes over its traffic, under warrant, and measure
     /// what they take in and how many innocent people they flag for each real target.
     ///

@@ -118,6 +118,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report { dir, format } => commands::report_dir(&dir, format),
         Command::Sweep(args) => commands::sweep(args),
         Command::Check { scenarios } => commands::check(&scenarios),
+        Command::Serve {
+            scenario,
+            bind,
+            simulations,
+            max_observations,
+            run,
+        } => {
+            let opts = crate::serve::ServeOptions {
+                bind,
+                simulations,
+                max_observations,
+                run: build::run_options(&scenario, None, "", &run)?,
+            };
+            crate::serve::serve(&scenario, opts)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::ClusterLocal {
             processes,
             workers,

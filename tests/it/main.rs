@@ -39,6 +39,7 @@ mod records;
 mod replicates;
 mod report;
 mod scenarios;
+mod serve;
 mod simulate;
 mod statistics;
 mod suricata_app;

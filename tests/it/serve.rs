@@ -1,0 +1,266 @@
+//! `ivraie serve`: its API against `ivraie sweep`, and hostile requests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common;
+
+/// A running server and its address.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `ivraie serve SCENARIO` on a free loopback port; returns once it
+/// answers.
+fn start(scenario: &Path, cwd: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ivraie"))
+        .args([
+            "serve",
+            scenario.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--no-progress",
+        ])
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let t0 = Instant::now();
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "serve ended before serving"
+        );
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "serve is slow to start"
+        );
+    };
+    // Keep draining its standard error.
+    std::thread::spawn(move || for _ in err.lines() {});
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request; returns (status, body).
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    // A server refusing a body may close before reading it all.
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
+    // Chunked bodies (axum streams some): good enough to strip the sizes.
+    (status, body)
+}
+
+fn simulate(addr: &str, sets: &[&str]) -> serde_json::Value {
+    let body = serde_json::json!({ "set": sets }).to_string();
+    let (status, text) = http(addr, "POST", "/api/simulate", body.as_bytes());
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:.200}"))
+}
+
+#[test]
+fn simulate_gives_the_rows_of_sweep_and_hostile_requests_get_a_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(&common::repo("scenarios/classroom.toml")).to_path_buf();
+    let server = start(&scenario, dir.path());
+    let addr = server.addr.clone();
+
+    // The three points, through the API and through `sweep`.
+    let sweep = common::ivraie_in(
+        &[
+            "sweep",
+            scenario.to_str().unwrap(),
+            "--set",
+            "box.watchlist.threshold=2,3,5",
+            "-o",
+            "sw",
+            "--no-progress",
+        ],
+        dir.path(),
+    );
+    assert_eq!(sweep.status.code(), Some(0), "{}", common::stderr(&sweep));
+    let csv = std::fs::read_to_string(dir.path().join("sw/sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |row: &[&str], name: &str| -> String {
+        row[header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}"))]
+        .to_string()
+    };
+    for line in lines {
+        let row: Vec<&str> = line.split(',').collect();
+        let t = col(&row, "box.watchlist.threshold");
+        let r = simulate(&addr, &[&format!("box.watchlist.threshold={t}")]);
+        let b = &r["boxes"][0];
+        assert_eq!(b["threshold"].to_string(), t);
+        assert_eq!(
+            b["alerts"].to_string(),
+            col(&row, "alerts"),
+            "threshold {t}"
+        );
+        assert_eq!(
+            b["flagged"].to_string(),
+            col(&row, "flagged"),
+            "threshold {t}"
+        );
+        let c = &b["judged"]["confusion"];
+        assert_eq!(c["tp"].to_string(), col(&row, "tp"), "threshold {t}");
+        assert_eq!(c["fp"].to_string(), col(&row, "fp"), "threshold {t}");
+        assert_eq!(
+            b["judged"]["fpr"]["value"].as_f64().unwrap().to_string(),
+            col(&row, "fpr").parse::<f64>().unwrap().to_string()
+        );
+        assert_eq!(
+            b["retained"]["bytes"].to_string(),
+            col(&row, "retained_bytes")
+        );
+    }
+    // The scenario's own point is /api/report, and the cache answers again.
+    let (status, base) = http(&addr, "GET", "/api/report", b"");
+    assert_eq!(status, 200);
+    let base: serde_json::Value = serde_json::from_str(base.trim()).unwrap();
+    let again = simulate(&addr, &["box.watchlist.threshold=3"]);
+    assert_eq!(base["boxes"][0]["alerts"], again["boxes"][0]["alerts"]);
+
+    // The page: self-contained, no address of a subscriber.
+    let (status, page) = http(&addr, "GET", "/", b"");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("innocent") && !page.contains("src=\"http"),
+        "{page:.300}"
+    );
+    assert!(
+        !again.to_string().contains("\"10.0."),
+        "a report names an address"
+    );
+
+    // Hostile requests.
+    let huge = vec![b'x'; 100_000];
+    assert_eq!(http(&addr, "POST", "/api/simulate", &huge).0, 413);
+    let (s, e) = http(
+        &addr,
+        "POST",
+        "/api/simulate",
+        br#"{"set": ["box.watchlist.threshold=abc"]}"#,
+    );
+    assert_eq!(s, 400, "{e}");
+    assert!(e.contains("threshold"), "{e}");
+    let (s, e) = http(
+        &addr,
+        "POST",
+        "/api/simulate",
+        br#"{"set": ["box.nobody.threshold=4"]}"#,
+    );
+    assert_eq!(s, 400, "{e}");
+    assert!(e.contains("no box `nobody`"), "{e}");
+    let (s, e) = http(
+        &addr,
+        "POST",
+        "/api/simulate",
+        br#"{"set": ["box.watchlist.threshold=2..9"]}"#,
+    );
+    assert_eq!(s, 400, "{e}");
+    let (s, _) = http(&addr, "POST", "/api/simulate", b"not json");
+    assert_eq!(s, 400);
+    let (s, _) = http(&addr, "POST", "/api/simulate", br#"{"set": [], "x": 1}"#);
+    assert_eq!(s, 400);
+    assert_eq!(http(&addr, "GET", "/../../etc/passwd", b"").0, 404);
+    assert_eq!(http(&addr, "GET", "/api/nothing", b"").0, 404);
+    assert_eq!(http(&addr, "DELETE", "/api/report", b"").0, 405);
+    // Still serving.
+    assert_eq!(http(&addr, "GET", "/api/report", b"").0, 200);
+}
+
+#[test]
+fn markup_in_a_scenario_is_shown_as_text_and_ctrl_c_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo("scenarios/classroom.toml"))
+        .unwrap()
+        .replace(
+            "name = \"classroom\"",
+            "name = \"<script>alert(1)</script>\"",
+        )
+        .replace("population = 2000", "population = 300")
+        .replace("days = 120", "days = 14")
+        .replace(
+            "A connection-data black box",
+            "<img src=x onerror=alert(2)> A box",
+        );
+    let scenario = dir.path().join("markup.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let mut server = start(&scenario, dir.path());
+    let (status, page) = http(&server.addr, "GET", "/", b"");
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>alert(1)"), "raw markup served");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // (Box names are letters, digits, `-`, `_` and `.`: `scenario` refuses others.)
+    let (s, html) = http(
+        &server.addr,
+        "POST",
+        "/api/simulate?format=html",
+        br#"{"set": []}"#,
+    );
+    assert_eq!(s, 200);
+    assert!(!html.contains("<script>alert(1)") && !html.contains("<img src=x"));
+    let (_, json) = http(&server.addr, "GET", "/api/report", b"");
+    assert!(
+        json.contains("<img src=x"),
+        "the JSON keeps the text as it is (escaped by who shows it)"
+    );
+    // SIGINT: a clean stop, status 0.
+    let pid = server.child.id() as i32;
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "still serving after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
