@@ -37,7 +37,7 @@ fn flow_packets() -> Vec<FlowPacket> {
     let mut counters = Counters::default();
     let mut buf = Vec::with_capacity(2048);
     let mut out = Vec::with_capacity(PACKETS);
-    for index in 1..=PACKETS as u64 {
+    for _ in 0..PACKETS {
         buf.clear();
         let ts_us = g.next_frame(&mut buf);
         let d = decode(LinkType::Ethernet, &buf, &mut counters);

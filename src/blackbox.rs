@@ -16,7 +16,10 @@
 //! This module decides *whether* a subscriber trips a box; whether the box may
 //! run, and what an alert leads to, is [`crate::policy`]'s business.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+// foldhash (hashbrown's default), not SipHash: touched for every observation.
+use hashbrown::{HashMap, HashSet};
 
 use ipnet::IpNet;
 

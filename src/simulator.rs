@@ -11,7 +11,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap};
+
+// foldhash, not SipHash: sets and maps of addresses are touched for every
+// observation (a fifth of a re-simulation was SipHash), and nothing here
+// depends on their order.
+use hashbrown::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

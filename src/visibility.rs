@@ -11,7 +11,10 @@
 //! port 0 for any); at most [`MAX_SERVICES`] are told apart, the rest are
 //! `other`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// foldhash (hashbrown's default), not SipHash: touched for every observation.
+use hashbrown::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::path::Path;

@@ -7,7 +7,10 @@
 //! law allows. Sums are integers (bytes, and ns for the time integrals), so
 //! what the buffer reports does not depend on the order of equal-time items.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// foldhash (hashbrown's default), not SipHash: touched for every observation.
+use hashbrown::HashMap;
 
 use crate::capture::clock;
 use crate::decode::Addr;

@@ -34,7 +34,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::{OnceCell, Semaphore, broadcast};
 
 use crate::scenario::Scenario;
 use crate::simulator::{self, Kept, Replay, Report, RunOptions};
@@ -72,7 +72,9 @@ struct Served {
     kept: Kept,
     run: RunOptions,
     base: Arc<Point>,
-    cache: Mutex<(HashMap<Vec<String>, Arc<Point>>, usize)>,
+    /// Points simulated or being simulated (a request for a point under way
+    /// waits for it), and the bytes they hold.
+    cache: Mutex<(HashMap<Vec<String>, Arc<OnceCell<Arc<Point>>>>, usize)>,
     running: Semaphore,
     events: broadcast::Sender<String>,
     box_names: Vec<String>,
@@ -96,6 +98,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 /// observations, in a private temporary directory; returns its report as
 /// `report.json` holds it and its `report.html`.
 fn simulate(s: &Scenario, path: &Path, kept: &Kept, run: &RunOptions) -> Result<Point, String> {
+    let t0 = Instant::now();
     let tmp = crate::output::private_temp_dir(&std::env::temp_dir(), "serve")
         .map_err(|e| format!("a temporary directory: {e}"))?;
     let opts = RunOptions {
@@ -106,7 +109,12 @@ fn simulate(s: &Scenario, path: &Path, kept: &Kept, run: &RunOptions) -> Result<
     let (mut reports, _) = simulator::run_points_with(s, path, &[(s, opts)], Replay::From(kept))
         .map_err(|e| e.to_string())?;
     let report = reports.pop().ok_or("no report")?;
-    Ok(point_of(&report, tmp.path()))
+    let t1 = Instant::now();
+    let p = point_of(&report, tmp.path());
+    if std::env::var_os("IVRAIE_SERVE_TIMING").is_some() {
+        eprintln!("sim {:?} render {:?}", t1 - t0, t1.elapsed());
+    }
+    Ok(p)
 }
 
 fn point_of(report: &Report, dir: &Path) -> Point {
@@ -285,10 +293,12 @@ async fn simulate_point(
     key.dedup();
     let point: Vec<_> = axes.iter().map(|a| a.values[0].clone()).collect();
     let variant = sweep::apply(&st.scenario, &axes, &point).map_err(bad)?;
-    let cached = st.cache.lock().ok().and_then(|c| c.0.get(&key).cloned());
-    let p = match cached {
-        Some(p) => p,
-        None => {
+    let cell = match st.cache.lock() {
+        Ok(mut c) => c.0.entry(key.clone()).or_default().clone(),
+        Err(_) => Arc::new(OnceCell::new()),
+    };
+    let p = cell
+        .get_or_try_init(|| async {
             let set = serde_json::to_string(&key).unwrap_or_default();
             let _ = st
                 .events
@@ -314,18 +324,17 @@ async fn simulate_point(
                 r#"{{"event":"done","set":{set},"seconds":{:.3}}}"#,
                 t0.elapsed().as_secs_f64()
             ));
-            let p = Arc::new(p);
             if let Ok(mut c) = st.cache.lock() {
-                let size = p.json.len() + p.html.len();
-                if c.1 + size > CACHE_BYTES {
+                c.1 += p.json.len() + p.html.len();
+                if c.1 > CACHE_BYTES {
+                    // Start over (requests holding a point keep it).
                     *c = (HashMap::new(), 0);
                 }
-                c.1 += size;
-                c.0.insert(key, p.clone());
             }
-            p
-        }
-    };
+            Ok::<_, ApiError>(Arc::new(p))
+        })
+        .await?
+        .clone();
     Ok(if html {
         (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
