@@ -724,7 +724,8 @@ mod tests {
 
     #[test]
     fn inputs_go_largest_first_to_the_least_loaded_share() {
-        assert_eq!(assign(&[10, 50, 20, 20], 2), vec![0, 0, 1, 1]);
+        // 50 to share 0; 20, 20 and 10 to share 1 (20, 40, then 50 <= 50).
+        assert_eq!(assign(&[10, 50, 20, 20], 2), vec![1, 0, 1, 1]);
         assert_eq!(assign(&[5, 5, 5], 4), vec![0, 1, 2]);
         assert_eq!(assign(&[], 3), Vec::<usize>::new());
         // Every process computes the same from the same sizes.

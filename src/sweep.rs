@@ -24,6 +24,11 @@ pub enum Key {
     Window(String),
     /// `box.NAME.cooldown`.
     Cooldown(String),
+    /// `policy.retention`: how long boxes keep their raw input (boxes that
+    /// set their own keep theirs).
+    Retention,
+    /// `reference.population`: the population rates are extrapolated to.
+    ReferencePopulation,
 }
 
 /// One value of a key.
@@ -65,26 +70,28 @@ pub fn parse_set(s: &str) -> Result<Axis, String> {
         .split_once('=')
         .ok_or_else(|| format!("`{s}`: write KEY=VALUES, e.g. box.watch.threshold=1..10"))?;
     let parts: Vec<&str> = name.split('.').collect();
-    let (box_name, field) = match parts.as_slice() {
-        ["box", b, f] if !b.is_empty() => (b.to_string(), *f),
+    let key = match parts.as_slice() {
+        ["policy", "retention"] => Key::Retention,
+        ["reference", "population"] => Key::ReferencePopulation,
+        ["box", b, field] if !b.is_empty() => match *field {
+            "threshold" => Key::Threshold(b.to_string()),
+            "window" => Key::Window(b.to_string()),
+            "cooldown" => Key::Cooldown(b.to_string()),
+            _ => {
+                return Err(format!(
+                    "`{name}`: `{field}` cannot be swept (threshold, window or cooldown)"
+                ));
+            }
+        },
         _ => {
             return Err(format!(
-                "`{name}`: the keys a sweep can set are box.NAME.threshold, box.NAME.window and box.NAME.cooldown"
-            ));
-        }
-    };
-    let key = match field {
-        "threshold" => Key::Threshold(box_name),
-        "window" => Key::Window(box_name),
-        "cooldown" => Key::Cooldown(box_name),
-        _ => {
-            return Err(format!(
-                "`{name}`: `{field}` cannot be swept (threshold, window or cooldown)"
+                "`{name}`: the keys a sweep can set are box.NAME.threshold, box.NAME.window, \
+                 box.NAME.cooldown, policy.retention and reference.population"
             ));
         }
     };
     let values = match key {
-        Key::Threshold(_) => parse_counts(values)?
+        Key::Threshold(_) | Key::ReferencePopulation => parse_counts(values)?
             .into_iter()
             .map(Value::Count)
             .collect(),
@@ -148,8 +155,17 @@ pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<Value>>, String> {
 pub fn apply(s: &Scenario, axes: &[Axis], point: &[Value]) -> Result<Scenario, String> {
     let mut s = s.clone();
     for (a, v) in axes.iter().zip(point) {
-        let name = match &a.key {
-            Key::Threshold(n) | Key::Window(n) | Key::Cooldown(n) => n,
+        let name = match (&a.key, v) {
+            (Key::Threshold(n) | Key::Window(n) | Key::Cooldown(n), _) => n,
+            (Key::Retention, Value::Span(r)) => {
+                s.policy.retention = *r;
+                continue;
+            }
+            (Key::ReferencePopulation, Value::Count(n)) => {
+                s.reference.population = *n;
+                continue;
+            }
+            _ => return Err(format!("`{}`: value {v} of the wrong kind", a.name)),
         };
         let b = s
             .boxes
@@ -470,6 +486,7 @@ pub fn write_html(dir: &Path, sw: &Swept, scenario_name: &str) -> Result<PathBuf
     };
     let x_unit = match sw.axes.first().map(|a| &a.key) {
         Some(Key::Threshold(_)) => "matching events",
+        Some(Key::ReferencePopulation) => "people",
         Some(_) => "days",
         None => "point",
     };
@@ -592,5 +609,32 @@ mod tests {
         assert!(parse_set("threshold=3").is_err());
         assert!(parse_set("box.watch.window=7 fortnights").is_err());
         assert!(parse_set("box.watch.threshold=1..20000").is_err());
+    }
+
+    #[test]
+    fn the_retention_and_the_reference_population_can_be_set() {
+        let s = Scenario::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/classroom.toml"
+        )))
+        .unwrap();
+        let r = parse_set("policy.retention=1h,7d").unwrap();
+        assert_eq!(r.key, Key::Retention);
+        let p = parse_set("reference.population=1000000").unwrap();
+        assert_eq!(p.values, vec![Value::Count(1_000_000)]);
+        let v = apply(
+            &s,
+            &[r.clone(), p.clone()],
+            &[r.values[1].clone(), p.values[0].clone()],
+        )
+        .unwrap();
+        assert_eq!(v.policy.retention, Span::parse("7d").unwrap());
+        assert_eq!(v.reference.population, 1_000_000);
+        assert!(
+            parse_set("policy.renewal=1d")
+                .unwrap_err()
+                .contains("policy.retention")
+        );
+        assert!(parse_set("reference.population=many").is_err());
     }
 }
