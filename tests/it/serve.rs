@@ -173,6 +173,29 @@ fn simulate_gives_the_rows_of_sweep_and_hostile_requests_get_a_4xx() {
         "a report names an address"
     );
 
+    // Live events: a simulation's start and end reach a listener.
+    let mut ev = TcpStream::connect(&addr).unwrap();
+    ev.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(ev, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let a2 = addr.clone();
+    let asker = std::thread::spawn(move || simulate(&a2, &["box.watchlist.threshold=7"]));
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let t0 = Instant::now();
+    while !seen.contains("\"done\"") && t0.elapsed() < Duration::from_secs(30) {
+        let n = ev.read(&mut buf).unwrap();
+        assert!(n > 0, "the event stream ended: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(
+        seen.contains("data: {\"event\":\"started\",\"set\":[\"box.watchlist.threshold=7\"]}"),
+        "{seen}"
+    );
+    assert!(seen.contains("\"done\""), "{seen}");
+    asker.join().unwrap();
+
     // Hostile requests.
     let huge = vec![b'x'; 100_000];
     assert_eq!(http(&addr, "POST", "/api/simulate", &huge).0, 413);
