@@ -1491,10 +1491,9 @@ pub fn run_points_with(
     let mut offered = 0u64;
     let threads = first_opts.threads;
     let (cap, mut kept) = match &replay {
-        Replay::Keep { cap, .. } => (*cap, Some(Vec::new())),
+        Replay::Keep { cap, .. } => (*cap, Some(Keeping::Kept(Vec::new()))),
         _ => (0, None),
     };
-    let mut over_cap = false;
     if let Replay::From(k) = &replay {
         for chunk in k.observations.chunks(CHUNK) {
             offer(chunk, &mut runs, threads);
@@ -1516,17 +1515,7 @@ pub fn run_points_with(
                 if tie.last().is_some_and(|t| t.ts_ns != o.ts_ns) {
                     chunk.append(&mut tie);
                     if chunk.len() >= CHUNK {
-                        {
-                            offer(&chunk, &mut runs, threads);
-                            if let Some(k) = kept.as_mut() {
-                                if k.len() + chunk.len() > cap {
-                                    over_cap = true;
-                                } else {
-                                    k.extend_from_slice(&chunk);
-                                }
-                            }
-                            chunk.clear();
-                        }
+                        offer_kept(&mut chunk, &mut runs, threads, &mut kept, cap);
                     }
                 }
                 tie.push(o);
@@ -1534,17 +1523,7 @@ pub fn run_points_with(
             .map_err(SimError::Cluster)?
             .ok_or_else(|| SimError::Cluster("process 0 got no counts".into()))?;
             chunk.append(&mut tie);
-            {
-                offer(&chunk, &mut runs, threads);
-                if let Some(k) = kept.as_mut() {
-                    if k.len() + chunk.len() > cap {
-                        over_cap = true;
-                    } else {
-                        k.extend_from_slice(&chunk);
-                    }
-                }
-                chunk.clear();
-            }
+            offer_kept(&mut chunk, &mut runs, threads, &mut kept, cap);
             summary.get_or_insert(pipeline::summarize(vec!["generated".into()], parts));
             continue;
         }
@@ -1562,37 +1541,17 @@ pub fn run_points_with(
                 tie.sort_by_key(Observation::sort_key);
                 chunk.append(&mut tie);
                 if chunk.len() >= CHUNK {
-                    {
-                        offer(&chunk, &mut runs, threads);
-                        if let Some(k) = kept.as_mut() {
-                            if k.len() + chunk.len() > cap {
-                                over_cap = true;
-                            } else {
-                                k.extend_from_slice(&chunk);
-                            }
-                        }
-                        chunk.clear();
-                    }
+                    offer_kept(&mut chunk, &mut runs, threads, &mut kept, cap);
                 }
             }
             tie.push(o);
         })?;
         tie.sort_by_key(Observation::sort_key);
         chunk.append(&mut tie);
-        {
-            offer(&chunk, &mut runs, threads);
-            if let Some(k) = kept.as_mut() {
-                if k.len() + chunk.len() > cap {
-                    over_cap = true;
-                } else {
-                    k.extend_from_slice(&chunk);
-                }
-            }
-            chunk.clear();
-        }
+        offer_kept(&mut chunk, &mut runs, threads, &mut kept, cap);
         summary.get_or_insert(s);
     }
-    if over_cap {
+    if matches!(kept, Some(Keeping::OverCap)) {
         return Err(SimError::TooMany(cap));
     }
     let mut summary = summary.expect("at least one pass");
@@ -1603,7 +1562,7 @@ pub fn run_points_with(
     summary.flows_peak = 0;
     traffic.summary = summary;
     traffic.observations = offered;
-    if let (Replay::Keep { into, .. }, Some(observations)) = (&mut replay, kept) {
+    if let (Replay::Keep { into, .. }, Some(Keeping::Kept(observations))) = (&mut replay, kept) {
         **into = Some(Kept {
             observations,
             summary: traffic.summary.clone(),
@@ -1623,6 +1582,32 @@ pub fn run_points_with(
 
 /// Observations offered to the points at a time.
 const CHUNK: usize = 8192;
+
+/// Observations kept for [`Replay::Keep`], or the cap passed (nothing kept).
+enum Keeping {
+    Kept(Vec<Observation>),
+    OverCap,
+}
+
+/// Offers `chunk` to every point ([`offer`]), keeps it if asked (at most
+/// `cap` observations in all), and empties it.
+fn offer_kept(
+    chunk: &mut Vec<Observation>,
+    runs: &mut [SimRun],
+    threads: usize,
+    kept: &mut Option<Keeping>,
+    cap: usize,
+) {
+    offer(chunk, runs, threads);
+    if let Some(Keeping::Kept(k)) = kept {
+        if k.len() + chunk.len() > cap {
+            *kept = Some(Keeping::OverCap);
+        } else {
+            k.extend_from_slice(chunk);
+        }
+    }
+    chunk.clear();
+}
 
 /// Offers a chunk of observations, in order, to every point: the points split
 /// among `threads` threads (each point sees the whole chunk, in order, on one
