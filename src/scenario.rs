@@ -143,6 +143,28 @@ pub enum CommissionRule {
     Thresholds,
 }
 
+impl CommissionRule {
+    /// Its name in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommissionRule::Always => "always",
+            CommissionRule::Never => "never",
+            CommissionRule::Thresholds => "thresholds",
+        }
+    }
+
+    /// The rule of that name.
+    pub fn parse(name: &str) -> Option<CommissionRule> {
+        [
+            CommissionRule::Always,
+            CommissionRule::Never,
+            CommissionRule::Thresholds,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
+    }
+}
+
 /// The oversight commission's renewal rule.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -1172,18 +1194,37 @@ impl Scenario {
                     ));
                 }
             }
-            let p = s.policy.with(&b.policy);
-            check_commission(&p.commission)
-                .map_err(|m| invalid(at, format!("box `{name}`: {m}")))?;
             if b.system == Some(System::L851) {
+                let p = s.policy.with(&b.policy);
                 check_regime(p.regime, b).map_err(|m| invalid(at, format!("box `{name}`: {m}")))?;
             }
+        }
+        if let Err((i, m)) = s.policy_errors() {
+            let at = i.map(|i| s.boxes[i].span().start).unwrap_or(top);
+            return Err(invalid(at, m));
+        }
+        Ok(s)
+    }
+
+    /// Checks each box's commission rule (as [`Scenario::parse`] does): a
+    /// message naming the box, for a sweep's point.
+    pub fn check_policy(&self) -> Result<(), String> {
+        self.policy_errors().map_err(|(_, m)| m)
+    }
+
+    /// The first commission rule that cannot work, with the box it belongs
+    /// to (none: the scenario's own).
+    fn policy_errors(&self) -> Result<(), (Option<usize>, String)> {
+        for (i, b) in self.boxes().enumerate() {
+            let name = &b.name;
+            let p = self.policy.with(&b.policy);
+            check_commission(&p.commission).map_err(|m| (Some(i), format!("box `{name}`: {m}")))?;
             if p.commission.needs_ground_truth()
                 && p.commission.assumed_relevance.is_none()
-                && !s.has_ground_truth()
+                && !self.has_ground_truth()
             {
-                return Err(invalid(
-                    at,
+                return Err((
+                    Some(i),
                     format!(
                         "box `{name}`: the commission's min_precision or min_confirmed counts \
                          real targets, and this scenario has no ground truth (no [source] labels, \
@@ -1196,8 +1237,7 @@ impl Scenario {
                 ));
             }
         }
-        check_commission(&s.policy.commission).map_err(|m| invalid(top, m))?;
-        Ok(s)
+        check_commission(&self.policy.commission).map_err(|m| (None, m))
     }
 
     /// The boxes, without their positions.

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use crate::output::write_atomically;
 use crate::record::csv_row;
-use crate::scenario::{Scenario, Span};
+use crate::scenario::{CommissionRule, Scenario, Span};
 use crate::simulator::{self, Report, RunOptions, SimError};
 
 /// A key a sweep can vary.
@@ -29,6 +29,25 @@ pub enum Key {
     Retention,
     /// `reference.population`: the population rates are extrapolated to.
     ReferencePopulation,
+    /// `policy.commission.rule`: `always`, `never` or `thresholds` (`always`
+    /// and `never` drop the scenario's thresholds).
+    CommissionRule,
+    /// `policy.commission.min_precision` (a rate: `0.5` or `50%`).
+    MinPrecision,
+    /// `policy.commission.min_alerts`, `max_alerts` or `min_confirmed` (the
+    /// field's name).
+    CommissionCount(&'static str),
+    /// `source.generate.FIELD`: a parameter of the generated population (the
+    /// traffic itself changes, so points that differ in it are generated
+    /// and read again, once per distinct population).
+    Population(String),
+}
+
+impl Key {
+    /// Whether the key changes the traffic, not only what the boxes do with it.
+    pub fn changes_traffic(&self) -> bool {
+        matches!(self, Key::Population(_))
+    }
 }
 
 /// One value of a key.
@@ -38,6 +57,12 @@ pub enum Value {
     Count(u64),
     /// A duration.
     Span(Span),
+    /// A rate in [0, 1].
+    Rate(f64),
+    /// A commission rule.
+    Rule(CommissionRule),
+    /// A number or `true`/`false`, as written (a population parameter).
+    Raw(String),
 }
 
 impl std::fmt::Display for Value {
@@ -45,6 +70,9 @@ impl std::fmt::Display for Value {
         match self {
             Value::Count(n) => write!(f, "{n}"),
             Value::Span(s) => write!(f, "{s}"),
+            Value::Rate(x) => write!(f, "{x}"),
+            Value::Rule(r) => f.write_str(r.name()),
+            Value::Raw(t) => f.write_str(t),
         }
     }
 }
@@ -63,8 +91,16 @@ pub struct Axis {
 /// Most points in a grid.
 pub const MAX_POINTS: usize = 10_000;
 
-/// Parses `box.NAME.threshold=1..10` (inclusive range), `=1,2,5` (list), or
-/// `box.NAME.window=1d,7d,30d`.
+/// The keys, for messages and `--help`.
+pub const KEYS: &str = "box.NAME.threshold, box.NAME.window, box.NAME.cooldown, \
+     policy.retention, policy.commission.rule, policy.commission.min_precision, \
+     policy.commission.min_alerts, policy.commission.max_alerts, \
+     policy.commission.min_confirmed, reference.population and source.generate.FIELD";
+
+/// Parses `box.NAME.threshold=1..10` (inclusive range), `=1,2,5` (list),
+/// `box.NAME.window=1d,7d,30d`, `policy.commission.rule=always,thresholds`,
+/// `policy.commission.min_precision=10%,0.5` or
+/// `source.generate.target_tor_share=0,0.5,1`.
 pub fn parse_set(s: &str) -> Result<Axis, String> {
     let (name, values) = s
         .split_once('=')
@@ -73,6 +109,22 @@ pub fn parse_set(s: &str) -> Result<Axis, String> {
     let key = match parts.as_slice() {
         ["policy", "retention"] => Key::Retention,
         ["reference", "population"] => Key::ReferencePopulation,
+        ["policy", "commission", "rule"] => Key::CommissionRule,
+        ["policy", "commission", "min_precision"] => Key::MinPrecision,
+        ["policy", "commission", f @ ("min_alerts" | "max_alerts" | "min_confirmed")] => {
+            Key::CommissionCount(match *f {
+                "min_alerts" => "min_alerts",
+                "max_alerts" => "max_alerts",
+                _ => "min_confirmed",
+            })
+        }
+        ["policy", "commission", f] => {
+            return Err(format!(
+                "`{name}`: `{f}` cannot be swept (rule, min_precision, min_alerts, max_alerts \
+                 or min_confirmed)"
+            ));
+        }
+        ["source", "generate", f] if !f.is_empty() => Key::Population(f.to_string()),
         ["box", b, field] if !b.is_empty() => match *field {
             "threshold" => Key::Threshold(b.to_string()),
             "window" => Key::Window(b.to_string()),
@@ -85,18 +137,54 @@ pub fn parse_set(s: &str) -> Result<Axis, String> {
         },
         _ => {
             return Err(format!(
-                "`{name}`: the keys a sweep can set are box.NAME.threshold, box.NAME.window, \
-                 box.NAME.cooldown, policy.retention and reference.population"
+                "`{name}`: the keys a sweep can set are {KEYS}"
             ));
         }
     };
+    let list = || values.split(',').map(str::trim);
     let values = match key {
         Key::Threshold(_) | Key::ReferencePopulation => parse_counts(values)?
             .into_iter()
             .map(Value::Count)
             .collect(),
-        _ => values
-            .split(',')
+        Key::CommissionCount(_) => list()
+            .map(|t| {
+                t.parse::<u64>()
+                    .map(Value::Count)
+                    .map_err(|_| format!("`{t}` is not a count"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Key::MinPrecision => list()
+            .map(|t| {
+                let x = match t.strip_suffix('%') {
+                    Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+                    None => t.parse::<f64>(),
+                };
+                match x {
+                    Ok(x) if (0.0..=1.0).contains(&x) => Ok(Value::Rate(x)),
+                    _ => Err(format!(
+                        "`{t}` is not a rate between 0 and 1 (write 0.05 or 5%)"
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Key::CommissionRule => list()
+            .map(|t| {
+                CommissionRule::parse(t)
+                    .map(Value::Rule)
+                    .ok_or_else(|| format!("`{t}` is not a rule (always, never or thresholds)"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Key::Population(_) => list()
+            .map(|t| {
+                if t == "true" || t == "false" || t.parse::<f64>().is_ok_and(f64::is_finite) {
+                    Ok(Value::Raw(t.to_string()))
+                } else {
+                    Err(format!("`{t}` is not a number, `true` or `false`"))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Key::Window(_) | Key::Cooldown(_) | Key::Retention => list()
             .map(|v| Span::parse(v).map(Value::Span))
             .collect::<Result<Vec<_>, _>>()?,
     };
@@ -151,10 +239,16 @@ pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<Value>>, String> {
     Ok(points)
 }
 
-/// The scenario at one point of the grid.
+/// The scenario at one point of the grid, checked as a scenario file is.
 pub fn apply(s: &Scenario, axes: &[Axis], point: &[Value]) -> Result<Scenario, String> {
     let mut s = s.clone();
+    let wrong = |a: &Axis, v: &Value| format!("`{}`: value {v} of the wrong kind", a.name);
+    // The rule as set at this point, applied after the thresholds: setting a
+    // threshold makes the rule `thresholds` unless the point sets the rule.
+    let mut rule = None;
+    let mut population = None;
     for (a, v) in axes.iter().zip(point) {
+        let c = &mut s.policy.commission;
         let name = match (&a.key, v) {
             (Key::Threshold(n) | Key::Window(n) | Key::Cooldown(n), _) => n,
             (Key::Retention, Value::Span(r)) => {
@@ -165,7 +259,46 @@ pub fn apply(s: &Scenario, axes: &[Axis], point: &[Value]) -> Result<Scenario, S
                 s.reference.population = *n;
                 continue;
             }
-            _ => return Err(format!("`{}`: value {v} of the wrong kind", a.name)),
+            (Key::CommissionRule, Value::Rule(r)) => {
+                rule = Some(*r);
+                continue;
+            }
+            (Key::MinPrecision, Value::Rate(x)) => {
+                c.min_precision = Some(crate::scenario::Fraction(*x));
+                c.rule = CommissionRule::Thresholds;
+                continue;
+            }
+            (Key::CommissionCount(f), Value::Count(n)) => {
+                *match *f {
+                    "min_alerts" => &mut c.min_alerts,
+                    "max_alerts" => &mut c.max_alerts,
+                    _ => &mut c.min_confirmed,
+                } = Some(*n);
+                c.rule = CommissionRule::Thresholds;
+                continue;
+            }
+            (Key::Population(f), Value::Raw(t)) => {
+                let g = s.source.generate.as_ref().ok_or_else(|| {
+                    format!(
+                        "`{}`: the scenario reads captures; population parameters need a \
+                         [source.generate] table",
+                        a.name
+                    )
+                })?;
+                let mut fields = population
+                    .take()
+                    .unwrap_or_else(|| serde_json::to_value(g).unwrap_or_default());
+                let slot = fields
+                    .get_mut(f.as_str())
+                    .filter(|_| f != "lookalikes")
+                    .ok_or_else(|| {
+                        format!("`{}`: the generated population has no parameter `{f}`", a.name)
+                    })?;
+                *slot = serde_json::from_str(t).map_err(|_| wrong(a, v))?;
+                population = Some(fields);
+                continue;
+            }
+            _ => return Err(wrong(a, v)),
         };
         let b = s
             .boxes
@@ -177,9 +310,27 @@ pub fn apply(s: &Scenario, axes: &[Axis], point: &[Value]) -> Result<Scenario, S
             (Key::Threshold(_), Value::Count(n)) => b.threshold = *n,
             (Key::Window(_), Value::Span(w)) => b.window = *w,
             (Key::Cooldown(_), Value::Span(c)) => b.cooldown = Some(*c),
-            _ => return Err(format!("`{}`: value {v} of the wrong kind", a.name)),
+            _ => return Err(wrong(a, v)),
         }
     }
+    if let Some(r) = rule {
+        let c = &mut s.policy.commission;
+        c.rule = r;
+        if r != CommissionRule::Thresholds {
+            // No threshold applies under `always` or `never`.
+            c.min_precision = None;
+            c.min_alerts = None;
+            c.max_alerts = None;
+            c.min_confirmed = None;
+        }
+    }
+    if let Some(fields) = population {
+        let g: crate::generate::Population = serde_json::from_value(fields)
+            .map_err(|e| format!("source.generate: {e}"))?;
+        g.validate().map_err(|e| format!("source.generate: {e}"))?;
+        s.source.generate = Some(g);
+    }
+    s.check_policy()?;
     Ok(s)
 }
 
@@ -189,8 +340,11 @@ pub struct Swept {
     pub axes: Vec<Axis>,
     /// Each point's values and report, in grid order.
     pub points: Vec<(Vec<Value>, Report)>,
-    /// Seconds spent reading and dissecting the traffic (once).
+    /// Seconds spent reading and dissecting the traffic.
     pub prepare_s: f64,
+    /// Times the traffic was read: once, or once per distinct population when
+    /// a `source.generate` key is swept.
+    pub reads: usize,
     /// Seconds for the whole sweep.
     pub wall_s: f64,
     /// With replicates: each replicate's rows, by point (`(point, row)`).
@@ -231,21 +385,7 @@ pub fn run_replicated(
         path: opts.out_dir.clone(),
         source,
     })?;
-    // The points' states side by side over one stream of the traffic.
-    let runs: Vec<(&Scenario, RunOptions)> = variants
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            (
-                v,
-                RunOptions {
-                    out_dir: point_dir(&opts.out_dir, i),
-                    ..opts.clone()
-                },
-            )
-        })
-        .collect();
-    let (reports, prepare_s) = simulator::run_points(s, scenario_file, &runs)?;
+    let (reports, prepare_s, reads) = run_grouped(&variants, scenario_file, &opts.out_dir, opts)?;
     let mut replicate_rows = Vec::new();
     let mut spreads = Vec::new();
     if replicates > 1 {
@@ -256,19 +396,11 @@ pub fn run_replicated(
                 .map(|p| apply(&sk, &axes, p))
                 .collect::<Result<_, _>>()
                 .map_err(SweepError::Grid)?;
-            let runs: Vec<(&Scenario, RunOptions)> = variants
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let o = RunOptions {
-                        out_dir: point_dir(&dir, i),
-                        progress: false,
-                        ..opts.clone()
-                    };
-                    (v, o)
-                })
-                .collect();
-            let (reports, _) = simulator::run_points(&sk, scenario_file, &runs)?;
+            let quiet = RunOptions {
+                progress: false,
+                ..opts.clone()
+            };
+            let (reports, _, _) = run_grouped(&variants, scenario_file, &dir, &quiet)?;
             for (i, r) in reports.iter().enumerate() {
                 replicate_rows.extend(
                     crate::replicate::rows_of(k, seed, r)
@@ -293,10 +425,53 @@ pub fn run_replicated(
         axes,
         points: out,
         prepare_s,
+        reads,
         wall_s: started.elapsed().as_secs_f64(),
         replicate_rows,
         spreads,
     })
+}
+
+/// Runs the points into `dir/points/NNN/`, side by side over one stream of
+/// the traffic for each distinct traffic (points that differ only in what
+/// the boxes do share one read); returns the reports in the points' order,
+/// the seconds spent reading, and the number of reads.
+fn run_grouped(
+    variants: &[Scenario],
+    scenario_file: &Path,
+    dir: &Path,
+    opts: &RunOptions,
+) -> Result<(Vec<Report>, f64, usize), SimError> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|g| variants[g[0]].source.generate == v.source.generate)
+        {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let mut reports: Vec<Option<Report>> = variants.iter().map(|_| None).collect();
+    let mut prepare_s = 0.0;
+    for g in &groups {
+        let runs: Vec<(&Scenario, RunOptions)> = g
+            .iter()
+            .map(|&i| {
+                let o = RunOptions {
+                    out_dir: point_dir(dir, i),
+                    ..opts.clone()
+                };
+                (&variants[i], o)
+            })
+            .collect();
+        let (rs, s) = simulator::run_points(&variants[g[0]], scenario_file, &runs)?;
+        prepare_s += s;
+        for (&i, r) in g.iter().zip(rs) {
+            reports[i] = Some(r);
+        }
+    }
+    Ok((reports.into_iter().flatten().collect(), prepare_s, groups.len()))
 }
 
 /// Columns added to `sweep.csv` by replicates.
@@ -482,12 +657,18 @@ pub fn write_html(dir: &Path, sw: &Swept, scenario_name: &str) -> Result<PathBuf
     let x_of = |values: &[Value], i: usize| match values.first() {
         Some(Value::Count(n)) => *n as f64,
         Some(Value::Span(s)) => s.after(0) as f64 / 86_400e9,
-        None => i as f64,
+        Some(Value::Rate(x)) => *x,
+        Some(Value::Raw(t)) => t.parse().unwrap_or(i as f64),
+        Some(Value::Rule(_)) | None => i as f64,
     };
     let x_unit = match sw.axes.first().map(|a| &a.key) {
         Some(Key::Threshold(_)) => "matching events",
         Some(Key::ReferencePopulation) => "people",
-        Some(_) => "days",
+        Some(Key::MinPrecision) => "rate",
+        Some(Key::CommissionCount(_)) => "people flagged",
+        Some(Key::Population(_)) => "the parameter's unit",
+        Some(Key::CommissionRule) => "point",
+        Some(Key::Window(_) | Key::Cooldown(_) | Key::Retention) => "days",
         None => "point",
     };
     let mut boxes: Vec<String> = Vec::new();
@@ -499,7 +680,7 @@ pub fn write_html(dir: &Path, sw: &Swept, scenario_name: &str) -> Result<PathBuf
         }
     }
     let mut body = format!(
-        "<h1>Sweep of {}</h1>\n<p>{} points over <code>{}</code>{}; the traffic was read once \
+        "<h1>Sweep of {}</h1>\n<p>{} points over <code>{}</code>{}; the traffic was read {} \
          ({:.1} s), the whole sweep took {:.1} s. The numbers are in <code>sweep.csv</code>; each \
          point's full run is in <code>points/</code>.</p>\n",
         escape(scenario_name),
@@ -509,6 +690,10 @@ pub fn write_html(dir: &Path, sw: &Swept, scenario_name: &str) -> Result<PathBuf
             " (other keys vary too: one curve per combination is not drawn; see the CSV)"
         } else {
             ""
+        },
+        match sw.reads {
+            1 => "once".to_string(),
+            n => format!("{n} times, once per population"),
         },
         sw.prepare_s,
         sw.wall_s
@@ -636,5 +821,105 @@ mod tests {
                 .contains("policy.retention")
         );
         assert!(parse_set("reference.population=many").is_err());
+    }
+
+    fn classroom() -> Scenario {
+        Scenario::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/classroom.toml"
+        )))
+        .unwrap()
+    }
+
+    fn one(s: &Scenario, sets: &[&str]) -> Result<Scenario, String> {
+        let axes: Vec<Axis> = sets.iter().map(|t| parse_set(t).unwrap()).collect();
+        let point: Vec<Value> = axes.iter().map(|a| a.values[0].clone()).collect();
+        apply(s, &axes, &point)
+    }
+
+    #[test]
+    fn the_commission_rule_can_be_set() {
+        let s = classroom();
+        let r = parse_set("policy.commission.rule=always,never,thresholds").unwrap();
+        assert_eq!(r.values[1], Value::Rule(CommissionRule::Never));
+        assert_eq!(r.values[2].to_string(), "thresholds");
+        let m = parse_set("policy.commission.min_precision=10%,0.5").unwrap();
+        assert_eq!(m.values, vec![Value::Rate(0.1), Value::Rate(0.5)]);
+        // A threshold alone makes the rule `thresholds`.
+        let v = one(&s, &["policy.commission.min_precision=25%"]).unwrap();
+        assert_eq!(v.policy.commission.rule, CommissionRule::Thresholds);
+        assert_eq!(v.policy.commission.min_precision.map(|f| f.0), Some(0.25));
+        let v = one(&s, &["policy.commission.min_confirmed=2"]).unwrap();
+        assert_eq!(v.policy.commission.min_confirmed, Some(2));
+        // `never` drops the thresholds the point or the scenario gave.
+        let v = one(
+            &s,
+            &[
+                "policy.commission.min_precision=25%",
+                "policy.commission.rule=never",
+            ],
+        )
+        .unwrap();
+        assert_eq!(v.policy.commission.rule, CommissionRule::Never);
+        assert_eq!(v.policy.commission.min_precision, None);
+        // `thresholds` with none given is refused as in a scenario file.
+        let e = one(&s, &["policy.commission.rule=thresholds"]).unwrap_err();
+        assert!(e.contains("needs min_precision"), "{e}");
+        for bad in [
+            "policy.commission.rule=sometimes",
+            "policy.commission.min_precision=150%",
+            "policy.commission.min_precision=half",
+            "policy.commission.max_alerts=-1",
+        ] {
+            assert!(parse_set(bad).is_err(), "{bad}");
+        }
+        assert!(
+            parse_set("policy.commission.first_renewal=2m")
+                .unwrap_err()
+                .contains("cannot be swept")
+        );
+    }
+
+    #[test]
+    fn population_parameters_can_be_set_and_are_checked() {
+        let s = classroom();
+        let v = one(
+            &s,
+            &[
+                "source.generate.target_tor_share=0.5",
+                "source.generate.population=300",
+                "source.generate.households=true",
+            ],
+        )
+        .unwrap();
+        let g = v.source.generate.as_ref().unwrap();
+        assert_eq!(g.target_tor_share, 0.5);
+        assert_eq!(g.population, 300);
+        assert!(g.households);
+        // The rest is the scenario's.
+        assert_eq!(g.days, 120);
+        assert!(parse_set("source.generate.population=many").is_err());
+        let e = one(&s, &["source.generate.target_tor_share=2"]).unwrap_err();
+        assert!(e.contains("between 0 and 1"), "{e}");
+        let e = one(&s, &["source.generate.tor=0.5"]).unwrap_err();
+        assert!(e.contains("no parameter `tor`"), "{e}");
+        let e = one(&s, &["source.generate.population=2.5"]).unwrap_err();
+        assert!(e.contains("source.generate"), "{e}");
+        assert!(
+            !parse_set("box.w.threshold=2")
+                .unwrap()
+                .key
+                .changes_traffic()
+        );
+        assert!(
+            parse_set("source.generate.days=3")
+                .unwrap()
+                .key
+                .changes_traffic()
+        );
+        let mut captures = s.clone();
+        captures.source.generate = None;
+        let e = one(&captures, &["source.generate.days=3"]).unwrap_err();
+        assert!(e.contains("reads captures"), "{e}");
     }
 }

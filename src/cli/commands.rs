@@ -379,9 +379,13 @@ pub(super) fn sweep(a: SweepArgs) -> Result<ExitCode> {
     crate::sweep::write_html(staged.dir(), &swept, &s.name)?;
     staged.commit()?;
     eprintln!(
-        "ivraie: {} points in {:.1} s (traffic read and simulated in {:.1} s) -> {}, {}",
+        "ivraie: {} points in {:.1} s (traffic read {} and simulated in {:.1} s) -> {}, {}",
         swept.points.len(),
         swept.wall_s,
+        match swept.reads {
+            1 => "once".to_string(),
+            n => format!("{n} times, once per population"),
+        },
         swept.prepare_s,
         out_dir.join("sweep.csv").display(),
         out_dir.join("sweep.html").display()

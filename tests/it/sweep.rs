@@ -115,3 +115,143 @@ fn bad_sets_are_refused() {
         assert!(err.contains(says), "{set}: {err}");
     }
 }
+
+/// Runs a sweep of SCENARIO (with `extra` appended to the file) and returns
+/// the table's rows as maps, the output directory and stderr.
+fn sweep_rows(
+    dir: &std::path::Path,
+    extra: &str,
+    sets: &[&str],
+) -> (Vec<std::collections::HashMap<String, String>>, std::path::PathBuf, String) {
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, format!("{SCENARIO}{extra}")).unwrap();
+    let out = dir.join("sweep");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ivraie"));
+    c.arg("sweep").arg(&scenario);
+    for s in sets {
+        c.args(["--set", s]);
+    }
+    let o = c.arg("-o").arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    let text = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| header.iter().cloned().zip(l.split(',').map(String::from)).collect())
+        .collect();
+    (rows, out, err)
+}
+
+fn report_of(out: &std::path::Path, point: usize) -> serde_json::Value {
+    let p = out.join("points").join(format!("{point:03}")).join("report.json");
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+#[test]
+fn the_commission_rule_is_swept_and_decides_the_renewals() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two-week windows, so that six weeks hold two renewals.
+    let policy = "[policy]\nfirst_window = \"14d\"\nrenewal = \"14d\"\n";
+    let (rows, out, _) = sweep_rows(
+        dir.path(),
+        policy,
+        &["policy.commission.rule=always,never"],
+    );
+    assert_eq!(rows.len(), 2);
+    let (always, never) = (report_of(&out, 0), report_of(&out, 1));
+    let windows = |r: &serde_json::Value| r["boxes"][0]["windows"].as_array().unwrap().len();
+    let full = windows(&always);
+    assert!(full >= 3, "42 days: the first window and renewals");
+    assert!(always["boxes"][0]["stopped"].is_null());
+    assert_eq!(windows(&never), 1);
+    assert!(never["boxes"][0]["stopped"].is_string());
+    let w = &never["boxes"][0]["windows"][0];
+    assert_eq!(w["outcome"], "refused");
+    let why = w["reason"].as_str().unwrap();
+    assert!(why.contains("renews no window"), "{why}");
+    let n = |r: &std::collections::HashMap<String, String>, c: &str| r[c].parse::<u64>().unwrap();
+    assert!(n(&rows[1], "flagged") <= n(&rows[0], "flagged"));
+    assert!(
+        n(&rows[1], "alerts") < n(&rows[0], "alerts"),
+        "a box stopped after two weeks raises fewer alerts than one that runs six"
+    );
+
+    // A precision no window reaches stops the box at the first renewal; a
+    // precision every window reaches keeps it running.
+    let (rows, out, _) = sweep_rows(
+        dir.path(),
+        policy,
+        &["policy.commission.min_precision=100%,0"],
+    );
+    assert_eq!(rows[0]["policy.commission.min_precision"], "1");
+    let strict = report_of(&out, 0);
+    let lax = report_of(&out, 1);
+    let first = &strict["boxes"][0]["windows"][0];
+    let precision = first["judged"]["precision"]["value"].as_f64().unwrap();
+    assert!(precision < 1.0, "the first window flags innocent people: {first}");
+    assert_eq!(windows(&strict), 1);
+    let why = first["reason"].as_str().unwrap();
+    assert!(why.contains("below the required 100.0%"), "{why}");
+    assert_eq!(windows(&lax), full);
+}
+
+#[test]
+fn a_population_parameter_is_swept_by_generating_the_traffic_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, out, err) = sweep_rows(
+        dir.path(),
+        "",
+        &[
+            "source.generate.target_vpn_share=0,1",
+            "box.watch.threshold=2,3",
+        ],
+    );
+    assert!(err.contains("read 2 times"), "{err}");
+    assert_eq!(rows.len(), 4);
+    let tp = |i: usize| rows[i]["tp"].parse::<u64>().unwrap();
+    let fn_ = |i: usize| rows[i]["fn"].parse::<u64>().unwrap();
+    // Targets in the clear are found; targets all behind a VPN show the box
+    // no name at all.
+    assert_eq!((tp(0), fn_(0)), (3, 0), "{:?}", rows[0]);
+    assert_eq!((tp(2), fn_(2)), (0, 3), "{:?}", rows[2]);
+    assert_eq!((tp(3), fn_(3)), (0, 3), "{:?}", rows[3]);
+    // Each point is the run of the scenario with that value written in it.
+    let scenario = dir.path().join("vpn.toml");
+    let text = SCENARIO.replace(
+        "[source.generate]\n",
+        "[source.generate]\ntarget_vpn_share = 1\n",
+    );
+    let text = text.replace("threshold = 3\nwindow", "threshold = 2\nwindow");
+    std::fs::write(&scenario, text).unwrap();
+    let run = dir.path().join("run");
+    let o = Command::new(env!("CARGO_BIN_EXE_ivraie"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("-o")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let point = out.join("points").join("002");
+    for f in ["alerts.jsonl"] {
+        assert_eq!(
+            std::fs::read(run.join(f)).unwrap(),
+            std::fs::read(point.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let mut a = report_of(&out, 2);
+    let mut b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(a["boxes"], b["boxes"]);
+    for r in [&mut a, &mut b] {
+        r["traffic"]["wall_s"] = serde_json::Value::Null;
+    }
+    assert_eq!(a["traffic"], b["traffic"]);
+}
