@@ -9,8 +9,11 @@ thresholds and windows, so points repeat across clients (the cache) and new
 ones queue for the simulators. Every answer must be a 200 whose report has
 the threshold and window asked, and the same figures each time the same point
 is asked. Prints the number of requests, latencies (median, 99th percentile,
-max) and the server's resident memory before and after; fails if a request
-took more than 10 s or memory grew by more than half.
+max) and the server's resident memory before and after; fails on a wrong or
+inconsistent answer, an error, or memory grown by more than half. Latency
+is measured and printed, not asserted (a CI machine's load decides it; the
+project's rule: no timing asserts in tests) unless IVRAIE_LOAD_MAX_S is set,
+as for the quiet-machine figure in BENCHMARKS.md.
 """
 import json
 import socket
@@ -109,8 +112,10 @@ print("%d clients x %.0f s: %d requests (%.1f/s), %d distinct points; latency me
 fail = errors[:5]
 if n == 0:
     fail.append("no request answered")
-if latencies and latencies[-1] > 10:
-    fail.append("a request took %.1f s" % latencies[-1])
+import os  # noqa: E402
+limit = os.environ.get("IVRAIE_LOAD_MAX_S")
+if limit and latencies and latencies[-1] > float(limit):
+    fail.append("a request took %.1f s (IVRAIE_LOAD_MAX_S=%s)" % (latencies[-1], limit))
 if after > before * 1.5 + 64:
     fail.append("memory grew from %.0f to %.0f MB" % (before, after))
 if code != 0:
