@@ -15,6 +15,13 @@
 //!   `?format=html` gives its `report.html`;
 //! - `GET /api/events` — server-sent events as simulations start and end.
 //!
+//! Keys of the population (`source.generate.target_tor_share=0.5`...) change
+//! the traffic itself: such a point's population is generated and read again
+//! (one at a time, on a queue of its own; at most [`MAX_TRAFFIC_FACTOR`] times
+//! the scenario's person-days), its observations kept beside the scenario's
+//! (the last [`ALTERNATIVES`] populations asked), and the point re-simulated
+//! over them.
+//!
 //! Identical requests are answered from a cache; at most `--simulations` run
 //! at once, the others wait their turn. Bodies are capped, unknown keys get
 //! `sweep`'s messages, everything shown is escaped, and reports name
@@ -46,6 +53,13 @@ pub const MAX_BODY: usize = 16 << 10;
 pub const MAX_SETS: usize = 16;
 /// Bytes of reports the cache keeps (JSON and HTML); past it, it starts over.
 const CACHE_BYTES: usize = 64 << 20;
+/// Populations other than the scenario's whose observations are kept (the
+/// most recently asked); an older one is read again if asked again.
+pub const ALTERNATIVES: usize = 2;
+/// A population asked may have at most this many times the scenario's
+/// person-days (people x days): the time a question takes stays within a
+/// few times the first read's.
+pub const MAX_TRAFFIC_FACTOR: u64 = 4;
 
 /// What `ivraie serve` was asked.
 #[derive(Clone, Debug)]
@@ -66,10 +80,19 @@ struct Point {
     html: String,
 }
 
+/// Observations of one population, kept or being generated.
+type Traffic = Arc<OnceCell<Arc<Kept>>>;
+
 struct Served {
     scenario: Scenario,
     path: PathBuf,
-    kept: Kept,
+    kept: Arc<Kept>,
+    /// Other populations' observations, most recent last (at most
+    /// [`ALTERNATIVES`]), by their `[source.generate]` as JSON.
+    traffics: Mutex<Vec<(String, Traffic)>>,
+    /// Populations generated at once (one: each takes both cores).
+    generating: Semaphore,
+    max_observations: usize,
     run: RunOptions,
     base: Arc<Point>,
     /// Points simulated or being simulated (a request for a point under way
@@ -117,6 +140,36 @@ fn simulate(s: &Scenario, path: &Path, kept: &Kept, run: &RunOptions) -> Result<
     Ok(p)
 }
 
+/// Generates and reads `s`'s population, keeping its observations (at most
+/// `cap`); returns them and the point's own report.
+fn read_traffic(
+    s: &Scenario,
+    path: &Path,
+    run: &RunOptions,
+    cap: usize,
+) -> Result<(Kept, Point), String> {
+    let tmp = crate::output::private_temp_dir(&std::env::temp_dir(), "serve")
+        .map_err(|e| format!("a temporary directory: {e}"))?;
+    let opts = RunOptions {
+        out_dir: tmp.path().to_path_buf(),
+        ..run.clone()
+    };
+    let mut kept = None;
+    let (mut reports, _) = simulator::run_points_with(
+        s,
+        path,
+        &[(s, opts)],
+        Replay::Keep {
+            cap,
+            into: &mut kept,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let report = reports.pop().ok_or("no report")?;
+    let point = point_of(&report, tmp.path());
+    Ok((kept.ok_or("nothing kept")?, point))
+}
+
 fn point_of(report: &Report, dir: &Path) -> Point {
     let mut json = serde_json::to_string_pretty(report).unwrap_or_default();
     json.push('\n');
@@ -130,26 +183,13 @@ pub fn serve(path: &Path, opts: ServeOptions) -> anyhow::Result<()> {
     let scenario = Scenario::load(path)?;
     let started = Instant::now();
     eprintln!("ivraie: reading the scenario's traffic once...");
-    let tmp = crate::output::private_temp_dir(&std::env::temp_dir(), "serve")?;
+    // Each read or simulation writes into a private temporary directory.
     let run = RunOptions {
-        out_dir: tmp.path().to_path_buf(),
         cluster: None,
         ..opts.run.clone()
     };
-    let mut kept = None;
-    let (mut reports, _) = simulator::run_points_with(
-        &scenario,
-        path,
-        &[(&scenario, run.clone())],
-        Replay::Keep {
-            cap: opts.max_observations,
-            into: &mut kept,
-        },
-    )?;
-    let report = reports.pop().ok_or_else(|| anyhow::anyhow!("no report"))?;
-    let base = Arc::new(point_of(&report, tmp.path()));
-    drop(tmp);
-    let kept = kept.ok_or_else(|| anyhow::anyhow!("nothing kept"))?;
+    let (kept, base) =
+        read_traffic(&scenario, path, &run, opts.max_observations).map_err(anyhow::Error::msg)?;
     eprintln!(
         "ivraie: {} observations kept ({:.1} s); each question is a re-simulation of them",
         kept.len(),
@@ -160,9 +200,12 @@ pub fn serve(path: &Path, opts: ServeOptions) -> anyhow::Result<()> {
         box_names: scenario.boxes().map(|b| b.name.clone()).collect(),
         scenario,
         path: path.to_path_buf(),
-        kept,
+        kept: Arc::new(kept),
+        traffics: Mutex::new(Vec::new()),
+        generating: Semaphore::new(1),
+        max_observations: opts.max_observations,
         run,
-        base,
+        base: Arc::new(base),
         cache: Mutex::new((HashMap::new(), 0)),
         running: Semaphore::new(opts.simulations.max(1)),
         events,
@@ -218,10 +261,33 @@ fn app(state: Arc<Served>) -> Router {
 async fn page(State(st): State<Arc<Served>>) -> Response {
     let boxes = serde_json::to_string(&st.box_names).unwrap_or_else(|_| "[]".into());
     // Inside a <script>: `<` escaped so that no name closes the element.
-    let boxes = boxes.replace('<', "\\u003c");
+    let c = &st.scenario.policy.commission;
+    let commission = serde_json::json!({
+        "rule": c.rule.name(),
+        "min_precision": c.min_precision.map(|f| f.0),
+    });
+    // The population's parameters a class would change (none: captures).
+    let population = st.scenario.source.generate.as_ref().map(|g| {
+        serde_json::json!({
+            "population": g.population,
+            "days": g.days,
+            "max_person_days": MAX_TRAFFIC_FACTOR * g.population as u64 * g.days as u64,
+            "target_vpn_share": g.target_vpn_share,
+            "target_tor_share": g.target_tor_share,
+            "target_doh_share": g.target_doh_share,
+            "target_ech_share": g.target_ech_share,
+        })
+    });
+    // Inside a <script>: `<` escaped so that no name closes the element.
+    let script = |v: String| v.replace('<', "\\u003c");
     let html = include_str!("page.html")
         .replace("__TITLE__", &crate::report::html::escape(&st.scenario.name))
-        .replace("__BOXES__", &boxes);
+        .replace("__BOXES__", &script(boxes))
+        .replace("__COMMISSION__", &script(commission.to_string()))
+        .replace(
+            "__POPULATION__",
+            &script(serde_json::to_string(&population).unwrap_or_else(|_| "null".into())),
+        );
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -293,6 +359,7 @@ async fn simulate_point(
     key.dedup();
     let point: Vec<_> = axes.iter().map(|a| a.values[0].clone()).collect();
     let variant = sweep::apply(&st.scenario, &axes, &point).map_err(bad)?;
+    let traffic = traffic_of(&st, &variant)?;
     let cell = match st.cache.lock() {
         Ok(mut c) => c.0.entry(key.clone()).or_default().clone(),
         Err(_) => Arc::new(OnceCell::new()),
@@ -303,6 +370,10 @@ async fn simulate_point(
             let _ = st
                 .events
                 .send(format!(r#"{{"event":"queued","set":{set}}}"#));
+            let kept = match traffic {
+                None => st.kept.clone(),
+                Some(t) => generated(&st, t, &variant, &set).await?,
+            };
             let permit = st
                 .running
                 .acquire()
@@ -314,7 +385,7 @@ async fn simulate_point(
             let t0 = Instant::now();
             let st2 = st.clone();
             let p = tokio::task::spawn_blocking(move || {
-                simulate(&variant, &st2.path, &st2.kept, &st2.run)
+                simulate(&variant, &st2.path, &kept, &st2.run)
             })
             .await
             .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -344,6 +415,83 @@ async fn simulate_point(
     } else {
         json_response(p.json.clone())
     })
+}
+
+/// The traffic a point needs: none (the scenario's own, kept from the
+/// start) or another population's, kept or to be generated. Refuses a
+/// population larger than [`MAX_TRAFFIC_FACTOR`] times the scenario's.
+fn traffic_of(st: &Served, variant: &Scenario) -> Result<Option<Traffic>, ApiError> {
+    let (Some(g), Some(base)) = (&variant.source.generate, &st.scenario.source.generate) else {
+        return Ok(None);
+    };
+    if g == base {
+        return Ok(None);
+    }
+    let person_days = |p: &crate::generate::Population| p.population as u64 * p.days as u64;
+    if person_days(g) > MAX_TRAFFIC_FACTOR * person_days(base) {
+        return Err(bad(format!(
+            "{} people over {} days is more than {MAX_TRAFFIC_FACTOR} times the scenario's {} \
+             people over {} days: run it with `ivraie run` or `ivraie sweep`",
+            g.population, g.days, base.population, base.days
+        )));
+    }
+    let key = serde_json::to_string(g).map_err(|e| bad(e.to_string()))?;
+    let mut t = st
+        .traffics
+        .lock()
+        .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "poisoned".into()))?;
+    let cell = match t.iter().position(|(k, _)| *k == key) {
+        Some(i) => t.remove(i).1,
+        None => Traffic::default(),
+    };
+    t.push((key, cell.clone()));
+    if t.len() > ALTERNATIVES {
+        // The oldest goes (requests holding it keep it until they finish).
+        t.remove(0);
+    }
+    Ok(Some(cell))
+}
+
+/// A population's observations: kept, or generated now (one population at a
+/// time), with events for the page.
+async fn generated(
+    st: &Arc<Served>,
+    cell: Traffic,
+    variant: &Scenario,
+    set: &str,
+) -> Result<Arc<Kept>, ApiError> {
+    let kept = cell
+        .get_or_try_init(|| async {
+            let _ = st
+                .events
+                .send(format!(r#"{{"event":"generating","set":{set}}}"#));
+            let permit = st
+                .generating
+                .acquire()
+                .await
+                .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "stopping".into()))?;
+            let t0 = Instant::now();
+            let (v, st2) = (variant.clone(), st.clone());
+            let run = RunOptions {
+                progress: false,
+                ..st.run.clone()
+            };
+            let (kept, _) = tokio::task::spawn_blocking(move || {
+                read_traffic(&v, &st2.path, &run, st2.max_observations)
+            })
+            .await
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+            drop(permit);
+            let _ = st.events.send(format!(
+                r#"{{"event":"generated","set":{set},"observations":{},"seconds":{:.3}}}"#,
+                kept.len(),
+                t0.elapsed().as_secs_f64()
+            ));
+            Ok::<_, ApiError>(Arc::new(kept))
+        })
+        .await?;
+    Ok(kept.clone())
 }
 
 async fn events(

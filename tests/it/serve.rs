@@ -95,6 +95,100 @@ fn simulate(addr: &str, sets: &[&str]) -> serde_json::Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:.200}"))
 }
 
+/// Runs `ivraie sweep` with `sets` (each a list of values) and asks the
+/// server for each of its points: the figures of each row and answer agree.
+fn api_equals_sweep(addr: &str, scenario: &Path, dir: &Path, sets: &[&str]) {
+    let mut args = vec!["sweep", scenario.to_str().unwrap()];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    args.extend(["-o", "sw", "--no-progress"]);
+    let _ = std::fs::remove_dir_all(dir.join("sw"));
+    let sweep = common::ivraie_in(&args, dir);
+    assert_eq!(sweep.status.code(), Some(0), "{}", common::stderr(&sweep));
+    let csv = std::fs::read_to_string(dir.join("sw/sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keys: Vec<&str> = sets.iter().map(|s| s.split('=').next().unwrap()).collect();
+    let mut points = 0;
+    for line in lines {
+        let row: Vec<&str> = line.split(',').collect();
+        let col = |name: &str| -> String {
+            row[header
+                .iter()
+                .position(|h| *h == name)
+                .unwrap_or_else(|| panic!("{name}"))]
+            .to_string()
+        };
+        let point: Vec<String> = keys.iter().map(|k| format!("{k}={}", col(k))).collect();
+        let asked: Vec<&str> = point.iter().map(String::as_str).collect();
+        let r = simulate(addr, &asked);
+        let b = &r["boxes"][0];
+        let c = &b["judged"]["confusion"];
+        for (got, want) in [
+            (b["alerts"].to_string(), col("alerts")),
+            (b["flagged"].to_string(), col("flagged")),
+            (c["tp"].to_string(), col("tp")),
+            (c["fp"].to_string(), col("fp")),
+            (c["fn"].to_string(), col("fn")),
+            (
+                b["judged"]["fpr"]["value"].as_f64().unwrap().to_string(),
+                col("fpr").parse::<f64>().unwrap().to_string(),
+            ),
+            (b["retained"]["bytes"].to_string(), col("retained_bytes")),
+            (b["inspected"]["bytes"].to_string(), col("inspected_bytes")),
+        ] {
+            assert_eq!(got, want, "{point:?}");
+        }
+        points += 1;
+    }
+    assert!(points > 0);
+}
+
+#[test]
+fn the_commission_and_the_population_are_points_of_sweep_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(&common::repo("scenarios/classroom.toml")).to_path_buf();
+    let server = start(&scenario, dir.path());
+    let addr = server.addr.clone();
+    // The commission's rule, and targets all on Tor (the population is
+    // generated again for those points).
+    api_equals_sweep(
+        &addr,
+        &scenario,
+        dir.path(),
+        &[
+            "policy.commission.rule=always,never",
+            "source.generate.target_tor_share=0.003,1",
+        ],
+    );
+    let strict = simulate(&addr, &["policy.commission.min_precision=50%"]);
+    let w = &strict["boxes"][0]["windows"][0];
+    assert_eq!(w["outcome"], "refused", "{w}");
+    assert!(w["reason"].as_str().unwrap().contains("below the required 50.0%"));
+    // Larger than four times the scenario: refused before any work.
+    let (s, e) = http(
+        &addr,
+        "POST",
+        "/api/simulate",
+        br#"{"set": ["source.generate.population=10000"]}"#,
+    );
+    assert_eq!(s, 400, "{e}");
+    assert!(e.contains("more than 4 times"), "{e}");
+    let (s, e) = http(
+        &addr,
+        "POST",
+        "/api/simulate",
+        br#"{"set": ["source.generate.target_tor_share=3"]}"#,
+    );
+    assert_eq!(s, 400, "{e}");
+    assert!(e.contains("between 0 and 1"), "{e}");
+    // The page offers the commission and the population.
+    let (_, page) = http(&addr, "GET", "/", b"");
+    assert!(page.contains(r#"const COMMISSION = {"rule":"always""#), "{page:.300}");
+    assert!(page.contains(r#""target_tor_share":0.003"#));
+}
+
 #[test]
 fn simulate_gives_the_rows_of_sweep_and_hostile_requests_get_a_4xx() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,57 +197,7 @@ fn simulate_gives_the_rows_of_sweep_and_hostile_requests_get_a_4xx() {
     let addr = server.addr.clone();
 
     // The three points, through the API and through `sweep`.
-    let sweep = common::ivraie_in(
-        &[
-            "sweep",
-            scenario.to_str().unwrap(),
-            "--set",
-            "box.watchlist.threshold=2,3,5",
-            "-o",
-            "sw",
-            "--no-progress",
-        ],
-        dir.path(),
-    );
-    assert_eq!(sweep.status.code(), Some(0), "{}", common::stderr(&sweep));
-    let csv = std::fs::read_to_string(dir.path().join("sw/sweep.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |row: &[&str], name: &str| -> String {
-        row[header
-            .iter()
-            .position(|h| *h == name)
-            .unwrap_or_else(|| panic!("{name}"))]
-        .to_string()
-    };
-    for line in lines {
-        let row: Vec<&str> = line.split(',').collect();
-        let t = col(&row, "box.watchlist.threshold");
-        let r = simulate(&addr, &[&format!("box.watchlist.threshold={t}")]);
-        let b = &r["boxes"][0];
-        assert_eq!(b["threshold"].to_string(), t);
-        assert_eq!(
-            b["alerts"].to_string(),
-            col(&row, "alerts"),
-            "threshold {t}"
-        );
-        assert_eq!(
-            b["flagged"].to_string(),
-            col(&row, "flagged"),
-            "threshold {t}"
-        );
-        let c = &b["judged"]["confusion"];
-        assert_eq!(c["tp"].to_string(), col(&row, "tp"), "threshold {t}");
-        assert_eq!(c["fp"].to_string(), col(&row, "fp"), "threshold {t}");
-        assert_eq!(
-            b["judged"]["fpr"]["value"].as_f64().unwrap().to_string(),
-            col(&row, "fpr").parse::<f64>().unwrap().to_string()
-        );
-        assert_eq!(
-            b["retained"]["bytes"].to_string(),
-            col(&row, "retained_bytes")
-        );
-    }
+    api_equals_sweep(&addr, &scenario, dir.path(), &["box.watchlist.threshold=2,3,5"]);
     // The scenario's own point is /api/report, and the cache answers again.
     let (status, base) = http(&addr, "GET", "/api/report", b"");
     assert_eq!(status, 200);

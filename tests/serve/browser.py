@@ -7,19 +7,19 @@ Starts the server on a free loopback port, loads the page, checks the browser
 logged no error, moves box `watchlist`'s threshold to 5 the way a student
 does (input and change events on the slider), waits for the page to settle,
 and checks the "innocent people per real target" figure shown is the one
-`ivraie sweep --set box.watchlist.threshold=5` gives (its fp / tp). Saves a
-screenshot. Needs Debian's chromium, chromium-driver and python3-selenium.
+`ivraie sweep --set box.watchlist.threshold=5` gives (its fp / tp). Then the
+commission renews nothing (one window, a refusal listed), the targets all use
+Tor (a population generated again: no real target found), and the run is
+played (windows authorised and renewed listed). Saves a screenshot. Needs Debian's chromium, chromium-driver and python3-selenium.
 Exits non-zero on any failure.
 """
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -38,21 +38,11 @@ with open(os.path.join(tmp, "sweep", "sweep.csv")) as f:
     row = next(csv.DictReader(f))
 expected = "%.1f" % (int(row["fp"]) / int(row["tp"]))
 
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
-server = subprocess.Popen([ivraie, "serve", scenario, "--bind", "127.0.0.1:%d" % port,
-                           "--no-progress"], stderr=subprocess.DEVNULL)
-url = "http://127.0.0.1:%d/" % port
-for _ in range(600):
-    try:
-        urllib.request.urlopen(url + "api/report", timeout=2).read()
-        break
-    except OSError:
-        time.sleep(0.2)
-else:
-    sys.exit("serve did not start")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server import start  # noqa: E402
+
+server, base = start(ivraie, scenario)
+url = base + "/"
 
 opts = Options()
 for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -81,6 +71,38 @@ try:
         failed.append("the page shows %s, sweep gives %s" % (shown, expected))
     if shown == before:
         failed.append("the figure did not change")
+
+    def choose(select_id, value, settled):
+        driver.execute_script("""
+            const s = document.getElementById(arguments[0]);
+            s.value = arguments[1];
+            s.dispatchEvent(new Event('change'));""", select_id, value)
+        wait.until(lambda d: d.execute_script("return document.body.dataset.settled") == settled)
+
+    # The commission renews no window: the box stops after its first, and the
+    # page says so under the chart.
+    choose("rule", "never", "2")
+    law = driver.find_element(By.ID, "law").text
+    bands = driver.execute_script("return document.querySelectorAll('#chart rect.window').length")
+    print("commission renews nothing: %d window(s); %s" % (bands, law.replace("\n", " | ")))
+    if bands != 1 or "refuses" not in law:
+        failed.append("with rule `never`: %d windows, law list %r" % (bands, law))
+    # Targets all on Tor: the population is generated again; the box finds
+    # no real target.
+    choose("rule", "always", "3")
+    wait = WebDriverWait(driver, 120)
+    choose("target_tor_share", "1", "4")
+    detail = driver.find_element(By.ID, "figure").text
+    print("targets on Tor:", detail)
+    if "no real target" not in detail:
+        failed.append("with targets on Tor the page shows %r" % detail)
+    # Played day by day: the windows open and renew as the run reaches them.
+    driver.find_element(By.ID, "play").click()
+    wait.until(lambda d: d.find_element(By.ID, "day").text == d.execute_script(
+        "const b = current.boxes[0]; return b.days[b.days.length - 1].date"))
+    law = driver.find_element(By.ID, "law").text
+    if "authorised" not in law or "renewed" not in law:
+        failed.append("after playing, the law list is %r" % law)
     time.sleep(1)
     driver.save_screenshot(shot)
     if os.path.getsize(shot) < 10_000:

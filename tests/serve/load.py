@@ -16,8 +16,7 @@ project's rule: no timing asserts in tests) unless IVRAIE_LOAD_MAX_S is set,
 as for the quiet-machine figure in BENCHMARKS.md.
 """
 import json
-import socket
-import subprocess
+import os
 import sys
 import threading
 import time
@@ -27,21 +26,10 @@ ivraie, scenario = sys.argv[1:3]
 clients = int(sys.argv[3]) if len(sys.argv) > 3 else 30
 seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
 
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
-server = subprocess.Popen([ivraie, "serve", scenario, "--bind", "127.0.0.1:%d" % port,
-                           "--no-progress"], stderr=subprocess.DEVNULL)
-base = "http://127.0.0.1:%d" % port
-for _ in range(600):
-    try:
-        urllib.request.urlopen(base + "/api/report", timeout=2).read()
-        break
-    except OSError:
-        time.sleep(0.2)
-else:
-    sys.exit("serve did not start")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server import start  # noqa: E402
+
+server, base = start(ivraie, scenario)
 
 
 def rss_mb():
@@ -112,7 +100,6 @@ print("%d clients x %.0f s: %d requests (%.1f/s), %d distinct points; latency me
 fail = errors[:5]
 if n == 0:
     fail.append("no request answered")
-import os  # noqa: E402
 limit = os.environ.get("IVRAIE_LOAD_MAX_S")
 if limit and latencies and latencies[-1] > float(limit):
     fail.append("a request took %.1f s (IVRAIE_LOAD_MAX_S=%s)" % (latencies[-1], limit))
