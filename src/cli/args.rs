@@ -241,15 +241,12 @@ pub(super) struct RunArgs {
 pub(super) struct SweepArgs {
     /// The scenario file.
     pub(super) scenario: PathBuf,
-    /// A key and its values; repeat for a grid. What the boxes do (the
-    /// traffic is read once for all): box.NAME.threshold=LOW..HIGH or =A,B,C;
-    /// box.NAME.window=1d,7d; box.NAME.cooldown=24h,7d; policy.retention=1d,7d;
+    /// A key and its values; repeat for a grid: box.NAME.threshold=1..10 or =2,3,5;
+    /// box.NAME.window|cooldown=1d,7d; policy.retention=1d,7d;
     /// policy.commission.rule=always,never,thresholds;
-    /// policy.commission.min_precision=10%,0.5 (and min_alerts, max_alerts,
-    /// min_confirmed: setting one makes the rule `thresholds`);
-    /// reference.population=60000000. What the traffic is (generated and read
-    /// again for each value): source.generate.FIELD=A,B for any field of
-    /// [source.generate], e.g. source.generate.target_tor_share=0,0.5,1.
+    /// policy.commission.min_precision|min_alerts|max_alerts|min_confirmed=...;
+    /// reference.population=N; source.generate.FIELD=A,B (the traffic is then generated
+    /// and read again for each value).
     #[arg(long = "set", value_name = "KEY=VALUES", required = true, value_parser = crate::sweep::parse_set)]
     pub(super) sets: Vec<crate::sweep::Axis>,
     /// Output directory. Default: runs/<scenario name>-sweep.
