@@ -269,10 +269,43 @@ impl fmt::Display for Addr {
     }
 }
 
+impl Addr {
+    /// An IPv4 address's dotted quad, written into `buf` without `core::fmt`
+    /// (every record holds two addresses; formatting them was a few per cent
+    /// of a run). None for IPv6.
+    pub fn v4_text<'a>(&self, buf: &'a mut [u8; 15]) -> Option<&'a str> {
+        if !self.is_v4() {
+            return None;
+        }
+        let mut n = 0;
+        for (i, &octet) in self.0[12..].iter().enumerate() {
+            if i > 0 {
+                buf[n] = b'.';
+                n += 1;
+            }
+            if octet >= 100 {
+                buf[n] = b'0' + octet / 100;
+                n += 1;
+            }
+            if octet >= 10 {
+                buf[n] = b'0' + octet / 10 % 10;
+                n += 1;
+            }
+            buf[n] = b'0' + octet % 10;
+            n += 1;
+        }
+        std::str::from_utf8(&buf[..n]).ok()
+    }
+}
+
 impl Serialize for Addr {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
-            s.collect_str(self)
+            let mut buf = [0u8; 15];
+            match self.v4_text(&mut buf) {
+                Some(text) => s.serialize_str(text),
+                None => s.collect_str(self),
+            }
         } else {
             // Between the processes of a cluster: the 16 bytes.
             self.0.serialize(s)

@@ -2359,3 +2359,27 @@ fn every_prefix_of_a_valid_packet_is_counted_when_it_cuts_a_header() {
         assert!(!anomalies.is_empty(), "prefix {len}: {anomalies:?}");
     }
 }
+
+#[test]
+fn an_addresss_text_is_its_display() {
+    // Every octet value in every position, and IPv6 through Display.
+    for o in 0..=255u8 {
+        for a in [
+            v4(o, 0, 0, 1),
+            v4(10, o, 255, 0),
+            v4(1, 2, o, 3),
+            v4(255, 99, 100, o),
+        ] {
+            let mut buf = [0u8; 15];
+            assert_eq!(a.v4_text(&mut buf).unwrap(), a.to_string());
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                format!("\"{a}\""),
+                "{a}"
+            );
+        }
+    }
+    let six = v6(0x1234);
+    assert!(six.v4_text(&mut [0u8; 15]).is_none());
+    assert_eq!(serde_json::to_string(&six).unwrap(), format!("\"{six}\""));
+}

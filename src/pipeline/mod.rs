@@ -32,7 +32,9 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use serde::{Deserialize, Serialize};
 
-use crate::capture::{CaptureError, Chunk, FrameSource, InputSpec, LinkType, MergedSource};
+use crate::capture::{
+    CaptureError, Chunk, Frame, FrameSource, InputSpec, LinkType, MergedSource,
+};
 use crate::decode::{self, Addr, Counters, L3, ipproto};
 use crate::dissect::engine::{Collect, FlowApp, TcpSeg};
 use crate::dissect::registry;
@@ -44,10 +46,19 @@ use crate::output::{WriteError, write_atomically};
 use crate::record::{FLOW_CSV_HEADER, FlowRecord, csv_row, secs};
 use sink::{RUN_BUDGET, RunBuffer, Runs, merge_runs};
 
-/// Packets per batch sent to a worker.
+/// Packets in a worker's batch, about (a unit's share with two workers).
 pub const BATCH: usize = 1024;
-/// Batches queued per worker before the reader waits.
-pub const QUEUE: usize = 8;
+/// Frames the reader hands a decoder at a time; each becomes one batch per
+/// worker (about `UNIT / workers` packets each).
+pub const UNIT: usize = 2048;
+/// Batches queued from each decoder to each worker before the decoder waits
+/// (a worker has this many from each decoder: with two, as many as one
+/// reader used to queue it).
+pub const QUEUE: usize = 4;
+/// Units queued for each decoder before the reader waits.
+const UNIT_QUEUE: usize = 2;
+/// Most decoder threads.
+const MAX_DECODERS: usize = 4;
 
 /// Record file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -698,8 +709,12 @@ fn run_inner<S: FrameSource>(
     #[cfg(not(feature = "live"))]
     let mut filter: Option<NoFilter> = None;
 
+    // As many decoders as workers (at most MAX_DECODERS): the reader only
+    // frames, so one file is read with every core.
+    let decoders = threads.min(MAX_DECODERS);
     std::thread::scope(|scope| -> Result<_, PipelineError> {
-        let mut senders = Vec::with_capacity(threads);
+        // to_worker[d][w]: decoder d's batches for worker w.
+        let mut to_worker: Vec<Vec<Sender<Batch>>> = vec![Vec::with_capacity(threads); decoders];
         let mut handles = Vec::with_capacity(threads);
         let (kept_tx, kept_rx) = bounded::<Kept>(threads * 64);
         let merge = cfg
@@ -708,8 +723,13 @@ fn run_inner<S: FrameSource>(
         // With one worker there is nobody to help.
         let jobs = (threads > 1).then(assist::queue);
         for i in 0..threads {
-            let (tx, rx) = bounded::<Batch>(QUEUE);
-            senders.push(tx);
+            let mut from = Vec::with_capacity(decoders);
+            for to in to_worker.iter_mut() {
+                let (tx, rx) = bounded::<Batch>(QUEUE);
+                to.push(tx);
+                from.push(rx);
+            }
+            let rx = InTurn { from, next: 0 };
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
@@ -728,8 +748,39 @@ fn run_inner<S: FrameSource>(
         }
         drop(jobs);
         drop(kept_tx);
-        let traffic = read_all(source, cfg, &senders, filter.as_mut());
-        drop(senders);
+        let mut units = Vec::with_capacity(decoders);
+        let mut decoding = Vec::with_capacity(decoders);
+        for (d, workers) in to_worker.into_iter().enumerate() {
+            let (tx, rx) = bounded::<Unit>(UNIT_QUEUE);
+            units.push(tx);
+            let subs = &cfg.subscribers;
+            let spawned = std::thread::Builder::new()
+                .name(format!("ivraie-decoder-{d}"))
+                .spawn_scoped(scope, move || decoder(rx, workers, subs))
+                .map_err(PipelineError::Thread)?;
+            decoding.push(spawned);
+        }
+        let mut traffic = read_all(source, cfg, &units, filter.as_mut());
+        drop(units);
+        let mut decoded = Decoded::default();
+        for h in decoding {
+            let d = h.join().expect("decoder panicked");
+            decoded.counters.add(&d.counters);
+            for (a, b) in decoded.mix.iter_mut().zip(d.mix) {
+                *a += b;
+            }
+        }
+        traffic.protocols = MIX_NAMES
+            .iter()
+            .zip(decoded.mix)
+            .filter(|(_, v)| *v > 0)
+            .map(|(k, v)| (Cow::Borrowed(*k), v))
+            .collect();
+        traffic.anomalies = decoded
+            .counters
+            .nonzero()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect();
         let outs: Vec<WorkerOut> = handles
             .into_iter()
             .map(|h| h.join().expect("worker panicked"))
@@ -829,24 +880,61 @@ impl FrameFilter for NoFilter {
 }
 
 /// The reader loop: decode, count, shard, batch.
+/// Frames in capture order, as the reader hands them to a decoder.
+struct Unit {
+    chunks: Vec<Chunk>,
+    /// Each frame and the index of its chunk in `chunks`.
+    frames: Vec<(u16, Frame)>,
+    /// The run's clock (latest timestamp read) before the unit's first frame.
+    clock_ns: i64,
+    /// On the last unit: the clock every worker ends at.
+    end_ns: Option<i64>,
+}
+
+impl Unit {
+    fn new(clock_ns: i64) -> Unit {
+        Unit {
+            chunks: Vec::new(),
+            frames: Vec::with_capacity(UNIT),
+            clock_ns,
+            end_ns: None,
+        }
+    }
+}
+
+/// What a decoder counted.
+#[derive(Default)]
+struct Decoded {
+    counters: Counters,
+    mix: [u64; MIX_NAMES.len()],
+}
+
+/// The reader: frames the inputs and hands them, [`UNIT`] at a time, to the
+/// decoders in turn (unit k to decoder k mod D), counting what needs no
+/// decoding (bytes, timestamps, link types). Decoding and sharding happen on
+/// the decoders, so reading one file uses more than one core; the workers
+/// take the decoders' batches in the same turn, so every worker sees its
+/// packets in capture order.
 fn read_all<S: FrameSource, F: FrameFilter>(
     source: &mut S,
     cfg: &Config,
-    senders: &[crossbeam_channel::Sender<Batch>],
+    decoders: &[crossbeam_channel::Sender<Unit>],
     mut filter: Option<&mut F>,
 ) -> TrafficStats {
-    let n = senders.len();
-    let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new()).collect();
-    let mut counters = Counters::default();
-    let mut mix = [0u64; MIX_NAMES.len()];
     let mut link_types: BTreeMap<LinkType, u64> = BTreeMap::new();
     let mut last_link: Option<(LinkType, u64)> = None;
     let mut stats = TrafficStats::default();
     let (mut first_ns, mut last_ns) = (i64::MAX, i64::MIN);
-    let subs = &cfg.subscribers;
     let mut progress = crate::progress::Progress::new(cfg.progress);
     let total_bytes = source.total_bytes();
     let mut index = 0u64;
+    let mut unit = Unit::new(last_ns);
+    let mut seq = 0usize;
+    // A decoder only goes away by panicking; the join reports it.
+    let mut hand = |unit: Unit| {
+        let _ = decoders[seq % decoders.len()].send(unit);
+        seq += 1;
+    };
 
     let mut pending_progress = 0u32;
     source.for_each(|sf| {
@@ -861,7 +949,6 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         stats.bytes += f.wirelen as u64;
         stats.captured_bytes += f.caplen as u64;
         first_ns = first_ns.min(f.ts_ns);
-        last_ns = last_ns.max(f.ts_ns);
         match &mut last_link {
             Some((lt, c)) if *lt == f.linktype => *c += 1,
             _ => {
@@ -871,91 +958,21 @@ fn read_all<S: FrameSource, F: FrameFilter>(
                 last_link = Some((f.linktype, 1));
             }
         }
-        let bytes = f.bytes(sf.chunk);
-        let d = decode::decode(f.linktype, bytes, &mut counters);
-        match d.l3 {
-            L3::Ipv4 => mix[Mix::Ipv4 as usize] += 1,
-            L3::Ipv6 => mix[Mix::Ipv6 as usize] += 1,
-            L3::Arp => mix[Mix::Arp as usize] += 1,
-            L3::Other(_) => mix[Mix::OtherL2 as usize] += 1,
-            L3::None => mix[Mix::Undecoded as usize] += 1,
+        if unit
+            .chunks
+            .last()
+            .is_none_or(|c| !std::sync::Arc::ptr_eq(c, sf.chunk))
+        {
+            unit.chunks.push(sf.chunk.clone());
         }
-        if d.is_ip() {
-            let slot = match d.proto {
-                ipproto::TCP => Mix::Tcp,
-                ipproto::UDP => Mix::Udp,
-                ipproto::ICMP => Mix::Icmp,
-                ipproto::ICMPV6 => Mix::Icmp6,
-                _ => Mix::OtherIp,
-            };
-            mix[slot as usize] += 1;
-            if d.tunnels > 0 {
-                mix[Mix::Tunnelled as usize] += 1;
-            }
-        }
-        // A transport that has ports but whose header could not be read makes
-        // no flow (its anomaly is counted); other IP protocols get a port-less flow.
-        let has_ports = matches!(
-            d.proto,
-            ipproto::TCP | ipproto::UDP | ipproto::ICMP | ipproto::ICMPV6
-        );
-        if d.is_ip() && !d.frag_tail && (d.has_l4 || !has_ports) {
-            let (key, from_a) = FlowKey::of(&d);
-            let hash = key.hash();
-            let (sub_a, sub_b) = (subs.contains(&key.a), subs.contains(&key.b));
-            let shard_hash = match (sub_a, sub_b) {
-                // Both ends are subscribers: the lower address holds the flow.
-                (true, _) => addr_hash(&key.a),
-                (false, true) => addr_hash(&key.b),
-                (false, false) => hash,
-            };
-            let w = (shard_hash % n as u64) as usize;
-            let batch = &mut batches[w];
-            if batch
-                .chunks
-                .last()
-                .is_none_or(|c| !std::sync::Arc::ptr_eq(c, sf.chunk))
-            {
-                batch.chunks.push(sf.chunk.clone());
-            }
-            batch.pkts.push(WorkPacket {
-                flow: FlowPacket {
-                    ts_ns: f.ts_ns,
-                    now_ns: last_ns,
-                    wirelen: f.wirelen,
-                    key,
-                    hash,
-                    from_a,
-                    sub_a,
-                    sub_b,
-                    tcp_flags: d.tcp_flags,
-                },
-                chunk: (batch.chunks.len() - 1) as u16,
-                payload_off: f.off + d.payload_off,
-                payload_len: d.payload_len,
-                tcp_seq: d.tcp_seq,
-            });
-            if batch.pkts.len() >= BATCH || batch.chunks.len() >= u16::MAX as usize {
-                let mut full = std::mem::replace(batch, Batch::new());
-                full.now_ns = last_ns;
-                // A worker only goes away by panicking; the join reports it.
-                let _ = senders[w].send(full);
-            }
+        unit.frames.push(((unit.chunks.len() - 1) as u16, f));
+        last_ns = last_ns.max(f.ts_ns);
+        if unit.frames.len() >= UNIT {
+            hand(std::mem::replace(&mut unit, Unit::new(last_ns)));
         }
         pending_progress += 1;
         if pending_progress == 1 << 16 {
             pending_progress = 0;
-            if cfg.keep {
-                // Every worker hears the clock now and then, even one that
-                // gets few packets: its watermark (and so the order in which
-                // observations are released) must not wait for its next
-                // full batch.
-                for (w, b) in batches.iter_mut().enumerate() {
-                    let mut part = std::mem::replace(b, Batch::new());
-                    part.now_ns = last_ns;
-                    let _ = senders[w].send(part);
-                }
-            }
             // Bytes read so far, near enough: data plus a record header per
             // frame; else the simulated time reached in the span announced.
             let read = (stats.captured_bytes + 16 * index) as f64;
@@ -978,10 +995,8 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     if let Some(c) = &cfg.end_clock {
         end_ns = (c.0)(end_ns).max(end_ns);
     }
-    for (w, mut b) in batches.into_iter().enumerate() {
-        b.now_ns = end_ns;
-        let _ = senders[w].send(b);
-    }
+    unit.end_ns = Some(end_ns);
+    hand(unit);
     progress.finish();
     if let Some((lt, c)) = last_link {
         *link_types.entry(lt).or_default() += c;
@@ -992,30 +1007,136 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         stats.last_ts = Some(secs(last_ns));
     }
     stats.link_types = link_types.into_iter().map(|(k, v)| (k.name(), v)).collect();
-    stats.protocols = MIX_NAMES
-        .iter()
-        .zip(mix)
-        .filter(|(_, v)| *v > 0)
-        .map(|(k, v)| (Cow::Borrowed(*k), v))
-        .collect();
-    stats.anomalies = counters
-        .nonzero()
-        .map(|(k, v)| (Cow::Borrowed(k), v))
-        .collect();
     stats
+}
+
+/// A decoder: decodes its units' frames, finds each packet's flow and worker,
+/// and sends every worker one batch a unit (empty if it has no packet of
+/// it: the worker takes one from each decoder in turn, and hears the clock).
+fn decoder(
+    units: Receiver<Unit>,
+    workers: Vec<Sender<Batch>>,
+    subs: &Subscribers,
+) -> Decoded {
+    let n = workers.len();
+    let mut d = Decoded::default();
+    let mix = &mut d.mix;
+    for unit in units {
+        let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new()).collect();
+        let mut clock = unit.clock_ns;
+        for &(c, f) in &unit.frames {
+            clock = clock.max(f.ts_ns);
+            let chunk = &unit.chunks[c as usize];
+            let d = decode::decode(f.linktype, f.bytes(chunk), &mut d.counters);
+            match d.l3 {
+                L3::Ipv4 => mix[Mix::Ipv4 as usize] += 1,
+                L3::Ipv6 => mix[Mix::Ipv6 as usize] += 1,
+                L3::Arp => mix[Mix::Arp as usize] += 1,
+                L3::Other(_) => mix[Mix::OtherL2 as usize] += 1,
+                L3::None => mix[Mix::Undecoded as usize] += 1,
+            }
+            if d.is_ip() {
+                let slot = match d.proto {
+                    ipproto::TCP => Mix::Tcp,
+                    ipproto::UDP => Mix::Udp,
+                    ipproto::ICMP => Mix::Icmp,
+                    ipproto::ICMPV6 => Mix::Icmp6,
+                    _ => Mix::OtherIp,
+                };
+                mix[slot as usize] += 1;
+                if d.tunnels > 0 {
+                    mix[Mix::Tunnelled as usize] += 1;
+                }
+            }
+            // A transport that has ports but whose header could not be read
+            // makes no flow (its anomaly is counted); other IP protocols get a
+            // port-less flow.
+            let has_ports = matches!(
+                d.proto,
+                ipproto::TCP | ipproto::UDP | ipproto::ICMP | ipproto::ICMPV6
+            );
+            if !(d.is_ip() && !d.frag_tail && (d.has_l4 || !has_ports)) {
+                continue;
+            }
+            let (key, from_a) = FlowKey::of(&d);
+            let hash = key.hash();
+            let (sub_a, sub_b) = (subs.contains(&key.a), subs.contains(&key.b));
+            let shard_hash = match (sub_a, sub_b) {
+                // Both ends are subscribers: the lower address holds the flow.
+                (true, _) => addr_hash(&key.a),
+                (false, true) => addr_hash(&key.b),
+                (false, false) => hash,
+            };
+            let batch = &mut batches[(shard_hash % n as u64) as usize];
+            if batch
+                .chunks
+                .last()
+                .is_none_or(|b| !std::sync::Arc::ptr_eq(b, chunk))
+            {
+                batch.chunks.push(chunk.clone());
+            }
+            batch.pkts.push(WorkPacket {
+                flow: FlowPacket {
+                    ts_ns: f.ts_ns,
+                    now_ns: clock,
+                    wirelen: f.wirelen,
+                    key,
+                    hash,
+                    from_a,
+                    sub_a,
+                    sub_b,
+                    tcp_flags: d.tcp_flags,
+                },
+                chunk: (batch.chunks.len() - 1) as u16,
+                payload_off: f.off + d.payload_off,
+                payload_len: d.payload_len,
+                tcp_seq: d.tcp_seq,
+            });
+        }
+        for (w, mut b) in batches.into_iter().enumerate() {
+            b.now_ns = unit.end_ns.unwrap_or(clock);
+            // A worker only goes away by panicking; the join reports it.
+            let _ = workers[w].send(b);
+        }
+    }
+    d
+}
+
+/// A worker's batches, taken from the decoders in turn: the order the reader
+/// handed out the units.
+struct InTurn {
+    from: Vec<Receiver<Batch>>,
+    next: usize,
+}
+
+impl InTurn {
+    fn current(&self) -> &Receiver<Batch> {
+        &self.from[self.next]
+    }
+
+    fn took(&mut self, b: Batch) -> Batch {
+        self.next = (self.next + 1) % self.from.len();
+        b
+    }
+
+    fn try_recv(&mut self) -> Option<Batch> {
+        let b = self.current().try_recv().ok()?;
+        Some(self.took(b))
+    }
 }
 
 /// The next batch for a worker; meanwhile, it helps others with their jobs.
 fn next_batch(
-    rx: &Receiver<Batch>,
+    rx: &mut InTurn,
     jobs: &Option<(Sender<assist::Job>, Receiver<assist::Job>)>,
 ) -> Option<Batch> {
     let Some((_, queue)) = jobs else {
-        return rx.recv().ok();
+        let b = rx.current().recv().ok()?;
+        return Some(rx.took(b));
     };
     loop {
         crossbeam_channel::select! {
-            recv(rx) -> batch => return batch.ok(),
+            recv(rx.current()) -> batch => return batch.ok().map(|b| rx.took(b)),
             recv(queue) -> job => {
                 if let Ok(job) = job {
                     job.run();
@@ -1032,7 +1153,7 @@ fn next_batch(
 const PREFETCH_AHEAD: usize = 4;
 
 fn worker(
-    rx: Receiver<Batch>,
+    mut rx: InTurn,
     jobs: Option<(Sender<assist::Job>, Receiver<assist::Job>)>,
     cfg: FlowConfig,
     cap: usize,
@@ -1073,7 +1194,7 @@ fn worker(
     let mut ahead = VecDeque::new();
     loop {
         if ahead.is_empty() {
-            match next_batch(&rx, &jobs) {
+            match next_batch(&mut rx, &jobs) {
                 Some(b) => ahead.push_back(plan(b, &table)),
                 None => break,
             }
@@ -1085,8 +1206,8 @@ fn worker(
         if jobs.is_some() && hot(&ahead) {
             while ahead.len() <= assist::AHEAD && hot(&ahead) {
                 match rx.try_recv() {
-                    Ok(b) => ahead.push_back(plan(b, &table)),
-                    Err(_) => break,
+                    Some(b) => ahead.push_back(plan(b, &table)),
+                    None => break,
                 }
             }
         }
