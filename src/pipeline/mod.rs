@@ -1347,8 +1347,7 @@ impl Worker {
             if format == Format::Csv {
                 write_flow_csv(buf, &r);
             } else {
-                // Serialising plain data into a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut *buf, &r);
+                r.write_json(buf);
                 buf.push(b'\n');
             }
         });
