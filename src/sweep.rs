@@ -111,13 +111,15 @@ pub fn parse_set(s: &str) -> Result<Axis, String> {
         ["reference", "population"] => Key::ReferencePopulation,
         ["policy", "commission", "rule"] => Key::CommissionRule,
         ["policy", "commission", "min_precision"] => Key::MinPrecision,
-        ["policy", "commission", f @ ("min_alerts" | "max_alerts" | "min_confirmed")] => {
-            Key::CommissionCount(match *f {
-                "min_alerts" => "min_alerts",
-                "max_alerts" => "max_alerts",
-                _ => "min_confirmed",
-            })
-        }
+        [
+            "policy",
+            "commission",
+            f @ ("min_alerts" | "max_alerts" | "min_confirmed"),
+        ] => Key::CommissionCount(match *f {
+            "min_alerts" => "min_alerts",
+            "max_alerts" => "max_alerts",
+            _ => "min_confirmed",
+        }),
         ["policy", "commission", f] => {
             return Err(format!(
                 "`{name}`: `{f}` cannot be swept (rule, min_precision, min_alerts, max_alerts \
@@ -136,9 +138,7 @@ pub fn parse_set(s: &str) -> Result<Axis, String> {
             }
         },
         _ => {
-            return Err(format!(
-                "`{name}`: the keys a sweep can set are {KEYS}"
-            ));
+            return Err(format!("`{name}`: the keys a sweep can set are {KEYS}"));
         }
     };
     let list = || values.split(',').map(str::trim);
@@ -292,7 +292,10 @@ pub fn apply(s: &Scenario, axes: &[Axis], point: &[Value]) -> Result<Scenario, S
                     .get_mut(f.as_str())
                     .filter(|_| f != "lookalikes")
                     .ok_or_else(|| {
-                        format!("`{}`: the generated population has no parameter `{f}`", a.name)
+                        format!(
+                            "`{}`: the generated population has no parameter `{f}`",
+                            a.name
+                        )
                     })?;
                 *slot = serde_json::from_str(t).map_err(|_| wrong(a, v))?;
                 population = Some(fields);
@@ -325,8 +328,8 @@ pub fn apply(s: &Scenario, axes: &[Axis], point: &[Value]) -> Result<Scenario, S
         }
     }
     if let Some(fields) = population {
-        let g: crate::generate::Population = serde_json::from_value(fields)
-            .map_err(|e| format!("source.generate: {e}"))?;
+        let g: crate::generate::Population =
+            serde_json::from_value(fields).map_err(|e| format!("source.generate: {e}"))?;
         g.validate().map_err(|e| format!("source.generate: {e}"))?;
         s.source.generate = Some(g);
     }
@@ -471,7 +474,11 @@ fn run_grouped(
             reports[i] = Some(r);
         }
     }
-    Ok((reports.into_iter().flatten().collect(), prepare_s, groups.len()))
+    Ok((
+        reports.into_iter().flatten().collect(),
+        prepare_s,
+        groups.len(),
+    ))
 }
 
 /// Columns added to `sweep.csv` by replicates.

@@ -32,9 +32,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use serde::{Deserialize, Serialize};
 
-use crate::capture::{
-    CaptureError, Chunk, Frame, FrameSource, InputSpec, LinkType, MergedSource,
-};
+use crate::capture::{CaptureError, Chunk, Frame, FrameSource, InputSpec, LinkType, MergedSource};
 use crate::decode::{self, Addr, Counters, L3, ipproto};
 use crate::dissect::engine::{Collect, FlowApp, TcpSeg};
 use crate::dissect::registry;
@@ -1013,11 +1011,7 @@ fn read_all<S: FrameSource, F: FrameFilter>(
 /// A decoder: decodes its units' frames, finds each packet's flow and worker,
 /// and sends every worker one batch a unit (empty if it has no packet of
 /// it: the worker takes one from each decoder in turn, and hears the clock).
-fn decoder(
-    units: Receiver<Unit>,
-    workers: Vec<Sender<Batch>>,
-    subs: &Subscribers,
-) -> Decoded {
+fn decoder(units: Receiver<Unit>, workers: Vec<Sender<Batch>>, subs: &Subscribers) -> Decoded {
     let n = workers.len();
     let mut d = Decoded::default();
     let mix = &mut d.mix;

@@ -384,12 +384,11 @@ async fn simulate_point(
                 .send(format!(r#"{{"event":"started","set":{set}}}"#));
             let t0 = Instant::now();
             let st2 = st.clone();
-            let p = tokio::task::spawn_blocking(move || {
-                simulate(&variant, &st2.path, &kept, &st2.run)
-            })
-            .await
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+            let p =
+                tokio::task::spawn_blocking(move || simulate(&variant, &st2.path, &kept, &st2.run))
+                    .await
+                    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+                    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
             drop(permit);
             let _ = st.events.send(format!(
                 r#"{{"event":"done","set":{set},"seconds":{:.3}}}"#,

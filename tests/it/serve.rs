@@ -95,6 +95,13 @@ fn simulate(addr: &str, sets: &[&str]) -> serde_json::Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:.200}"))
 }
 
+/// Posts `body` to `/api/simulate`: a 400 whose message says `says`.
+fn refused(addr: &str, body: &[u8], says: &str) {
+    let (s, e) = http(addr, "POST", "/api/simulate", body);
+    assert_eq!(s, 400, "{e}");
+    assert!(e.contains(says), "{e}");
+}
+
 /// Runs `ivraie sweep` with `sets` (each a list of values) and asks the
 /// server for each of its points: the figures of each row and answer agree.
 fn api_equals_sweep(addr: &str, scenario: &Path, dir: &Path, sets: &[&str]) {
@@ -165,27 +172,29 @@ fn the_commission_and_the_population_are_points_of_sweep_too() {
     let strict = simulate(&addr, &["policy.commission.min_precision=50%"]);
     let w = &strict["boxes"][0]["windows"][0];
     assert_eq!(w["outcome"], "refused", "{w}");
-    assert!(w["reason"].as_str().unwrap().contains("below the required 50.0%"));
+    assert!(
+        w["reason"]
+            .as_str()
+            .unwrap()
+            .contains("below the required 50.0%")
+    );
     // Larger than four times the scenario: refused before any work.
-    let (s, e) = http(
+    refused(
         &addr,
-        "POST",
-        "/api/simulate",
         br#"{"set": ["source.generate.population=10000"]}"#,
+        "more than 4 times",
     );
-    assert_eq!(s, 400, "{e}");
-    assert!(e.contains("more than 4 times"), "{e}");
-    let (s, e) = http(
+    refused(
         &addr,
-        "POST",
-        "/api/simulate",
         br#"{"set": ["source.generate.target_tor_share=3"]}"#,
+        "between 0 and 1",
     );
-    assert_eq!(s, 400, "{e}");
-    assert!(e.contains("between 0 and 1"), "{e}");
     // The page offers the commission and the population.
     let (_, page) = http(&addr, "GET", "/", b"");
-    assert!(page.contains(r#"const COMMISSION = {"rule":"always""#), "{page:.300}");
+    assert!(
+        page.contains(r#"const COMMISSION = {"rule":"always""#),
+        "{page:.300}"
+    );
     assert!(page.contains(r#""target_tor_share":0.003"#));
 }
 
@@ -197,7 +206,12 @@ fn simulate_gives_the_rows_of_sweep_and_hostile_requests_get_a_4xx() {
     let addr = server.addr.clone();
 
     // The three points, through the API and through `sweep`.
-    api_equals_sweep(&addr, &scenario, dir.path(), &["box.watchlist.threshold=2,3,5"]);
+    api_equals_sweep(
+        &addr,
+        &scenario,
+        dir.path(),
+        &["box.watchlist.threshold=2,3,5"],
+    );
     // The scenario's own point is /api/report, and the cache answers again.
     let (status, base) = http(&addr, "GET", "/api/report", b"");
     assert_eq!(status, 200);
@@ -243,29 +257,17 @@ fn simulate_gives_the_rows_of_sweep_and_hostile_requests_get_a_4xx() {
     // Hostile requests.
     let huge = vec![b'x'; 100_000];
     assert_eq!(http(&addr, "POST", "/api/simulate", &huge).0, 413);
-    let (s, e) = http(
+    refused(
         &addr,
-        "POST",
-        "/api/simulate",
         br#"{"set": ["box.watchlist.threshold=abc"]}"#,
+        "threshold",
     );
-    assert_eq!(s, 400, "{e}");
-    assert!(e.contains("threshold"), "{e}");
-    let (s, e) = http(
+    refused(
         &addr,
-        "POST",
-        "/api/simulate",
         br#"{"set": ["box.nobody.threshold=4"]}"#,
+        "no box `nobody`",
     );
-    assert_eq!(s, 400, "{e}");
-    assert!(e.contains("no box `nobody`"), "{e}");
-    let (s, e) = http(
-        &addr,
-        "POST",
-        "/api/simulate",
-        br#"{"set": ["box.watchlist.threshold=2..9"]}"#,
-    );
-    assert_eq!(s, 400, "{e}");
+    refused(&addr, br#"{"set": ["box.watchlist.threshold=2..9"]}"#, "");
     let (s, _) = http(&addr, "POST", "/api/simulate", b"not json");
     assert_eq!(s, 400);
     let (s, _) = http(&addr, "POST", "/api/simulate", br#"{"set": [], "x": 1}"#);

@@ -122,7 +122,11 @@ fn sweep_rows(
     dir: &std::path::Path,
     extra: &str,
     sets: &[&str],
-) -> (Vec<std::collections::HashMap<String, String>>, std::path::PathBuf, String) {
+) -> (
+    Vec<std::collections::HashMap<String, String>>,
+    std::path::PathBuf,
+    String,
+) {
     let scenario = dir.join("s.toml");
     std::fs::write(&scenario, format!("{SCENARIO}{extra}")).unwrap();
     let out = dir.join("sweep");
@@ -136,20 +140,24 @@ fn sweep_rows(
     assert!(o.status.success(), "{err}");
     let text = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(String::from)
-        .collect();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     let rows = lines
-        .map(|l| header.iter().cloned().zip(l.split(',').map(String::from)).collect())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(String::from))
+                .collect()
+        })
         .collect();
     (rows, out, err)
 }
 
 fn report_of(out: &std::path::Path, point: usize) -> serde_json::Value {
-    let p = out.join("points").join(format!("{point:03}")).join("report.json");
+    let p = out
+        .join("points")
+        .join(format!("{point:03}"))
+        .join("report.json");
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
@@ -158,11 +166,7 @@ fn the_commission_rule_is_swept_and_decides_the_renewals() {
     let dir = tempfile::tempdir().unwrap();
     // Two-week windows, so that six weeks hold two renewals.
     let policy = "[policy]\nfirst_window = \"14d\"\nrenewal = \"14d\"\n";
-    let (rows, out, _) = sweep_rows(
-        dir.path(),
-        policy,
-        &["policy.commission.rule=always,never"],
-    );
+    let (rows, out, _) = sweep_rows(dir.path(), policy, &["policy.commission.rule=always,never"]);
     assert_eq!(rows.len(), 2);
     let (always, never) = (report_of(&out, 0), report_of(&out, 1));
     let windows = |r: &serde_json::Value| r["boxes"][0]["windows"].as_array().unwrap().len();
@@ -194,7 +198,10 @@ fn the_commission_rule_is_swept_and_decides_the_renewals() {
     let lax = report_of(&out, 1);
     let first = &strict["boxes"][0]["windows"][0];
     let precision = first["judged"]["precision"]["value"].as_f64().unwrap();
-    assert!(precision < 1.0, "the first window flags innocent people: {first}");
+    assert!(
+        precision < 1.0,
+        "the first window flags innocent people: {first}"
+    );
     assert_eq!(windows(&strict), 1);
     let why = first["reason"].as_str().unwrap();
     assert!(why.contains("below the required 100.0%"), "{why}");
