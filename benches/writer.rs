@@ -1,0 +1,84 @@
+//! Writing flow records: the hand-written JSON writer against serde_json (the
+//! same bytes: `record::tests`), on records shaped like a capture's.
+//!
+//! `cargo bench --bench writer`
+
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ivraie::decode::Addr;
+use ivraie::record::{EndReason, FlowRecord, ProtoName, SubscriberSide};
+
+/// Records per iteration.
+const RECORDS: usize = 1024;
+
+fn records() -> Vec<FlowRecord> {
+    (0..RECORDS)
+        .map(|i| {
+            let v6 = i % 10 == 0;
+            let ip = |n: usize| {
+                Addr::from(if v6 {
+                    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n as u16))
+                } else {
+                    IpAddr::V4(Ipv4Addr::new(10, (n >> 16) as u8, (n >> 8) as u8, n as u8))
+                })
+            };
+            let ts = 1_700_000_000.0 + i as f64 * 0.001_237;
+            FlowRecord {
+                ts,
+                flow_id: (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 1,
+                orig_h: ip(i),
+                orig_p: 40_000 + (i % 20_000) as u16,
+                resp_h: ip(i * 7 + 3),
+                resp_p: 443,
+                proto: ProtoName(if i % 3 == 0 { 17 } else { 6 }),
+                last_ts: ts + 1.5,
+                duration: 1.5 + (i % 7) as f64 * 0.25,
+                orig_pkts: (i % 50) as u64,
+                orig_bytes: (i * 1_460) as u64,
+                resp_pkts: (i % 80) as u64,
+                resp_bytes: (i * 9_000) as u64,
+                orig_flags: (i % 3 != 0).then_some("SAF"),
+                resp_flags: (i % 3 != 0).then_some("SAF"),
+                app: "tls",
+                subscriber: Some(ip(i)),
+                subscriber_side: Some(SubscriberSide::Orig),
+                end: EndReason::Fin,
+                first_ns: 0,
+                last_ns: 0,
+            }
+        })
+        .collect()
+}
+
+fn bench_writer(c: &mut Criterion) {
+    let recs = records();
+    let mut g = c.benchmark_group("flow_record_json");
+    g.throughput(Throughput::Elements(RECORDS as u64));
+    let mut buf = Vec::with_capacity(RECORDS * 400);
+    g.bench_function("write_json", |b| {
+        b.iter(|| {
+            buf.clear();
+            for r in &recs {
+                black_box(r).write_json(&mut buf);
+                buf.push(b'\n');
+            }
+            buf.len()
+        });
+    });
+    g.bench_function("serde_json", |b| {
+        b.iter(|| {
+            buf.clear();
+            for r in &recs {
+                let _ = serde_json::to_writer(&mut buf, black_box(r));
+                buf.push(b'\n');
+            }
+            buf.len()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_writer);
+criterion_main!(benches);
