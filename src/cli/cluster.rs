@@ -91,6 +91,8 @@ pub(super) fn extract(
         })
         .collect();
     let owner = crate::cluster::assign(&sizes, spec.shares());
+    // The files are written once every process is done: with every thread.
+    let write_threads = cfg.threads;
     let cfg = pipeline::Config {
         progress: false,
         threads: (cfg.threads / spec.workers).max(1),
@@ -129,7 +131,7 @@ pub(super) fn extract(
     let names = inputs.iter().map(|i| i.name()).collect();
     let mut summary = pipeline::summarize(names, parts);
     summary.skipped = skipped.iter().map(|p| p.display().to_string()).collect();
-    summary.outputs = pipeline::write_outputs(&out, files)?
+    summary.outputs = pipeline::write_outputs(&out, files, write_threads)?
         .into_iter()
         .map(|p| match p.strip_prefix(staged.dir()) {
             Ok(rest) => output.join(rest),

@@ -613,7 +613,7 @@ pub fn run_source_streamed<S: FrameSource>(
     let (part, files) = read_share(&mut source, cfg, sink)?;
     let mut summary = summarize(input_names, vec![part]);
     if let Some(out) = &cfg.output {
-        summary.outputs = write_outputs(out, files)?;
+        summary.outputs = write_outputs(out, files, cfg.threads)?;
     }
     summary.wall_s = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -661,13 +661,49 @@ pub fn record_files() -> Vec<(&'static str, &'static [&'static str])> {
 }
 
 /// Writes each record file from its runs (in [`record_files`] order) into
-/// `out.dir`; returns their paths.
-pub fn write_outputs(out: &Output, files: Vec<Vec<Runs>>) -> Result<Vec<PathBuf>, PipelineError> {
-    let mut paths = Vec::new();
-    for ((name, columns), runs) in record_files().into_iter().zip(files) {
-        let path = out.dir.join(format!("{name}.{}", out.format.ext()));
-        write_record_file(out, &path, columns, runs)?;
-        paths.push(path);
+/// `out.dir`, `threads` files at a time (the largest first); returns their
+/// paths. The first error, in file order, is returned once every file is done.
+pub fn write_outputs(
+    out: &Output,
+    files: Vec<Vec<Runs>>,
+    threads: usize,
+) -> Result<Vec<PathBuf>, PipelineError> {
+    let names = record_files();
+    let paths: Vec<PathBuf> = names
+        .iter()
+        .map(|(name, _)| out.dir.join(format!("{name}.{}", out.format.ext())))
+        .collect();
+    let mut order: Vec<(usize, Vec<Runs>)> = files.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, runs)| std::cmp::Reverse(runs.iter().map(Runs::bytes).sum::<u64>()));
+    let helpers = threads.clamp(1, order.len().max(1)) - 1;
+    let queue = std::sync::Mutex::new(order.into_iter());
+    let results: Vec<std::sync::Mutex<Option<Result<(), PipelineError>>>> =
+        paths.iter().map(|_| Default::default()).collect();
+    let work = || {
+        loop {
+            // A poisoned lock means a writer panicked: the scope re-raises it.
+            let Some((i, runs)) = queue.lock().ok().and_then(|mut q| q.next()) else {
+                return;
+            };
+            let r = write_record_file(out, &paths[i], names[i].1, runs);
+            if let Ok(mut slot) = results[i].lock() {
+                *slot = Some(r);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for k in 0..helpers {
+            // A helper that cannot start leaves its share to the others.
+            let _ = std::thread::Builder::new()
+                .name(format!("ivraie-writer-{k}"))
+                .spawn_scoped(scope, work);
+        }
+        work();
+    });
+    for r in results {
+        if let Some(r) = r.into_inner().ok().flatten() {
+            r?;
+        }
     }
     Ok(paths)
 }

@@ -11,7 +11,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Bytes of formatted records a worker keeps in memory before spilling a run.
@@ -28,12 +28,31 @@ pub struct RunBuffer {
     spills: Vec<tempfile::NamedTempFile>,
     spill_dir: PathBuf,
     budget: usize,
+    /// Bytes of records written to `spills`.
+    spilled: u64,
 }
 
-/// A finished set of sorted runs, ready to merge.
+/// A finished set of sorted runs, ready to merge: what was left in memory
+/// (sorted in place, not copied) and the spilled files.
 pub struct Runs {
-    mem: Vec<(Key, Vec<u8>)>,
+    mem: MemRun,
     files: Vec<tempfile::NamedTempFile>,
+    /// Bytes of records, in memory and spilled (to balance the merges).
+    bytes: u64,
+}
+
+/// Records kept in memory: `keys` sorted, each pointing into `data`.
+#[derive(Default)]
+struct MemRun {
+    keys: Vec<(Key, u32, u32)>,
+    data: Vec<u8>,
+}
+
+impl Runs {
+    /// Bytes of records held, in memory and spilled.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
 }
 
 impl RunBuffer {
@@ -45,6 +64,7 @@ impl RunBuffer {
             spills: Vec::new(),
             spill_dir: spill_dir.to_path_buf(),
             budget,
+            spilled: 0,
         }
     }
 
@@ -88,6 +108,7 @@ impl RunBuffer {
             w.flush()?;
         }
         self.spills.push(tmp);
+        self.spilled += self.data.len() as u64;
         self.keys.clear();
         self.data.clear();
         Ok(())
@@ -96,43 +117,122 @@ impl RunBuffer {
     /// Sorts what is left in memory and hands over every run.
     pub fn finish(mut self) -> Runs {
         self.sort();
-        let mem = self
-            .keys
-            .iter()
-            .map(|&(k, s, l)| (k, self.data[s as usize..(s + l) as usize].to_vec()))
-            .collect();
         Runs {
-            mem,
+            bytes: self.spilled + self.data.len() as u64,
+            mem: MemRun {
+                keys: self.keys,
+                data: self.data,
+            },
             files: self.spills,
         }
     }
 }
 
+/// Where a merge is in one run; [`Cursor::record`] is its current record.
 enum Cursor {
-    Mem(std::vec::IntoIter<(Key, Vec<u8>)>),
-    File(BufReader<File>),
+    Mem { run: MemRun, at: usize },
+    File(RunReader),
 }
 
 impl Cursor {
-    fn next(&mut self) -> io::Result<Option<(Key, Vec<u8>)>> {
+    /// Moves to the first record; false if the run is empty.
+    fn start(&mut self) -> io::Result<bool> {
         match self {
-            Cursor::Mem(it) => Ok(it.next()),
-            Cursor::File(r) => {
-                let mut head = [0u8; 28];
-                match r.read_exact(&mut head) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-                    Err(e) => return Err(e),
-                }
-                let word =
-                    |i: usize| u64::from_le_bytes(head[i * 8..i * 8 + 8].try_into().expect("8"));
-                let key = [word(0), word(1), word(2)];
-                let len = u32::from_le_bytes(head[24..].try_into().expect("4 bytes"));
-                let mut buf = vec![0; len as usize];
-                r.read_exact(&mut buf)?;
-                Ok(Some((key, buf)))
+            Cursor::Mem { run, at } => {
+                *at = 0;
+                Ok(!run.keys.is_empty())
+            }
+            Cursor::File(r) => r.advance(),
+        }
+    }
+
+    /// Moves to the next record; false at the end of the run.
+    fn advance(&mut self) -> io::Result<bool> {
+        match self {
+            Cursor::Mem { run, at } => {
+                *at += 1;
+                Ok(*at < run.keys.len())
+            }
+            Cursor::File(r) => r.advance(),
+        }
+    }
+
+    /// The current record (after an `advance` that returned true).
+    fn record(&self) -> (Key, &[u8]) {
+        match self {
+            Cursor::Mem { run, at } => {
+                let (key, start, len) = run.keys[*at];
+                (key, &run.data[start as usize..(start + len) as usize])
+            }
+            Cursor::File(r) => (r.key, &r.buf[r.record.clone()]),
+        }
+    }
+}
+
+/// Reads a spilled run's records in place, one buffer at a time: no
+/// allocation per record.
+struct RunReader {
+    file: File,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    key: Key,
+    record: std::ops::Range<usize>,
+}
+
+/// Bytes of an entry's header: the key's three words and the length.
+const ENTRY_HEAD: usize = 28;
+
+impl RunReader {
+    fn new(file: File) -> RunReader {
+        RunReader {
+            file,
+            buf: vec![0; 256 << 10],
+            pos: 0,
+            end: 0,
+            key: [0; 3],
+            record: 0..0,
+        }
+    }
+
+    /// Makes `need` bytes available from `pos`; false at a clean end of file.
+    fn fill(&mut self, need: usize) -> io::Result<bool> {
+        if self.end - self.pos >= need {
+            return Ok(true);
+        }
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        if self.buf.len() < need {
+            self.buf.resize(need, 0);
+        }
+        while self.end < need {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) if self.end == 0 => return Ok(false),
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
+        Ok(true)
+    }
+
+    fn advance(&mut self) -> io::Result<bool> {
+        self.pos = self.record.end.max(self.pos);
+        if !self.fill(ENTRY_HEAD)? {
+            return Ok(false);
+        }
+        let head = &self.buf[self.pos..self.pos + ENTRY_HEAD];
+        let word = |i: usize| u64::from_le_bytes(head[i * 8..i * 8 + 8].try_into().expect("8"));
+        self.key = [word(0), word(1), word(2)];
+        let len = u32::from_le_bytes(head[24..].try_into().expect("4 bytes")) as usize;
+        if !self.fill(ENTRY_HEAD + len)? {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.record = self.pos + ENTRY_HEAD..self.pos + ENTRY_HEAD + len;
+        Ok(true)
     }
 }
 
@@ -143,7 +243,7 @@ pub fn merge_runs(runs: Vec<Runs>, out: &mut impl Write) -> io::Result<u64> {
 }
 
 /// Hands every record of every run, with its key, to `f` in key order (ties:
-/// by bytes). Returns the number of records.
+/// by bytes, then by run). Returns the number of records.
 pub fn merge_runs_with(
     runs: Vec<Runs>,
     mut f: impl FnMut(Key, &[u8]) -> io::Result<()>,
@@ -152,26 +252,43 @@ pub fn merge_runs_with(
     for r in runs {
         for f in r.files {
             // Reopen: the run file's own handle was written through a BufWriter.
-            cursors.push(Cursor::File(BufReader::with_capacity(
-                64 << 10,
-                f.reopen()?,
-            )));
+            cursors.push(Cursor::File(RunReader::new(f.reopen()?)));
         }
-        cursors.push(Cursor::Mem(r.mem.into_iter()));
+        cursors.push(Cursor::Mem { run: r.mem, at: 0 });
     }
-    // Equal keys: by bytes, then run order.
-    let mut heap = BinaryHeap::new();
+    let mut heap = BinaryHeap::with_capacity(cursors.len());
     for (i, c) in cursors.iter_mut().enumerate() {
-        if let Some((k, v)) = c.next()? {
-            heap.push(Reverse((k, v, i)));
+        if c.start()? {
+            heap.push(Reverse((c.record().0, i)));
         }
     }
+    let mut tied = Vec::new();
     let mut n = 0;
-    while let Some(Reverse((k, v, i))) = heap.pop() {
-        f(k, &v)?;
+    while let Some(Reverse((k, mut i))) = heap.pop() {
+        // Runs whose current records have the same key: the least bytes
+        // first, then the first run (rare: one flow read from two files).
+        while let Some(&Reverse((k2, j))) = heap.peek() {
+            if k2 != k {
+                break;
+            }
+            heap.pop();
+            tied.push(j);
+        }
+        if !tied.is_empty() {
+            tied.push(i);
+            let bytes = |j: usize| cursors[j].record().1;
+            i = *tied
+                .iter()
+                .min_by(|&&a, &&b| bytes(a).cmp(bytes(b)).then(a.cmp(&b)))
+                .expect("tied is not empty");
+            for j in tied.drain(..).filter(|&j| j != i) {
+                heap.push(Reverse((k, j)));
+            }
+        }
+        f(k, cursors[i].record().1)?;
         n += 1;
-        if let Some((k, v)) = cursors[i].next()? {
-            heap.push(Reverse((k, v, i)));
+        if cursors[i].advance()? {
+            heap.push(Reverse((cursors[i].record().0, i)));
         }
     }
     Ok(n)
@@ -182,6 +299,7 @@ pub fn merge_runs_with(
 pub struct RunWriter {
     file: tempfile::NamedTempFile,
     w: BufWriter<File>,
+    bytes: u64,
 }
 
 impl RunWriter {
@@ -191,11 +309,12 @@ impl RunWriter {
             .prefix(".ivraie-run-")
             .tempfile_in(dir)?;
         let w = BufWriter::with_capacity(256 << 10, file.reopen()?);
-        Ok(RunWriter { file, w })
+        Ok(RunWriter { file, w, bytes: 0 })
     }
 
     /// Appends one record; keys must not go down.
     pub fn push(&mut self, key: Key, bytes: &[u8]) -> io::Result<()> {
+        self.bytes += bytes.len() as u64;
         write_entry(&mut self.w, key, bytes)
     }
 
@@ -203,8 +322,9 @@ impl RunWriter {
     pub fn finish(mut self) -> io::Result<Runs> {
         self.w.flush()?;
         Ok(Runs {
-            mem: Vec::new(),
+            mem: MemRun::default(),
             files: vec![self.file],
+            bytes: self.bytes,
         })
     }
 }
@@ -248,5 +368,51 @@ mod tests {
         );
         // Spill files are temporary: nothing is left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn ties_go_by_bytes_then_run_and_big_records_cross_the_read_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; 700 << 10];
+        // `a` spills every record; `b` keeps its records in memory.
+        let mut a = RunBuffer::new(dir.path(), 1);
+        let mut b = RunBuffer::new(dir.path(), 1 << 30);
+        for (k, v) in [(2u64, &b"c"[..]), (2, b"a"), (1, &big[..]), (3, b"z")] {
+            a.push([k, 0, 0], |o| o.extend_from_slice(v)).unwrap();
+        }
+        for (k, v) in [(2u64, &b"b"[..]), (2, b"a"), (3, b"y"), (1, b"y")] {
+            b.push([k, 0, 0], |o| o.extend_from_slice(v)).unwrap();
+        }
+        let (a, b) = (a.finish(), b.finish());
+        assert_eq!(a.bytes(), big.len() as u64 + 3);
+        assert_eq!(b.bytes(), 4);
+        let mut got = Vec::new();
+        let n = merge_runs_with(vec![a, b], |k, v| {
+            got.push((
+                k[0],
+                if v.len() > 8 {
+                    b"big".to_vec()
+                } else {
+                    v.to_vec()
+                },
+            ));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 8);
+        let want: Vec<(u64, Vec<u8>)> = [
+            (1, &b"big"[..]),
+            (1, b"y"),
+            (2, b"a"),
+            (2, b"a"),
+            (2, b"b"),
+            (2, b"c"),
+            (3, b"y"),
+            (3, b"z"),
+        ]
+        .iter()
+        .map(|(k, v)| (*k, v.to_vec()))
+        .collect();
+        assert_eq!(got, want);
     }
 }
