@@ -551,51 +551,54 @@ struct Kept {
     watermark: i64,
 }
 
-/// An observation waiting in the merge, ordered by its sort key.
-struct Pending(Observation);
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.sort_key() == other.0.sort_key()
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Pending {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.sort_key().cmp(&other.0.sort_key())
-    }
-}
+/// Width of the merge's time slots: 2^34 ns, about 17 seconds.
+const SLOT_SHIFT: u32 = 34;
 
 /// Merges the workers' observations into one stream in [`Observation::sort_key`]
-/// order: an observation is released once every worker's watermark is past
-/// its time. What it holds is the observations of flows still open (at most
-/// the active timeout's worth of traffic), not the run's.
+/// order. They wait in time slots (17 seconds each); a slot is released,
+/// sorted, once every worker's watermark is past its end: no observation can
+/// come into it any more. What it holds is the observations of flows still
+/// open (at most the active timeout's worth of traffic) and of the last
+/// slot, not the run's. Sorting a slot costs far less than a heap of every
+/// waiting observation did (the heap's pops were 9% of a `run`).
 fn merge_observations(
     rx: Receiver<Kept>,
     workers: usize,
     sink: &mut (dyn FnMut(Observation) + Send),
 ) {
-    use std::cmp::Reverse;
-    let mut heap: std::collections::BinaryHeap<Reverse<Pending>> = Default::default();
+    let mut slots: BTreeMap<i64, Vec<Observation>> = BTreeMap::new();
     let mut marks = vec![i64::MIN; workers];
+    // Releases every slot before `end` (a slot number), in order.
+    let mut release = |slots: &mut BTreeMap<i64, Vec<Observation>>, end: i64| {
+        while let Some(slot) = slots.first_entry() {
+            if *slot.key() >= end {
+                break;
+            }
+            let mut v = slot.remove();
+            // Keys are unique (a flow's id and its observations' order).
+            v.sort_unstable_by_key(Observation::sort_key);
+            v.into_iter().for_each(&mut *sink);
+        }
+    };
     for k in rx {
-        heap.extend(k.observations.into_iter().map(|o| Reverse(Pending(o))));
+        let mut last: Option<(i64, &mut Vec<Observation>)> = None;
+        for o in k.observations {
+            let s = o.ts_ns >> SLOT_SHIFT;
+            let v = match last.take() {
+                Some((at, v)) if at == s => v,
+                // A worker's observations mostly share their slot.
+                _ => slots.entry(s).or_default(),
+            };
+            v.push(o);
+            last = Some((s, v));
+        }
         marks[k.worker] = marks[k.worker].max(k.watermark);
         let low = marks.iter().copied().min().unwrap_or(i64::MAX);
-        while heap.peek().is_some_and(|Reverse(p)| p.0.ts_ns < low) {
-            if let Some(Reverse(p)) = heap.pop() {
-                sink(p.0);
-            }
-        }
+        // Slot s holds [s << SHIFT, (s + 1) << SHIFT): complete once low
+        // reaches its end, that is for every s below low >> SHIFT.
+        release(&mut slots, low >> SLOT_SHIFT);
     }
-    while let Some(Reverse(p)) = heap.pop() {
-        sink(p.0);
-    }
+    release(&mut slots, i64::MAX);
 }
 
 /// Runs the pipeline and hands every observation (if `cfg.keep`) to `sink`,
