@@ -11,7 +11,7 @@
 use crate::decode::Addr;
 use crate::dissect::{AnyRecord, registry};
 use crate::flow::Subscribers;
-use crate::record::{FlowRecord, json_len};
+use crate::record::FlowRecord;
 
 pub use crate::record::facet::{Facet, Facets, HashKind, Medium, Role, Scope};
 
@@ -186,7 +186,7 @@ impl Observation {
             peer,
             peer_port,
             proto: r.proto.0,
-            record_bytes: (json_len(r) + 1) as u32,
+            record_bytes: (r.json_len() + 1) as u32,
             kind: Kind::FLOW,
             facets: vec![
                 Facet::Volume {

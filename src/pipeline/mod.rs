@@ -1308,9 +1308,12 @@ fn worker(
                     .oldest_start_ns()
                     .unwrap_or(i64::MAX)
                     .min(batch.now_ns);
+                // The next batch starts as large as this one was: no
+                // regrowing (reallocations of large blocks) each time.
+                let capacity = w.out.kept.len();
                 let _ = tx.send(Kept {
                     worker: *i,
-                    observations: std::mem::take(&mut w.out.kept),
+                    observations: std::mem::replace(&mut w.out.kept, Vec::with_capacity(capacity)),
                     watermark,
                 });
             }

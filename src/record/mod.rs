@@ -229,6 +229,19 @@ pub struct FlowRecord {
 }
 
 impl FlowRecord {
+    /// Bytes of the record's JSON form ([`FlowRecord::write_json`]), written
+    /// into a buffer kept by the thread and counted.
+    pub fn json_len(&self) -> usize {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with_borrow_mut(|buf| {
+            buf.clear();
+            self.write_json(buf);
+            buf.len()
+        })
+    }
+
     /// Appends the record as one JSON object (no newline), byte for byte what
     /// `serde_json` writes for it (the same keys in the same order, the same
     /// number forms: tested), without serde's per-field machinery — a flow
