@@ -1413,6 +1413,7 @@ pub fn run_points_with(
         let mut gap = (0i64, 0i64);
         let quiet = pipeline::Config {
             progress: false,
+            times_only: true,
             ..plan.cfg.clone()
         };
         pipeline::run_source_streamed(source, names, &quiet, &mut |o| {
