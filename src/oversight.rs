@@ -68,6 +68,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::capture::clock::format_ts;
+use crate::record::hex;
 
 /// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -329,15 +330,6 @@ fn entry_hash(unhashed: &Value) -> String {
     let mut bytes = Vec::with_capacity(256);
     canonical_json(unhashed, &mut bytes);
     hex(&Sha256::digest(&bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 fn is_hash(s: &str) -> bool {

@@ -550,9 +550,7 @@ pub fn watched_infohashes() -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub(crate) use crate::record::hex;
 
 /// The premium-rate prefix the hacked PBX calls (Saint Helena).
 pub const PREMIUM_PREFIX: &str = "+290";

@@ -289,9 +289,7 @@ impl Pseudonymizer {
         let tag = m.finalize().into_bytes();
         let mut s = String::with_capacity(18);
         s.push_str("p-");
-        for b in &tag[..8] {
-            s.push_str(&format!("{b:02x}"));
-        }
+        crate::record::push_hex(&mut s, &tag[..8]);
         s
     }
 }

@@ -54,6 +54,24 @@ pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     c.0
 }
 
+/// Appends the lowercase hex digits of `bytes` to `out`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+}
+
+/// The lowercase hex digits of `bytes` (no `core::fmt` per byte: hashes and
+/// ids are written for every record that carries one).
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    push_hex(&mut s, bytes);
+    s
+}
+
 /// Seconds since the epoch as a float, from nanoseconds (µs precision kept).
 pub fn secs(ts_ns: i64) -> f64 {
     // Round to the microsecond so the printed value is stable and short.
@@ -444,6 +462,17 @@ pub fn app_guess(proto: u8, orig_p: u16, resp_p: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn hex_is_two_lowercase_digits_a_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let want: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(super::hex(&all), want);
+        assert_eq!(super::hex(&[]), "");
+        let mut s = String::from("p-");
+        super::push_hex(&mut s, &[0xab, 0x01]);
+        assert_eq!(s, "p-ab01");
+    }
 
     #[test]
     fn a_flow_record_is_written_as_serde_json_writes_it() {

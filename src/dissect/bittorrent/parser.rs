@@ -138,13 +138,7 @@ fn id_at(buf: &[u8], range: Range<usize>) -> Option<[u8; ID_LEN]> {
 
 /// Lowercase hex of a 20-byte id (info_hash, peer id, node id).
 pub fn hex(h: &[u8; 20]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(2 * h.len());
-    for &b in h {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
+    crate::record::hex(h)
 }
 
 // ---------------------------------------------------------------------------

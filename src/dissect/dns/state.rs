@@ -193,7 +193,12 @@ impl Pending {
 
 fn answer_text(d: &RData) -> Option<String> {
     match d {
-        RData::A(a) => Some(a.to_string()),
+        RData::A(a) => {
+            // Without `core::fmt`: most answers are IPv4 addresses.
+            let mut buf = [0u8; 15];
+            let addr = crate::decode::Addr::from(std::net::IpAddr::V4(*a));
+            addr.v4_text(&mut buf).map(str::to_owned)
+        }
         RData::Aaaa(a) => Some(a.to_string()),
         RData::Cname(n) => Some(n.clone()),
         RData::Other => None,

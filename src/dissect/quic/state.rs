@@ -17,6 +17,7 @@ use crate::dissect::{
     Cx, Direction, Dissector, JoinKey, Parsed, Probe, ProbeCtx, Progress, Record, Session,
 };
 use crate::record::facet::{Facets, HashKind};
+use crate::record::hex;
 
 /// Most CRYPTO bytes gathered.
 pub const CRYPTO_CAP: usize = 16 << 10;
@@ -128,10 +129,6 @@ struct QuicSession {
     crypto_bytes: usize,
     datagrams: u8,
     emitted: bool,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 impl QuicSession {

@@ -17,6 +17,7 @@ use x509_parser::prelude::{FromDer as _, X509Certificate};
 use x509_parser::x509::X509Name;
 
 use crate::dissect::Parsed;
+use crate::record::hex;
 
 /// Byte layout of the fixed headers.
 pub mod field {
@@ -953,14 +954,6 @@ fn ja4_hash(text: &str) -> String {
     let mut h = hex(&Sha256::digest(text.as_bytes()));
     h.truncate(JA4_HASH_LEN);
     h
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
