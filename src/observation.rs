@@ -198,26 +198,6 @@ impl Observation {
         }
     }
 
-    /// A flow's observation for its time and order only: what
-    /// [`Observation::of_flow`] gives, without facets and size.
-    pub fn time_of_flow(r: &FlowRecord) -> Observation {
-        Observation {
-            ts_ns: r.first_ns.div_euclid(1000) * 1000,
-            flow_id: r.flow_id,
-            seq: 0,
-            subscriber: r.subscriber,
-            subscriber_port: 0,
-            inbound: false,
-            app: None,
-            peer: r.resp_h,
-            peer_port: 0,
-            proto: r.proto.0,
-            record_bytes: 0,
-            kind: Kind::FLOW,
-            facets: Vec::new(),
-        }
-    }
-
     /// The observation of an application record, or `None` for records no box
     /// selects on (e.g. a SIP REGISTER, a DNS answer-only record without a name).
     /// `written`: the record's JSON line length when the caller has written it.

@@ -1407,22 +1407,27 @@ pub fn run_points_with(
     if let Replay::From(k) = &replay {
         notes = k.notes.clone();
     }
+    // The captures' observations, as the calendar's pass found them: the
+    // pass that feeds the boxes reads them back instead of the captures.
+    let mut spilled: Option<(ObservationSpill, Summary)> = None;
     if has_captures && replayed.is_none() {
         let (source, names, shortened) = open_sources(base)?;
         let (mut first, mut last) = (None, i64::MIN);
         let mut gap = (0i64, 0i64);
         let quiet = pipeline::Config {
             progress: false,
-            times_only: true,
             ..plan.cfg.clone()
         };
-        pipeline::run_source_streamed(source, names, &quiet, &mut |o| {
+        let mut spill = ObservationSpill::new(&first_opts.out_dir)?;
+        let summary = pipeline::run_source_streamed(source, names, &quiet, &mut |o| {
             first.get_or_insert(o.ts_ns);
             if last != i64::MIN && o.ts_ns - last > gap.1 - gap.0 {
                 gap = (last, o.ts_ns);
             }
             last = last.max(o.ts_ns);
+            spill.push(&o);
         })?;
+        spilled = Some((spill.finish()?, summary));
         if let Some(c) = shortened {
             use std::sync::atomic::Ordering::Relaxed;
             let (n, cut) = (c.0.load(Relaxed), c.1.load(Relaxed));
@@ -1528,12 +1533,11 @@ pub fn run_points_with(
             summary.get_or_insert(pipeline::summarize(vec!["generated".into()], parts));
             continue;
         }
-        let (source, names, _) = open_sources(base)?;
         // Observations whose moved times round to the same nanosecond are
         // offered in the order of their moved keys, as a sort would.
         let mut tie: Vec<Observation> = Vec::new();
         let mut chunk: Vec<Observation> = Vec::with_capacity(CHUNK);
-        let s = pipeline::run_source_streamed(source, names, &plan.cfg, &mut |mut o| {
+        let mut feed = |mut o: Observation| {
             offered += 1;
             if let Some(l) = &laps {
                 l.map(&mut o, lap);
@@ -1546,7 +1550,17 @@ pub fn run_points_with(
                 }
             }
             tie.push(o);
-        })?;
+        };
+        let s = match &spilled {
+            Some((spill, s)) => {
+                spill.replay(&mut feed)?;
+                s.clone()
+            }
+            None => {
+                let (source, names, _) = open_sources(base)?;
+                pipeline::run_source_streamed(source, names, &plan.cfg, &mut feed)?
+            }
+        };
         tie.sort_by_key(Observation::sort_key);
         chunk.append(&mut tie);
         offer_kept(&mut chunk, &mut runs, threads, &mut kept, cap);
@@ -1592,6 +1606,66 @@ enum Keeping {
 
 /// Offers `chunk` to every point ([`offer`]), keeps it if asked (at most
 /// `cap` observations in all), and empties it.
+/// The observations of a pass over the captures, kept in an unnamed
+/// temporary file (gone when closed, even if the run is killed) beside the
+/// outputs, one JSON line each: reading them back costs a fraction of reading
+/// and dissecting the captures again. Disk, not memory, holds them.
+struct ObservationSpill {
+    w: io::BufWriter<std::fs::File>,
+    error: Option<io::Error>,
+    dir: PathBuf,
+}
+
+impl ObservationSpill {
+    fn new(dir: &Path) -> Result<ObservationSpill, SimError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let file = tempfile::tempfile_in(dir).map_err(io_err(dir))?;
+        Ok(ObservationSpill {
+            w: io::BufWriter::with_capacity(1 << 20, file),
+            error: None,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn push(&mut self, o: &Observation) {
+        if self.error.is_none() {
+            let r = serde_json::to_writer(&mut self.w, o)
+                .map_err(io::Error::from)
+                .and_then(|()| self.w.write_all(b"\n"));
+            self.error = r.err();
+        }
+    }
+
+    fn finish(mut self) -> Result<ObservationSpill, SimError> {
+        let dir = self.dir.clone();
+        match self.error.take() {
+            Some(e) => Err(io_err(&dir)(e)),
+            None => self.w.flush().map(|()| self).map_err(io_err(&dir)),
+        }
+    }
+
+    /// Hands every observation, in the order they were kept, to `f`.
+    fn replay(&self, f: &mut impl FnMut(Observation)) -> Result<(), SimError> {
+        use std::io::{BufRead, Seek};
+        let err = io_err(&self.dir);
+        let mut file = self.w.get_ref().try_clone().map_err(io_err(&self.dir))?;
+        file.seek(io::SeekFrom::Start(0))
+            .map_err(io_err(&self.dir))?;
+        let mut r = io::BufReader::with_capacity(1 << 20, file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if r.read_until(b'\n', &mut line).map_err(io_err(&self.dir))? == 0 {
+                return Ok(());
+            }
+            match serde_json::from_slice::<Observation>(&line) {
+                Ok(o) => f(o),
+                Err(e) => return Err(err(io::Error::from(e))),
+            }
+        }
+    }
+}
+
 fn offer_kept(
     chunk: &mut Vec<Observation>,
     runs: &mut [SimRun],

@@ -181,7 +181,6 @@ impl InputArgs {
             dissect: !self.flows_only,
             mmap: self.mmap,
             keep: false,
-            times_only: false,
             #[cfg(feature = "live")]
             filter: self.filter.clone(),
         };

@@ -144,11 +144,6 @@ pub struct Config {
     /// Hand an [`Observation`] of every record to a simulation, in time order
     /// ([`run_source_streamed`]).
     pub keep: bool,
-    /// With `keep`: the observations are wanted for their times and order
-    /// only (a pass that finds the calendar), so they are handed on without
-    /// what a box would see in them (no facets, no record size: a record's
-    /// JSON is not written to be measured).
-    pub times_only: bool,
     /// A tcpdump filter expression: only matching frames are read.
     #[cfg(feature = "live")]
     pub filter: Option<String>,
@@ -170,7 +165,6 @@ impl Default for Config {
             dissect: true,
             mmap: false,
             keep: false,
-            times_only: false,
             #[cfg(feature = "live")]
             filter: None,
         }
@@ -776,7 +770,6 @@ fn run_inner<S: FrameSource>(
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
-            let times_only = cfg.times_only;
             let keep = cfg
                 .keep
                 .then(|| (cfg.subscribers.clone(), i, kept_tx.clone()));
@@ -785,16 +778,7 @@ fn run_inner<S: FrameSource>(
             let spawned = std::thread::Builder::new()
                 .name(format!("ivraie-worker-{i}"))
                 .spawn_scoped(scope, move || {
-                    worker(
-                        rx,
-                        jobs,
-                        flow_cfg,
-                        per_worker_cap,
-                        output,
-                        dissect,
-                        keep,
-                        times_only,
-                    )
+                    worker(rx, jobs, flow_cfg, per_worker_cap, output, dissect, keep)
                 })
                 .map_err(PipelineError::Thread)?;
             handles.push(spawned);
@@ -1209,7 +1193,6 @@ fn worker(
     output: Option<Output>,
     dissect: bool,
     keep: Option<(Subscribers, usize, Sender<Kept>)>,
-    times_only: bool,
 ) -> WorkerOut {
     let mut table: FlowTable<FlowApp> = FlowTable::new(cfg, cap);
     let (keep, kept_to) = match keep {
@@ -1232,7 +1215,6 @@ fn worker(
         format: output.as_ref().map(|o| o.format).unwrap_or_default(),
         collect: Collect::default(),
         keep,
-        times_only,
     };
     let mut ended: Vec<(FlowRecord, FlowApp)> = Vec::new();
     let plan = |batch: Batch, table: &FlowTable<FlowApp>| {
@@ -1369,8 +1351,6 @@ struct Worker {
     collect: Collect,
     /// Keep observations, with the subscribers that say who a record concerns.
     keep: Option<Subscribers>,
-    /// See [`Config::times_only`].
-    times_only: bool,
 }
 
 impl Worker {
@@ -1382,11 +1362,7 @@ impl Worker {
         self.write_records();
         let out = &mut self.out;
         if self.keep.is_some() {
-            let mut o = if self.times_only {
-                Observation::time_of_flow(&r)
-            } else {
-                Observation::of_flow(&r)
-            };
+            let mut o = Observation::of_flow(&r);
             o.app = claimed.and_then(crate::observation::Kind::of_protocol);
             out.kept.push(o);
         }
@@ -1443,19 +1419,9 @@ impl Worker {
                 }
             }
             if let Some(subs) = &self.keep {
-                if self.times_only {
-                    // Whether the record is observed at all still depends on
-                    // its facets; their text is dropped here, on this thread.
-                    let o = Observation::of_record(&rec, subs, Some(0));
-                    self.out.kept.extend(o.map(|mut o| {
-                        o.facets = Vec::new();
-                        o
-                    }));
-                } else {
-                    self.out
-                        .kept
-                        .extend(Observation::of_record(&rec, subs, written));
-                }
+                self.out
+                    .kept
+                    .extend(Observation::of_record(&rec, subs, written));
             }
         }
     }

@@ -279,3 +279,31 @@ fn dated_regimes_change_what_may_be_read_and_until_when() {
     assert!(e.contains("URLs came with the 2021 law"), "{e}");
     assert!(Scenario::load(&scenario(dir.path(), "", "regime = \"2021\"", &urls)).is_ok());
 }
+
+/// `[clock] loops` plays the captures again after themselves: each lap offers
+/// the boxes the same observations (read back from the first pass's spill,
+/// not from the captures), a lap's span later, and the box alerts in each.
+#[test]
+fn looped_captures_offer_each_lap_the_same_observations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, _) = go(dir.path(), "[clock]\nloops = 1", "", WATCH);
+    let (two, _) = go(dir.path(), "[clock]\nloops = 2", "", WATCH);
+    assert!(one.observations > 0);
+    assert_eq!(two.observations, 2 * one.observations);
+    assert_eq!(one.boxes[0].alerts, 2);
+    assert!(
+        two.boxes[0].alerts > one.boxes[0].alerts,
+        "{}",
+        two.boxes[0].alerts
+    );
+    assert!(two.end > one.end, "{} vs {}", two.end, one.end);
+    // Nothing of the spill is left beside the outputs.
+    for out in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        if out.path().is_dir() {
+            for f in std::fs::read_dir(out.path()).unwrap().flatten() {
+                let name = f.file_name().to_string_lossy().into_owned();
+                assert!(!name.starts_with(".tmp"), "left behind: {name}");
+            }
+        }
+    }
+}
