@@ -1608,8 +1608,8 @@ enum Keeping {
 /// `cap` observations in all), and empties it.
 /// The observations of a pass over the captures, kept in an unnamed
 /// temporary file (gone when closed, even if the run is killed) beside the
-/// outputs, one JSON line each: reading them back costs a fraction of reading
-/// and dissecting the captures again. Disk, not memory, holds them.
+/// outputs, in bincode's compact form: reading them back costs a fraction of
+/// reading and dissecting the captures again. Disk, not memory, holds them.
 struct ObservationSpill {
     w: io::BufWriter<std::fs::File>,
     error: Option<io::Error>,
@@ -1629,10 +1629,9 @@ impl ObservationSpill {
 
     fn push(&mut self, o: &Observation) {
         if self.error.is_none() {
-            let r = serde_json::to_writer(&mut self.w, o)
-                .map_err(io::Error::from)
-                .and_then(|()| self.w.write_all(b"\n"));
-            self.error = r.err();
+            self.error = bincode::serialize_into(&mut self.w, o)
+                .err()
+                .map(io::Error::other);
         }
     }
 
@@ -1647,22 +1646,16 @@ impl ObservationSpill {
     /// Hands every observation, in the order they were kept, to `f`.
     fn replay(&self, f: &mut impl FnMut(Observation)) -> Result<(), SimError> {
         use std::io::{BufRead, Seek};
-        let err = io_err(&self.dir);
         let mut file = self.w.get_ref().try_clone().map_err(io_err(&self.dir))?;
         file.seek(io::SeekFrom::Start(0))
             .map_err(io_err(&self.dir))?;
         let mut r = io::BufReader::with_capacity(1 << 20, file);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            if r.read_until(b'\n', &mut line).map_err(io_err(&self.dir))? == 0 {
-                return Ok(());
-            }
-            match serde_json::from_slice::<Observation>(&line) {
-                Ok(o) => f(o),
-                Err(e) => return Err(err(io::Error::from(e))),
-            }
+        while !r.fill_buf().map_err(io_err(&self.dir))?.is_empty() {
+            let o = bincode::deserialize_from::<_, Observation>(&mut r)
+                .map_err(|e| io_err(&self.dir)(io::Error::other(e)))?;
+            f(o);
         }
+        Ok(())
     }
 }
 
