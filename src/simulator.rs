@@ -1332,9 +1332,10 @@ pub fn run(s: &Scenario, scenario_file: &Path, opts: &RunOptions) -> Result<Repo
 /// is kept. Each point writes its outputs into its own `out_dir`. Returns the
 /// reports and the seconds spent reading the traffic.
 ///
-/// Real captures are read one more time first, for the first and last
-/// observation times their clock needs (and loops read them once a lap):
-/// memory stays that of one pass.
+/// Real captures are read once, before the boxes start, for the first and
+/// last observation times their clock needs; their observations wait in a
+/// temporary file on disk, which every lap of the clock replays: memory
+/// stays that of one pass.
 pub fn run_points(
     base: &Scenario,
     scenario_file: &Path,
