@@ -1605,8 +1605,6 @@ enum Keeping {
     OverCap,
 }
 
-/// Offers `chunk` to every point ([`offer`]), keeps it if asked (at most
-/// `cap` observations in all), and empties it.
 /// The observations of a pass over the captures, kept in an unnamed
 /// temporary file (gone when closed, even if the run is killed) beside the
 /// outputs, in bincode's compact form: reading them back costs a fraction of
@@ -1660,6 +1658,8 @@ impl ObservationSpill {
     }
 }
 
+/// Offers `chunk` to every point ([`offer`]), keeps it if asked (at most
+/// `cap` observations in all), and empties it.
 fn offer_kept(
     chunk: &mut Vec<Observation>,
     runs: &mut [SimRun],

@@ -188,7 +188,9 @@ impl RunReader {
     fn new(file: File) -> RunReader {
         RunReader {
             file,
-            buf: vec![0; 256 << 10],
+            // One buffer per spilled run, and runs add up with the input's
+            // length: the 64 KiB the merge read them through before.
+            buf: vec![0; 64 << 10],
             pos: 0,
             end: 0,
             key: [0; 3],
