@@ -524,7 +524,7 @@ fn each_table(
     dir: &Path,
     report: &Value,
     ext: &str,
-    fill: impl Fn(&tables::Table, &mut io::BufWriter<&std::fs::File>) -> io::Result<()>,
+    fill: impl Fn(&tables::Table, &mut crate::output::FileWriter<'_>) -> io::Result<()>,
 ) -> io::Result<Vec<PathBuf>> {
     let tdir = dir.join("tables");
     std::fs::create_dir_all(&tdir)

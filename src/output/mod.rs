@@ -18,9 +18,12 @@
 //! This module knows nothing of what the files hold.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
+
+mod direct;
+pub use direct::FileWriter;
 
 /// Prefix of every temporary file and directory ivraie makes.
 pub const TEMP_PREFIX: &str = ".ivraie-";
@@ -299,10 +302,11 @@ fn process_alive(pid: u32) -> bool {
 
 /// Writes `path` whole: `fill` writes into a temporary file beside it, which is
 /// synced and renamed over `path` only if `fill` succeeded. On any error, or a
-/// signal, the temporary is removed and `path` is untouched.
+/// signal, the temporary is removed and `path` is untouched. A large file goes
+/// straight to the device ([`FileWriter`]).
 pub fn write_atomically(
     path: &Path,
-    fill: impl FnOnce(&mut BufWriter<&fs::File>) -> io::Result<()>,
+    fill: impl FnOnce(&mut FileWriter<'_>) -> io::Result<()>,
 ) -> Result<(), WriteError> {
     let err = |source| WriteError {
         path: path.to_path_buf(),
@@ -323,7 +327,7 @@ pub fn write_atomically(
         source: e,
     })?;
     {
-        let mut w = BufWriter::with_capacity(256 << 10, &file);
+        let mut w = FileWriter::new(&file);
         fill(&mut w).map_err(err)?;
         w.flush().map_err(err)?;
     }
