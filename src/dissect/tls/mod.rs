@@ -82,6 +82,7 @@
 //!   lengths are otherwise enforced.
 //! - JA4 is computed for TLS over TCP (`t`) or QUIC (`q`), never DTLS (`d`).
 
+pub mod certs;
 pub mod parser;
 pub mod state;
 

@@ -1071,6 +1071,13 @@ pub struct CertInfo {
 /// Parses the body of a TLS 1.2 (or older) Certificate message (type 11),
 /// leaf first. The framing is checked in full before any DER is parsed.
 pub fn parse_certificate(body: &[u8]) -> Result<Vec<CertInfo>, &'static str> {
+    Ok(certificate_ders(body)?.into_iter().map(cert_info).collect())
+}
+
+/// The DER of each certificate of a Certificate message's body, leaf first,
+/// with the framing checked in full (the errors of [`parse_certificate`]);
+/// no DER is parsed.
+pub fn certificate_ders(body: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
     let mut r = Reader::new(body);
     let list = r.vec24().ok_or(anomaly::BAD_CERTIFICATE)?;
     if !r.is_empty() {
@@ -1088,10 +1095,11 @@ pub fn parse_certificate(body: &[u8]) -> Result<Vec<CertInfo>, &'static str> {
         }
         ders.push(der);
     }
-    Ok(ders.into_iter().map(cert_info).collect())
+    Ok(ders)
 }
 
-fn cert_info(der: &[u8]) -> CertInfo {
+/// Subject and issuer of one certificate's DER.
+pub fn cert_info(der: &[u8]) -> CertInfo {
     match X509Certificate::from_der(der) {
         Ok((_, cert)) => {
             let mut truncated = false;
@@ -1206,6 +1214,12 @@ pub fn version_name(v: u16) -> Cow<'static, str> {
 pub fn is_grease(v: u16) -> bool {
     let [hi, lo] = v.to_be_bytes();
     hi == lo && lo & 0x0f == 0x0a
+}
+
+/// The leaf certificate of the curl capture's chain (for other modules' tests).
+#[cfg(test)]
+pub(super) fn test_certificate_der() -> Vec<u8> {
+    tests::curl_leaf_der()
 }
 
 #[cfg(test)]
@@ -2014,6 +2028,13 @@ mod tests {
     // tshark -r 443-curl.pcap -Y tls.handshake.type==11 -O tls -V | grep rdnSequence:
     //   issuer  (CN=Let's Encrypt Authority X3, O=Let's Encrypt, C=US)  subject (CN=www.ntop.org)
     //   issuer  (CN=DST Root CA X3, O=Digital Signature Trust Co.)      subject (Let's Encrypt...)
+    pub(super) fn curl_leaf_der() -> Vec<u8> {
+        let (_, sh_len) = record(&CURL_SERVER);
+        let (rec, _) = record(CURL_SERVER.get(sh_len..).unwrap());
+        let (hs, _) = handshake(rec.fragment);
+        certificate_ders(hs.body).unwrap()[0].to_vec()
+    }
+
     #[test]
     fn curl_certificate_chain_matches_tshark() {
         let (_, sh_len) = record(&CURL_SERVER);

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::parser::{
-    CertInfo, ClientHello, ServerHello, parse_certificate, parse_client_hello, parse_handshake,
+    CertInfo, ClientHello, ServerHello, certificate_ders, parse_client_hello, parse_handshake,
     parse_record, parse_server_hello, parse_sslv2_client_hello, version_name,
 };
 use crate::dissect::{
@@ -200,8 +200,9 @@ impl TlsSession {
                     }
                 }
                 handshake::CERTIFICATE if self.cert.is_none() && i == 1 => {
-                    match parse_certificate(body) {
-                        Ok(certs) => self.cert = certs.into_iter().next(),
+                    // Only the leaf is reported: the others are not read.
+                    match certificate_ders(body) {
+                        Ok(ders) => self.cert = ders.first().map(|d| super::certs::leaf_info(d)),
                         Err(a) => cx.anomaly(a),
                     }
                 }
