@@ -819,25 +819,40 @@ impl ClientHello {
     /// The JA3 string: `SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats`,
     /// decimal values joined by `-`, GREASE removed (Salesforce JA3).
     pub fn ja3_string(&self) -> String {
-        fn join<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
-            let mut out = String::new();
+        // Decimal numbers without `core::fmt` (a ClientHello has a hundred).
+        fn join<T: itoa::Integer>(out: &mut String, values: impl Iterator<Item = T>) {
+            let mut digits = itoa::Buffer::new();
             for (i, v) in values.enumerate() {
                 if i > 0 {
                     out.push('-');
                 }
-                let _ = write!(out, "{v}");
+                out.push_str(digits.format(v));
             }
-            out
         }
-        let no_grease = |v: &&u16| !is_grease(**v);
-        format!(
-            "{},{},{},{},{}",
-            self.legacy_version,
-            join(self.ciphers.iter().filter(no_grease)),
-            join(self.extensions.iter().filter(no_grease)),
-            join(self.groups.iter().filter(no_grease)),
-            join(self.ec_point_formats.iter()),
-        )
+        let mut out = String::with_capacity(
+            6 * (self.ciphers.len() + self.extensions.len() + self.groups.len())
+                + 4 * self.ec_point_formats.len()
+                + 10,
+        );
+        join(&mut out, std::iter::once(self.legacy_version));
+        out.push(',');
+        join(
+            &mut out,
+            self.ciphers.iter().copied().filter(|v| !is_grease(*v)),
+        );
+        out.push(',');
+        join(
+            &mut out,
+            self.extensions.iter().copied().filter(|v| !is_grease(*v)),
+        );
+        out.push(',');
+        join(
+            &mut out,
+            self.groups.iter().copied().filter(|v| !is_grease(*v)),
+        );
+        out.push(',');
+        join(&mut out, self.ec_point_formats.iter().copied());
+        out
     }
 
     /// JA3: the MD5 of [`Self::ja3_string`], lower-case hex.
@@ -882,7 +897,11 @@ impl ClientHello {
         } else if sigs.is_empty() {
             ja4_hash(&hex_list(&exts))
         } else {
-            ja4_hash(&format!("{}_{}", hex_list(&exts), hex_list(&sigs)))
+            let mut text = String::with_capacity((exts.len() + sigs.len()) * 5);
+            push_hex_list(&mut text, &exts);
+            text.push('_');
+            push_hex_list(&mut text, &sigs);
+            ja4_hash(&text)
         };
         let cipher_part = if ciphers.is_empty() {
             JA4_EMPTY.to_string()
@@ -940,19 +959,24 @@ fn ja4_alpn(first_last: Option<(u8, u8)>) -> (char, char) {
 /// Comma-joined 4-digit lower-case hex.
 fn hex_list(values: &[u16]) -> String {
     let mut out = String::with_capacity(values.len() * 5);
+    push_hex_list(&mut out, values);
+    out
+}
+
+/// Appends `values` as comma-joined 4-digit lower-case hex.
+fn push_hex_list(out: &mut String, values: &[u16]) {
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{v:04x}");
+        crate::record::push_hex(out, &v.to_be_bytes());
     }
-    out
 }
 
 /// The first 12 hex digits of the SHA-256 of `text`.
 fn ja4_hash(text: &str) -> String {
-    let mut h = hex(&Sha256::digest(text.as_bytes()));
-    h.truncate(JA4_HASH_LEN);
+    let mut h = String::with_capacity(JA4_HASH_LEN);
+    crate::record::push_hex(&mut h, &Sha256::digest(text.as_bytes())[..JA4_HASH_LEN / 2]);
     h
 }
 
