@@ -128,7 +128,7 @@ impl Index {
 /// A hint that `p` will be read soon (the cache line it starts in).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn prefetch_read<T>(p: &T) {
+pub(crate) fn prefetch_read<T: ?Sized>(p: &T) {
     use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
     // SAFETY: a prefetch reads nothing the program sees and never faults,
     // whatever the address; SSE, which it needs, is part of x86_64.
@@ -138,7 +138,7 @@ fn prefetch_read<T>(p: &T) {
 /// Elsewhere, no hint.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn prefetch_read<T>(_: &T) {}
+pub(crate) fn prefetch_read<T: ?Sized>(_: &T) {}
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,7 @@ use crate::record::{
     EndReason, FlowRecord, SubscriberSide, app_guess, proto_name, secs, tcp_flags_str,
 };
 use index::Index;
+pub(crate) use index::prefetch_read;
 
 mod index;
 

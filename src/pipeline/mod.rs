@@ -1047,6 +1047,10 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     stats
 }
 
+/// Frames ahead of the one it decodes whose first two cache lines (link,
+/// network and transport headers) a decoder prefetches.
+const DECODE_AHEAD: usize = 4;
+
 /// A decoder: decodes its units' frames, finds each packet's flow and worker,
 /// and sends every worker one batch a unit (empty if it has no packet of
 /// it: the worker takes one from each decoder in turn, and hears the clock).
@@ -1057,7 +1061,16 @@ fn decoder(units: Receiver<Unit>, workers: Vec<Sender<Batch>>, subs: &Subscriber
     for unit in units {
         let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new()).collect();
         let mut clock = unit.clock_ns;
-        for &(c, f) in &unit.frames {
+        for (k, &(c, f)) in unit.frames.iter().enumerate() {
+            // The frame's headers were just copied in by the reader's core:
+            // ask for a later frame's while this one is decoded.
+            if let Some(&(c, f)) = unit.frames.get(k + DECODE_AHEAD) {
+                let head = f.bytes(&unit.chunks[c as usize]);
+                crate::flow::prefetch_read(head);
+                if let Some(next_line) = head.get(64..) {
+                    crate::flow::prefetch_read(next_line);
+                }
+            }
             clock = clock.max(f.ts_ns);
             let chunk = &unit.chunks[c as usize];
             let d = decode::decode(f.linktype, f.bytes(chunk), &mut d.counters);
