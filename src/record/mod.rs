@@ -87,15 +87,22 @@ pub fn proto_name(proto: u8) -> ProtoName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProtoName(pub u8);
 
+impl ProtoName {
+    /// The name, or the number written into `digits`.
+    pub fn text<'a>(&self, digits: &'a mut itoa::Buffer) -> &'a str {
+        match self.0 {
+            6 => "tcp",
+            17 => "udp",
+            1 => "icmp",
+            58 => "icmp6",
+            n => digits.format(n),
+        }
+    }
+}
+
 impl std::fmt::Display for ProtoName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            6 => f.write_str("tcp"),
-            17 => f.write_str("udp"),
-            1 => f.write_str("icmp"),
-            58 => f.write_str("icmp6"),
-            n => write!(f, "{n}"),
-        }
+        f.write_str(self.text(&mut itoa::Buffer::new()))
     }
 }
 
@@ -280,13 +287,7 @@ impl FlowRecord {
         json_addr(out, &self.resp_h);
         num(out, b",\"resp_p\":", self.resp_p as u64);
         out.extend_from_slice(b",\"proto\":");
-        match self.proto.0 {
-            6 => json_str(out, "tcp"),
-            17 => json_str(out, "udp"),
-            1 => json_str(out, "icmp"),
-            58 => json_str(out, "icmp6"),
-            n => json_str(out, itoa::Buffer::new().format(n)),
-        }
+        json_str(out, self.proto.text(&mut itoa::Buffer::new()));
         out.extend_from_slice(b",\"last_ts\":");
         json_f64(out, self.last_ts);
         out.extend_from_slice(b",\"duration\":");
@@ -346,6 +347,125 @@ fn json_addr(out: &mut Vec<u8>, a: &Addr) {
     match a.v4_text(&mut buf) {
         Some(t) => json_str(out, t),
         None => json_str(out, &a.to_string()),
+    }
+}
+
+/// Writes one JSON object field by field, byte for byte as `serde_json`'s
+/// compact form of a derived `Serialize` would (keys in the order given,
+/// numbers in the same forms, strings escaped the same way), without serde's
+/// per-field machinery: for the records a run writes millions of.
+pub struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    /// Opens an object at the end of `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        JsonObject { out, empty: true }
+    }
+
+    /// Writes `"key":`; keys are plain identifiers (nothing to escape).
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    /// A string field.
+    pub fn str(&mut self, key: &str, v: &str) -> &mut Self {
+        json_str(self.key(key), v);
+        self
+    }
+
+    /// A string field, left out when `None` (`skip_serializing_if`).
+    pub fn opt_str(&mut self, key: &str, v: Option<&str>) -> &mut Self {
+        if let Some(v) = v {
+            self.str(key, v);
+        }
+        self
+    }
+
+    /// An unsigned integer field.
+    pub fn uint(&mut self, key: &str, v: u64) -> &mut Self {
+        let out = self.key(key);
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self
+    }
+
+    /// An unsigned integer field, left out when `None`.
+    pub fn opt_uint(&mut self, key: &str, v: Option<u64>) -> &mut Self {
+        if let Some(v) = v {
+            self.uint(key, v);
+        }
+        self
+    }
+
+    /// A float field (`null` if not finite).
+    pub fn num(&mut self, key: &str, v: f64) -> &mut Self {
+        json_f64(self.key(key), v);
+        self
+    }
+
+    /// A float field, left out when `None`.
+    pub fn opt_num(&mut self, key: &str, v: Option<f64>) -> &mut Self {
+        if let Some(v) = v {
+            self.num(key, v);
+        }
+        self
+    }
+
+    /// An address field, as its text.
+    pub fn addr(&mut self, key: &str, a: &Addr) -> &mut Self {
+        json_addr(self.key(key), a);
+        self
+    }
+
+    /// An array of strings, left out when empty.
+    pub fn strs(&mut self, key: &str, v: &[String]) -> &mut Self {
+        if v.is_empty() {
+            return self;
+        }
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, s) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_str(out, s);
+        }
+        out.push(b']');
+        self
+    }
+
+    /// An array of unsigned integers, left out when empty.
+    pub fn uints(&mut self, key: &str, v: &[u32]) -> &mut Self {
+        if v.is_empty() {
+            return self;
+        }
+        let out = self.key(key);
+        out.push(b'[');
+        let mut int = itoa::Buffer::new();
+        for (i, n) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(int.format(*n).as_bytes());
+        }
+        out.push(b']');
+        self
+    }
+
+    /// Closes the object.
+    pub fn end(&mut self) {
+        self.out.push(b'}');
     }
 }
 

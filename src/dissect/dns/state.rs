@@ -64,6 +64,19 @@ impl Record for DnsRecord {
     fn protocol(&self) -> &'static str {
         "dns"
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = crate::record::JsonObject::new(out);
+        self.id.write_fields(&mut o);
+        o.uint("trans_id", self.trans_id.into())
+            .opt_str("query", self.query.as_deref())
+            .strs("extra_queries", &self.extra_queries)
+            .opt_str("qtype", self.qtype.as_deref())
+            .opt_str("rcode", self.rcode.as_deref())
+            .strs("answers", &self.answers)
+            .uints("ttls", &self.ttls)
+            .opt_num("rtt", self.rtt)
+            .end();
+    }
     fn key(&self) -> &JoinKey {
         &self.id
     }
@@ -334,6 +347,31 @@ impl Session for DnsSession {
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn the_hand_written_json_is_serdes() {
+        use crate::dissect::json_cases::{STRINGS, assert_as_serde, keys};
+        let s = |k: usize| STRINGS[k % STRINGS.len()].to_string();
+        let mut n = 0;
+        for (k, id) in keys().into_iter().enumerate() {
+            let r = super::DnsRecord {
+                id,
+                trans_id: (k * 4099) as u16,
+                query: (k % 4 != 0).then(|| s(k)),
+                extra_queries: (0..k % 3).map(|i| s(k + i)).collect(),
+                qtype: (k % 3 != 0).then_some(std::borrow::Cow::Borrowed("HTTPS")),
+                rcode: (k % 2 == 0).then(|| std::borrow::Cow::Owned(s(k + 1))),
+                answers: (0..k % 4).map(|i| s(k * 2 + i)).collect(),
+                ttls: (0..k % 4)
+                    .map(|i| (i as u32).wrapping_mul(0x9E37_79B9) >> (k % 7))
+                    .collect(),
+                rtt: [None, Some(0.000_123), Some(2.5), Some(f64::NAN)][k % 4],
+            };
+            assert_as_serde(&r);
+            n += 1;
+        }
+        assert_eq!(n, 30);
+    }
 
     use crate::decode::{Addr, ipproto};
     use crate::dissect::engine::{Collect, FlowApp};

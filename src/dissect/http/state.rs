@@ -60,6 +60,18 @@ impl Record for HttpRecord {
     fn protocol(&self) -> &'static str {
         "http"
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = crate::record::JsonObject::new(out);
+        self.id.write_fields(&mut o);
+        o.opt_str("method", self.method.as_deref())
+            .opt_str("host", self.host.as_deref())
+            .opt_str("uri", self.uri.as_deref())
+            .opt_str("user_agent", self.user_agent.as_deref())
+            .opt_str("version", self.version.as_deref())
+            .opt_uint("status", self.status.map(u64::from))
+            .opt_uint("response_length", self.response_length)
+            .end();
+    }
     fn key(&self) -> &JoinKey {
         &self.id
     }
@@ -417,6 +429,28 @@ impl Session for HttpSession {
         while let Some((ts, req)) = self.pending.pop_front() {
             let r = self.record(cx, ts, Some(req), None, None);
             cx.emit(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_hand_written_json_is_serdes() {
+        use crate::dissect::json_cases::{STRINGS, assert_as_serde, keys};
+        let s = |k: usize| Some(STRINGS[k % STRINGS.len()].to_string());
+        for (k, id) in keys().into_iter().enumerate() {
+            let r = super::HttpRecord {
+                id,
+                method: s(k).filter(|_| k % 5 != 0),
+                host: s(k + 1).filter(|_| k % 4 != 0),
+                uri: s(k + 2).filter(|_| k % 3 != 0),
+                user_agent: s(k + 3).filter(|_| k % 2 != 0),
+                version: s(k + 4).filter(|_| k % 6 != 0),
+                status: (k % 3 != 1).then_some((k * 97 % 65_536) as u16),
+                response_length: (k % 2 == 0).then_some(u64::MAX >> (k % 64)),
+            };
+            assert_as_serde(&r);
         }
     }
 }
