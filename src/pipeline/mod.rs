@@ -319,11 +319,57 @@ struct Batch {
 }
 
 impl Batch {
-    fn new() -> Self {
-        Batch {
+    /// An empty batch: one handed back by a worker, else a new one.
+    fn new(free: &Recycle<Batch>) -> Self {
+        free.take().unwrap_or_else(|| Batch {
             chunks: Vec::new(),
             pkts: Vec::with_capacity(BATCH),
             now_ns: i64::MIN,
+        })
+    }
+
+    /// Hands the batch back, empty, for a decoder to fill again.
+    fn recycle(mut self, free: &Recycle<Batch>) {
+        self.chunks.clear();
+        self.pkts.clear();
+        free.give(self);
+    }
+}
+
+/// Empty buffers handed back by their consumer for the producer to fill
+/// again, with their capacity. Without it the reader's units and the
+/// decoders' batches were freed on another thread: glibc then trims that
+/// arena's top with `madvise` and the producer faults the pages in again
+/// for the next one (page faults and `madvise` were 6% of flows-only's CPU).
+struct Recycle<T> {
+    tx: Sender<T>,
+    rx: Receiver<T>,
+}
+
+/// Buffers a [`Recycle`] keeps: more than are ever in flight between reader,
+/// decoders and workers (the rest are freed).
+const RECYCLED: usize = 64;
+
+impl<T> Recycle<T> {
+    fn new() -> Self {
+        let (tx, rx) = bounded(RECYCLED);
+        Recycle { tx, rx }
+    }
+
+    fn take(&self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+
+    fn give(&self, t: T) {
+        let _ = self.tx.try_send(t);
+    }
+}
+
+impl<T> Clone for Recycle<T> {
+    fn clone(&self) -> Self {
+        Recycle {
+            tx: self.tx.clone(),
+            rx: self.rx.clone(),
         }
     }
 }
@@ -759,6 +805,7 @@ fn run_inner<S: FrameSource>(
             .then(|| scope.spawn(move || merge_observations(kept_rx, threads, sink)));
         // With one worker there is nobody to help.
         let jobs = (threads > 1).then(assist::queue);
+        let (free_units, free_batches) = (Recycle::new(), Recycle::new());
         for i in 0..threads {
             let mut from = Vec::with_capacity(decoders);
             for to in to_worker.iter_mut() {
@@ -766,7 +813,11 @@ fn run_inner<S: FrameSource>(
                 to.push(tx);
                 from.push(rx);
             }
-            let rx = InTurn { from, next: 0 };
+            let rx = InTurn {
+                from,
+                next: 0,
+                free: free_batches.clone(),
+            };
             let flow_cfg = cfg.flow;
             let output = cfg.output.clone();
             let dissect = cfg.dissect;
@@ -793,11 +844,14 @@ fn run_inner<S: FrameSource>(
             let subs = &cfg.subscribers;
             let spawned = std::thread::Builder::new()
                 .name(format!("ivraie-decoder-{d}"))
-                .spawn_scoped(scope, move || decoder(rx, workers, subs))
+                .spawn_scoped(scope, {
+                    let free = (free_units.clone(), free_batches.clone());
+                    move || decoder(rx, workers, subs, free)
+                })
                 .map_err(PipelineError::Thread)?;
             decoding.push(spawned);
         }
-        let mut traffic = read_all(source, cfg, &units, filter.as_mut());
+        let mut traffic = read_all(source, cfg, &units, &free_units, filter.as_mut());
         drop(units);
         let mut decoded = Decoded::default();
         for h in decoding {
@@ -929,13 +983,24 @@ struct Unit {
 }
 
 impl Unit {
-    fn new(clock_ns: i64) -> Unit {
-        Unit {
+    /// An empty unit: one handed back by a decoder, else a new one.
+    fn new(clock_ns: i64, free: &Recycle<Unit>) -> Unit {
+        let mut u = free.take().unwrap_or_else(|| Unit {
             chunks: Vec::new(),
             frames: Vec::with_capacity(UNIT),
             clock_ns,
             end_ns: None,
-        }
+        });
+        u.clock_ns = clock_ns;
+        u.end_ns = None;
+        u
+    }
+
+    /// Hands the unit back, empty, for the reader to fill again.
+    fn recycle(mut self, free: &Recycle<Unit>) {
+        self.chunks.clear();
+        self.frames.clear();
+        free.give(self);
     }
 }
 
@@ -956,6 +1021,7 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     source: &mut S,
     cfg: &Config,
     decoders: &[crossbeam_channel::Sender<Unit>],
+    free: &Recycle<Unit>,
     mut filter: Option<&mut F>,
 ) -> TrafficStats {
     let mut link_types: BTreeMap<LinkType, u64> = BTreeMap::new();
@@ -965,7 +1031,7 @@ fn read_all<S: FrameSource, F: FrameFilter>(
     let mut progress = crate::progress::Progress::new(cfg.progress);
     let total_bytes = source.total_bytes();
     let mut index = 0u64;
-    let mut unit = Unit::new(last_ns);
+    let mut unit = Unit::new(last_ns, free);
     let mut seq = 0usize;
     // A decoder only goes away by panicking; the join reports it.
     let mut hand = |unit: Unit| {
@@ -1005,7 +1071,7 @@ fn read_all<S: FrameSource, F: FrameFilter>(
         unit.frames.push(((unit.chunks.len() - 1) as u16, f));
         last_ns = last_ns.max(f.ts_ns);
         if unit.frames.len() >= UNIT {
-            hand(std::mem::replace(&mut unit, Unit::new(last_ns)));
+            hand(std::mem::replace(&mut unit, Unit::new(last_ns, free)));
         }
         pending_progress += 1;
         if pending_progress == 1 << 16 {
@@ -1054,12 +1120,17 @@ const DECODE_AHEAD: usize = 4;
 /// A decoder: decodes its units' frames, finds each packet's flow and worker,
 /// and sends every worker one batch a unit (empty if it has no packet of
 /// it: the worker takes one from each decoder in turn, and hears the clock).
-fn decoder(units: Receiver<Unit>, workers: Vec<Sender<Batch>>, subs: &Subscribers) -> Decoded {
+fn decoder(
+    units: Receiver<Unit>,
+    workers: Vec<Sender<Batch>>,
+    subs: &Subscribers,
+    (free_units, free_batches): (Recycle<Unit>, Recycle<Batch>),
+) -> Decoded {
     let n = workers.len();
     let mut d = Decoded::default();
     let mix = &mut d.mix;
     for unit in units {
-        let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new()).collect();
+        let mut batches: Vec<Batch> = (0..n).map(|_| Batch::new(&free_batches)).collect();
         let mut clock = unit.clock_ns;
         for (k, &(c, f)) in unit.frames.iter().enumerate() {
             // The frame's headers were just copied in by the reader's core:
@@ -1144,6 +1215,7 @@ fn decoder(units: Receiver<Unit>, workers: Vec<Sender<Batch>>, subs: &Subscriber
             // A worker only goes away by panicking; the join reports it.
             let _ = workers[w].send(b);
         }
+        unit.recycle(&free_units);
     }
     d
 }
@@ -1153,6 +1225,8 @@ fn decoder(units: Receiver<Unit>, workers: Vec<Sender<Batch>>, subs: &Subscriber
 struct InTurn {
     from: Vec<Receiver<Batch>>,
     next: usize,
+    /// Where finished batches go back to the decoders.
+    free: Recycle<Batch>,
 }
 
 impl InTurn {
@@ -1306,7 +1380,9 @@ fn worker(
             w.write_records();
         }
         w.out.helped += assist.helped();
-        table.advance(batch.now_ns);
+        let now_ns = batch.now_ns;
+        table.advance(now_ns);
+        batch.recycle(&rx.free);
         table.sweep(&mut |r, a| ended.push((r, a)));
         for (r, a) in ended.drain(..) {
             w.flow_ended(r, a);
@@ -1317,10 +1393,7 @@ fn worker(
                 since_mark = 0;
                 // Later records are of flows held now (none older than the
                 // oldest one's start) or of packets still to come.
-                let watermark = table
-                    .oldest_start_ns()
-                    .unwrap_or(i64::MAX)
-                    .min(batch.now_ns);
+                let watermark = table.oldest_start_ns().unwrap_or(i64::MAX).min(now_ns);
                 // The next batch starts as large as this one was: no
                 // regrowing (reallocations of large blocks) each time.
                 let capacity = w.out.kept.len();
