@@ -1,5 +1,6 @@
-//! Writing flow records: the hand-written JSON writer against serde_json (the
-//! same bytes: `record::tests`), on records shaped like a capture's.
+//! Writing records: the hand-written JSON writers against serde_json (the
+//! same bytes: `record::tests`, `dissect::dns::state::tests`), on flow and DNS
+//! records shaped like a capture's.
 //!
 //! `cargo bench --bench writer`
 
@@ -8,6 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivraie::decode::Addr;
+use ivraie::dissect::dns::state::DnsRecord;
+use ivraie::dissect::{JoinKey, Record};
 use ivraie::record::{EndReason, FlowRecord, ProtoName, SubscriberSide};
 
 /// Records per iteration.
@@ -80,5 +83,62 @@ fn bench_writer(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_writer);
+/// DNS records as a resolver's link has them: a query, its type and code,
+/// a few answers with their TTLs, the round trip.
+fn dns_records() -> Vec<DnsRecord> {
+    (0..RECORDS)
+        .map(|i| DnsRecord {
+            id: JoinKey {
+                ts: 1_700_000_000.0 + i as f64 * 0.000_713,
+                flow_id: (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 1,
+                orig_h: Addr::from(IpAddr::V4(Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8))),
+                orig_p: 40_000 + (i % 20_000) as u16,
+                resp_h: Addr::from(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 53))),
+                resp_p: 53,
+                proto: ProtoName(17),
+                ts_ns: 0,
+            },
+            trans_id: (i * 4_099) as u16,
+            query: Some(format!("host{i}.cdn{}.example.com", i % 17)),
+            extra_queries: Vec::new(),
+            qtype: Some(["A", "AAAA", "HTTPS"][i % 3].into()),
+            rcode: Some("NOERROR".into()),
+            answers: (0..i % 4)
+                .map(|k| format!("203.0.113.{}", (i + k) % 256))
+                .collect(),
+            ttls: (0..i % 4).map(|k| 60 * (k as u32 + 1)).collect(),
+            rtt: Some(0.012_5 + (i % 9) as f64 * 0.001),
+        })
+        .collect()
+}
+
+fn bench_dns_writer(c: &mut Criterion) {
+    let recs = dns_records();
+    let mut g = c.benchmark_group("dns_record_json");
+    g.throughput(Throughput::Elements(RECORDS as u64));
+    let mut buf = Vec::with_capacity(RECORDS * 400);
+    g.bench_function("write_json", |b| {
+        b.iter(|| {
+            buf.clear();
+            for r in &recs {
+                Record::write_json(black_box(r), &mut buf);
+                buf.push(b'\n');
+            }
+            buf.len()
+        });
+    });
+    g.bench_function("serde_json", |b| {
+        b.iter(|| {
+            buf.clear();
+            for r in &recs {
+                let _ = serde_json::to_writer(&mut buf, black_box(r));
+                buf.push(b'\n');
+            }
+            buf.len()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_writer, bench_dns_writer);
 criterion_main!(benches);

@@ -97,7 +97,8 @@ impl RunBuffer {
             .prefix(".ivraie-run-")
             .tempfile_in(&self.spill_dir)?;
         {
-            let mut w = BufWriter::new(tmp.as_file());
+            // 256 KiB a write: a run is tens of megabytes.
+            let mut w = BufWriter::with_capacity(256 << 10, tmp.as_file());
             for &(key, start, len) in &self.keys {
                 write_entry(
                     &mut w,
