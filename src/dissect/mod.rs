@@ -339,63 +339,6 @@ impl JoinKey {
     }
 }
 
-/// Join keys and strings that exercise every form a hand-written record
-/// writer must match `serde_json` on (for the dissectors' tests).
-#[cfg(test)]
-pub(crate) mod json_cases {
-    use super::{JoinKey, Record};
-    use crate::decode::Addr;
-    use crate::record::ProtoName;
-    use std::net::{Ipv4Addr, Ipv6Addr};
-
-    /// Strings that need each kind of escape, and some that need none.
-    pub const STRINGS: &[&str] = &[
-        "",
-        "www.example.com",
-        "a \"quoted\" \\ back",
-        "ctl \u{1}\u{1f}\n\t\r\u{8}\u{c} end",
-        "unicode é 漢 \u{2028} \u{7f} \u{10ffff}",
-        "/path?q=1&b=<x>",
-    ];
-
-    /// Join keys with every protocol form, both address families and odd
-    /// timestamps.
-    pub fn keys() -> Vec<JoinKey> {
-        let addrs = [
-            Addr::v4(Ipv4Addr::new(10, 0, 0, 1)),
-            Addr::v4(Ipv4Addr::new(255, 255, 255, 255)),
-            Addr::from(std::net::IpAddr::V6(Ipv6Addr::new(
-                0x2001, 0xdb8, 0, 0, 0, 0, 0, 1,
-            ))),
-        ];
-        let times = [0.0, 1_700_000_000.298_426, 1e-7, f64::NAN, 1.5e21];
-        let protos = [6u8, 17, 1, 58, 47, 0];
-        (0..times.len() * protos.len())
-            .map(|k| JoinKey {
-                ts: times[k % times.len()],
-                flow_id: (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                orig_h: addrs[k % 3],
-                orig_p: (k * 9_973 % 65_536) as u16,
-                resp_h: addrs[(k + 1) % 3],
-                resp_p: if k % 2 == 0 { 65_535 } else { 0 },
-                proto: ProtoName(protos[k % protos.len()]),
-                ts_ns: 0,
-            })
-            .collect()
-    }
-
-    /// Asserts that the record's own writer gives serde's bytes.
-    pub fn assert_as_serde<R: Record>(r: &R) {
-        let mut mine = Vec::new();
-        r.write_json(&mut mine);
-        let theirs = serde_json::to_vec(r).expect("a record serialises");
-        assert_eq!(
-            String::from_utf8_lossy(&mine),
-            String::from_utf8_lossy(&theirs)
-        );
-    }
-}
-
 /// A record type of a protocol. The JSON form is its serde serialisation; the
 /// CSV form takes the columns of [`Dissector::columns`] from it.
 pub trait Record: Serialize + Send + 'static {
@@ -563,5 +506,62 @@ pub fn csv_cell(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(a) => a.iter().map(csv_cell).collect::<Vec<_>>().join(";"),
         other => other.to_string(),
+    }
+}
+
+/// Join keys and strings that exercise every form a hand-written record
+/// writer must match `serde_json` on (for the dissectors' tests).
+#[cfg(test)]
+pub(crate) mod json_cases {
+    use super::{JoinKey, Record};
+    use crate::decode::Addr;
+    use crate::record::ProtoName;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// Strings that need each kind of escape, and some that need none.
+    pub const STRINGS: &[&str] = &[
+        "",
+        "www.example.com",
+        "a \"quoted\" \\ back",
+        "ctl \u{1}\u{1f}\n\t\r\u{8}\u{c} end",
+        "unicode é 漢 \u{2028} \u{7f} \u{10ffff}",
+        "/path?q=1&b=<x>",
+    ];
+
+    /// Join keys with every protocol form, both address families and odd
+    /// timestamps.
+    pub fn keys() -> Vec<JoinKey> {
+        let addrs = [
+            Addr::v4(Ipv4Addr::new(10, 0, 0, 1)),
+            Addr::v4(Ipv4Addr::new(255, 255, 255, 255)),
+            Addr::from(std::net::IpAddr::V6(Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 0, 0, 0, 0, 1,
+            ))),
+        ];
+        let times = [0.0, 1_700_000_000.298_426, 1e-7, f64::NAN, 1.5e21];
+        let protos = [6u8, 17, 1, 58, 47, 0];
+        (0..times.len() * protos.len())
+            .map(|k| JoinKey {
+                ts: times[k % times.len()],
+                flow_id: (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                orig_h: addrs[k % 3],
+                orig_p: (k * 9_973 % 65_536) as u16,
+                resp_h: addrs[(k + 1) % 3],
+                resp_p: if k % 2 == 0 { 65_535 } else { 0 },
+                proto: ProtoName(protos[k % protos.len()]),
+                ts_ns: 0,
+            })
+            .collect()
+    }
+
+    /// Asserts that the record's own writer gives serde's bytes.
+    pub fn assert_as_serde<R: Record>(r: &R) {
+        let mut mine = Vec::new();
+        r.write_json(&mut mine);
+        let theirs = serde_json::to_vec(r).expect("a record serialises");
+        assert_eq!(
+            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(&theirs)
+        );
     }
 }
