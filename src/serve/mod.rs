@@ -27,7 +27,6 @@
 //! `sweep`'s messages, everything shown is escaped, and reports name
 //! pseudonyms only, never an address.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -51,8 +50,11 @@ use crate::sweep;
 pub const MAX_BODY: usize = 16 << 10;
 /// Most `--set` entries in one request.
 pub const MAX_SETS: usize = 16;
-/// Bytes of reports the cache keeps (JSON and HTML); past it, it starts over.
+/// Bytes of reports the cache keeps (JSON and HTML); past it, the points
+/// finished first are let go.
 const CACHE_BYTES: usize = 64 << 20;
+
+mod cache;
 /// Populations other than the scenario's whose observations are kept (the
 /// most recently asked); an older one is read again if asked again.
 pub const ALTERNATIVES: usize = 2;
@@ -96,8 +98,8 @@ struct Served {
     run: RunOptions,
     base: Arc<Point>,
     /// Points simulated or being simulated (a request for a point under way
-    /// waits for it), and the bytes they hold.
-    cache: Mutex<(HashMap<Vec<String>, Arc<OnceCell<Arc<Point>>>>, usize)>,
+    /// waits for it).
+    cache: Mutex<cache::PointCache<Arc<Point>>>,
     running: Semaphore,
     events: broadcast::Sender<String>,
     box_names: Vec<String>,
@@ -206,7 +208,7 @@ pub fn serve(path: &Path, opts: ServeOptions) -> anyhow::Result<()> {
         max_observations: opts.max_observations,
         run,
         base: Arc::new(base),
-        cache: Mutex::new((HashMap::new(), 0)),
+        cache: Mutex::new(cache::PointCache::new(CACHE_BYTES)),
         running: Semaphore::new(opts.simulations.max(1)),
         events,
     });
@@ -361,7 +363,7 @@ async fn simulate_point(
     let variant = sweep::apply(&st.scenario, &axes, &point).map_err(bad)?;
     let traffic = traffic_of(&st, &variant)?;
     let cell = match st.cache.lock() {
-        Ok(mut c) => c.0.entry(key.clone()).or_default().clone(),
+        Ok(mut c) => c.cell(&key),
         Err(_) => Arc::new(OnceCell::new()),
     };
     let p = cell
@@ -395,11 +397,7 @@ async fn simulate_point(
                 t0.elapsed().as_secs_f64()
             ));
             if let Ok(mut c) = st.cache.lock() {
-                c.1 += p.json.len() + p.html.len();
-                if c.1 > CACHE_BYTES {
-                    // Start over (requests holding a point keep it).
-                    *c = (HashMap::new(), 0);
-                }
+                c.finished(key.clone(), &cell, p.json.len() + p.html.len());
             }
             Ok::<_, ApiError>(Arc::new(p))
         })
