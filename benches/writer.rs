@@ -55,16 +55,22 @@ fn records() -> Vec<FlowRecord> {
         .collect()
 }
 
-fn bench_writer(c: &mut Criterion) {
-    let recs = records();
-    let mut g = c.benchmark_group("flow_record_json");
-    g.throughput(Throughput::Elements(RECORDS as u64));
-    let mut buf = Vec::with_capacity(RECORDS * 400);
+/// Times `records` through the hand-written writer `write` and through
+/// serde_json, one line each, as group `name`.
+fn compare<R: serde::Serialize>(
+    c: &mut Criterion,
+    name: &str,
+    records: &[R],
+    write: impl Fn(&R, &mut Vec<u8>),
+) {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(records.len() as u64));
+    let mut buf = Vec::with_capacity(records.len() * 400);
     g.bench_function("write_json", |b| {
         b.iter(|| {
             buf.clear();
-            for r in &recs {
-                black_box(r).write_json(&mut buf);
+            for r in records {
+                write(black_box(r), &mut buf);
                 buf.push(b'\n');
             }
             buf.len()
@@ -73,7 +79,7 @@ fn bench_writer(c: &mut Criterion) {
     g.bench_function("serde_json", |b| {
         b.iter(|| {
             buf.clear();
-            for r in &recs {
+            for r in records {
                 let _ = serde_json::to_writer(&mut buf, black_box(r));
                 buf.push(b'\n');
             }
@@ -81,6 +87,10 @@ fn bench_writer(c: &mut Criterion) {
         });
     });
     g.finish();
+}
+
+fn bench_writer(c: &mut Criterion) {
+    compare(c, "flow_record_json", &records(), FlowRecord::write_json);
 }
 
 /// DNS records as a resolver's link has them: a query, its type and code,
@@ -113,31 +123,9 @@ fn dns_records() -> Vec<DnsRecord> {
 }
 
 fn bench_dns_writer(c: &mut Criterion) {
-    let recs = dns_records();
-    let mut g = c.benchmark_group("dns_record_json");
-    g.throughput(Throughput::Elements(RECORDS as u64));
-    let mut buf = Vec::with_capacity(RECORDS * 400);
-    g.bench_function("write_json", |b| {
-        b.iter(|| {
-            buf.clear();
-            for r in &recs {
-                Record::write_json(black_box(r), &mut buf);
-                buf.push(b'\n');
-            }
-            buf.len()
-        });
+    compare(c, "dns_record_json", &dns_records(), |r, out| {
+        Record::write_json(r, out)
     });
-    g.bench_function("serde_json", |b| {
-        b.iter(|| {
-            buf.clear();
-            for r in &recs {
-                let _ = serde_json::to_writer(&mut buf, black_box(r));
-                buf.push(b'\n');
-            }
-            buf.len()
-        });
-    });
-    g.finish();
 }
 
 criterion_group!(benches, bench_writer, bench_dns_writer);

@@ -430,34 +430,34 @@ impl<'a> JsonObject<'a> {
 
     /// An array of strings, left out when empty.
     pub fn strs(&mut self, key: &str, v: &[String]) -> &mut Self {
-        if v.is_empty() {
-            return self;
-        }
-        let out = self.key(key);
-        out.push(b'[');
-        for (i, s) in v.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            json_str(out, s);
-        }
-        out.push(b']');
-        self
+        self.array(key, v, |out, s| json_str(out, s))
     }
 
     /// An array of unsigned integers, left out when empty.
     pub fn uints(&mut self, key: &str, v: &[u32]) -> &mut Self {
+        let mut int = itoa::Buffer::new();
+        self.array(key, v, |out, n| {
+            out.extend_from_slice(int.format(*n).as_bytes())
+        })
+    }
+
+    /// An array whose items `item` writes, left out when empty.
+    fn array<T>(
+        &mut self,
+        key: &str,
+        v: &[T],
+        mut item: impl FnMut(&mut Vec<u8>, &T),
+    ) -> &mut Self {
         if v.is_empty() {
             return self;
         }
         let out = self.key(key);
         out.push(b'[');
-        let mut int = itoa::Buffer::new();
-        for (i, n) in v.iter().enumerate() {
+        for (i, x) in v.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(int.format(*n).as_bytes());
+            item(out, x);
         }
         out.push(b']');
         self
